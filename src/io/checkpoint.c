@@ -1,0 +1,146 @@
+/* src/io/checkpoint.c: parameters and optimizer state to and from safetensors files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "plast/checkpoint.h"
+#include "train/params_internal.h"
+
+#define NAME_CAP 256
+
+plast_status plast_ckpt_add_params(plast_st_writer *w, const char *prefix, const plast_params *p, plast_err *err) {
+    char name[NAME_CAP];
+    for (int i = 0; i < p->n; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, p->views[i].name);
+        plast_status s = plast_st_writer_add_real(w, name, p->views[i].shape, p->values + p->views[i].offset, err);
+        if (s != PLAST_OK) return s;
+    }
+    return PLAST_OK;
+}
+
+plast_status plast_ckpt_add_optim(plast_st_writer *w, plast_optim *o, const plast_params *p, plast_err *err) {
+    char name[NAME_CAP], steps[32];
+    for (int k = 0; k < plast_optim_state_count(o); k++) {
+        const plast_real *buf = plast_optim_state(o, k);
+        for (int i = 0; i < p->n; i++) {
+            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), p->views[i].name);
+            plast_status s = plast_st_writer_add_real(w, name, p->views[i].shape, buf + p->views[i].offset, err);
+            if (s != PLAST_OK) return s;
+        }
+    }
+    const plast_optim_config *c = plast_optim_get_config(o);
+    snprintf(steps, sizeof steps, "%lld", (long long)plast_optim_steps(o));
+    plast_status s = plast_st_writer_set_meta(w, "optim_kind", plast_optim_kind_name(c->kind), err);
+    if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "optim_amsgrad", c->amsgrad ? "1" : "0", err);
+    if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "optim_steps", steps, err);
+    return s;
+}
+
+/* Both readers fill a scratch copy first and commit only when every tensor was read, so a bad file leaves the
+ * model and optimizer as they were. */
+plast_status plast_ckpt_read_params(const plast_st_reader *r, const char *prefix, plast_params *p, int strict,
+                                    plast_err *err) {
+    const char *path = plast_st_reader_path(r);
+    if (strict) {
+        size_t plen = strlen(prefix);
+        for (int j = 0; j < plast_st_reader_count(r); j++) {
+            const char *n = plast_st_reader_name(r, j);
+            if (strncmp(n, prefix, plen) == 0 && plast_params_find(p, n + plen) < 0)
+                return plast_err_set(err, PLAST_ERR_MISMATCH, "%s: tensor '%s' is not a parameter of this model",
+                                     path, n);
+        }
+    }
+    plast_real *tmp = malloc((size_t)(p->numel ? p->numel : 1) * sizeof *tmp);
+    if (!tmp) return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
+    char name[NAME_CAP];
+    plast_status s = PLAST_OK;
+    for (int i = 0; i < p->n && s == PLAST_OK; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, p->views[i].name);
+        s = plast_st_reader_read(r, name, p->views[i].shape, tmp + p->views[i].offset, err);
+    }
+    if (s == PLAST_OK) memcpy(p->values, tmp, (size_t)p->numel * sizeof *tmp);
+    free(tmp);
+    return s;
+}
+
+plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_optim *o, const plast_params *p, plast_err *err) {
+    const char *path = plast_st_reader_path(r);
+    const plast_optim_config *c = plast_optim_get_config(o);
+    const char *kind = plast_st_reader_meta(r, "optim_kind");
+    const char *ams = plast_st_reader_meta(r, "optim_amsgrad");
+    const char *steps = plast_st_reader_meta(r, "optim_steps");
+    if (!kind || !steps || !ams)
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "%s: no optimizer state (metadata optim_kind/optim_steps)", path);
+    if (strcmp(kind, plast_optim_kind_name(c->kind)) != 0 || atoi(ams) != (c->amsgrad != 0))
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "%s: optimizer is %s%s, but the run uses %s%s", path, kind,
+                             atoi(ams) ? " (amsgrad)" : "", plast_optim_kind_name(c->kind),
+                             c->amsgrad ? " (amsgrad)" : "");
+    char *end = NULL;
+    long long n = strtoll(steps, &end, 10);
+    if (!end || *end || n < 0)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata optim_steps '%s' is not a step count", path, steps);
+    int ns = plast_optim_state_count(o);
+    size_t numel = (size_t)p->numel;
+    plast_real *tmp = malloc((ns ? (size_t)ns : 1) * (numel ? numel : 1) * sizeof *tmp);
+    if (!tmp) return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
+    char name[NAME_CAP];
+    plast_status s = PLAST_OK;
+    for (int k = 0; k < ns && s == PLAST_OK; k++)
+        for (int i = 0; i < p->n && s == PLAST_OK; i++) {
+            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), p->views[i].name);
+            s = plast_st_reader_read(r, name, p->views[i].shape, tmp + (size_t)k * numel + p->views[i].offset, err);
+        }
+    if (s == PLAST_OK) {
+        for (int k = 0; k < ns; k++) memcpy(plast_optim_state(o, k), tmp + (size_t)k * numel, numel * sizeof *tmp);
+        plast_optim_set_steps(o, n);
+    }
+    free(tmp);
+    return s;
+}
+
+plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_optim *o, int n_meta,
+                             const char *const *meta_keys, const char *const *meta_values, plast_err *err) {
+    plast_st_writer *w = plast_st_writer_init(err);
+    if (!w) return err ? err->status : PLAST_ERR_NOMEM;
+    char version[16];
+    snprintf(version, sizeof version, "%d", PLAST_CKPT_FORMAT_VERSION);
+    plast_status s = plast_st_writer_set_meta(w, "format", PLAST_CKPT_FORMAT, err);
+    if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "format_version", version, err);
+    if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "plast_version", PLAST_VERSION_STRING, err);
+    for (int i = 0; i < n_meta && s == PLAST_OK; i++) s = plast_st_writer_set_meta(w, meta_keys[i], meta_values[i], err);
+    if (s == PLAST_OK) s = plast_ckpt_add_params(w, "param/", p, err);
+    if (s == PLAST_OK && o) s = plast_ckpt_add_optim(w, o, p, err);
+    if (s == PLAST_OK) s = plast_st_writer_save(w, path, err);
+    plast_st_writer_free(w);
+    return s;
+}
+
+plast_status plast_ckpt_load(const char *path, plast_params *p, plast_optim *o, plast_err *err) {
+    plast_st_reader *r = plast_st_reader_open(path, err);
+    if (!r) return err ? err->status : PLAST_ERR_IO;
+    plast_status s = PLAST_OK;
+    const char *fmt = plast_st_reader_meta(r, "format");
+    const char *ver = plast_st_reader_meta(r, "format_version");
+    if (!fmt || strcmp(fmt, PLAST_CKPT_FORMAT) != 0)
+        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: not a plast checkpoint (metadata format is '%s')", path,
+                          fmt ? fmt : "absent");
+    else if (!ver || atoi(ver) != PLAST_CKPT_FORMAT_VERSION)
+        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: checkpoint format version %s, this plast reads %d", path,
+                          ver ? ver : "absent", PLAST_CKPT_FORMAT_VERSION);
+    /* the optimizer is read last and commits only on success; keep the old values to undo the parameters then */
+    plast_real *backup = NULL;
+    if (s == PLAST_OK && o) {
+        backup = malloc((size_t)(p->numel ? p->numel : 1) * sizeof *backup);
+        if (!backup) s = plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
+        else memcpy(backup, p->values, (size_t)p->numel * sizeof *backup);
+    }
+    if (s == PLAST_OK) s = plast_ckpt_read_params(r, "param/", p, 1, err);
+    if (s == PLAST_OK && o) {
+        s = plast_ckpt_read_optim(r, o, p, err);
+        if (s != PLAST_OK) memcpy(p->values, backup, (size_t)p->numel * sizeof *backup);
+    }
+    free(backup);
+    plast_st_reader_close(r);
+    return s;
+}
