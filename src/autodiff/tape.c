@@ -308,6 +308,7 @@ static plast_node *make_seed(plast_tape *t, plast_node *y, plast_node *seed, con
 
 plast_status plast_tape_grad(plast_tape *t, plast_node *y, plast_node *seed, int n, plast_node *const *wrt,
                              plast_node **grads, int create_graph) {
+    for (int k = 0; grads && k < n; k++) grads[k] = NULL;
     if (t->err.status != PLAST_OK) return t->err.status;
     if (!y || n < 0 || (n > 0 && (!wrt || !grads))) {
         plast_tape_fail(t, PLAST_ERR_INVALID_ARG, "plast_tape_grad: NULL output or gradient list");

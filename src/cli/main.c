@@ -1,1 +1,61 @@
-int main(void) { return 0; }
+/* src/cli/main.c: the plast command-line tool; dispatches to one function per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+    const char *args;
+    const char *summary;
+} command;
+
+static int cmd_version(int argc, char **argv) {
+    (void)argc, (void)argv;
+    printf("plast %s\n", plast_version());
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const command COMMANDS[] = {
+    {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
+     "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
+    {"info", cmd_info, "", "describe the build: version, precision, BLAS, threads"},
+    {"version", cmd_version, "", "print the version"},
+    {"help", cmd_help, "[COMMAND]", "show this help, or one command's"},
+};
+#define N_COMMANDS ((int)(sizeof COMMANDS / sizeof COMMANDS[0]))
+
+static int cmd_help(int argc, char **argv) {
+    if (argc > 1) {
+        for (int i = 0; i < N_COMMANDS; i++)
+            if (strcmp(argv[1], COMMANDS[i].name) == 0) {
+                printf("usage: plast %s %s\n  %s\n", COMMANDS[i].name, COMMANDS[i].args, COMMANDS[i].summary);
+                return 0;
+            }
+        fprintf(stderr, "plast help: unknown command '%s'\n", argv[1]);
+        return 2;
+    }
+    printf("plast %s: recurrent networks with synaptic plasticity, meta-trained by backpropagation through time\n\n"
+           "usage: plast COMMAND [ARGS]\n\ncommands:\n",
+           plast_version());
+    for (int i = 0; i < N_COMMANDS; i++) printf("  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    printf("\nConfigurations are JSON files; any key can be overridden with --set key=value.\n");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        cmd_help(1, argv);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) return cmd_help(1, argv);
+    if (strcmp(name, "--version") == 0) return cmd_version(1, argv);
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(name, COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "plast: unknown command '%s' (see 'plast help')\n", name);
+    return 2;
+}

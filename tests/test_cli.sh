@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# tests/test_cli.sh PLAST: the command-line tool: help, errors with clear messages and exit codes, and the demo
+# learning (its validation loss must end well below chance).
+plast=$1
+passed=0
+failed=0
+check() { # check <description> <command...>: the command must succeed
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+out=$(mktemp)
+trap 'rm -f "$out" /tmp/plast_cli_$$.json' EXIT
+
+expect() { # expect <exit code> <text in output> <args...>
+  local code=$1 text=$2; shift 2
+  "$plast" "$@" >"$out" 2>&1
+  local rc=$?
+  if [ "$rc" -eq "$code" ] && grep -qF -- "$text" "$out"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: plast $* -> exit $rc (want $code), output lacks '$text':"
+    sed 's/^/    /' "$out"
+  fi
+}
+
+expect 0 "usage: plast COMMAND" help
+expect 0 "usage: plast demo" help demo
+expect 2 "unknown command 'frob'" frob
+expect 0 "plast 0." version
+expect 0 "BLAS" info
+expect 2 "unknown option '--bogus'" demo --bogus
+expect 1 "unknown key 'train.stepz' (did you mean 'train.steps'?)" demo --set train.stepz=3
+expect 1 "key 'train.lr' expects a finite number, got \"abc\"" demo --set train.lr=abc
+expect 1 "key 'train.batch' = 0 is out of range" demo --set train.batch=0
+expect 1 "nonexistent.json: cannot open" demo nonexistent.json
+printf '{"train": {"steps": 10,}}' > /tmp/plast_cli_$$.json
+expect 1 "plast_cli_$$.json:1:" demo /tmp/plast_cli_$$.json
+printf '{"train": {"steps": "ten"}}' > /tmp/plast_cli_$$.json
+expect 1 "key 'train.steps' expects an integer, got a string \"ten\"" demo /tmp/plast_cli_$$.json
+expect 2 "--threads needs a count" demo --threads zero
+
+# the demo learns: validation loss well below chance (the tool prints the verdict from the numbers)
+expect 0 "learned to learn" demo --quiet --set train.steps=1200
+loss=$(sed -nE 's/^validation loss ([0-9.]+) .*/\1/p' "$out")
+check "demo validation loss $loss is below a third of chance (0.111)" awk -v l="$loss" 'BEGIN { exit !(l < 0.111) }'
+
+echo "test_cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,161 @@
+/* tests/test_core.c: RNG streams, shapes, the arena, the BLAS matrix product against its reference loop. */
+#include "core/arena.h"
+#include "core/gemm.h"
+#include "core/strbuf.h"
+#include "plast.h"
+#include "test.h"
+
+static void test_rng(void) {
+    plast_rng a, b, c;
+    plast_rng_init(&a, 42, 7);
+    plast_rng_init(&b, 42, 7);
+    plast_rng_init(&c, 42, 8);
+    int same = 1, differ = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint32_t x = plast_rng_u32(&a), y = plast_rng_u32(&b), z = plast_rng_u32(&c);
+        same &= x == y;
+        differ += x != z;
+    }
+    CHECK(same, "same seed and stream must give the same sequence");
+    CHECK(differ > 990, "another stream must give another sequence (%d of 1000 differ)", differ);
+
+    /* the reference PCG32 sequence for seed 42, stream 54 (pcg32-demo output) */
+    plast_rng r;
+    plast_rng_init(&r, 42, 54);
+    const uint32_t expect[6] = {0xa15c02b7, 0x7b47f409, 0xba1d3330, 0x83d2f293, 0xbfa4784b, 0xcbed606e};
+    for (int i = 0; i < 6; i++) {
+        uint32_t v = plast_rng_u32(&r);
+        CHECK(v == expect[i], "pcg32 output %d: 0x%08x, expected 0x%08x", i, v, expect[i]);
+    }
+
+    /* moments of the uniform and normal draws */
+    plast_rng_init(&r, 1, 1);
+    double s = 0, s2 = 0, mn = 1, mx = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double u = plast_rng_uniform(&r);
+        s += u;
+        s2 += u * u;
+        mn = u < mn ? u : mn;
+        mx = u > mx ? u : mx;
+    }
+    CHECK(mn >= 0 && mx < 1, "uniform out of [0, 1): %g %g", mn, mx);
+    CHECK_CLOSE(s / n, 0.5, 0, 0.005, "uniform mean");
+    CHECK_CLOSE(s2 / n - (s / n) * (s / n), 1.0 / 12, 0, 0.002, "uniform variance");
+    s = s2 = 0;
+    for (int i = 0; i < n; i++) {
+        double g = plast_rng_normal(&r);
+        s += g;
+        s2 += g * g;
+    }
+    CHECK_CLOSE(s / n, 0.0, 0, 0.01, "normal mean");
+    CHECK_CLOSE(s2 / n, 1.0, 0, 0.02, "normal variance");
+
+    int counts[7] = {0};
+    for (int i = 0; i < 70000; i++) counts[plast_rng_below(&r, 7)]++;
+    int ok = 1;
+    for (int k = 0; k < 7; k++) ok &= counts[k] > 9500 && counts[k] < 10500;
+    CHECK(ok, "plast_rng_below(7) is not uniform");
+
+    int32_t perm[50];
+    plast_rng_permutation(&r, perm, 50);
+    int seen[50] = {0}, valid = 1;
+    for (int i = 0; i < 50; i++) valid &= perm[i] >= 0 && perm[i] < 50 && !seen[perm[i]]++;
+    CHECK(valid, "permutation is not a permutation");
+
+    plast_rng parent1, parent2;
+    plast_rng_init(&parent1, 9, 0);
+    plast_rng_init(&parent2, 9, 0);
+    plast_rng k1 = plast_rng_fork(&parent1, 3), k2 = plast_rng_fork(&parent2, 3);
+    CHECK(plast_rng_u64(&k1) == plast_rng_u64(&k2), "forks of equal parents must agree");
+}
+
+static void test_shapes(void) {
+    CHECK(plast_shape_numel(PLAST_SHAPE0()) == 1, "a scalar has one element");
+    CHECK(plast_shape_numel(PLAST_SHAPE3(2, 3, 4)) == 24, "2x3x4");
+    CHECK(plast_shape_numel(PLAST_SHAPE2(-1, 3)) == -1, "negative sizes are invalid");
+    CHECK(plast_shape_numel(PLAST_SHAPE2(INT64_MAX, 3)) == -1, "overflow is invalid");
+    char buf[64];
+    CHECK(strcmp(plast_shape_format(PLAST_SHAPE2(3, 4), buf, sizeof buf), "(3, 4)") == 0, "format: %s", buf);
+    CHECK(strcmp(plast_shape_format(PLAST_SHAPE1(5), buf, sizeof buf), "(5,)") == 0, "format: %s", buf);
+    CHECK(strcmp(plast_shape_format(PLAST_SHAPE0(), buf, sizeof buf), "()") == 0, "format: %s", buf);
+}
+
+static void test_arena(void) {
+    plast_arena a;
+    plast_arena_init(&a, 4096);
+    int aligned = 1;
+    void *big = NULL;
+    for (int i = 1; i < 200; i++) {
+        unsigned char *p = plast_arena_alloc(&a, (size_t)i * 37);
+        aligned &= ((uintptr_t)p % PLAST_ARENA_ALIGN) == 0;
+        memset(p, 0xab, (size_t)i * 37);
+        if (i == 100) big = plast_arena_alloc(&a, 10 << 20);
+    }
+    CHECK(aligned, "arena blocks must be %d-byte aligned", PLAST_ARENA_ALIGN);
+    CHECK(big != NULL, "a block larger than any chunk must still be served");
+    size_t reserved = a.reserved;
+    plast_arena_reset(&a);
+    CHECK(a.used == 0, "reset forgets every block");
+    for (int i = 1; i < 200; i++) plast_arena_alloc(&a, (size_t)i * 37);
+    CHECK(a.reserved == reserved, "after a reset the same work reuses the chunks (%zu vs %zu)", a.reserved, reserved);
+    plast_arena_release(&a);
+    CHECK(a.reserved == 0 && a.head == NULL, "release returns everything");
+}
+
+static void test_gemm(void) {
+    plast_rng r;
+    plast_rng_init(&r, 3, 3);
+    const int64_t sizes[][3] = {{1, 7, 5}, {5, 1, 3}, {4, 6, 0}, {17, 9, 13}, {64, 33, 48}};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int64_t lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 1, ldc = N + 3; /* padded rows */
+                int64_t ra = ta ? K : M, rb = tb ? N : K;
+                plast_real *A = malloc(sizeof(plast_real) * (size_t)(ra * lda + 1));
+                plast_real *B = malloc(sizeof(plast_real) * (size_t)(rb * ldb + 1));
+                plast_real *C1 = malloc(sizeof(plast_real) * (size_t)(M * ldc + 1));
+                plast_real *C2 = malloc(sizeof(plast_real) * (size_t)(M * ldc + 1));
+                plast_rng_fill_uniform(&r, A, (size_t)(ra * lda), -1, 1);
+                plast_rng_fill_uniform(&r, B, (size_t)(rb * ldb), -1, 1);
+                plast_rng_fill_uniform(&r, C1, (size_t)(M * ldc), -1, 1);
+                memcpy(C2, C1, sizeof(plast_real) * (size_t)(M * ldc));
+                plast_gemm(ta, tb, M, N, K, (plast_real)0.7, A, lda, B, ldb, (plast_real)0.5, C1, ldc);
+                plast_gemm_ref(ta, tb, M, N, K, (plast_real)0.7, A, lda, B, ldb, (plast_real)0.5, C2, ldc);
+                double err = 0;
+                for (int64_t i = 0; i < M; i++)
+                    for (int64_t j = 0; j < N; j++) err = fmax(err, fabs((double)C1[i * ldc + j] - C2[i * ldc + j]));
+                double tol = sizeof(plast_real) == 8 ? 1e-12 : 1e-4;
+                CHECK(err <= tol, "gemm %lldx%lldx%lld ta=%d tb=%d differs from the reference by %g", (long long)M,
+                      (long long)N, (long long)K, ta, tb, err);
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
+            }
+    }
+}
+
+static void test_strbuf_and_errors(void) {
+    plast_strbuf b;
+    plast_strbuf_init(&b);
+    for (int i = 0; i < 1000; i++) plast_strbuf_printf(&b, "%d,", i);
+    CHECK(b.len > 3000 && strncmp(b.buf, "0,1,2,", 6) == 0, "strbuf grows");
+    plast_strbuf_free(&b);
+    for (int s = 0; s < PLAST_STATUS_COUNT; s++)
+        CHECK(strlen(plast_status_name((plast_status)s)) > 1, "status %d has a name", s);
+    CHECK(plast_real_bytes() == (int)sizeof(plast_real), "the linked variant matches the header");
+    char desc[512];
+    plast_runtime_describe(desc, sizeof desc);
+    CHECK(strstr(desc, PLAST_VERSION_STRING) != NULL, "describe: %s", desc);
+}
+
+int main(void) {
+    test_rng();
+    test_shapes();
+    test_arena();
+    test_gemm();
+    test_strbuf_and_errors();
+    return test_finish(sizeof(plast_real) == 8 ? "test_core (float64)" : "test_core (float32)");
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages plast needs, only those missing; safe to run any number of times.
+#   tools/deps.sh build   what building and running needs
+#   tools/deps.sh test    that, plus what the test suite needs
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libcjson-dev)
+TEST_PKGS=(python3-numpy)
+
+want=("${BUILD_PKGS[@]}")
+case "${1:-build}" in
+  build) ;;
+  test) want+=("${TEST_PKGS[@]}") ;;
+  *) echo "usage: tools/deps.sh [build|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "tools/deps.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
