@@ -92,6 +92,20 @@ int main(void) {
               strstr(err.msg, "/nonexistent/plast.json"),
           "a missing file: %s", err.msg);
 
+    /* every truncation of a valid text is rejected with a message naming the file */
+    const char *full = "{\"model\": {\"hidden\": 64, \"cell\": \"rnn\"}, \"optim\": {\"lr\": 0.01}}";
+    int clean = 1;
+    for (size_t len = 0; len < strlen(full); len++) {
+        char cut[128];
+        memcpy(cut, full, len);
+        cut[len] = '\0';
+        plast_cfg_defaults(SCHEMA, &c, NULL);
+        if (plast_cfg_apply_json(SCHEMA, &c, cut, "cut.json", &err) != PLAST_ERR_CONFIG ||
+            strncmp(err.msg, "cut.json", 8) != 0)
+            clean = 0;
+    }
+    CHECK(clean, "every truncated configuration gives an error naming the file");
+
     /* random mutations of a valid text: each is accepted or rejected with a message, never a crash */
     const char *valid = "{\"model\": {\"hidden\": 64, \"cell\": \"rnn\"}, \"optim\": {\"lr\": 0.01, \"amsgrad\": true},"
                         " \"name\": \"abc\", \"seed\": -3}";
