@@ -10,6 +10,7 @@
  *   plast/safetensors.h  reading and writing safetensors files
  *   plast/checkpoint.h   atomic training checkpoints
  *   plast/config.h       typed JSON configuration with key=value overrides
+ *   plast/model.h        model families, caller-owned state, recording trials, stepping
  *   plast/runtime.h      build description and thread settings
  *
  * Conventions: every public symbol is plast_<noun>_<verb> (op constructors are plast_<op>); objects come in
@@ -23,6 +24,7 @@
 #include "plast/base.h"
 #include "plast/checkpoint.h"
 #include "plast/config.h"
+#include "plast/model.h"
 #include "plast/optim.h"
 #include "plast/params.h"
 #include "plast/rng.h"

@@ -1,0 +1,119 @@
+/* src/models/model_internal.h: model families, plasticity rules and the helpers they share (internal).
+ *
+ * A model family (family_*.c) is one `const plast_family_def`: it lays out parameters and state from the
+ * configuration, initialises parameters as its paper does, and records one time step on a tape. A plasticity rule
+ * (rules.c) is one `const plast_rule_def`: the raw weight update from pre- and postsynaptic activity. Families that
+ * take a `model.rule` call whichever rule the configuration names, so a new rule is one entry in rules.c.
+ */
+#ifndef PLAST_MODELS_MODEL_INTERNAL_H
+#define PLAST_MODELS_MODEL_INTERNAL_H
+
+#include "plast/model.h"
+
+/* ---- layout -------------------------------------------------------------------------------------------------- */
+
+typedef struct plast_model_layout {
+    int n_params;
+    char param_names[PLAST_MODEL_MAX_PARAMS][PLAST_PARAM_NAME_MAX];
+    plast_param_spec params[PLAST_MODEL_MAX_PARAMS]; /* .name points into param_names */
+    int n_state;
+    char state_names[PLAST_MODEL_MAX_STATE][PLAST_MODEL_NAME_MAX];
+    plast_shape state_shape[PLAST_MODEL_MAX_STATE]; /* per sample */
+    uint8_t state_plastic[PLAST_MODEL_MAX_STATE];
+} plast_model_layout;
+
+/* Adds a parameter (printf-style name); returns its index, or -1 when the layout is full. */
+int plast_layout_param(plast_model_layout *L, plast_shape s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds a per-sample state tensor; returns its index, or -1 when the layout is full. */
+int plast_layout_state(plast_model_layout *L, const char *name, plast_shape s, int plastic);
+
+/* ---- rules --------------------------------------------------------------------------------------------------- */
+
+typedef struct plast_rule_def {
+    const char *name;    /* as in model.rule */
+    const char *formula; /* the raw update G in one line */
+    /* 1 for the gradient rule: G is the gradient of the network's internal loss, which only a family with an
+     * internal loss (duan) can form; `weight` and `bias` are then NULL. */
+    int needs_internal_loss;
+    /* G (B, in, out) for a plastic weight from presynaptic pre (B, in), postsynaptic post (B, out) and the current
+     * plastic state F (B, in, out) */
+    plast_node *(*weight)(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F);
+    /* G (B, out) for a plastic bias, or NULL for none (zero) */
+    plast_node *(*bias)(plast_tape *t, plast_node *post, plast_node *F);
+} plast_rule_def;
+
+/* The rule named `name`, or NULL ("none" and unknown names alike; check with plast_rule_exists). */
+const plast_rule_def *plast_rule_find(const char *name);
+/* "hebbian|gradient|oja|..." into buf: the names model.rule accepts. */
+const char *plast_rule_names(char *buf, size_t cap);
+
+/* ---- families ------------------------------------------------------------------------------------------------ */
+
+typedef struct plast_step_ctx {
+    const plast_model *m;
+    plast_tape *t;
+    int64_t batch;
+    plast_node *const *param;  /* leaves, in layout order */
+    plast_node *const *state;  /* state before the step */
+    plast_node **state_out;    /* state after the step, to fill (every entry) */
+    plast_node *x;             /* (B, I) */
+    int want_energy;
+} plast_step_ctx;
+
+typedef struct plast_family_def {
+    const char *name;
+    const char *summary;
+    /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. */
+    plast_status (*layout)(plast_model *m, plast_err *err);
+    void (*init)(const plast_model *m, plast_params *p, plast_rng *rng);
+    void (*step)(const plast_step_ctx *c, plast_step_out *out);
+    void (*constrain)(const plast_model *m, plast_params *p);                            /* may be NULL */
+    const char *(*alias)(const plast_model *m, const char *name, char *buf, size_t cap); /* may be NULL */
+} plast_family_def;
+
+extern const plast_family_def *const plast_family_table[];
+extern const int plast_family_count;
+
+/* Room for a family's private settings (parameter indices, derived constants). */
+#define PLAST_MODEL_PRIV_BYTES 512
+
+struct plast_model {
+    plast_model_cfg cfg;
+    const plast_family_def *family;
+    const plast_rule_def *rule; /* NULL: no plasticity rule */
+    int64_t I, O, H;
+    plast_model_layout layout;
+    char description[256];
+    _Alignas(16) unsigned char priv[PLAST_MODEL_PRIV_BYTES];
+};
+
+/* The family's private struct; a _Static_assert in each family checks that it fits. */
+#define PLAST_PRIV(m, type) ((const type *)(m)->priv)
+
+/* ---- helpers shared by the families (model_util.c) ------------------------------------------------------------ */
+
+typedef enum plast_act { PLAST_ACT_TANH, PLAST_ACT_RELU, PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY } plast_act;
+plast_node *plast_act_apply(plast_tape *t, plast_act a, plast_node *x);
+/* model.activation: the family's default unless set */
+plast_act plast_act_from_cfg(const plast_model_cfg *c, plast_act dflt);
+
+/* x (B, in) times a weight shared by the batch, W (in, out), or with trans_w W (out, in): (B, out) */
+plast_node *plast_mm_shared(plast_tape *t, plast_node *x, plast_node *W, int trans_w);
+/* x (B, in) times per-sample weights P (B, in, out): (B, out) */
+plast_node *plast_mm_sample(plast_tape *t, plast_node *x, plast_node *P);
+/* a per-sample scalar s (B) shaped to broadcast against a (B, ...) tensor of `ndim` axes */
+plast_node *plast_per_sample(plast_tape *t, plast_node *s, int ndim);
+/* Energy sum_{i,j} x_i^2 |G_ij| per sample: G shared (in, out) or per sample (B, in, out); (B). Recorded with
+ * gradients disabled. */
+plast_node *plast_energy(plast_tape *t, plast_node *x, plast_node *G);
+
+/* U[lo, hi] into parameter i */
+void plast_init_uniform(plast_params *p, int i, plast_rng *rng, double lo, double hi);
+void plast_init_normal(plast_params *p, int i, plast_rng *rng, double mean, double std);
+void plast_init_const(plast_params *p, int i, double v);
+
+/* Fails with a message naming the model.* key. */
+plast_status plast_model_cfg_fail(plast_err *err, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

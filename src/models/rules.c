@@ -1,0 +1,48 @@
+/* src/models/rules.c: the plasticity rules. A rule turns the activity of one step into the raw update G of a
+ * plastic weight; the family decides how G is accumulated (decay, modulation, clipping, normalisation).
+ *
+ * Adding a rule: write its update function(s) below and add one entry to RULES. Every family that takes
+ * `model.rule` (duan, stpn, diffplast, modplast, hebbff) can then use it, and tests/test_models_grad.c checks its
+ * BPTT gradients. docs/models/RULES.md walks through an example. */
+#include <string.h>
+
+#include "models/model_internal.h"
+
+/* G = pre (x) post:  G[b,i,j] = pre[b,i] post[b,j] */
+static plast_node *hebbian_weight(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F) {
+    (void)F;
+    return plast_outer(t, pre, post);
+}
+
+/* Oja's rule: G[b,i,j] = post[b,j] (pre[b,i] - F[b,i,j] post[b,j]), Hebbian growth with a decay that keeps each
+ * postsynaptic neuron's incoming weights bounded (Miconi et al. 2018's "oja" option). */
+static plast_node *oja_weight(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F) {
+    int64_t B = plast_node_shape(post).d[0], out = plast_node_shape(post).d[1];
+    plast_node *post3 = plast_reshape(t, post, PLAST_SHAPE3(B, 1, out));
+    return plast_sub(t, plast_outer(t, pre, post), plast_mul(t, F, plast_square(t, post3)));
+}
+
+static const plast_rule_def RULES[] = {
+    {"hebbian", "G = pre (x) post; biases 0", 0, hebbian_weight, NULL},
+    {"oja", "G = post * (pre - F * post) per synapse; biases 0", 0, oja_weight, NULL},
+    {"gradient", "G = d L_int / d F, L_int the network's learned internal loss (Duan et al. 2023)", 1, NULL, NULL},
+};
+
+const plast_rule_def *plast_rule_find(const char *name) {
+    for (size_t i = 0; i < sizeof RULES / sizeof RULES[0]; i++)
+        if (strcmp(RULES[i].name, name) == 0) return &RULES[i];
+    return NULL;
+}
+
+const char *plast_rule_names(char *buf, size_t cap) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof RULES / sizeof RULES[0] && used < cap; i++) {
+        size_t n = strlen(RULES[i].name);
+        if (used + n + 2 > cap) break;
+        if (i) buf[used++] = '|';
+        memcpy(buf + used, RULES[i].name, n + 1);
+        used += n;
+    }
+    return buf;
+}
