@@ -11,6 +11,7 @@
  *   plast/checkpoint.h   atomic training checkpoints
  *   plast/config.h       typed JSON configuration with key=value overrides
  *   plast/model.h        model families, caller-owned state, recording trials, stepping
+ *   plast/experiment.h   the configuration of a whole run (model, task, training)
  *   plast/runtime.h      build description and thread settings
  *
  * Conventions: every public symbol is plast_<noun>_<verb> (op constructors are plast_<op>); objects come in
@@ -24,6 +25,7 @@
 #include "plast/base.h"
 #include "plast/checkpoint.h"
 #include "plast/config.h"
+#include "plast/experiment.h"
 #include "plast/model.h"
 #include "plast/optim.h"
 #include "plast/params.h"

@@ -59,6 +59,8 @@ typedef struct plast_model_cfg {
     char neuromod[16];                   /* modplast: simple | retroactive */
     char modulator[16];                  /* modplast: tanh | sigmoid | linear */
     char trace[16];                      /* diffplast: decay | clip */
+    int direct_input;                    /* diffplast: x is added to the neurons' input directly (I = H) */
+    char readout[8];                     /* linear | none (y = h, O = H) */
     double eta_init;                     /* diffplast/modplast retroactive: initial learned eta (0.01) */
     /* HebbFF (Tyulmankov et al. 2022) */
     char hebbff_lambda[16];              /* clamp | sigmoid */

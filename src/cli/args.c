@@ -12,6 +12,16 @@ void cli_fail(const plast_err *err) {
     exit(1);
 }
 
+void cli_die(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "plast: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
 void cli_usage_fail(const char *command, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "plast %s: ", command);
@@ -40,9 +50,12 @@ void cli_parse_args(int argc, char **argv, int first, const char *command, const
         } else if (strncmp(arg, "--set=", 6) == 0) {
             if (a->n_sets == CLI_MAX_SETS) cli_usage_fail(command, "more than %d --set options", CLI_MAX_SETS);
             a->sets[a->n_sets++] = arg + 6;
-        } else if (strcmp(arg, "--out") == 0 && allowed(allow, "out")) {
-            if (i + 1 >= argc) cli_usage_fail(command, "--out needs a path");
-            a->out = argv[++i];
+        } else if ((strcmp(arg, "--out") == 0 && allowed(allow, "out")) ||
+                   (strcmp(arg, "--params") == 0 && allowed(allow, "params")) ||
+                   (strcmp(arg, "--inputs") == 0 && allowed(allow, "inputs"))) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') cli_usage_fail(command, "%s needs a path", arg);
+            const char **dst = arg[2] == 'o' ? &a->out : arg[2] == 'p' ? &a->params : &a->inputs;
+            *dst = argv[++i];
         } else if (strcmp(arg, "--quiet") == 0 && allowed(allow, "quiet")) {
             a->quiet = 1;
         } else if (strcmp(arg, "--threads") == 0 && allowed(allow, "threads")) {

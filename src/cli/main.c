@@ -22,7 +22,12 @@ static int cmd_help(int argc, char **argv);
 static const command COMMANDS[] = {
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
-    {"info", cmd_info, "", "describe the build: version, precision, BLAS, threads"},
+    {"dump", cmd_dump, "CONFIG [--set key=value]... --out FILE [--params FILE] [--inputs FILE]",
+     "write one batch's parameters, inputs, outputs, plastic states, loss and gradients (safetensors)"},
+    {"info", cmd_info, "[CONFIG] [--set key=value]...",
+     "describe the build; with a configuration, the model's parameters, state and memory per trial"},
+    {"config", cmd_config, "[CONFIG] [--set key=value]... [--json]",
+     "list every configuration key with its value and meaning, or print the resolved JSON"},
     {"version", cmd_version, "", "print the version"},
     {"help", cmd_help, "[COMMAND]", "show this help, or one command's"},
 };

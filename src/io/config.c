@@ -326,3 +326,4 @@ long plast_cfg_to_json(plast_cfg_schema s, const void *obj, char *buf, size_t ca
     cJSON_free(text);
     return n;
 }
+

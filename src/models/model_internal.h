@@ -107,6 +107,17 @@ plast_node *plast_per_sample(plast_tape *t, plast_node *s, int ndim);
  * gradients disabled. */
 plast_node *plast_energy(plast_tape *t, plast_node *x, plast_node *G);
 
+/* A torch-style linear layer: "<name>.weight" (out, in) and "<name>.bias" (out), as the baselines' readouts. */
+typedef struct plast_linear {
+    int w, b;
+    int64_t in, out;
+} plast_linear;
+plast_linear plast_layout_linear(plast_model_layout *L, const char *name, int64_t in, int64_t out);
+/* x (B, in) -> x W^T + b (B, out) */
+plast_node *plast_linear_apply(const plast_step_ctx *c, const plast_linear *l, plast_node *x);
+/* torch's nn.Linear default: weight and bias ~ U[-1/sqrt(in), 1/sqrt(in)] */
+void plast_linear_init(const plast_linear *l, plast_params *p, plast_rng *rng);
+
 /* U[lo, hi] into parameter i */
 void plast_init_uniform(plast_params *p, int i, plast_rng *rng, double lo, double hi);
 void plast_init_normal(plast_params *p, int i, plast_rng *rng, double mean, double std);

@@ -1,4 +1,5 @@
 /* src/models/model_util.c: pieces the model families share. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,4 +95,21 @@ plast_status plast_model_cfg_fail(plast_err *err, const char *key, const char *f
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return plast_err_set(err, PLAST_ERR_CONFIG, "model: key '%s': %s", key, msg);
+}
+
+plast_linear plast_layout_linear(plast_model_layout *L, const char *name, int64_t in, int64_t out) {
+    plast_linear l = {-1, -1, in, out};
+    l.w = plast_layout_param(L, PLAST_SHAPE2(out, in), "%s.weight", name);
+    l.b = plast_layout_param(L, PLAST_SHAPE1(out), "%s.bias", name);
+    return l;
+}
+
+plast_node *plast_linear_apply(const plast_step_ctx *c, const plast_linear *l, plast_node *x) {
+    return plast_add(c->t, plast_mm_shared(c->t, x, c->param[l->w], 1), c->param[l->b]);
+}
+
+void plast_linear_init(const plast_linear *l, plast_params *p, plast_rng *rng) {
+    double k = 1.0 / sqrt((double)l->in);
+    plast_init_uniform(p, l->w, rng, -k, k);
+    plast_init_uniform(p, l->b, rng, -k, k);
 }

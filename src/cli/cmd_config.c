@@ -1,0 +1,35 @@
+/* src/cli/cmd_config.c: `plast config [CONFIG] [--set k=v]...`: every configuration key with its value and
+ * meaning, or the resolved configuration as JSON (--json). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int cmd_config(int argc, char **argv) {
+    int json = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+            for (int k = i; k < argc - 1; k++) argv[k] = argv[k + 1];
+            argc--;
+            break;
+        }
+    cli_args a;
+    cli_parse_args(argc, argv, 1, "config", "", &a);
+    plast_experiment_cfg cfg;
+    plast_err err;
+    if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
+    plast_cfg_schema s = plast_experiment_cfg_schema();
+    if (json) {
+        static char text[65536];
+        if (plast_cfg_to_json(s, &cfg, text, sizeof text) < 0) cli_die("cannot format the configuration");
+        printf("%s\n", text);
+        return 0;
+    }
+    for (int i = 0; i < s.n; i++) {
+        char v[128];
+        plast_cfg_format_value(s, &cfg, s.fields[i].key, v, sizeof v);
+        printf("%-24s %-12s %s\n", s.fields[i].key, v, s.fields[i].help);
+    }
+    return 0;
+}

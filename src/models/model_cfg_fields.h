@@ -1,0 +1,51 @@
+/* src/models/model_cfg_fields.h: the model.* configuration keys, as an X-macro list so that every schema that
+ * embeds a plast_model_cfg (the model's own, an experiment's) is a compile-time constant table.
+ * Include it with MF(key, type, member, def, lo, hi, choices, help) defined; types are PLAST_CFG_* suffixes. */
+MF("family", STRING, family, "duan", 0, -1, NULL,
+    "duan | stpn | rnn | lstm | mlp | fastweights | hebbff | modplast | diffplast | bohp")
+MF("input", INT, input, "1", 1, 1 << 24, NULL, "input size I (set by the task)")
+MF("output", INT, output, "1", 1, 1 << 24, NULL, "task output size O (set by the task)")
+MF("hidden", INT, hidden, "128", 1, 1 << 20, NULL, "hidden size H (duan with hidden_scaling=paper: the base size)")
+MF("hidden_scaling", CHOICE, hidden_scaling, "none", 0, -1, "none|paper",
+    "duan: 'paper' scales H by 1.5 without learned plasticity and by 2 for the RNN cell, as the reference")
+MF("rule", STRING, rule, "default", 0, -1, NULL,
+    "plasticity rule: none, or one of the rules table (hebbian, oja, gradient); 'default' = the family's")
+MF("activation", CHOICE, activation, "default", 0, -1, "default|tanh|relu|sigmoid",
+    "hidden nonlinearity where the family allows a choice")
+MF("cell", CHOICE, cell, "lstm", 0, -1, "rnn|lstm", "duan: recurrent cell")
+MF("modulation", BOOL, modulation, "true", 0, -1, NULL, "duan: neuromodulated eta(t) from the last output")
+MF("plastic_lr", REAL, plastic_lr, "0.1", 0, 100, NULL, "duan: p_lr; eta(t) = 2 p_lr sigmoid(m_t), or p_lr")
+MF("plastic_decay", REAL, plastic_decay, "0.1", 0, 1, NULL, "duan: p_wd; lambda(t) = 2 p_wd sigmoid(m_t), or p_wd")
+MF("max_norm", REAL, max_norm, "1.0", 1e-12, 1e30, NULL, "duan: per-sample max-norm of the joint raw update")
+MF("alpha", CHOICE, alpha, "random", 0, -1, "random|uniform|neg_uniform|none",
+    "duan: per-connection plastic rates: U[-1,1], 1, -1 (learned) or a fixed 1")
+MF("extra", INT, extra, "4", 0, 4096, NULL, "duan: extra outputs E feeding the internal loss")
+MF("inner_batch", INT, inner_batch, "64", 0, 1 << 20, NULL,
+    "duan gradient rule: B in the internal loss mean over B x D (the reference's training batch); 0 = actual batch")
+MF("variant", CHOICE, variant, "r", 0, -1, "r|f", "stpn: r = input and recurrent synapses, f = input only")
+MF("stp_params", CHOICE, stp_params, "synapse", 0, -1, "synapse|scalar",
+    "stpn: lambda and gamma per synapse, or one scalar each")
+MF("norm", CHOICE, norm, "pre", 0, -1, "pre|post|none",
+    "stpn: per-neuron normalisation of the efficacies, before or after the update")
+MF("clamp", REAL, clamp, "0", 0, 1e30, NULL,
+    "bound on the plastic state; 0 = the family's default (stpn none, modplast and diffplast 1)")
+MF("pre_new_h", BOOL, pre_new_h, "false", 0, -1, NULL,
+    "stpn: Hebbian presynaptic vector [x_t; h_t] as the reference's ART driver, not [x_t; h_t-1]")
+MF("fw_decay", REAL, fw_decay, "0.9", 0, 1, NULL, "fastweights: lambda")
+MF("fw_lr", REAL, fw_lr, "0.5", 0, 100, NULL, "fastweights: eta")
+MF("fw_steps", INT, fw_steps, "1", 1, 100, NULL, "fastweights: inner-loop iterations S")
+MF("fw_double_update", BOOL, fw_double_update, "false", 0, -1, NULL,
+    "fastweights: also the ART driver's second update after each step")
+MF("neuromod", CHOICE, neuromod, "simple", 0, -1, "simple|retroactive", "modplast: neuromodulation kind")
+MF("modulator", CHOICE, modulator, "tanh", 0, -1, "tanh|sigmoid|linear", "modplast: modulator nonlinearity")
+MF("trace", CHOICE, trace, "decay", 0, -1, "decay|clip",
+    "diffplast: Hebb <- (1-eta) Hebb + eta G, or clamp(Hebb + eta G)")
+MF("direct_input", BOOL, direct_input, "false", 0, -1, NULL,
+    "diffplast: add the input to the neurons directly, without input weights (needs input = hidden)")
+MF("readout", CHOICE, readout, "linear", 0, -1, "linear|none",
+    "diffplast, bohp: a linear readout, or none (the output is the hidden state; needs output = hidden)")
+MF("eta_init", REAL, eta_init, "0.01", 0, 1, NULL, "diffplast, modplast retroactive: initial learned eta")
+MF("hebbff_lambda", CHOICE, hebbff_lambda, "clamp", 0, -1, "clamp|sigmoid",
+    "hebbff: lambda projected to [0,1] after each update, or sigmoid-parameterised")
+MF("hebbff_eta", CHOICE, hebbff_eta, "free", 0, -1, "free|anti|hebb", "hebbff: sign of the plasticity rate")
+MF("trace_decay", REAL, trace_decay, "0.9", 0, 1, NULL, "bohp: gamma, Hebb <- gamma Hebb + (1-gamma) y x^T")

@@ -1,0 +1,172 @@
+/* tests/test_models.c: the model API: parameter counts at the papers' sizes, stepping with caller-owned state
+ * equals recording on a tape, the energy measure, configuration errors. */
+#include "models/model_internal.h"
+#include "plast.h"
+#include "test.h"
+
+static plast_model *make(const char *const *sets, int n, plast_err *err) {
+    plast_model_cfg cfg;
+    plast_model_cfg_default(&cfg, NULL);
+    for (int k = 0; k < n; k++)
+        if (plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, sets[k], err) != PLAST_OK) return NULL;
+    return plast_model_init(&cfg, err);
+}
+
+static int64_t count_params(const plast_model *m) {
+    int64_t n = 0;
+    for (int i = 0; i < plast_model_param_count(m); i++) n += plast_shape_numel(plast_model_param_specs(m)[i].shape);
+    return n;
+}
+
+typedef struct count_case {
+    const char *name;
+    const char *sets[8];
+    int64_t params;
+    int64_t plastic; /* per-sample plastic floats, or -1 */
+} count_case;
+
+/* Duan et al.: research notes plasticrnns.md §1.13 (counted from the reference's own model classes).
+ * STPN paper, ART (I = O = 37): §1.3 of stpn_miconi_hebbff.md; CFD (d = 100): HebbNet and uSTPNf at about 10.2k. */
+static const count_case COUNTS[] = {
+    {"duan copy RNN plastic", {"model.input=3", "model.cell=rnn", "model.hidden_scaling=paper"}, 268306, 134150},
+    {"duan copy RNN none", {"model.input=3", "model.cell=rnn", "model.hidden_scaling=paper", "model.rule=none"}, 299532, 0},
+    {"duan copy LSTM plastic", {"model.input=3", "model.cell=lstm", "model.hidden_scaling=paper"}, 266770, 133382},
+    {"duan copy LSTM none", {"model.input=3", "model.cell=lstm", "model.hidden_scaling=paper", "model.rule=none"}, 298380, 0},
+    {"duan cue-reward RNN", {"model.input=16", "model.cell=rnn", "model.hidden_scaling=paper"}, 274962, 137478},
+    {"duan cue-reward RNN none", {"model.input=16", "model.cell=rnn", "model.hidden_scaling=paper", "model.rule=none"},
+     304524, 0},
+    {"duan cue-reward LSTM gradient", {"model.input=16", "model.cell=lstm", "model.hidden_scaling=paper",
+                                       "model.rule=gradient"}, 270098, 135046},
+    {"duan cue-reward LSTM none", {"model.input=16", "model.cell=lstm", "model.hidden_scaling=paper", "model.rule=none"},
+     300876, 0},
+    {"duan regression linear RNN", {"model.input=14", "model.cell=rnn", "model.hidden_scaling=paper"}, 273938, 136966},
+    {"duan regression linear LSTM none", {"model.input=14", "model.cell=lstm", "model.hidden_scaling=paper",
+                                          "model.rule=none"}, 300492, 0},
+    {"duan regression MLP RNN none", {"model.input=8", "model.cell=rnn", "model.hidden_scaling=paper", "model.rule=none"},
+     301452, 0},
+    {"duan regression MLP LSTM", {"model.input=8", "model.cell=lstm", "model.hidden_scaling=paper"}, 268050, 134022},
+    {"stpn ART STPNr h11", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 2039, 528},
+    {"stpn ART LSTM h9", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 2062, 0},
+    {"stpn ART RNN h20", {"model.family=rnn", "model.input=37", "model.output=37", "model.hidden=20"}, 1937, 0},
+    {"stpn ART FastWeights h20", {"model.family=fastweights", "model.input=37", "model.output=37", "model.hidden=20"},
+     1977, 400},
+    {"stpn ART Modplast h17", {"model.family=modplast", "model.input=37", "model.output=37", "model.hidden=17"}, 1908,
+     289},
+    {"stpn maze STPN h55 (two heads = 5 outputs)", {"model.family=stpn", "model.input=17", "model.output=5",
+                                                    "model.hidden=55"}, 12215, 3960},
+    {"stpn maze RNN h100", {"model.family=rnn", "model.input=17", "model.output=5", "model.hidden=100"}, 12305, 0},
+    {"CFD HebbFF h100", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 10203, 10000},
+    {"CFD uSTPNf h100", {"model.family=stpn", "model.variant=f", "model.stp_params=scalar", "model.input=100",
+                         "model.output=1", "model.hidden=100"}, 10203, 10000},
+};
+
+static void test_param_counts(void) {
+    for (size_t i = 0; i < sizeof COUNTS / sizeof COUNTS[0]; i++) {
+        const count_case *c = &COUNTS[i];
+        int n = 0;
+        while (n < 8 && c->sets[n]) n++;
+        plast_err err;
+        plast_model *m = make(c->sets, n, &err);
+        CHECK(m != NULL, "%s: %s", c->name, err.msg);
+        if (!m) continue;
+        CHECK(count_params(m) == c->params, "%s: %lld parameters, the reference has %lld", c->name,
+              (long long)count_params(m), (long long)c->params);
+        if (c->plastic >= 0)
+            CHECK(plast_model_plastic_numel(m) == c->plastic, "%s: %lld plastic floats per sample, expected %lld",
+                  c->name, (long long)plast_model_plastic_numel(m), (long long)c->plastic);
+        plast_model_free(m);
+    }
+}
+
+/* Stepping a caller-owned state gives exactly what recording the same trial on a tape gives. */
+static void test_step_equals_trial(const char *family, const char *extra) {
+    const char *sets[5] = {family, "model.input=5", "model.output=3", "model.hidden=6", extra};
+    plast_err err;
+    plast_model *m = make(sets, extra ? 5 : 4, &err);
+    CHECK(m != NULL, "%s: %s", family, err.msg);
+    if (!m) return;
+    plast_rng rng;
+    plast_rng_init(&rng, 4, 4);
+    plast_params *p = plast_model_params_init(m, NULL);
+    plast_model_params_reset(m, p, &rng);
+    enum { B = 3, T = 6 };
+    plast_real x[T][B * 5];
+    for (int s = 0; s < T; s++) plast_rng_fill_uniform(&rng, x[s], B * 5, -1, 1);
+    plast_tape *t = plast_tape_init(NULL), *scratch = plast_tape_init(NULL);
+    plast_trial tr;
+    plast_trial_begin(&tr, m, t, p, B);
+    tr.want_energy = 1;
+    plast_state *st = plast_state_init(m, B, NULL);
+    double worst = 0, min_energy = 1e300;
+    int finite = 1;
+    for (int s = 0; s < T; s++) {
+        plast_step_out o;
+        plast_trial_step(&tr, plast_tape_const(t, PLAST_SHAPE2(B, 5), x[s]), &o);
+        plast_real y[B * 3], mod[B], en[B];
+        CHECK(plast_model_step(m, p, st, x[s], y, mod, en, scratch, &err) == PLAST_OK, "%s: %s", family, err.msg);
+        if (!o.y || !o.energy) break;
+        for (int k = 0; k < B * 3; k++) worst = fmax(worst, fabs((double)y[k] - plast_node_data(o.y)[k]));
+        for (int b = 0; b < B; b++) {
+            worst = fmax(worst, fabs((double)en[b] - plast_node_data(o.energy)[b]));
+            finite &= isfinite((double)en[b]);
+            min_energy = fmin(min_energy, en[b]);
+        }
+    }
+    CHECK(plast_tape_status(t) == PLAST_OK, "%s: %s", family, plast_tape_error(t));
+    CHECK(worst == 0, "%s: stepping and recording differ by %g", family, worst);
+    CHECK(finite && min_energy > 0, "%s: energy must be finite and positive (min %g)", family, min_energy);
+    plast_state_free(st);
+    plast_tape_free(t);
+    plast_tape_free(scratch);
+    plast_params_free(p);
+    plast_model_free(m);
+}
+
+/* The energy of an RNN step is sum_i x_i^2 sum_j |W_ij| over [x; h]. */
+static void test_energy_formula(void) {
+    const char *sets[4] = {"model.family=rnn", "model.input=2", "model.output=1", "model.hidden=2"};
+    plast_model *m = make(sets, 4, NULL);
+    plast_params *p = plast_model_params_init(m, NULL);
+    plast_real *W = plast_params_value(p, 0); /* (I + H, H) = (4, 2) */
+    const double w[8] = {1, -2, 3, 0.5, -1, 1, 2, -2};
+    for (int k = 0; k < 8; k++) W[k] = (plast_real)w[k];
+    plast_state *st = plast_state_init(m, 1, NULL);
+    plast_tape *t = plast_tape_init(NULL);
+    plast_real x[2] = {2, -1}, y[1], e[1];
+    plast_model_step(m, p, st, x, y, NULL, e, t, NULL); /* h_0 = 0: energy = 4 * (1 + 2) + 1 * (3 + 0.5) */
+    CHECK_CLOSE(e[0], 15.5, 1e-6, 0, "energy of the first step");
+    plast_tape_free(t);
+    plast_state_free(st);
+    plast_params_free(p);
+    plast_model_free(m);
+}
+
+static void test_config_errors(void) {
+    plast_err err;
+    const char *a[1] = {"model.family=gru"};
+    CHECK(!make(a, 1, &err) && strstr(err.msg, "'family'") && strstr(err.msg, "gru") && strstr(err.msg, "stpn"),
+          "unknown family: %s", err.msg);
+    const char *b[1] = {"model.rule=bcm"};
+    CHECK(!make(b, 1, &err) && strstr(err.msg, "'rule'") && strstr(err.msg, "hebbian"), "unknown rule: %s", err.msg);
+    const char *c[2] = {"model.family=stpn", "model.rule=gradient"};
+    CHECK(!make(c, 2, &err) && strstr(err.msg, "internal loss"), "gradient rule outside duan: %s", err.msg);
+    const char *d[2] = {"model.family=lstm", "model.rule=hebbian"};
+    CHECK(!make(d, 2, &err) && strstr(err.msg, "no plasticity"), "rule on a non-plastic family: %s", err.msg);
+    const char *e[3] = {"model.family=diffplast", "model.direct_input=true", "model.hidden=7"};
+    CHECK(!make(e, 3, &err) && strstr(err.msg, "direct_input"), "direct input needs I = H: %s", err.msg);
+}
+
+int main(void) {
+    test_param_counts();
+    const char *families[][2] = {{"model.family=duan", "model.rule=hebbian"}, {"model.family=duan", "model.rule=gradient"},
+                                 {"model.family=duan", "model.rule=none"},    {"model.family=stpn", NULL},
+                                 {"model.family=stpn", "model.variant=f"},    {"model.family=rnn", NULL},
+                                 {"model.family=lstm", NULL},                 {"model.family=mlp", NULL},
+                                 {"model.family=fastweights", NULL},          {"model.family=hebbff", NULL},
+                                 {"model.family=modplast", NULL},             {"model.family=modplast", "model.neuromod=retroactive"},
+                                 {"model.family=diffplast", NULL},            {"model.family=bohp", NULL}};
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) test_step_equals_trial(families[i][0], families[i][1]);
+    test_energy_formula();
+    test_config_errors();
+    return test_finish(sizeof(plast_real) == 8 ? "test_models (float64)" : "test_models (float32)");
+}
