@@ -34,6 +34,8 @@ static const model_case CASES[] = {
     {"duan lstm gradient, unmodulated", {"model.family=duan", "model.cell=lstm", "model.rule=gradient",
                                          "model.hidden=3", "model.modulation=false", "model.inner_batch=1"}},
     {"duan rnn oja", {"model.family=duan", "model.cell=rnn", "model.rule=oja", "model.hidden=4"}},
+    {"duan lstm instar", {"model.family=duan", "model.cell=lstm", "model.rule=instar", "model.hidden=3"}},
+    {"stpn r instar", {"model.family=stpn", "model.rule=instar", "model.hidden=3"}},
     {"duan lstm hebbian, alpha none", {"model.family=duan", "model.cell=lstm", "model.rule=hebbian",
                                        "model.hidden=3", "model.alpha=none"}},
     {"duan rnn, no plasticity", {"model.family=duan", "model.cell=rnn", "model.rule=none", "model.hidden=4"}},

@@ -22,9 +22,19 @@ static plast_node *oja_weight(plast_tape *t, plast_node *pre, plast_node *post, 
     return plast_sub(t, plast_outer(t, pre, post), plast_mul(t, F, plast_square(t, post3)));
 }
 
+/* Grossberg's instar rule: G[b,i,j] = post[b,j] (pre[b,i] - F[b,i,j]): each active postsynaptic neuron moves
+ * its incoming plastic weights towards the presynaptic pattern (the worked example of docs/models/RULES.md). */
+static plast_node *instar_weight(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F) {
+    int64_t B = plast_node_shape(post).d[0], in = plast_node_shape(pre).d[1], out = plast_node_shape(post).d[1];
+    plast_node *post3 = plast_reshape(t, post, PLAST_SHAPE3(B, 1, out));
+    plast_node *pre3 = plast_reshape(t, pre, PLAST_SHAPE3(B, in, 1));
+    return plast_mul(t, post3, plast_sub(t, pre3, F));
+}
+
 static const plast_rule_def RULES[] = {
     {"hebbian", "G = pre (x) post; biases 0", 0, hebbian_weight, NULL},
     {"oja", "G = post * (pre - F * post) per synapse; biases 0", 0, oja_weight, NULL},
+    {"instar", "G = post * (pre - F) per synapse; biases 0", 0, instar_weight, NULL},
     {"gradient", "G = d L_int / d F, L_int the network's learned internal loss (Duan et al. 2023)", 1, NULL, NULL},
 };
 
