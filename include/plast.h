@@ -12,6 +12,7 @@
  *   plast/config.h       typed JSON configuration with key=value overrides
  *   plast/model.h        model families, caller-owned state, recording trials, stepping
  *   plast/experiment.h   the configuration of a whole run (model, task, training)
+ *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, tape)
  *   plast/runtime.h      build description and thread settings
  *
  * Conventions: every public symbol is plast_<noun>_<verb> (op constructors are plast_<op>); objects come in
@@ -25,6 +26,7 @@
 #include "plast/base.h"
 #include "plast/checkpoint.h"
 #include "plast/config.h"
+#include "plast/engine.h"
 #include "plast/experiment.h"
 #include "plast/model.h"
 #include "plast/optim.h"

@@ -16,22 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/family_duan.h"
 #include "models/model_internal.h"
 
-typedef struct duan_layer {
-    int w, b;         /* parameter indices of the slow weight and bias */
-    int aw, ab;       /* alpha (plastic learning rates), -1 when not learned */
-    int pw, pb;       /* state indices of the plastic weight and bias, -1 without plasticity */
-    int64_t in, out;
-} duan_layer;
-
-typedef struct duan_priv {
-    int plastic, lstm, modulated, relu_cell;
-    int64_t D;
-    duan_layer enc, hh, ih, out;
-    int out_weight; /* w of the internal loss */
-    int h, c;       /* state indices (c = -1 for the RNN) */
-} duan_priv;
 _Static_assert(sizeof(duan_priv) <= PLAST_MODEL_PRIV_BYTES, "duan_priv does not fit");
 
 /* Lays out one linear map. Plastic: "<name>.w.param" (in, out), "<name>.w.lr", "<name>.b.param", "<name>.b.lr"

@@ -1,0 +1,54 @@
+/* plast/engine.h: whole trials forward and backward, on the fastest path a model has.
+ *
+ * An engine runs a batch of trials of fixed size (batch B, T steps) of one model: forward over all T steps, then,
+ * for training, backward from the gradient of any loss with respect to the outputs. Its memory is planned and
+ * allocated once, at init, from (model, B, T).
+ *
+ * Paths (plast_engine_kind):
+ *   tape     op by op on a plast_tape: every model, every rule; the reference the fast paths are tested against
+ *   lowrank  Duan et al. models with Hebbian or gradient-based plasticity: each plastic weight kept as the sum of
+ *            its rank-one updates, so products with it are matrix products over the trial's history; BPTT written
+ *            by hand, second order included for the gradient rule
+ *   dense    Duan et al.'s non-plastic baselines: batched matrix products, BPTT by hand
+ * PLAST_ENGINE_AUTO picks the fastest path the model supports.
+ */
+#ifndef PLAST_ENGINE_H
+#define PLAST_ENGINE_H
+
+#include "plast/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum plast_engine_kind {
+    PLAST_ENGINE_AUTO,
+    PLAST_ENGINE_TAPE,
+    PLAST_ENGINE_LOWRANK,
+    PLAST_ENGINE_DENSE,
+    PLAST_ENGINE_KIND_COUNT
+} plast_engine_kind;
+
+PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense" */
+
+typedef struct plast_engine plast_engine;
+
+/* An engine for batches of `batch` trials of `steps` steps. With a kind other than AUTO, fails (naming the reason)
+ * if the model has no such path. want_energy asks for the energy measure (only the tape path computes it). */
+PLAST_API plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
+                                          int want_energy, plast_err *err);
+PLAST_API void plast_engine_free(plast_engine *e);
+PLAST_API plast_engine_kind plast_engine_get_kind(const plast_engine *e);
+PLAST_API size_t plast_engine_bytes(const plast_engine *e); /* memory held (the tape path: its last use) */
+
+/* Forward over a batch of trials from the zero state: x (T, B, I) in, y (T, B, O) out; modulation (T, B) and energy
+ * (T, B) may be NULL. With `train`, keeps what backward needs (the parameters must not change in between). */
+PLAST_API plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
+                                            plast_real *modulation, plast_real *energy, int train, plast_err *err);
+/* Backward from dy = d loss / d y (T, B, O): adds d loss / d parameter into p's gradient buffer. */
+PLAST_API plast_status plast_engine_backward(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,798 @@
+/* src/engine/engine_duan.c: the fast path of Duan et al.'s models (family_duan.c gives the equations): forward and
+ * BPTT by hand, with each plastic weight kept as its history of rank-one updates (lowrank.h).
+ *
+ * Per sample, at step t, every plastic update is rank one, with one decay and one rate for all layers:
+ *   P_t = (1 - lambda_t) P_{t-1} + c_t alpha * (u_t v_t^T),   c_t = eta_t s_t
+ * so P_t = alpha * sum_{k<=t} gamma_t[k] u_k v_k^T with gamma_t[k] = (1 - lambda_t) gamma_{t-1}[k], gamma_t[t] = c_t.
+ *   Hebbian:  (u, v) = encoder (x_t, e_t), cell ([h_{t-1}; e_t], post), output (h_t, o_t); biases unchanged
+ *   gradient: (u, v) = encoder (x_t, da), cell ([h_{t-1}; e_t], dz), output (h_t, do); bias updates da, dz, dz, do
+ * (d* the inner gradient's deltas), and the joint norm is sum |u|^2 |v|^2 + |g|^2. The two cell matrices (h -> gates
+ * and e -> gates) share v, so they are one layer with input [h_{t-1}; e_t] and stacked weights [W_hh; W_ih].
+ * Plastic biases are dense (B, out) per step.
+ *
+ * The backward pass is the adjoint of every forward line, in reverse; for the gradient rule that includes the
+ * adjoint of the inner gradient (second order). tests/test_engine.c checks it against the tape path.
+ * Without plasticity (model.rule = none) the same code runs with no history: the "dense" path.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/gemm.h"
+#include "engine/engine_internal.h"
+#include "engine/lowrank.h"
+#include "models/family_duan.h"
+#include "models/model_internal.h"
+
+typedef struct duan_engine {
+    int64_t B, T, I, H, G, D, Oy, C2; /* Oy: task outputs O */
+    int plastic, lstm, grad_rule, modulated, relu_cell, learn_alpha;
+    double p_lr, p_wd, max_norm, kappa;
+    duan_priv dp;
+
+    /* parameters in the engine's layout: weights (in, out); the cell stacked [hh; ih] along its input */
+    plast_real *Wenc, *benc, *Wcat, *bhh, *bih, *Wout, *bout, *wo;
+    plast_real *aenc, *abenc, *acat, *abhh, *abih, *aout, *about; /* alphas (ones when not learned) */
+    plast_real *dWenc, *dbenc, *dWcat, *dbhh, *dbih, *dWout, *dbout, *dwo;
+    plast_real *daenc, *dabenc, *dacat, *dabhh, *dabih, *daout, *dabout;
+
+    /* forward record, time-major (T, B, n) unless noted */
+    plast_real *Apre, *E, *Zc, *GATE, *TAU, *Hs, *Cs, *Orec;    /* Hs, Cs: (T + 1, B, H), index 0 the zero state */
+    plast_real *SIG, *ETA, *LAM, *S, *N2, *COEF;             /* (T, B) */
+    plast_real *Do, *Dh, *Dc, *Dz, *De, *Da;                 /* inner-gradient deltas (gradient rule) */
+    plast_real *Uenc, *Venc, *Ucell, *Vcell, *Uout, *Vout;   /* histories, sample-major (B, T, n) */
+    plast_real *GAM;                                         /* (T, B, T): gamma_t[b, k] */
+    plast_real *PBenc, *PBhh, *PBih, *PBout;                 /* plastic biases (T + 1, B, n) */
+    plast_real *Aenc, *Acell, *Aout, *ATout, *ATih;          /* products saved per step, triangular */
+    plast_real *sZ, *sM, *sN;                                /* scratch (B T, widest) */
+
+    /* backward */
+    plast_real *gVenc, *gUcell, *gVcell, *gUout, *gVout, *gGAM;
+    plast_real *gPBenc, *gPBhh, *gPBih, *gPBout, *gh, *gc;
+    plast_real *tO, *tH, *tGate, *tZ, *tCell, *tE, *tA, *tTau, *tC, *tCp;
+    plast_real *qO, *qH, *qC, *qZ, *qE, *qA, *gge, *ggz, *ggo; /* adjoints of the deltas and bias updates */
+    plast_real *gcoef, *glam;
+
+    size_t bytes;
+    void *block;
+} duan_engine;
+
+/* ---- memory plan: every buffer carved from one block, sized before allocation ------------------------------ */
+
+typedef struct plan {
+    char *base; /* NULL while counting */
+    size_t off;
+} plan;
+
+static plast_real *carve(plan *pl, int64_t n) {
+    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(plast_real) + 63) / 64 * 64;
+    plast_real *p = pl->base ? (plast_real *)(pl->base + pl->off) : NULL;
+    pl->off += bytes;
+    return p;
+}
+
+static void layout_buffers(duan_engine *E, plan *pl) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const int64_t tri = B * T * (T - 1) / 2; /* rows over all steps of the (sample, update) products */
+    plast_real **w[] = {&E->Wenc, &E->aenc, &E->dWenc, &E->daenc};
+    for (int k = 0; k < 4; k++) *w[k] = carve(pl, I * H);
+    plast_real **hb[] = {&E->benc, &E->abenc, &E->dbenc, &E->dabenc};
+    for (int k = 0; k < 4; k++) *hb[k] = carve(pl, H);
+    plast_real **c[] = {&E->Wcat, &E->acat, &E->dWcat, &E->dacat};
+    for (int k = 0; k < 4; k++) *c[k] = carve(pl, C2 * G);
+    plast_real **gb[] = {&E->bhh, &E->bih, &E->abhh, &E->abih, &E->dbhh, &E->dbih, &E->dabhh, &E->dabih};
+    for (int k = 0; k < 8; k++) *gb[k] = carve(pl, G);
+    plast_real **o[] = {&E->Wout, &E->aout, &E->dWout, &E->daout};
+    for (int k = 0; k < 4; k++) *o[k] = carve(pl, H * D);
+    plast_real **ob[] = {&E->bout, &E->about, &E->dbout, &E->dabout, &E->wo, &E->dwo};
+    for (int k = 0; k < 6; k++) *ob[k] = carve(pl, D);
+
+    E->Apre = carve(pl, T * B * H);
+    E->E = carve(pl, T * B * H);
+    E->Zc = carve(pl, T * B * G);
+    E->GATE = carve(pl, E->lstm ? T * B * G : 0);
+    E->TAU = carve(pl, E->lstm ? T * B * H : 0);
+    E->Hs = carve(pl, (T + 1) * B * H);
+    E->Cs = carve(pl, E->lstm ? (T + 1) * B * H : 0);
+    E->Orec = carve(pl, T * B * D);
+    plast_real **tb[] = {&E->SIG, &E->ETA, &E->LAM, &E->S, &E->N2, &E->COEF};
+    for (int k = 0; k < 6; k++) *tb[k] = carve(pl, T * B);
+    const int64_t g = E->grad_rule ? 1 : 0;
+    E->Do = carve(pl, g * T * B * D);
+    E->Dh = carve(pl, g * T * B * H);
+    E->Dc = carve(pl, g * E->lstm * T * B * H);
+    E->Dz = carve(pl, g * T * B * G);
+    E->De = carve(pl, g * T * B * H);
+    E->Da = carve(pl, g * T * B * H);
+
+    const int64_t p = E->plastic ? 1 : 0;
+    E->Uenc = carve(pl, B * T * I);
+    E->Venc = carve(pl, p * B * T * H);
+    E->Ucell = carve(pl, B * T * C2);
+    E->Vcell = carve(pl, p * B * T * G);
+    E->Uout = carve(pl, p * B * T * H);
+    E->Vout = carve(pl, p * B * T * D);
+    E->GAM = carve(pl, p * T * B * T);
+    E->PBenc = carve(pl, p * (T + 1) * B * H);
+    E->PBhh = carve(pl, p * (T + 1) * B * G);
+    E->PBih = carve(pl, p * (T + 1) * B * G);
+    E->PBout = carve(pl, p * (T + 1) * B * D);
+    E->Aenc = carve(pl, p * tri * H);
+    E->Acell = carve(pl, p * tri * G);
+    E->Aout = carve(pl, p * tri * D);
+    E->ATout = carve(pl, p * g * tri * H);
+    E->ATih = carve(pl, p * g * tri * H);
+    int64_t wide = I > C2 ? I : C2;
+    if (G > wide) wide = G;
+    if (D > wide) wide = D;
+    E->sZ = carve(pl, p * B * T * wide);
+    E->sM = carve(pl, p * B * T * wide);
+    E->sN = carve(pl, p * B * T * wide);
+
+    E->gVenc = carve(pl, p * B * T * H);
+    E->gUcell = carve(pl, p * B * T * C2);
+    E->gVcell = carve(pl, p * B * T * G);
+    E->gUout = carve(pl, p * B * T * H);
+    E->gVout = carve(pl, p * B * T * D);
+    E->gGAM = carve(pl, p * T * B * T);
+    E->gPBenc = carve(pl, p * B * H);
+    E->gPBhh = carve(pl, p * B * G);
+    E->gPBih = carve(pl, p * B * G);
+    E->gPBout = carve(pl, p * B * D);
+    E->gh = carve(pl, B * H);
+    E->gc = carve(pl, B * H);
+    E->tO = carve(pl, B * D);
+    E->tH = carve(pl, B * H);
+    E->tGate = carve(pl, B * G);
+    E->tZ = carve(pl, B * G);
+    E->tCell = carve(pl, B * C2);
+    E->tE = carve(pl, B * H);
+    E->tA = carve(pl, B * H);
+    E->tTau = carve(pl, B * H);
+    E->tC = carve(pl, B * H);
+    E->tCp = carve(pl, B * H);
+    E->qO = carve(pl, B * D);
+    E->qH = carve(pl, B * H);
+    E->qC = carve(pl, B * H);
+    E->qZ = carve(pl, B * G);
+    E->qE = carve(pl, B * H);
+    E->qA = carve(pl, B * H);
+    E->gge = carve(pl, B * H);
+    E->ggz = carve(pl, B * G);
+    E->ggo = carve(pl, B * D);
+    E->gcoef = carve(pl, B);
+    E->glam = carve(pl, B);
+}
+
+/* ---- small helpers -------------------------------------------------------------------------------------------- */
+
+static inline plast_real sigm(plast_real x) {
+    if (x >= 0) return (plast_real)(1 / (1 + exp(-(double)x)));
+    double e = exp((double)x);
+    return (plast_real)(e / (1 + e));
+}
+
+static void zero(plast_real *p, int64_t n) { memset(p, 0, (size_t)n * sizeof(plast_real)); }
+
+/* y[b, :] += v for each of n rows of width w */
+static void add_row(plast_real *y, int64_t rows, int64_t w, int64_t ldy, const plast_real *v) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < w; j++) y[r * ldy + j] += v[j];
+}
+
+/* acc[j] += sum over rows of y[r, j] */
+static void sum_rows(plast_real *acc, const plast_real *y, int64_t rows, int64_t w, int64_t ldy) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < w; j++) acc[j] += y[r * ldy + j];
+}
+
+static double dot(const plast_real *a, const plast_real *b, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* the saved products of step t start after the rows of steps 0..t-1: B * t (t - 1) / 2 rows */
+static int64_t tri_rows(int64_t B, int64_t t) { return B * t * (t - 1) / 2; }
+
+/* the low-rank product of one layer at step t (K = t updates, coefficients gamma_{t-1}) */
+static lr_product product(const duan_engine *E, int64_t t, int64_t n1, int64_t n2, const plast_real *alpha,
+                          int64_t lda, int trans, plast_real *f1, int64_t ld1, plast_real *f2, int64_t ld2) {
+    lr_product L;
+    L.B = E->B;
+    L.K = t;
+    L.n1 = n1;
+    L.n2 = n2;
+    L.alpha = alpha;
+    L.lda = lda;
+    L.trans = trans;
+    L.f1 = (lr_factor){f1, E->T * ld1, ld1};
+    L.f2 = (lr_factor){f2, E->T * ld2, ld2};
+    L.gamma = t > 0 ? E->GAM + (t - 1) * E->B * E->T : NULL;
+    L.gstride = E->T;
+    return L;
+}
+
+/* layer products at step t: encoder, cell, output, and the two transposed ones of the gradient rule */
+static lr_product p_enc(const duan_engine *E, int64_t t) {
+    return product(E, t, E->I, E->H, E->aenc, E->H, 0, E->Uenc, E->I, E->Venc, E->H);
+}
+static lr_product p_cell(const duan_engine *E, int64_t t) {
+    return product(E, t, E->C2, E->G, E->acat, E->G, 0, E->Ucell, E->C2, E->Vcell, E->G);
+}
+static lr_product p_out(const duan_engine *E, int64_t t) {
+    return product(E, t, E->H, E->D, E->aout, E->D, 0, E->Uout, E->H, E->Vout, E->D);
+}
+static lr_product p_out_t(const duan_engine *E, int64_t t) { /* delta_o (D) -> (H): transposed output layer */
+    return product(E, t, E->D, E->H, E->aout, E->D, 1, E->Vout, E->D, E->Uout, E->H);
+}
+static lr_product p_ih_t(const duan_engine *E, int64_t t) { /* delta_z (G) -> (H): the ih half of the cell */
+    lr_product L = product(E, t, E->G, E->H, E->acat + E->H * E->G, E->G, 1, E->Vcell, E->G, E->Ucell + E->H, E->C2);
+    L.f2.bstride = E->T * E->C2;
+    return L;
+}
+
+static lr_factor fac(plast_real *p, const duan_engine *E, int64_t ld) { return (lr_factor){p, E->T * ld, ld}; }
+
+/* ---- parameters in and out ------------------------------------------------------------------------------------ */
+
+/* dst (in, out) from a (out, in) torch weight, or copied as is */
+static void load_w(plast_real *dst, const plast_real *src, int64_t in, int64_t out, int torch) {
+    if (!torch) {
+        memcpy(dst, src, (size_t)(in * out) * sizeof(plast_real));
+        return;
+    }
+    for (int64_t i = 0; i < in; i++)
+        for (int64_t j = 0; j < out; j++) dst[i * out + j] = src[j * in + i];
+}
+
+static void store_w(plast_real *dst, const plast_real *src, int64_t in, int64_t out, int torch) {
+    for (int64_t i = 0; i < in; i++)
+        for (int64_t j = 0; j < out; j++) dst[torch ? j * in + i : i * out + j] += src[i * out + j];
+}
+
+static void ones(plast_real *p, int64_t n) {
+    for (int64_t i = 0; i < n; i++) p[i] = 1;
+}
+
+static void load_params(duan_engine *E, plast_params *p) {
+    const duan_priv *d = &E->dp;
+    const int torch = !E->plastic;
+    const int64_t H = E->H, G = E->G;
+    load_w(E->Wenc, plast_params_value(p, d->enc.w), E->I, H, torch);
+    memcpy(E->benc, plast_params_value(p, d->enc.b), (size_t)H * sizeof(plast_real));
+    load_w(E->Wcat, plast_params_value(p, d->hh.w), H, G, torch);
+    load_w(E->Wcat + H * G, plast_params_value(p, d->ih.w), H, G, torch);
+    memcpy(E->bhh, plast_params_value(p, d->hh.b), (size_t)G * sizeof(plast_real));
+    memcpy(E->bih, plast_params_value(p, d->ih.b), (size_t)G * sizeof(plast_real));
+    load_w(E->Wout, plast_params_value(p, d->out.w), H, E->D, torch);
+    memcpy(E->bout, plast_params_value(p, d->out.b), (size_t)E->D * sizeof(plast_real));
+    memcpy(E->wo, plast_params_value(p, d->out_weight), (size_t)E->D * sizeof(plast_real));
+    if (!E->plastic) return;
+    struct { int idx; plast_real *dst; int64_t n; } a[] = {
+        {d->enc.aw, E->aenc, E->I * H}, {d->enc.ab, E->abenc, H},     {d->hh.aw, E->acat, H * G},
+        {d->ih.aw, E->acat + H * G, H * G}, {d->hh.ab, E->abhh, G},   {d->ih.ab, E->abih, G},
+        {d->out.aw, E->aout, H * E->D}, {d->out.ab, E->about, E->D}};
+    for (size_t k = 0; k < sizeof a / sizeof a[0]; k++) {
+        if (a[k].idx >= 0)
+            memcpy(a[k].dst, plast_params_value(p, a[k].idx), (size_t)a[k].n * sizeof(plast_real));
+        else
+            ones(a[k].dst, a[k].n);
+    }
+}
+
+static void add_to(plast_real *dst, const plast_real *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+static void store_grads(const duan_engine *E, plast_params *p) {
+    const duan_priv *d = &E->dp;
+    const int torch = !E->plastic;
+    const int64_t H = E->H, G = E->G;
+    store_w(plast_params_grad(p, d->enc.w), E->dWenc, E->I, H, torch);
+    add_to(plast_params_grad(p, d->enc.b), E->dbenc, H);
+    store_w(plast_params_grad(p, d->hh.w), E->dWcat, H, G, torch);
+    store_w(plast_params_grad(p, d->ih.w), E->dWcat + H * G, H, G, torch);
+    add_to(plast_params_grad(p, d->hh.b), E->dbhh, G);
+    add_to(plast_params_grad(p, d->ih.b), E->dbih, G);
+    store_w(plast_params_grad(p, d->out.w), E->dWout, H, E->D, torch);
+    add_to(plast_params_grad(p, d->out.b), E->dbout, E->D);
+    add_to(plast_params_grad(p, d->out_weight), E->dwo, E->D);
+    if (!E->plastic || !E->learn_alpha) return;
+    add_to(plast_params_grad(p, d->enc.aw), E->daenc, E->I * H);
+    add_to(plast_params_grad(p, d->enc.ab), E->dabenc, H);
+    add_to(plast_params_grad(p, d->hh.aw), E->dacat, H * G);
+    add_to(plast_params_grad(p, d->ih.aw), E->dacat + H * G, H * G);
+    add_to(plast_params_grad(p, d->hh.ab), E->dabhh, G);
+    add_to(plast_params_grad(p, d->ih.ab), E->dabih, G);
+    add_to(plast_params_grad(p, d->out.aw), E->daout, H * E->D);
+    add_to(plast_params_grad(p, d->out.ab), E->dabout, E->D);
+}
+
+/* ---- forward -------------------------------------------------------------------------------------------------- */
+
+/* the inner gradient of the gradient rule at step t: do, dh, (dc), dz, de, da */
+static void inner_gradient(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, H = E->H, G = E->G, D = E->D;
+    const plast_real *o = E->Orec + t * B * D, *z = E->Zc + t * B * G;
+    plast_real *dO = E->Do + t * B * D, *dH = E->Dh + t * B * H, *dZ = E->Dz + t * B * G;
+    plast_real *dE = E->De + t * B * H, *dA = E->Da + t * B * H;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t k = 0; k < D; k++) dO[b * D + k] = (plast_real)E->kappa * E->wo[k] * E->wo[k] * o[b * D + k];
+    plast_gemm(0, 1, B, H, D, 1, dO, D, E->Wout, D, 0, dH, H);
+    lr_product Lt = p_out_t(E, t);
+    lr_forward(&Lt, dO, D, dH, H, E->sZ, E->ATout + tri_rows(B, t) * H);
+    if (E->lstm) {
+        const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
+        plast_real *dC = E->Dc + t * B * H;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real *gb = gate + b * G;
+                plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[b * H + j];
+                plast_real dh = dH[b * H + j], dc = dh * go * (1 - tj * tj);
+                dC[b * H + j] = dc;
+                plast_real *dz = dZ + b * G;
+                dz[j] = dc * gg * gi * (1 - gi);
+                dz[H + j] = dc * cp[b * H + j] * gf * (1 - gf);
+                dz[2 * H + j] = dc * gi * (1 - gg * gg);
+                dz[3 * H + j] = dh * tj * go * (1 - go);
+            }
+    } else {
+        const plast_real *hn = E->Hs + (t + 1) * B * H;
+        for (int64_t i = 0; i < B * H; i++)
+            dZ[i] = E->relu_cell ? (z[i] > 0 ? dH[i] : 0) : dH[i] * (1 - hn[i] * hn[i]);
+    }
+    plast_gemm(0, 1, B, H, G, 1, dZ, G, E->Wcat + H * G, G, 0, dE, H);
+    lr_product Li = p_ih_t(E, t);
+    lr_forward(&Li, dZ, G, dE, H, E->sZ, E->ATih + tri_rows(B, t) * H);
+    const plast_real *a = E->Apre + t * B * H;
+    for (int64_t i = 0; i < B * H; i++) dA[i] = a[i] > 0 ? dE[i] : 0;
+}
+
+static void forward_step(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
+    plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H;
+    const plast_real *x = E->Uenc + t * I; /* sample b at x + b * T * I */
+    plast_real *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G, *o = E->Orec + t * B * D;
+
+    /* encoder */
+    plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
+    add_row(a, B, H, H, E->benc);
+    if (E->plastic) {
+        add_to(a, E->PBenc + t * B * H, B * H);
+        lr_product L = p_enc(E, t);
+        lr_forward(&L, x, T * I, a, H, E->sZ, E->Aenc + tri_rows(B, t) * H);
+    }
+    for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
+
+    /* cell, on u = [h_{t-1}; e_t], which is also the cell's presynaptic history entry */
+    plast_real *u = E->Ucell + t * C2;
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(u + b * T * C2, hp + b * H, (size_t)H * sizeof(plast_real));
+        memcpy(u + b * T * C2 + H, e + b * H, (size_t)H * sizeof(plast_real));
+    }
+    plast_gemm(0, 0, B, G, C2, 1, u, T * C2, E->Wcat, G, 0, z, G);
+    add_row(z, B, G, G, E->bhh);
+    add_row(z, B, G, G, E->bih);
+    if (E->plastic) {
+        add_to(z, E->PBhh + t * B * G, B * G);
+        add_to(z, E->PBih + t * B * G, B * G);
+        lr_product L = p_cell(E, t);
+        lr_forward(&L, u, T * C2, z, G, E->sZ, E->Acell + tri_rows(B, t) * G);
+    }
+    if (E->lstm) {
+        plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real *zb = z + b * G;
+                plast_real *gb = gate + b * G;
+                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = (plast_real)tanh((double)zb[2 * H + j]);
+                plast_real go = sigm(zb[3 * H + j]);
+                gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
+                plast_real c = gf * cp[b * H + j] + gi * gg;
+                cn[b * H + j] = c;
+                tau[b * H + j] = (plast_real)tanh((double)c);
+                hn[b * H + j] = go * tau[b * H + j];
+            }
+    } else {
+        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : (plast_real)tanh((double)z[i]);
+    }
+
+    /* output */
+    plast_gemm(0, 0, B, D, H, 1, hn, H, E->Wout, D, 0, o, D);
+    add_row(o, B, D, D, E->bout);
+    if (!E->plastic) return;
+    add_to(o, E->PBout + t * B * D, B * D);
+    lr_product Lo = p_out(E, t);
+    lr_forward(&Lo, hn, H, o, D, E->sZ, E->Aout + tri_rows(B, t) * D);
+
+    /* plasticity: rates, the rank-one updates, their joint norm, the new coefficients and biases */
+    plast_real *sig = E->SIG + t * B, *eta = E->ETA + t * B, *lam = E->LAM + t * B;
+    plast_real *s = E->S + t * B, *n2 = E->N2 + t * B, *coef = E->COEF + t * B;
+    for (int64_t b = 0; b < B; b++) {
+        sig[b] = E->modulated ? sigm(o[b * D + D - 1]) : 0;
+        eta[b] = (plast_real)(E->modulated ? 2 * E->p_lr * sig[b] : E->p_lr);
+        lam[b] = (plast_real)(E->modulated ? 2 * E->p_wd * sig[b] : E->p_wd);
+    }
+    const plast_real *venc = e, *vcell = E->lstm ? E->GATE + t * B * G : hn, *vout = o;
+    if (E->grad_rule) {
+        inner_gradient(E, t);
+        venc = E->Da + t * B * H, vcell = E->Dz + t * B * G, vout = E->Do + t * B * D;
+    }
+    const double c2 = E->max_norm * E->max_norm;
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(E->Venc + (b * T + t) * H, venc + b * H, (size_t)H * sizeof(plast_real));
+        memcpy(E->Vcell + (b * T + t) * G, vcell + b * G, (size_t)G * sizeof(plast_real));
+        memcpy(E->Uout + (b * T + t) * H, hn + b * H, (size_t)H * sizeof(plast_real));
+        memcpy(E->Vout + (b * T + t) * D, vout + b * D, (size_t)D * sizeof(plast_real));
+        const plast_real *xb = x + b * T * I, *ub = u + b * T * C2;
+        double ve = dot(venc + b * H, venc + b * H, H), vc = dot(vcell + b * G, vcell + b * G, G);
+        double vo = dot(vout + b * D, vout + b * D, D);
+        double nn = dot(xb, xb, I) * ve + dot(ub, ub, C2) * vc + dot(hn + b * H, hn + b * H, H) * vo;
+        if (E->grad_rule) nn += ve + 2 * vc + vo; /* the bias updates */
+        n2[b] = (plast_real)nn;
+        s[b] = (plast_real)(E->max_norm / sqrt(nn > c2 ? nn : c2));
+        coef[b] = eta[b] * s[b];
+        plast_real *gam = E->GAM + (t * B + b) * T, keep = 1 - lam[b];
+        const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+        for (int64_t k = 0; k < t; k++) gam[k] = keep * prev[k];
+        gam[t] = coef[b];
+        /* plastic biases: decay, plus the gradient rule's updates */
+        struct { plast_real *pb; const plast_real *ab, *g; int64_t n; } bias[4] = {
+            {E->PBenc, E->abenc, venc, H}, {E->PBhh, E->abhh, vcell, G}, {E->PBih, E->abih, vcell, G}, {E->PBout, E->about, vout, D}};
+        for (int k = 0; k < 4; k++) {
+            const int64_t n = bias[k].n;
+            const plast_real *old = bias[k].pb + (t * B + b) * n;
+            plast_real *nw = bias[k].pb + ((t + 1) * B + b) * n;
+            for (int64_t j = 0; j < n; j++)
+                nw[j] = keep * old[j] + (E->grad_rule ? coef[b] * bias[k].ab[j] * bias[k].g[b * n + j] : 0);
+        }
+    }
+}
+
+/* ---- backward -------------------------------------------------------------------------------------------------- */
+
+/* (a) the adjoints of step t's update: coefficients, plastic biases, norm and rates; they land in the history
+ * adjoints of step t, in the bias-update adjoints (gge, ggz, ggo) and in tO[:, D-1] (the modulation output). */
+static void backward_update(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const plast_real *lam = E->LAM + t * B, *eta = E->ETA + t * B, *s = E->S + t * B, *n2 = E->N2 + t * B;
+    const plast_real *coef = E->COEF + t * B, *sig = E->SIG + t * B;
+    const plast_real *venc = E->Venc, *vcell = E->Vcell, *vout = E->Vout;
+    zero(E->gge, B * H), zero(E->ggz, B * G), zero(E->ggo, B * D);
+    for (int64_t b = 0; b < B; b++) {
+        const plast_real keep = 1 - lam[b];
+        plast_real *gg = E->gGAM + (t * B + b) * T;
+        plast_real *gprev = t > 0 ? E->gGAM + ((t - 1) * B + b) * T : NULL;
+        const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+        double gcoef = gg[t], glam = 0;
+        for (int64_t k = 0; k < t; k++) {
+            glam -= (double)gg[k] * prev[k];
+            gprev[k] += keep * gg[k];
+        }
+        /* biases: PB_{t+1} = keep PB_t + coef ab * g */
+        struct { plast_real *gpb; const plast_real *pb, *ab, *g; plast_real *dab, *gg_out; int64_t n; } bias[4] = {
+            {E->gPBenc, E->PBenc, E->abenc, E->Da, E->dabenc, E->gge, H},
+            {E->gPBhh, E->PBhh, E->abhh, E->Dz, E->dabhh, E->ggz, G},
+            {E->gPBih, E->PBih, E->abih, E->Dz, E->dabih, E->ggz, G},
+            {E->gPBout, E->PBout, E->about, E->Do, E->dabout, E->ggo, D}};
+        for (int k = 0; k < 4; k++) {
+            const int64_t n = bias[k].n;
+            plast_real *gp = bias[k].gpb + b * n;
+            const plast_real *old = bias[k].pb + (t * B + b) * n;
+            for (int64_t j = 0; j < n; j++) {
+                glam -= (double)gp[j] * old[j];
+                if (E->grad_rule) {
+                    const plast_real g = bias[k].g[(t * B + b) * n + j];
+                    gcoef += (double)gp[j] * bias[k].ab[j] * g;
+                    bias[k].dab[j] += coef[b] * gp[j] * g;
+                    bias[k].gg_out[b * n + j] += coef[b] * bias[k].ab[j] * gp[j];
+                }
+                gp[j] *= keep; /* now the adjoint of PB_t */
+            }
+        }
+        /* coef = eta s; s = c / sqrt(max(n2, c^2)) */
+        double geta = gcoef * s[b], gs = gcoef * eta[b];
+        double gn2 = n2[b] > E->max_norm * E->max_norm ? -gs * s[b] / (2.0 * n2[b]) : 0;
+        if (gn2 != 0) {
+            const plast_real *xb = E->Uenc + b * T * I + t * I, *ub = E->Ucell + (b * T + t) * C2;
+            const plast_real *ve = venc + (b * T + t) * H, *vc = vcell + (b * T + t) * G;
+            const plast_real *uo = E->Uout + (b * T + t) * H, *vo = vout + (b * T + t) * D;
+            double xx = dot(xb, xb, I), uu = dot(ub, ub, C2), cc = dot(vc, vc, G);
+            double hh = dot(uo, uo, H), oo = dot(vo, vo, D);
+            plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;
+            plast_real *gvc = E->gVcell + (b * T + t) * G, *guo = E->gUout + (b * T + t) * H;
+            plast_real *gvo = E->gVout + (b * T + t) * D;
+            for (int64_t j = 0; j < H; j++) gve[j] += (plast_real)(2 * gn2 * xx * ve[j]);
+            for (int64_t j = 0; j < C2; j++) guc[j] += (plast_real)(2 * gn2 * cc * ub[j]);
+            for (int64_t j = 0; j < G; j++) gvc[j] += (plast_real)(2 * gn2 * uu * vc[j]);
+            for (int64_t j = 0; j < H; j++) guo[j] += (plast_real)(2 * gn2 * oo * uo[j]);
+            for (int64_t j = 0; j < D; j++) gvo[j] += (plast_real)(2 * gn2 * hh * vo[j]);
+            if (E->grad_rule) { /* the bias updates count in the norm too: |da|^2 + 2 |dz|^2 + |do|^2 */
+                for (int64_t j = 0; j < H; j++) E->gge[b * H + j] += (plast_real)(2 * gn2 * ve[j]);
+                for (int64_t j = 0; j < G; j++) E->ggz[b * G + j] += (plast_real)(4 * gn2 * vc[j]);
+                for (int64_t j = 0; j < D; j++) E->ggo[b * D + j] += (plast_real)(2 * gn2 * vo[j]);
+            }
+        }
+        if (E->modulated) { /* eta = 2 p_lr sig(m), lambda = 2 p_wd sig(m) */
+            double gsig = 2 * E->p_lr * geta + 2 * E->p_wd * glam;
+            E->tO[b * D + D - 1] += (plast_real)(gsig * sig[b] * (1 - sig[b]));
+        }
+    }
+}
+
+/* (b, gradient rule) the adjoint of the inner gradient: from the deltas' adjoints (qA, qZ, qO) to the step's
+ * activations (tO, tH, tGate, tTau, tCp, tZ for the tanh RNN) and to the parameters. Second order. */
+static void backward_inner(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const plast_real *a = E->Apre + t * B * H, *o = E->Orec + t * B * D, *z = E->Zc + t * B * G;
+    const plast_real *dO = E->Do + t * B * D, *dH = E->Dh + t * B * H, *dZ = E->Dz + t * B * G;
+    /* da = de [a > 0] */
+    for (int64_t i = 0; i < B * H; i++) E->qE[i] = a[i] > 0 ? E->qA[i] : 0;
+    /* de = dz W_ih^T + (dz) P_ih^T */
+    plast_gemm(0, 0, B, G, H, 1, E->qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
+    plast_gemm(1, 0, H, G, B, 1, E->qE, H, dZ, G, 1, E->dWcat + H * G, G);
+    lr_product Li = p_ih_t(E, t);
+    lr_factor gUih = fac(E->gUcell + H, E, C2);
+    lr_backward(&Li, dZ, G, E->qE, H, E->ATih + tri_rows(B, t) * H, E->qZ, G, fac(E->gVcell, E, G), gUih,
+                E->learn_alpha ? E->dacat + H * G : NULL, t > 0 ? E->gGAM + (t - 1) * B * T : NULL, E->sM, E->sN);
+    /* dz from dh (and the gates, c_t, c_{t-1}) */
+    if (E->lstm) {
+        const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
+        const plast_real *dC = E->Dc + t * B * H;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const int64_t n = b * H + j;
+                const plast_real *gb = gate + b * G, *qz = E->qZ + b * G;
+                plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[n];
+                plast_real dc = dC[n], dh = dH[n], c0 = cp[n];
+                plast_real q_i = qz[j], q_f = qz[H + j], q_g = qz[2 * H + j], q_o = qz[3 * H + j];
+                plast_real *tg = E->tGate + b * G;
+                plast_real qc = q_i * gg * gi * (1 - gi) + q_f * c0 * gf * (1 - gf) + q_g * gi * (1 - gg * gg);
+                tg[2 * H + j] += q_i * dc * gi * (1 - gi) + q_g * dc * gi * (-2 * gg);
+                tg[j] += q_i * dc * gg * (1 - 2 * gi) + q_g * dc * (1 - gg * gg);
+                E->tCp[n] += q_f * dc * gf * (1 - gf);
+                tg[H + j] += q_f * dc * c0 * (1 - 2 * gf);
+                tg[3 * H + j] += q_o * dh * tj * (1 - 2 * go) + qc * dh * (1 - tj * tj);
+                E->tTau[n] += q_o * dh * go * (1 - go) + qc * dh * go * (-2 * tj);
+                E->qH[n] = q_o * tj * go * (1 - go) + qc * go * (1 - tj * tj);
+            }
+    } else {
+        const plast_real *hn = E->Hs + (t + 1) * B * H;
+        for (int64_t i = 0; i < B * H; i++) {
+            if (E->relu_cell) {
+                E->qH[i] = z[i] > 0 ? E->qZ[i] : 0;
+            } else {
+                E->qH[i] = E->qZ[i] * (1 - hn[i] * hn[i]);
+                E->tH[i] += E->qZ[i] * dH[i] * (-2 * hn[i]);
+            }
+        }
+    }
+    /* dh = do W_out^T + (do) P_out^T */
+    plast_gemm(0, 0, B, D, H, 1, E->qH, H, E->Wout, D, 1, E->qO, D);
+    plast_gemm(1, 0, H, D, B, 1, E->qH, H, dO, D, 1, E->dWout, D);
+    lr_product Lt = p_out_t(E, t);
+    lr_backward(&Lt, dO, D, E->qH, H, E->ATout + tri_rows(B, t) * H, E->qO, D, fac(E->gVout, E, D),
+                fac(E->gUout, E, H), E->learn_alpha ? E->daout : NULL, t > 0 ? E->gGAM + (t - 1) * B * T : NULL,
+                E->sM, E->sN);
+    /* do = kappa w^2 o */
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t k = 0; k < D; k++) {
+            const plast_real q = E->qO[b * D + k], w = E->wo[k];
+            E->tO[b * D + k] += (plast_real)E->kappa * w * w * q;
+            E->dwo[k] += (plast_real)(2 * E->kappa) * w * o[b * D + k] * q;
+        }
+}
+
+static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, O = E->Oy, C2 = E->C2;
+    const plast_real *x = E->Uenc + t * I, *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G;
+    const plast_real *hn = E->Hs + (t + 1) * B * H, *cp = E->Cs + t * B * H, *u = E->Ucell + t * C2;
+    plast_real *gamma_adj = (E->plastic && t > 0) ? E->gGAM + (t - 1) * B * T : NULL;
+    zero(E->tO, B * D), zero(E->tGate, B * G), zero(E->tE, B * H), zero(E->tTau, B * H), zero(E->tCp, B * H);
+    for (int64_t b = 0; b < B; b++) memcpy(E->tO + b * D, dy + b * O, (size_t)O * sizeof(plast_real));
+    memcpy(E->tH, E->gh, (size_t)(B * H) * sizeof(plast_real));
+
+    /* (a, b) the update of step t, back to the step's activations */
+    if (E->plastic) {
+        backward_update(E, t);
+        for (int64_t b = 0; b < B; b++) {
+            const plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;
+            const plast_real *gvc = E->gVcell + (b * T + t) * G, *guo = E->gUout + (b * T + t) * H;
+            const plast_real *gvo = E->gVout + (b * T + t) * D;
+            memcpy(E->tCell + b * C2, guc, (size_t)C2 * sizeof(plast_real));
+            add_to(E->tH + b * H, guo, H);
+            if (E->grad_rule) {
+                for (int64_t j = 0; j < H; j++) E->qA[b * H + j] = gve[j] + E->gge[b * H + j];
+                for (int64_t j = 0; j < G; j++) E->qZ[b * G + j] = gvc[j] + E->ggz[b * G + j];
+                for (int64_t j = 0; j < D; j++) E->qO[b * D + j] = gvo[j] + E->ggo[b * D + j];
+            } else {
+                add_to(E->tE + b * H, gve, H);
+                add_to(E->lstm ? E->tGate + b * G : E->tH + b * H, gvc, E->lstm ? G : H);
+                add_to(E->tO + b * D, gvo, D);
+            }
+        }
+        if (E->grad_rule) backward_inner(E, t);
+    } else {
+        zero(E->tCell, B * C2);
+    }
+
+    /* (c) the forward pass of step t, backwards */
+    /* output: o = h W_out + b_out + p_out + (h) P_out */
+    plast_gemm(0, 1, B, H, D, 1, E->tO, D, E->Wout, D, 1, E->tH, H);
+    plast_gemm(1, 0, H, D, B, 1, hn, H, E->tO, D, 1, E->dWout, D);
+    sum_rows(E->dbout, E->tO, B, D, D);
+    if (E->plastic) {
+        add_to(E->gPBout, E->tO, B * D);
+        lr_product Lo = p_out(E, t);
+        lr_backward(&Lo, hn, H, E->tO, D, E->Aout + tri_rows(B, t) * D, E->tH, H, fac(E->gUout, E, H),
+                    fac(E->gVout, E, D), E->learn_alpha ? E->daout : NULL, gamma_adj, E->sM, E->sN);
+    }
+    /* cell nonlinearity */
+    if (E->lstm) {
+        const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const int64_t n = b * H + j;
+                const plast_real *gb = gate + b * G;
+                plast_real *tg = E->tGate + b * G, *tz = E->tZ + b * G;
+                plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[n];
+                plast_real dtau = E->tTau[n] + E->tH[n] * go;
+                tg[3 * H + j] += E->tH[n] * tj;
+                plast_real dc = E->gc[n] + dtau * (1 - tj * tj);
+                tg[H + j] += dc * cp[n];
+                tg[j] += dc * gg;
+                tg[2 * H + j] += dc * gi;
+                E->tCp[n] += dc * gf;
+                tz[j] = tg[j] * gi * (1 - gi);
+                tz[H + j] = tg[H + j] * gf * (1 - gf);
+                tz[2 * H + j] = tg[2 * H + j] * (1 - gg * gg);
+                tz[3 * H + j] = tg[3 * H + j] * go * (1 - go);
+            }
+    } else {
+        for (int64_t i = 0; i < B * H; i++)
+            E->tZ[i] = E->relu_cell ? (z[i] > 0 ? E->tH[i] : 0) : E->tH[i] * (1 - hn[i] * hn[i]);
+    }
+    /* cell: z = u W_cat + biases + plastic biases + (u) P_cell, u = [h_{t-1}; e_t] */
+    plast_gemm(0, 1, B, C2, G, 1, E->tZ, G, E->Wcat, G, 1, E->tCell, C2);
+    plast_gemm(1, 0, C2, G, B, 1, u, T * C2, E->tZ, G, 1, E->dWcat, G);
+    sum_rows(E->dbhh, E->tZ, B, G, G);
+    sum_rows(E->dbih, E->tZ, B, G, G);
+    if (E->plastic) {
+        add_to(E->gPBhh, E->tZ, B * G);
+        add_to(E->gPBih, E->tZ, B * G);
+        lr_product Lc = p_cell(E, t);
+        lr_backward(&Lc, u, T * C2, E->tZ, G, E->Acell + tri_rows(B, t) * G, E->tCell, C2, fac(E->gUcell, E, C2),
+                    fac(E->gVcell, E, G), E->learn_alpha ? E->dacat : NULL, gamma_adj, E->sM, E->sN);
+    }
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(E->gh + b * H, E->tCell + b * C2, (size_t)H * sizeof(plast_real));
+        add_to(E->tE + b * H, E->tCell + b * C2 + H, H);
+    }
+    /* encoder: a = x W_enc + b_enc + p_enc + (x) P_enc; e = relu(a) */
+    for (int64_t i = 0; i < B * H; i++) E->tA[i] = a[i] > 0 ? E->tE[i] : 0;
+    plast_gemm(1, 0, I, H, B, 1, x, T * I, E->tA, H, 1, E->dWenc, H);
+    sum_rows(E->dbenc, E->tA, B, H, H);
+    if (E->plastic) {
+        add_to(E->gPBenc, E->tA, B * H);
+        lr_product Le = p_enc(E, t);
+        lr_backward(&Le, x, T * I, E->tA, H, E->Aenc + tri_rows(B, t) * H, NULL, 0, (lr_factor){0},
+                    fac(E->gVenc, E, H), E->learn_alpha ? E->daenc : NULL, gamma_adj, E->sM, E->sN);
+    }
+    (void)e;
+    if (E->lstm) memcpy(E->gc, E->tCp, (size_t)(B * H) * sizeof(plast_real));
+}
+
+/* ---- the engine path ---------------------------------------------------------------------------------------- */
+
+static plast_status duan_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
+                                 plast_real *modulation, plast_real *energy, int train, plast_err *err) {
+    (void)train, (void)energy, (void)err;
+    duan_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, D = E->D, O = E->Oy;
+    load_params(E, p);
+    for (int64_t t = 0; t < T; t++) /* inputs into the encoder's presynaptic history, sample-major */
+        for (int64_t b = 0; b < B; b++)
+            memcpy(E->Uenc + (b * T + t) * I, x + (t * B + b) * I, (size_t)I * sizeof(plast_real));
+    zero(E->Hs, B * H);
+    if (E->lstm) zero(E->Cs, B * H);
+    if (E->plastic) {
+        zero(E->PBenc, B * H), zero(E->PBhh, B * E->G), zero(E->PBih, B * E->G), zero(E->PBout, B * D);
+    }
+    for (int64_t t = 0; t < T; t++) {
+        forward_step(E, t);
+        for (int64_t b = 0; b < B; b++) {
+            memcpy(y + (t * B + b) * O, E->Orec + (t * B + b) * D, (size_t)O * sizeof(plast_real));
+            if (modulation) modulation[t * B + b] = E->plastic ? E->ETA[t * B + b] : 0;
+        }
+    }
+    return PLAST_OK;
+}
+
+static plast_status duan_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
+    (void)err;
+    duan_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    plast_real *grads[] = {E->dWenc, E->dbenc, E->dWcat, E->dbhh, E->dbih, E->dWout, E->dbout, E->dwo, E->daenc,
+                           E->dabenc, E->dacat, E->dabhh, E->dabih, E->daout, E->dabout};
+    const int64_t sizes[] = {E->I * H, H, C2 * G, G, G, H * D, D, D, E->I * H, H, C2 * G, G, G, H * D, D};
+    for (int k = 0; k < 15; k++) zero(grads[k], sizes[k]);
+    zero(E->gh, B * H), zero(E->gc, B * H);
+    if (E->plastic) {
+        zero(E->gVenc, B * T * H), zero(E->gUcell, B * T * C2), zero(E->gVcell, B * T * G);
+        zero(E->gUout, B * T * H), zero(E->gVout, B * T * D), zero(E->gGAM, T * B * T);
+        zero(E->gPBenc, B * H), zero(E->gPBhh, B * G), zero(E->gPBih, B * G), zero(E->gPBout, B * D);
+    }
+    for (int64_t t = T - 1; t >= 0; t--) backward_step(E, t, dy + t * B * E->Oy);
+    store_grads(E, p);
+    return PLAST_OK;
+}
+
+static void duan_release(plast_engine *eng) {
+    duan_engine *E = eng->impl;
+    if (E) free(E->block);
+    free(E);
+}
+
+static size_t duan_bytes(const plast_engine *eng) { return ((const duan_engine *)eng->impl)->bytes; }
+
+static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes};
+
+int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap) {
+    if (strcmp(m->family->name, "duan") != 0) {
+        snprintf(why, cap, "the %s family has no hand-written path", m->family->name);
+        return 0;
+    }
+    if (want_energy) {
+        snprintf(why, cap, "the energy measure is computed on the tape path only");
+        return 0;
+    }
+    const duan_priv *d = PLAST_PRIV(m, duan_priv);
+    if (d->plastic && strcmp(m->rule->name, "hebbian") != 0 && !m->rule->needs_internal_loss) {
+        snprintf(why, cap, "rule \"%s\" does not make rank-one updates", m->rule->name);
+        return 0;
+    }
+    if (kind == PLAST_ENGINE_LOWRANK && !d->plastic) {
+        snprintf(why, cap, "a model without plasticity runs on the dense path");
+        return 0;
+    }
+    if (kind == PLAST_ENGINE_DENSE && d->plastic) {
+        snprintf(why, cap, "plastic Duan models run on the lowrank path");
+        return 0;
+    }
+    return 1;
+}
+
+plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
+    const plast_model *m = eng->model;
+    const duan_priv *d = PLAST_PRIV(m, duan_priv);
+    duan_engine *E = calloc(1, sizeof *E);
+    if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
+    E->dp = *d;
+    E->B = eng->B, E->T = eng->T, E->I = m->I, E->H = m->H, E->D = d->D, E->Oy = m->O;
+    E->G = d->lstm ? 4 * m->H : m->H;
+    E->C2 = 2 * m->H;
+    E->plastic = d->plastic, E->lstm = d->lstm, E->modulated = d->modulated, E->relu_cell = d->relu_cell;
+    E->grad_rule = d->plastic && m->rule->needs_internal_loss;
+    E->learn_alpha = d->plastic && d->enc.aw >= 0;
+    E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
+    E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
+    plan pl = {NULL, 0};
+    layout_buffers(E, &pl);
+    E->bytes = pl.off + sizeof *E;
+    E->block = aligned_alloc(64, pl.off);
+    if (!E->block) {
+        free(E);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes", pl.off);
+    }
+    pl = (plan){E->block, 0};
+    layout_buffers(E, &pl);
+    memset(E->block, 0, pl.off);
+    eng->impl = E;
+    eng->path = &DUAN_PATH;
+    eng->kind = d->plastic ? PLAST_ENGINE_LOWRANK : PLAST_ENGINE_DENSE;
+    return PLAST_OK;
+}

@@ -1,0 +1,29 @@
+/* src/engine/engine_internal.h: the engine object and the paths behind it (internal). */
+#ifndef PLAST_ENGINE_ENGINE_INTERNAL_H
+#define PLAST_ENGINE_ENGINE_INTERNAL_H
+
+#include "plast/engine.h"
+
+typedef struct engine_path {
+    plast_status (*forward)(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
+                            plast_real *modulation, plast_real *energy, int train, plast_err *err);
+    plast_status (*backward)(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err);
+    void (*release)(plast_engine *e);
+    size_t (*bytes)(const plast_engine *e);
+} engine_path;
+
+struct plast_engine {
+    const plast_model *model;
+    int64_t B, T;
+    plast_engine_kind kind;
+    int want_energy;
+    const engine_path *path;
+    void *impl; /* the path's own state */
+};
+
+/* Each path: 1 if it serves the model (a reason in why otherwise), then init. */
+plast_status engine_tape_init(plast_engine *e, plast_err *err);
+int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap);
+plast_status engine_duan_init(plast_engine *e, plast_err *err);
+
+#endif

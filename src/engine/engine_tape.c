@@ -1,0 +1,87 @@
+/* src/engine/engine_tape.c: the reference path: whole trials recorded op by op on a tape. Every model and rule
+ * runs here; the fast paths are tested against it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "engine/engine_internal.h"
+
+typedef struct tape_engine {
+    plast_tape *tape;
+    plast_node **y; /* the output node of each step, kept for backward */
+    int recorded;   /* a training forward is on the tape */
+} tape_engine;
+
+static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
+                                 plast_real *modulation, plast_real *energy, int train, plast_err *err) {
+    tape_engine *te = e->impl;
+    const plast_model *m = e->model;
+    const int64_t B = e->B, I = plast_model_input(m), O = plast_model_output(m);
+    plast_tape *t = te->tape;
+    plast_tape_reset(t);
+    plast_tape_set_grad_enabled(t, train);
+    plast_trial tr;
+    plast_trial_begin(&tr, m, t, p, B);
+    tr.want_energy = energy != NULL;
+    for (int64_t s = 0; s < e->T; s++) {
+        plast_step_out o;
+        if (plast_trial_step(&tr, plast_tape_const(t, PLAST_SHAPE2(B, I), x + s * B * I), &o) != PLAST_OK) break;
+        te->y[s] = o.y;
+        memcpy(y + s * B * O, plast_node_data(o.y), (size_t)(B * O) * sizeof(plast_real));
+        for (int64_t b = 0; b < B; b++) {
+            if (modulation) modulation[s * B + b] = o.modulation ? plast_node_data(o.modulation)[b] : 0;
+            if (energy) energy[s * B + b] = o.energy ? plast_node_data(o.energy)[b] : 0;
+        }
+    }
+    te->recorded = train && plast_tape_status(t) == PLAST_OK;
+    return plast_tape_take_error(t, err);
+}
+
+/* d loss / d theta = d/d theta sum_t <dy_t, y_t>, one backward over the tape */
+static plast_status tape_backward(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err) {
+    (void)p;
+    tape_engine *te = e->impl;
+    if (!te->recorded) return plast_err_set(err, PLAST_ERR_STATE, "engine: backward without a training forward");
+    plast_tape *t = te->tape;
+    const int64_t B = e->B, O = plast_model_output(e->model);
+    plast_node *total = NULL;
+    for (int64_t s = 0; s < e->T; s++) {
+        plast_node *w = plast_tape_const(t, PLAST_SHAPE2(B, O), dy + s * B * O);
+        plast_node *term = plast_sum_all(t, plast_mul(t, w, te->y[s]));
+        total = total ? plast_add(t, total, term) : term;
+    }
+    plast_tape_backward(t, total);
+    te->recorded = 0;
+    return plast_tape_take_error(t, err);
+}
+
+static void tape_release(plast_engine *e) {
+    tape_engine *te = e->impl;
+    if (!te) return;
+    plast_tape_free(te->tape);
+    free(te->y);
+    free(te);
+}
+
+static size_t tape_bytes(const plast_engine *e) {
+    const tape_engine *te = e->impl;
+    return plast_tape_bytes_reserved(te->tape);
+}
+
+static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes};
+
+plast_status engine_tape_init(plast_engine *e, plast_err *err) {
+    tape_engine *te = calloc(1, sizeof *te);
+    if (!te) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
+    te->tape = plast_tape_init(err);
+    te->y = calloc((size_t)e->T, sizeof *te->y);
+    if (!te->tape || !te->y) {
+        plast_tape_free(te->tape);
+        free(te->y);
+        free(te);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
+    }
+    e->impl = te;
+    e->path = &TAPE_PATH;
+    return PLAST_OK;
+}

@@ -1,0 +1,129 @@
+/* tests/test_engine.c: every fast path against the op-by-op tape path, gradients included, for every rule and
+ * setting it serves: outputs, the modulation signal and every parameter gradient of a random loss must agree
+ * (1e-10 relative in float64, 1e-4 in float32). The tape path itself is checked against the reference's golden
+ * vectors and finite differences, so this carries those checks over to the fast paths. */
+#include "plast.h"
+#include "test.h"
+
+enum { MAX_SETS = 12 };
+
+typedef struct engine_case {
+    const char *name;
+    plast_engine_kind kind;
+    int64_t B, T;
+    const char *sets[MAX_SETS];
+} engine_case;
+
+static const engine_case CASES[] = {
+    {"rnn hebbian", PLAST_ENGINE_LOWRANK, 3, 5, {"model.cell=rnn", "model.rule=hebbian"}},
+    {"lstm hebbian", PLAST_ENGINE_LOWRANK, 3, 5, {"model.cell=lstm", "model.rule=hebbian"}},
+    {"rnn gradient", PLAST_ENGINE_LOWRANK, 3, 5, {"model.cell=rnn", "model.rule=gradient", "model.inner_batch=1"}},
+    {"lstm gradient", PLAST_ENGINE_LOWRANK, 3, 5, {"model.cell=lstm", "model.rule=gradient", "model.inner_batch=1"}},
+    {"rnn hebbian, rescale active", PLAST_ENGINE_LOWRANK, 2, 6, {"model.cell=rnn", "model.rule=hebbian",
+                                                                 "model.max_norm=0.05"}},
+    {"lstm hebbian, rescale active", PLAST_ENGINE_LOWRANK, 2, 6, {"model.cell=lstm", "model.rule=hebbian",
+                                                                  "model.max_norm=0.05"}},
+    {"rnn gradient, rescale active", PLAST_ENGINE_LOWRANK, 2, 6, {"model.cell=rnn", "model.rule=gradient",
+                                                                  "model.inner_batch=1", "model.max_norm=0.01"}},
+    {"lstm gradient, rescale active", PLAST_ENGINE_LOWRANK, 2, 6, {"model.cell=lstm", "model.rule=gradient",
+                                                                   "model.inner_batch=1", "model.max_norm=0.01"}},
+    {"lstm gradient, unmodulated", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=lstm", "model.rule=gradient",
+                                                                "model.modulation=false", "model.inner_batch=1"}},
+    {"rnn hebbian, unmodulated", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=rnn", "model.rule=hebbian",
+                                                              "model.modulation=false"}},
+    {"lstm hebbian, alpha none", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=lstm", "model.rule=hebbian",
+                                                              "model.alpha=none"}},
+    {"rnn gradient, alpha none", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=rnn", "model.rule=gradient",
+                                                              "model.alpha=none", "model.inner_batch=1"}},
+    {"tanh rnn gradient", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=rnn", "model.rule=gradient",
+                                                       "model.activation=tanh", "model.inner_batch=1"}},
+    {"lstm gradient, batch-mean inner loss", PLAST_ENGINE_LOWRANK, 4, 3, {"model.cell=lstm", "model.rule=gradient",
+                                                                          "model.inner_batch=0"}},
+    {"rnn, no plasticity", PLAST_ENGINE_DENSE, 3, 5, {"model.cell=rnn", "model.rule=none"}},
+    {"lstm, no plasticity", PLAST_ENGINE_DENSE, 3, 5, {"model.cell=lstm", "model.rule=none"}},
+    {"lstm gradient, one step", PLAST_ENGINE_LOWRANK, 2, 1, {"model.cell=lstm", "model.rule=gradient"}},
+};
+
+static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {
+    double e = 0, m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        e = fmax(e, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return m > 0 ? e / m : e;
+}
+
+static void run_case(const engine_case *c, plast_rng *rng) {
+    plast_model_cfg cfg;
+    plast_err err;
+    plast_model_cfg_default(&cfg, NULL);
+    const char *base[] = {"model.family=duan", "model.input=3", "model.output=2", "model.hidden=4"};
+    for (int k = 0; k < 4; k++) plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, base[k], NULL);
+    for (int k = 0; k < MAX_SETS && c->sets[k]; k++)
+        CHECK(plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, c->sets[k], &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+    plast_model *m = plast_model_init(&cfg, &err);
+    CHECK(m != NULL, "%s: %s", c->name, err.msg);
+    if (!m) return;
+    const int64_t B = c->B, T = c->T, I = 3, O = 2;
+    plast_params *p = plast_model_params_init(m, NULL);
+    plast_model_params_reset(m, p, rng);
+    plast_real *x = malloc(sizeof(plast_real) * (size_t)(T * B * I)), *dy = malloc(sizeof(plast_real) * (size_t)(T * B * O));
+    plast_real *y1 = malloc(sizeof(plast_real) * (size_t)(T * B * O)), *y2 = malloc(sizeof(plast_real) * (size_t)(T * B * O));
+    plast_real m1[64], m2[64];
+    plast_rng_fill_uniform(rng, x, (size_t)(T * B * I), -1, 1);
+    plast_rng_fill_uniform(rng, dy, (size_t)(T * B * O), -1, 1);
+    int64_t n = plast_params_numel(p);
+    plast_real *g1 = malloc(sizeof(plast_real) * (size_t)n);
+
+    plast_engine *ref = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, 0, &err);
+    plast_engine *fast = plast_engine_init(m, B, T, c->kind, 0, &err);
+    CHECK(ref && fast, "%s: engine: %s", c->name, err.msg);
+    if (ref && fast) {
+        CHECK(plast_engine_get_kind(fast) == c->kind, "%s: got the %s path", c->name,
+              plast_engine_kind_name(plast_engine_get_kind(fast)));
+        plast_params_zero_grad(p);
+        plast_engine_forward(ref, p, x, y1, m1, NULL, 1, &err);
+        plast_engine_backward(ref, p, dy, &err);
+        memcpy(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n);
+        plast_params_zero_grad(p);
+        CHECK(plast_engine_forward(fast, p, x, y2, m2, NULL, 1, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+        CHECK(plast_engine_backward(fast, p, dy, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+        const double tol = sizeof(plast_real) == 8 ? 1e-10 : 1e-4;
+        double ey = rel_err(y2, y1, T * B * O), em = rel_err(m2, m1, T * B);
+        CHECK(ey <= tol, "%s: outputs differ by %g", c->name, ey);
+        CHECK(em <= tol, "%s: modulation differs by %g", c->name, em);
+        double worst = 0;
+        for (int i = 0; i < plast_params_count(p); i++) {
+            int64_t off = plast_params_offset(p, i), k = plast_shape_numel(plast_params_shape(p, i));
+            double e = rel_err(plast_params_grads(p) + off, g1 + off, k);
+            if (e > tol) fprintf(stderr, "  %s: gradient of %s differs by %g\n", c->name, plast_params_name(p, i), e);
+            worst = fmax(worst, e);
+        }
+        CHECK(worst <= tol, "%s: gradients differ by up to %g", c->name, worst);
+        printf("%-38s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
+    }
+    plast_engine_free(ref);
+    plast_engine_free(fast);
+    free(x), free(dy), free(y1), free(y2), free(g1);
+    plast_params_free(p);
+    plast_model_free(m);
+}
+
+int main(void) {
+    plast_rng rng;
+    plast_rng_init(&rng, 5, 1);
+    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &rng);
+    /* paths a model does not have are refused with a reason */
+    plast_model_cfg cfg;
+    plast_err err;
+    plast_model_cfg_default(&cfg, NULL);
+    plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, "model.rule=oja", NULL);
+    plast_model *m = plast_model_init(&cfg, NULL);
+    CHECK(!plast_engine_init(m, 2, 2, PLAST_ENGINE_LOWRANK, 0, &err) && strstr(err.msg, "rank-one"),
+          "oja has no low-rank path: %s", err.msg);
+    plast_engine *e = plast_engine_init(m, 2, 2, PLAST_ENGINE_AUTO, 0, &err);
+    CHECK(e && plast_engine_get_kind(e) == PLAST_ENGINE_TAPE, "auto falls back to the tape");
+    plast_engine_free(e);
+    plast_model_free(m);
+    return test_finish(sizeof(plast_real) == 8 ? "test_engine (float64)" : "test_engine (float32)");
+}
