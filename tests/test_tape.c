@@ -8,7 +8,7 @@
 static const double TOL = sizeof(plast_real) == 8 ? 1e-12 : 1e-5;
 
 static plast_node *vec(plast_tape *t, plast_shape s, const double *v) {
-    plast_real buf[64];
+    plast_real buf[64] = {0};
     int64_t n = plast_shape_numel(s);
     for (int64_t i = 0; i < n; i++) buf[i] = (plast_real)v[i];
     return plast_tape_const(t, s, buf);
@@ -176,9 +176,10 @@ static void test_params_backward(void) {
     plast_real *w = plast_params_value(p, 0);
     w[0] = 1, w[1] = 2, w[2] = 3, w[3] = 4;
     plast_tape *t = plast_tape_init(NULL);
+    static const double ones2[2] = {1, 1};
     for (int pass = 0; pass < 2; pass++) {
         plast_tape_reset(t);
-        plast_node *x = vec(t, PLAST_SHAPE2(1, 2), (double[]){1, 1});
+        plast_node *x = vec(t, PLAST_SHAPE2(1, 2), ones2);
         plast_node *y = plast_add(t, plast_matmul(t, x, plast_tape_param(t, p, 0), 0, 0), plast_tape_param(t, p, 1));
         plast_node *wl = plast_tape_param(t, p, 0); /* used twice: both uses accumulate */
         plast_node *l = plast_add(t, plast_sum_all(t, y), plast_sum_all(t, wl));

@@ -4,7 +4,8 @@
 #   tools/deps.sh test    that, plus what the test suite needs
 set -euo pipefail
 
-BUILD_PKGS=(build-essential cmake pkg-config libopenblas-dev libcjson-dev)
+# libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt)
+BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev)
 TEST_PKGS=(python3-numpy)
 
 want=("${BUILD_PKGS[@]}")

@@ -26,6 +26,9 @@
 #include "models/family_duan.h"
 #include "models/model_internal.h"
 
+/* the low-rank products: encoder, cell, output, and the gradient rule's transposed output and ih products */
+enum { P_ENC, P_CELL, P_OUT, P_OUT_T, P_IH_T, N_PROD };
+
 typedef struct duan_engine {
     int64_t B, T, I, H, G, D, Oy, C2; /* Oy: task outputs O */
     int plastic, lstm, grad_rule, modulated, relu_cell, learn_alpha;
@@ -45,8 +48,11 @@ typedef struct duan_engine {
     plast_real *Uenc, *Venc, *Ucell, *Vcell, *Uout, *Vout;   /* histories, sample-major (B, T, n) */
     plast_real *GAM;                                         /* (T, B, T): gamma_t[b, k] */
     plast_real *PBenc, *PBhh, *PBih, *PBout;                 /* plastic biases (T + 1, B, n) */
-    plast_real *Aenc, *Acell, *Aout, *ATout, *ATih;          /* products saved per step, triangular */
-    plast_real *sZ, *sM, *sN;                                /* scratch (B T, widest) */
+    /* the low-rank products of each layer, their rows saved step after step (B t rows at step t): Z = x * f1,
+     * A = Z W (forward) and M = gamma f2 dy (backward); Z^T M over all rows is d/dalpha, one product per layer */
+    plast_real *Zp[N_PROD], *Ap[N_PROD], *Mp[N_PROD];
+    plast_real *sN;                                          /* scratch (B T, widest) */
+    plast_real *tA_all, *tZ_all, *tO_all, *qE_all, *qH_all;  /* per-step adjoints kept for the weight gradients */
 
     /* backward */
     plast_real *gVenc, *gUcell, *gVcell, *gUout, *gVout, *gGAM;
@@ -119,17 +125,22 @@ static void layout_buffers(duan_engine *E, plan *pl) {
     E->PBhh = carve(pl, p * (T + 1) * B * G);
     E->PBih = carve(pl, p * (T + 1) * B * G);
     E->PBout = carve(pl, p * (T + 1) * B * D);
-    E->Aenc = carve(pl, p * tri * H);
-    E->Acell = carve(pl, p * tri * G);
-    E->Aout = carve(pl, p * tri * D);
-    E->ATout = carve(pl, p * g * tri * H);
-    E->ATih = carve(pl, p * g * tri * H);
+    const int64_t n1[N_PROD] = {I, C2, H, D, G}, n2[N_PROD] = {H, G, D, H, H};
+    for (int k = 0; k < N_PROD; k++) {
+        const int64_t used = p * (k < P_OUT_T ? 1 : g);
+        E->Zp[k] = carve(pl, used * tri * n1[k]);
+        E->Ap[k] = carve(pl, used * tri * n2[k]);
+        E->Mp[k] = carve(pl, used * tri * n2[k]);
+    }
     int64_t wide = I > C2 ? I : C2;
     if (G > wide) wide = G;
     if (D > wide) wide = D;
-    E->sZ = carve(pl, p * B * T * wide);
-    E->sM = carve(pl, p * B * T * wide);
     E->sN = carve(pl, p * B * T * wide);
+    E->tA_all = carve(pl, B * T * H);
+    E->tZ_all = carve(pl, B * T * G);
+    E->tO_all = carve(pl, T * B * D);
+    E->qE_all = carve(pl, g * T * B * H);
+    E->qH_all = carve(pl, g * T * B * H);
 
     E->gVenc = carve(pl, p * B * T * H);
     E->gUcell = carve(pl, p * B * T * C2);
@@ -313,6 +324,11 @@ static void store_grads(const duan_engine *E, plast_params *p) {
 
 /* ---- forward -------------------------------------------------------------------------------------------------- */
 
+/* the saved rows of product k at step t */
+static plast_real *rows_of(plast_real *base, const duan_engine *E, int64_t t, int64_t width) {
+    return base + tri_rows(E->B, t) * width;
+}
+
 /* the inner gradient of the gradient rule at step t: do, dh, (dc), dz, de, da */
 static void inner_gradient(duan_engine *E, int64_t t) {
     const int64_t B = E->B, H = E->H, G = E->G, D = E->D;
@@ -323,10 +339,11 @@ static void inner_gradient(duan_engine *E, int64_t t) {
         for (int64_t k = 0; k < D; k++) dO[b * D + k] = (plast_real)E->kappa * E->wo[k] * E->wo[k] * o[b * D + k];
     plast_gemm(0, 1, B, H, D, 1, dO, D, E->Wout, D, 0, dH, H);
     lr_product Lt = p_out_t(E, t);
-    lr_forward(&Lt, dO, D, dH, H, E->sZ, E->ATout + tri_rows(B, t) * H);
+    lr_forward(&Lt, dO, D, dH, H, rows_of(E->Zp[P_OUT_T], E, t, D), rows_of(E->Ap[P_OUT_T], E, t, H));
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
         plast_real *dC = E->Dc + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < H; j++) {
                 const plast_real *gb = gate + b * G;
@@ -346,84 +363,26 @@ static void inner_gradient(duan_engine *E, int64_t t) {
     }
     plast_gemm(0, 1, B, H, G, 1, dZ, G, E->Wcat + H * G, G, 0, dE, H);
     lr_product Li = p_ih_t(E, t);
-    lr_forward(&Li, dZ, G, dE, H, E->sZ, E->ATih + tri_rows(B, t) * H);
+    lr_forward(&Li, dZ, G, dE, H, rows_of(E->Zp[P_IH_T], E, t, G), rows_of(E->Ap[P_IH_T], E, t, H));
     const plast_real *a = E->Apre + t * B * H;
     for (int64_t i = 0; i < B * H; i++) dA[i] = a[i] > 0 ? dE[i] : 0;
 }
 
-static void forward_step(duan_engine *E, int64_t t) {
+/* the rates, the rank-one updates of step t, their joint norm, the new coefficients and plastic biases */
+static void plastic_update(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
-    const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
-    plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H;
-    const plast_real *x = E->Uenc + t * I; /* sample b at x + b * T * I */
-    plast_real *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G, *o = E->Orec + t * B * D;
-
-    /* encoder */
-    plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
-    add_row(a, B, H, H, E->benc);
-    if (E->plastic) {
-        add_to(a, E->PBenc + t * B * H, B * H);
-        lr_product L = p_enc(E, t);
-        lr_forward(&L, x, T * I, a, H, E->sZ, E->Aenc + tri_rows(B, t) * H);
-    }
-    for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
-
-    /* cell, on u = [h_{t-1}; e_t], which is also the cell's presynaptic history entry */
-    plast_real *u = E->Ucell + t * C2;
-    for (int64_t b = 0; b < B; b++) {
-        memcpy(u + b * T * C2, hp + b * H, (size_t)H * sizeof(plast_real));
-        memcpy(u + b * T * C2 + H, e + b * H, (size_t)H * sizeof(plast_real));
-    }
-    plast_gemm(0, 0, B, G, C2, 1, u, T * C2, E->Wcat, G, 0, z, G);
-    add_row(z, B, G, G, E->bhh);
-    add_row(z, B, G, G, E->bih);
-    if (E->plastic) {
-        add_to(z, E->PBhh + t * B * G, B * G);
-        add_to(z, E->PBih + t * B * G, B * G);
-        lr_product L = p_cell(E, t);
-        lr_forward(&L, u, T * C2, z, G, E->sZ, E->Acell + tri_rows(B, t) * G);
-    }
-    if (E->lstm) {
-        plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < H; j++) {
-                const plast_real *zb = z + b * G;
-                plast_real *gb = gate + b * G;
-                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = (plast_real)tanh((double)zb[2 * H + j]);
-                plast_real go = sigm(zb[3 * H + j]);
-                gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
-                plast_real c = gf * cp[b * H + j] + gi * gg;
-                cn[b * H + j] = c;
-                tau[b * H + j] = (plast_real)tanh((double)c);
-                hn[b * H + j] = go * tau[b * H + j];
-            }
-    } else {
-        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : (plast_real)tanh((double)z[i]);
-    }
-
-    /* output */
-    plast_gemm(0, 0, B, D, H, 1, hn, H, E->Wout, D, 0, o, D);
-    add_row(o, B, D, D, E->bout);
-    if (!E->plastic) return;
-    add_to(o, E->PBout + t * B * D, B * D);
-    lr_product Lo = p_out(E, t);
-    lr_forward(&Lo, hn, H, o, D, E->sZ, E->Aout + tri_rows(B, t) * D);
-
-    /* plasticity: rates, the rank-one updates, their joint norm, the new coefficients and biases */
+    const plast_real *x = E->Uenc + t * I, *u = E->Ucell + t * C2, *hn = E->Hs + (t + 1) * B * H;
+    const plast_real *o = E->Orec + t * B * D;
     plast_real *sig = E->SIG + t * B, *eta = E->ETA + t * B, *lam = E->LAM + t * B;
     plast_real *s = E->S + t * B, *n2 = E->N2 + t * B, *coef = E->COEF + t * B;
+    const plast_real *venc = E->E + t * B * H, *vcell = E->lstm ? E->GATE + t * B * G : hn, *vout = o;
+    if (E->grad_rule) venc = E->Da + t * B * H, vcell = E->Dz + t * B * G, vout = E->Do + t * B * D;
+    const double c2 = E->max_norm * E->max_norm;
+#pragma omp parallel for if (B * G >= 4096)
     for (int64_t b = 0; b < B; b++) {
         sig[b] = E->modulated ? sigm(o[b * D + D - 1]) : 0;
         eta[b] = (plast_real)(E->modulated ? 2 * E->p_lr * sig[b] : E->p_lr);
         lam[b] = (plast_real)(E->modulated ? 2 * E->p_wd * sig[b] : E->p_wd);
-    }
-    const plast_real *venc = e, *vcell = E->lstm ? E->GATE + t * B * G : hn, *vout = o;
-    if (E->grad_rule) {
-        inner_gradient(E, t);
-        venc = E->Da + t * B * H, vcell = E->Dz + t * B * G, vout = E->Do + t * B * D;
-    }
-    const double c2 = E->max_norm * E->max_norm;
-    for (int64_t b = 0; b < B; b++) {
         memcpy(E->Venc + (b * T + t) * H, venc + b * H, (size_t)H * sizeof(plast_real));
         memcpy(E->Vcell + (b * T + t) * G, vcell + b * G, (size_t)G * sizeof(plast_real));
         memcpy(E->Uout + (b * T + t) * H, hn + b * H, (size_t)H * sizeof(plast_real));
@@ -453,6 +412,68 @@ static void forward_step(duan_engine *E, int64_t t) {
     }
 }
 
+static void forward_step(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
+    plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H;
+    const plast_real *x = E->Uenc + t * I; /* sample b at x + b * T * I */
+    plast_real *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G, *o = E->Orec + t * B * D;
+
+    /* encoder */
+    plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
+    add_row(a, B, H, H, E->benc);
+    if (E->plastic) {
+        add_to(a, E->PBenc + t * B * H, B * H);
+        lr_product L = p_enc(E, t);
+        lr_forward(&L, x, T * I, a, H, rows_of(E->Zp[P_ENC], E, t, I), rows_of(E->Ap[P_ENC], E, t, H));
+    }
+    for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
+
+    /* cell, on u = [h_{t-1}; e_t], which is also the cell's presynaptic history entry */
+    plast_real *u = E->Ucell + t * C2;
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(u + b * T * C2, hp + b * H, (size_t)H * sizeof(plast_real));
+        memcpy(u + b * T * C2 + H, e + b * H, (size_t)H * sizeof(plast_real));
+    }
+    plast_gemm(0, 0, B, G, C2, 1, u, T * C2, E->Wcat, G, 0, z, G);
+    add_row(z, B, G, G, E->bhh);
+    add_row(z, B, G, G, E->bih);
+    if (E->plastic) {
+        add_to(z, E->PBhh + t * B * G, B * G);
+        add_to(z, E->PBih + t * B * G, B * G);
+        lr_product L = p_cell(E, t);
+        lr_forward(&L, u, T * C2, z, G, rows_of(E->Zp[P_CELL], E, t, C2), rows_of(E->Ap[P_CELL], E, t, G));
+    }
+    if (E->lstm) {
+        plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real *zb = z + b * G;
+                plast_real *gb = gate + b * G;
+                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = (plast_real)tanh((double)zb[2 * H + j]);
+                plast_real go = sigm(zb[3 * H + j]);
+                gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
+                plast_real c = gf * cp[b * H + j] + gi * gg;
+                cn[b * H + j] = c;
+                tau[b * H + j] = (plast_real)tanh((double)c);
+                hn[b * H + j] = go * tau[b * H + j];
+            }
+    } else {
+        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : (plast_real)tanh((double)z[i]);
+    }
+
+    /* output */
+    plast_gemm(0, 0, B, D, H, 1, hn, H, E->Wout, D, 0, o, D);
+    add_row(o, B, D, D, E->bout);
+    if (!E->plastic) return;
+    add_to(o, E->PBout + t * B * D, B * D);
+    lr_product Lo = p_out(E, t);
+    lr_forward(&Lo, hn, H, o, D, rows_of(E->Zp[P_OUT], E, t, H), rows_of(E->Ap[P_OUT], E, t, D));
+    if (E->grad_rule) inner_gradient(E, t);
+    plastic_update(E, t);
+}
+
 /* ---- backward -------------------------------------------------------------------------------------------------- */
 
 /* (a) the adjoints of step t's update: coefficients, plastic biases, norm and rates; they land in the history
@@ -461,8 +482,8 @@ static void backward_update(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const plast_real *lam = E->LAM + t * B, *eta = E->ETA + t * B, *s = E->S + t * B, *n2 = E->N2 + t * B;
     const plast_real *coef = E->COEF + t * B, *sig = E->SIG + t * B;
-    const plast_real *venc = E->Venc, *vcell = E->Vcell, *vout = E->Vout;
     zero(E->gge, B * H), zero(E->ggz, B * G), zero(E->ggo, B * D);
+#pragma omp parallel for if (B * G >= 4096)
     for (int64_t b = 0; b < B; b++) {
         const plast_real keep = 1 - lam[b];
         plast_real *gg = E->gGAM + (t * B + b) * T;
@@ -474,11 +495,11 @@ static void backward_update(duan_engine *E, int64_t t) {
             gprev[k] += keep * gg[k];
         }
         /* biases: PB_{t+1} = keep PB_t + coef ab * g */
-        struct { plast_real *gpb; const plast_real *pb, *ab, *g; plast_real *dab, *gg_out; int64_t n; } bias[4] = {
-            {E->gPBenc, E->PBenc, E->abenc, E->Da, E->dabenc, E->gge, H},
-            {E->gPBhh, E->PBhh, E->abhh, E->Dz, E->dabhh, E->ggz, G},
-            {E->gPBih, E->PBih, E->abih, E->Dz, E->dabih, E->ggz, G},
-            {E->gPBout, E->PBout, E->about, E->Do, E->dabout, E->ggo, D}};
+        struct { plast_real *gpb; const plast_real *pb, *ab, *g; plast_real *gg_out; int64_t n; } bias[4] = {
+            {E->gPBenc, E->PBenc, E->abenc, E->Da, E->gge, H},
+            {E->gPBhh, E->PBhh, E->abhh, E->Dz, E->ggz, G},
+            {E->gPBih, E->PBih, E->abih, E->Dz, E->ggz, G},
+            {E->gPBout, E->PBout, E->about, E->Do, E->ggo, D}};
         for (int k = 0; k < 4; k++) {
             const int64_t n = bias[k].n;
             plast_real *gp = bias[k].gpb + b * n;
@@ -488,10 +509,8 @@ static void backward_update(duan_engine *E, int64_t t) {
                 if (E->grad_rule) {
                     const plast_real g = bias[k].g[(t * B + b) * n + j];
                     gcoef += (double)gp[j] * bias[k].ab[j] * g;
-                    bias[k].dab[j] += coef[b] * gp[j] * g;
                     bias[k].gg_out[b * n + j] += coef[b] * bias[k].ab[j] * gp[j];
                 }
-                gp[j] *= keep; /* now the adjoint of PB_t */
             }
         }
         /* coef = eta s; s = c / sqrt(max(n2, c^2)) */
@@ -499,8 +518,8 @@ static void backward_update(duan_engine *E, int64_t t) {
         double gn2 = n2[b] > E->max_norm * E->max_norm ? -gs * s[b] / (2.0 * n2[b]) : 0;
         if (gn2 != 0) {
             const plast_real *xb = E->Uenc + b * T * I + t * I, *ub = E->Ucell + (b * T + t) * C2;
-            const plast_real *ve = venc + (b * T + t) * H, *vc = vcell + (b * T + t) * G;
-            const plast_real *uo = E->Uout + (b * T + t) * H, *vo = vout + (b * T + t) * D;
+            const plast_real *ve = E->Venc + (b * T + t) * H, *vc = E->Vcell + (b * T + t) * G;
+            const plast_real *uo = E->Uout + (b * T + t) * H, *vo = E->Vout + (b * T + t) * D;
             double xx = dot(xb, xb, I), uu = dot(ub, ub, C2), cc = dot(vc, vc, G);
             double hh = dot(uo, uo, H), oo = dot(vo, vo, D);
             plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;
@@ -521,28 +540,42 @@ static void backward_update(duan_engine *E, int64_t t) {
             double gsig = 2 * E->p_lr * geta + 2 * E->p_wd * glam;
             E->tO[b * D + D - 1] += (plast_real)(gsig * sig[b] * (1 - sig[b]));
         }
+        E->gcoef[b] = (plast_real)gcoef;
+    }
+    /* d/dalpha of the bias updates, then the carried bias adjoints become those of PB_t */
+    for (int k = 0; k < 4; k++) {
+        plast_real *gpb = k == 0 ? E->gPBenc : k == 1 ? E->gPBhh : k == 2 ? E->gPBih : E->gPBout;
+        plast_real *dab = k == 0 ? E->dabenc : k == 1 ? E->dabhh : k == 2 ? E->dabih : E->dabout;
+        const plast_real *g = k == 0 ? E->Da : (k == 3 ? E->Do : E->Dz);
+        const int64_t n = k == 0 ? H : (k == 3 ? D : G);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < n; j++) {
+                if (E->grad_rule) dab[j] += coef[b] * gpb[b * n + j] * g[(t * B + b) * n + j];
+                gpb[b * n + j] *= 1 - lam[b];
+            }
     }
 }
 
 /* (b, gradient rule) the adjoint of the inner gradient: from the deltas' adjoints (qA, qZ, qO) to the step's
- * activations (tO, tH, tGate, tTau, tCp, tZ for the tanh RNN) and to the parameters. Second order. */
+ * activations (tO, tH, tGate, tTau, tCp) and to the parameters. Second order. */
 static void backward_inner(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const plast_real *a = E->Apre + t * B * H, *o = E->Orec + t * B * D, *z = E->Zc + t * B * G;
     const plast_real *dO = E->Do + t * B * D, *dH = E->Dh + t * B * H, *dZ = E->Dz + t * B * G;
+    plast_real *qE = E->qE_all + t * B * H, *qH = E->qH_all + t * B * H;
+    plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * B * T : NULL;
     /* da = de [a > 0] */
-    for (int64_t i = 0; i < B * H; i++) E->qE[i] = a[i] > 0 ? E->qA[i] : 0;
-    /* de = dz W_ih^T + (dz) P_ih^T */
-    plast_gemm(0, 0, B, G, H, 1, E->qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
-    plast_gemm(1, 0, H, G, B, 1, E->qE, H, dZ, G, 1, E->dWcat + H * G, G);
+    for (int64_t i = 0; i < B * H; i++) qE[i] = a[i] > 0 ? E->qA[i] : 0;
+    /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved rows) */
+    plast_gemm(0, 0, B, G, H, 1, qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
     lr_product Li = p_ih_t(E, t);
-    lr_factor gUih = fac(E->gUcell + H, E, C2);
-    lr_backward(&Li, dZ, G, E->qE, H, E->ATih + tri_rows(B, t) * H, E->qZ, G, fac(E->gVcell, E, G), gUih,
-                E->learn_alpha ? E->dacat + H * G : NULL, t > 0 ? E->gGAM + (t - 1) * B * T : NULL, E->sM, E->sN);
+    lr_backward(&Li, dZ, G, qE, H, rows_of(E->Ap[P_IH_T], E, t, H), E->qZ, G, fac(E->gVcell, E, G),
+                fac(E->gUcell + H, E, C2), gamma_adj, rows_of(E->Mp[P_IH_T], E, t, H), E->sN);
     /* dz from dh (and the gates, c_t, c_{t-1}) */
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
         const plast_real *dC = E->Dc + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < H; j++) {
                 const int64_t n = b * H + j;
@@ -558,26 +591,24 @@ static void backward_inner(duan_engine *E, int64_t t) {
                 tg[H + j] += q_f * dc * c0 * (1 - 2 * gf);
                 tg[3 * H + j] += q_o * dh * tj * (1 - 2 * go) + qc * dh * (1 - tj * tj);
                 E->tTau[n] += q_o * dh * go * (1 - go) + qc * dh * go * (-2 * tj);
-                E->qH[n] = q_o * tj * go * (1 - go) + qc * go * (1 - tj * tj);
+                qH[n] = q_o * tj * go * (1 - go) + qc * go * (1 - tj * tj);
             }
     } else {
         const plast_real *hn = E->Hs + (t + 1) * B * H;
         for (int64_t i = 0; i < B * H; i++) {
             if (E->relu_cell) {
-                E->qH[i] = z[i] > 0 ? E->qZ[i] : 0;
+                qH[i] = z[i] > 0 ? E->qZ[i] : 0;
             } else {
-                E->qH[i] = E->qZ[i] * (1 - hn[i] * hn[i]);
+                qH[i] = E->qZ[i] * (1 - hn[i] * hn[i]);
                 E->tH[i] += E->qZ[i] * dH[i] * (-2 * hn[i]);
             }
         }
     }
     /* dh = do W_out^T + (do) P_out^T */
-    plast_gemm(0, 0, B, D, H, 1, E->qH, H, E->Wout, D, 1, E->qO, D);
-    plast_gemm(1, 0, H, D, B, 1, E->qH, H, dO, D, 1, E->dWout, D);
+    plast_gemm(0, 0, B, D, H, 1, qH, H, E->Wout, D, 1, E->qO, D);
     lr_product Lt = p_out_t(E, t);
-    lr_backward(&Lt, dO, D, E->qH, H, E->ATout + tri_rows(B, t) * H, E->qO, D, fac(E->gVout, E, D),
-                fac(E->gUout, E, H), E->learn_alpha ? E->daout : NULL, t > 0 ? E->gGAM + (t - 1) * B * T : NULL,
-                E->sM, E->sN);
+    lr_backward(&Lt, dO, D, qH, H, rows_of(E->Ap[P_OUT_T], E, t, H), E->qO, D, fac(E->gVout, E, D),
+                fac(E->gUout, E, H), gamma_adj, rows_of(E->Mp[P_OUT_T], E, t, H), E->sN);
     /* do = kappa w^2 o */
     for (int64_t b = 0; b < B; b++)
         for (int64_t k = 0; k < D; k++) {
@@ -589,9 +620,10 @@ static void backward_inner(duan_engine *E, int64_t t) {
 
 static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, O = E->Oy, C2 = E->C2;
-    const plast_real *x = E->Uenc + t * I, *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G;
+    const plast_real *x = E->Uenc + t * I, *a = E->Apre + t * B * H, *z = E->Zc + t * B * G;
     const plast_real *hn = E->Hs + (t + 1) * B * H, *cp = E->Cs + t * B * H, *u = E->Ucell + t * C2;
     plast_real *gamma_adj = (E->plastic && t > 0) ? E->gGAM + (t - 1) * B * T : NULL;
+    plast_real *tO = E->tO_all + t * B * D;
     zero(E->tO, B * D), zero(E->tGate, B * G), zero(E->tE, B * H), zero(E->tTau, B * H), zero(E->tCp, B * H);
     for (int64_t b = 0; b < B; b++) memcpy(E->tO + b * D, dy + b * O, (size_t)O * sizeof(plast_real));
     memcpy(E->tH, E->gh, (size_t)(B * H) * sizeof(plast_real));
@@ -619,26 +651,27 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     } else {
         zero(E->tCell, B * C2);
     }
+    memcpy(tO, E->tO, (size_t)(B * D) * sizeof(plast_real)); /* kept for d/dW_out */
 
     /* (c) the forward pass of step t, backwards */
     /* output: o = h W_out + b_out + p_out + (h) P_out */
-    plast_gemm(0, 1, B, H, D, 1, E->tO, D, E->Wout, D, 1, E->tH, H);
-    plast_gemm(1, 0, H, D, B, 1, hn, H, E->tO, D, 1, E->dWout, D);
-    sum_rows(E->dbout, E->tO, B, D, D);
+    plast_gemm(0, 1, B, H, D, 1, tO, D, E->Wout, D, 1, E->tH, H);
     if (E->plastic) {
-        add_to(E->gPBout, E->tO, B * D);
+        add_to(E->gPBout, tO, B * D);
         lr_product Lo = p_out(E, t);
-        lr_backward(&Lo, hn, H, E->tO, D, E->Aout + tri_rows(B, t) * D, E->tH, H, fac(E->gUout, E, H),
-                    fac(E->gVout, E, D), E->learn_alpha ? E->daout : NULL, gamma_adj, E->sM, E->sN);
+        lr_backward(&Lo, hn, H, tO, D, rows_of(E->Ap[P_OUT], E, t, D), E->tH, H, fac(E->gUout, E, H),
+                    fac(E->gVout, E, D), gamma_adj, rows_of(E->Mp[P_OUT], E, t, D), E->sN);
     }
     /* cell nonlinearity */
+    plast_real *tZ = E->tZ_all + t * G; /* sample b at tZ + b * T * G: rows paired with the cell history */
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
         for (int64_t b = 0; b < B; b++)
             for (int64_t j = 0; j < H; j++) {
                 const int64_t n = b * H + j;
                 const plast_real *gb = gate + b * G;
-                plast_real *tg = E->tGate + b * G, *tz = E->tZ + b * G;
+                plast_real *tg = E->tGate + b * G, *tz = tZ + b * T * G;
                 plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[n];
                 plast_real dtau = E->tTau[n] + E->tH[n] * go;
                 tg[3 * H + j] += E->tH[n] * tj;
@@ -653,37 +686,65 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
                 tz[3 * H + j] = tg[3 * H + j] * go * (1 - go);
             }
     } else {
-        for (int64_t i = 0; i < B * H; i++)
-            E->tZ[i] = E->relu_cell ? (z[i] > 0 ? E->tH[i] : 0) : E->tH[i] * (1 - hn[i] * hn[i]);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const int64_t i = b * H + j;
+                tZ[b * T * G + j] = E->relu_cell ? (z[i] > 0 ? E->tH[i] : 0) : E->tH[i] * (1 - hn[i] * hn[i]);
+            }
     }
     /* cell: z = u W_cat + biases + plastic biases + (u) P_cell, u = [h_{t-1}; e_t] */
-    plast_gemm(0, 1, B, C2, G, 1, E->tZ, G, E->Wcat, G, 1, E->tCell, C2);
-    plast_gemm(1, 0, C2, G, B, 1, u, T * C2, E->tZ, G, 1, E->dWcat, G);
-    sum_rows(E->dbhh, E->tZ, B, G, G);
-    sum_rows(E->dbih, E->tZ, B, G, G);
+    plast_gemm(0, 1, B, C2, G, 1, tZ, T * G, E->Wcat, G, 1, E->tCell, C2);
     if (E->plastic) {
-        add_to(E->gPBhh, E->tZ, B * G);
-        add_to(E->gPBih, E->tZ, B * G);
+        for (int64_t b = 0; b < B; b++) {
+            add_to(E->gPBhh + b * G, tZ + b * T * G, G);
+            add_to(E->gPBih + b * G, tZ + b * T * G, G);
+        }
         lr_product Lc = p_cell(E, t);
-        lr_backward(&Lc, u, T * C2, E->tZ, G, E->Acell + tri_rows(B, t) * G, E->tCell, C2, fac(E->gUcell, E, C2),
-                    fac(E->gVcell, E, G), E->learn_alpha ? E->dacat : NULL, gamma_adj, E->sM, E->sN);
+        lr_backward(&Lc, u, T * C2, tZ, T * G, rows_of(E->Ap[P_CELL], E, t, G), E->tCell, C2, fac(E->gUcell, E, C2),
+                    fac(E->gVcell, E, G), gamma_adj, rows_of(E->Mp[P_CELL], E, t, G), E->sN);
     }
     for (int64_t b = 0; b < B; b++) {
         memcpy(E->gh + b * H, E->tCell + b * C2, (size_t)H * sizeof(plast_real));
         add_to(E->tE + b * H, E->tCell + b * C2 + H, H);
     }
     /* encoder: a = x W_enc + b_enc + p_enc + (x) P_enc; e = relu(a) */
-    for (int64_t i = 0; i < B * H; i++) E->tA[i] = a[i] > 0 ? E->tE[i] : 0;
-    plast_gemm(1, 0, I, H, B, 1, x, T * I, E->tA, H, 1, E->dWenc, H);
-    sum_rows(E->dbenc, E->tA, B, H, H);
+    plast_real *tA = E->tA_all + t * H; /* sample b at tA + b * T * H, paired with the encoder history */
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t j = 0; j < H; j++) tA[b * T * H + j] = a[b * H + j] > 0 ? E->tE[b * H + j] : 0;
     if (E->plastic) {
-        add_to(E->gPBenc, E->tA, B * H);
+        for (int64_t b = 0; b < B; b++) add_to(E->gPBenc + b * H, tA + b * T * H, H);
         lr_product Le = p_enc(E, t);
-        lr_backward(&Le, x, T * I, E->tA, H, E->Aenc + tri_rows(B, t) * H, NULL, 0, (lr_factor){0},
-                    fac(E->gVenc, E, H), E->learn_alpha ? E->daenc : NULL, gamma_adj, E->sM, E->sN);
+        lr_backward(&Le, x, T * I, tA, T * H, rows_of(E->Ap[P_ENC], E, t, H), NULL, 0, (lr_factor){0},
+                    fac(E->gVenc, E, H), gamma_adj, rows_of(E->Mp[P_ENC], E, t, H), E->sN);
     }
-    (void)e;
     if (E->lstm) memcpy(E->gc, E->tCp, (size_t)(B * H) * sizeof(plast_real));
+}
+
+/* After the last backward step: the gradients of every weight, each one large product over the rows all steps
+ * saved (the slow weights over (sample, step) rows, alpha over (sample, step, update) rows), and the biases. */
+static void weight_gradients(duan_engine *E) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const int64_t rows = B * T;
+    plast_gemm(1, 0, I, H, rows, 1, E->Uenc, I, E->tA_all, H, 1, E->dWenc, H);
+    sum_rows(E->dbenc, E->tA_all, rows, H, H);
+    plast_gemm(1, 0, C2, G, rows, 1, E->Ucell, C2, E->tZ_all, G, 1, E->dWcat, G);
+    sum_rows(E->dbhh, E->tZ_all, rows, G, G);
+    sum_rows(E->dbih, E->tZ_all, rows, G, G);
+    plast_gemm(1, 0, H, D, rows, 1, E->Hs + B * H, H, E->tO_all, D, 1, E->dWout, D);
+    sum_rows(E->dbout, E->tO_all, rows, D, D);
+    if (E->grad_rule) { /* the inner gradient's uses of W_ih^T and W_out^T */
+        plast_gemm(1, 0, H, G, rows, 1, E->qE_all, H, E->Dz, G, 1, E->dWcat + H * G, G);
+        plast_gemm(1, 0, H, D, rows, 1, E->qH_all, H, E->Do, D, 1, E->dWout, D);
+    }
+    if (!E->plastic || !E->learn_alpha) return;
+    const int64_t tri = tri_rows(B, T);
+    lr_dalpha(0, tri, I, H, E->Zp[P_ENC], E->Mp[P_ENC], E->daenc, H);
+    lr_dalpha(0, tri, C2, G, E->Zp[P_CELL], E->Mp[P_CELL], E->dacat, G);
+    lr_dalpha(0, tri, H, D, E->Zp[P_OUT], E->Mp[P_OUT], E->daout, D);
+    if (E->grad_rule) {
+        lr_dalpha(1, tri, D, H, E->Zp[P_OUT_T], E->Mp[P_OUT_T], E->daout, D);
+        lr_dalpha(1, tri, G, H, E->Zp[P_IH_T], E->Mp[P_IH_T], E->dacat + H * G, G);
+    }
 }
 
 /* ---- the engine path ---------------------------------------------------------------------------------------- */
@@ -727,6 +788,7 @@ static plast_status duan_backward(plast_engine *eng, plast_params *p, const plas
         zero(E->gPBenc, B * H), zero(E->gPBhh, B * G), zero(E->gPBih, B * G), zero(E->gPBout, B * D);
     }
     for (int64_t t = T - 1; t >= 0; t--) backward_step(E, t, dy + t * B * E->Oy);
+    weight_gradients(E);
     store_grads(E, p);
     return PLAST_OK;
 }

@@ -36,8 +36,8 @@ void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_rea
 }
 
 void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const plast_real *dy, int64_t lddy,
-                 const plast_real *A, plast_real *dx, int64_t lddx, lr_factor df1, lr_factor df2, plast_real *dalpha,
-                 plast_real *dgamma, plast_real *M, plast_real *N) {
+                 const plast_real *A, plast_real *dx, int64_t lddx, lr_factor df1, lr_factor df2, plast_real *dgamma,
+                 plast_real *M, plast_real *N) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
     /* M[(b,k), j] = gamma f2 dy; with A also d/df2 and d/dgamma */
@@ -46,15 +46,16 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
         const int64_t b = r / K, k = r % K;
         const plast_real g = L->gamma[b * L->gstride + k], *f = ROW(L->f2, b, k), *a = A + r * n2, *d = dy + b * lddy;
         plast_real *m = M + r * n2, *df = df2.p ? ROW(df2, b, k) : NULL;
-        double dg = 0;
+        plast_real dg = 0; /* in plast_real so the loop vectorises; n2 terms of one dot product */
         for (int64_t j = 0; j < n2; j++) {
             m[j] = g * f[j] * d[j];
-            dg += (double)d[j] * f[j] * a[j];
+            dg += d[j] * f[j] * a[j];
         }
         if (df)
             for (int64_t j = 0; j < n2; j++) df[j] += g * d[j] * a[j];
-        if (dgamma) dgamma[b * L->gstride + k] += (plast_real)dg;
+        if (dgamma) dgamma[b * L->gstride + k] += dg;
     }
+    if (!dx && !df1.p) return;
     /* N = M W^T, then d/dx = sum_k f1 * N and d/df1 = x * N */
     plast_gemm(0, !L->trans, B * K, n1, n2, 1, M, n2, L->alpha, L->lda, 0, N, n1);
 #pragma omp parallel for if (B * K * n1 >= 32768)
@@ -72,11 +73,14 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
             }
         }
     }
-    if (!dalpha) return;
-    /* d/dW = Z^T M with Z = x * f1 (rebuilt in N's place): alpha (in, out) gets it, or its transpose */
-    build_z(L, x, ldx, N);
-    if (!L->trans)
-        plast_gemm(1, 0, n1, n2, B * K, 1, N, n1, M, n2, 1, dalpha, L->lda);
+}
+
+void lr_dalpha(int trans, int64_t rows, int64_t n1, int64_t n2, const plast_real *Z, const plast_real *M,
+               plast_real *dalpha, int64_t lda) {
+    if (rows == 0) return;
+    /* d/dW = Z^T M (n1, n2); alpha (in, out) gets it, or its transpose */
+    if (!trans)
+        plast_gemm(1, 0, n1, n2, rows, 1, Z, n1, M, n2, 1, dalpha, lda);
     else
-        plast_gemm(1, 0, n2, n1, B * K, 1, M, n2, N, n1, 1, dalpha, L->lda);
+        plast_gemm(1, 0, n2, n1, rows, 1, M, n2, Z, n1, 1, dalpha, lda);
 }

@@ -37,17 +37,22 @@ typedef struct lr_product {
     int64_t gstride;
 } lr_product;
 
-/* y (B, n2, row stride ldy) += sum_k gamma (x * f1_k) W * f2_k, W = alpha or alpha^T. Z (B K, n1) is scratch;
- * A (B K, n2) receives (x * f1_k) W, which the adjoint needs. */
+/* y (B, n2, row stride ldy) += sum_k gamma (x * f1_k) W * f2_k, W = alpha or alpha^T. Z (B K, n1) receives
+ * x * f1_k and A (B K, n2) receives (x * f1_k) W: the adjoint needs both. */
 void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy, plast_real *Z,
                 plast_real *A);
 
-/* The adjoint of lr_forward for output adjoint dy (B, n2): adds d/dx into dx (may be NULL), d/df1 into df1, d/df2
- * into df2 (factors with the same layout as f1, f2; either may have p = NULL), d/dalpha into dalpha (in, out; NULL:
- * not learned) and d/dgamma into dgamma (same layout as gamma; NULL: not needed). A is what lr_forward saved; M
- * (B K, n2) and N (B K, n1) are scratch. */
+/* The adjoint of lr_forward for output adjoint dy (B, n2), except d/dalpha: adds d/dx into dx (may be NULL), d/df1
+ * into df1, d/df2 into df2 (same layouts as f1, f2; p = NULL: not needed) and d/dgamma into dgamma (NULL: not
+ * needed). A is what lr_forward saved. M (B K, n2) receives gamma f2 dy, which with Z gives d/dalpha (see
+ * lr_dalpha); N (B K, n1) is scratch. */
 void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const plast_real *dy, int64_t lddy,
-                 const plast_real *A, plast_real *dx, int64_t lddx, lr_factor df1, lr_factor df2, plast_real *dalpha,
-                 plast_real *dgamma, plast_real *M, plast_real *N);
+                 const plast_real *A, plast_real *dx, int64_t lddx, lr_factor df1, lr_factor df2, plast_real *dgamma,
+                 plast_real *M, plast_real *N);
+
+/* d/dalpha += Z^T M over `rows` saved rows (all the steps of a trial at once: one large product), into dalpha
+ * (in, out, leading dimension lda); trans as in the product that saved Z (n1 wide) and M (n2 wide). */
+void lr_dalpha(int trans, int64_t rows, int64_t n1, int64_t n2, const plast_real *Z, const plast_real *M,
+               plast_real *dalpha, int64_t lda);
 
 #endif
