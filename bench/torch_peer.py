@@ -2,7 +2,9 @@
 """The PyTorch peer of `plast bench`: the same models, sizes and training step, written as a competent PyTorch user
 would write them, timed the same way. `plast bench` runs it side by side, case by case, in the same invocation.
 
-    /usr/bin/python3 bench/torch_peer.py --case NAME [--form dense|lowrank|auto] [--steps N] [--warmup N]
+    /usr/bin/python3 bench/torch_peer.py --case NAME --spec JSON [--form dense|lowrank|auto] [--steps N]
+
+(JSON: family, cell, rule, I, O, H, B, T, norm, clamp; `plast bench` passes each case's spec)
 
 prints one JSON object: median/min/max seconds per training step (forward, loss, backward, clip 5, AdamW with
 amsgrad), the evaluation forward, and the form used. Forms for Duan et al.'s plastic models:
@@ -21,28 +23,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-CASES = {}
-
-
-def case(name, **kw):
-    CASES[name] = kw
-
-
-for task, I, T in (("cuereward", 16, 20), ("copy", 3, 30)):
-    for cell in ("lstm", "rnn"):
-        for rule in ("hebbian", "gradient", "none"):
-            base = 128 * (2 if cell == "rnn" else 1)
-            H = base if rule != "none" else base * 3 // 2
-            case(f"{task}_{cell}_{rule}", family="duan", cell=cell, rule=rule, I=I, O=1, H=H, B=64, T=T)
-case("art_stpn", family="stpn", I=37, O=37, H=11, B=128, T=9)
-case("art_lstm", family="lstm", I=37, O=37, H=9, B=128, T=9)
-case("art_rnn", family="rnn", I=37, O=37, H=20, B=128, T=9)
-case("art_fastweights", family="fastweights", I=37, O=37, H=20, B=128, T=9)
-case("art_modplast", family="modplast", I=37, O=37, H=17, B=128, T=9)
-case("maze_stpn", family="stpn", I=17, O=5, H=55, B=16, T=200, norm="post", clamp=1.0)
-case("cfd_hebbff", family="hebbff", I=100, O=1, H=100, B=1, T=5000)
-
 
 def uniform(shape, bound):
     return torch.nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
@@ -177,7 +157,7 @@ class Readout(torch.nn.Module):
 class STPN(Readout):
     """STPNr (family_stpn.c): per-synapse lambda and gamma, per-neuron normalisation."""
 
-    def __init__(self, I, O, H, norm="pre", clamp=0.0, **_):
+    def __init__(self, I, O, H, norm="pre", clamp=0.0):
         super().__init__(H, O)
         s = 1 / math.sqrt(H)
         P = I + H
@@ -299,14 +279,20 @@ class DuanBaseline(torch.nn.Module):
     """Duan et al.'s non-plastic baseline as the reference builds it: Linear + ReLU, torch's RNNCell / LSTMCell,
     Linear (with its dead extra outputs)."""
 
-    def __init__(self, cell, I, O, H, **_):
+    def __init__(self, cell, I, O, H, form="cell", **_):
         super().__init__()
         self.enc = torch.nn.Linear(I, H)
         self.cell = torch.nn.LSTMCell(H, H) if cell == "lstm" else torch.nn.RNNCell(H, H, nonlinearity="relu")
+        self.seq = None
+        if form == "sequence":
+            self.seq = torch.nn.LSTM(H, H) if cell == "lstm" else torch.nn.RNN(H, H, nonlinearity="relu")
         self.out = torch.nn.Linear(H, O + 5)
         self.kind, self.H, self.O = cell, H, O
 
     def forward(self, xs):
+        if self.seq is not None:  # the encoder for all steps at once, then torch's whole-sequence LSTM/RNN
+            out, _ = self.seq(torch.relu(self.enc(xs)))
+            return self.out(out)[:, :, :self.O]
         T, B, _ = xs.shape
         h = xs.new_zeros(B, self.H)
         c = xs.new_zeros(B, self.H)
@@ -321,14 +307,69 @@ class DuanBaseline(torch.nn.Module):
         return torch.stack(ys)
 
 
+class MLP(Readout):
+    def __init__(self, I, O, H, **_):
+        super().__init__(H, O)
+        self.hid = torch.nn.Linear(I, H)
+
+    def forward(self, xs):
+        return self.lin(torch.tanh(self.hid(xs)))  # no memory: every step at once
+
+
+class DiffPlast(torch.nn.Module):
+    """Miconi et al. 2018 with the input added to the neurons directly and the neurons as the output."""
+
+    def __init__(self, I, O, H, **_):
+        super().__init__()
+        self.w = torch.nn.Parameter(0.01 * torch.randn(H, H))
+        self.alpha = torch.nn.Parameter(0.01 * torch.randn(H, H))
+        self.eta = torch.nn.Parameter(torch.tensor(0.01))
+        self.H = H
+
+    def forward(self, xs):
+        T, B, _ = xs.shape
+        h = xs.new_zeros(B, self.H)
+        hebb = xs.new_zeros(B, self.H, self.H)
+        ys = []
+        for t in range(T):
+            hn = torch.tanh(xs[t] + torch.bmm(h.unsqueeze(1), self.w + self.alpha * hebb).squeeze(1))
+            hebb = (1 - self.eta) * hebb + self.eta * torch.bmm(h.unsqueeze(2), hn.unsqueeze(1))
+            h = hn
+            ys.append(h)
+        return torch.stack(ys)
+
+
+class BOHP(torch.nn.Module):
+    """Miconi 2016: x -> y plastic, y -> z readout."""
+
+    def __init__(self, I, O, H, **_):
+        super().__init__()
+        self.w = torch.nn.Parameter(0.1 * torch.randn(I, H))
+        self.alpha = torch.nn.Parameter(0.1 * torch.randn(I, H))
+        self.by = torch.nn.Parameter(0.1 * torch.randn(H))
+        self.wyz = torch.nn.Parameter(0.1 * torch.randn(H, O).abs())
+        self.bz = torch.nn.Parameter(0.1 * torch.randn(O))
+
+    def forward(self, xs):
+        T, B, I = xs.shape
+        hebb = xs.new_zeros(B, I, self.w.shape[1])
+        ys = []
+        for t in range(T):
+            x = xs[t]
+            y = torch.tanh(torch.bmm(x.unsqueeze(1), self.w + self.alpha * hebb).squeeze(1) + self.by)
+            hebb = 0.98 * hebb + 0.02 * torch.bmm(x.unsqueeze(2), y.unsqueeze(1))
+            ys.append(y @ self.wyz + self.bz)
+        return torch.stack(ys)
+
+
 def build(c, form):
     f = c["family"]
     if f == "duan" and c["rule"] == "none":
-        return DuanBaseline(**c)
+        return DuanBaseline(form=form, **{k: v for k, v in c.items() if k != "form"})
     if f == "duan":
         return Duan(c["cell"], c["rule"], c["I"], c["O"], c["H"], c["B"], form)
     if f == "stpn":
-        return STPN(**c)
+        return STPN(c["I"], c["O"], c["H"], norm=c.get("norm", "pre"), clamp=c.get("clamp", 0.0))
     if f in ("lstm", "rnn"):
         return RNN(c["I"], c["O"], c["H"], f)
     if f == "fastweights":
@@ -337,6 +378,12 @@ def build(c, form):
         return ModPlast(**c)
     if f == "hebbff":
         return HebbFF(**c)
+    if f == "mlp":
+        return MLP(**c)
+    if f == "diffplast":
+        return DiffPlast(**c)
+    if f == "bohp":
+        return BOHP(**c)
     raise SystemExit("unknown family " + f)
 
 
@@ -370,24 +417,26 @@ def timed(c, form, steps, warmup, budget):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", required=True)
-    ap.add_argument("--form", default="auto", choices=("auto", "dense", "lowrank"))
+    ap.add_argument("--spec", required=True, help="the case as JSON, from plast bench")
+    ap.add_argument("--form", default="auto", choices=("auto", "dense", "lowrank", "cell", "sequence"))
     ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds per form before stopping early")
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=30.0, help="seconds per form before stopping early")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
-    if a.case not in CASES:
-        print(json.dumps({"case": a.case, "error": "unknown case"}))
-        return 2
     torch.set_num_threads(a.threads)
-    c = CASES[a.case]
-    plastic_duan = c["family"] == "duan" and c["rule"] != "none"
-    forms = ("dense", "lowrank") if (a.form == "auto" and plastic_duan) else ((a.form,) if plastic_duan else ("dense",))
+    c = json.loads(a.spec)
+    if a.form != "auto":
+        forms = (a.form,)
+    elif c["family"] == "duan":
+        forms = ("cell", "sequence") if c["rule"] == "none" else ("dense", "lowrank")
+    else:
+        forms = ("dense",)
     results = []
     for form in forms:
         times, ev = timed(c, form, a.steps, a.warmup, a.budget)
         results.append({"case": a.case, "form": form, "median_s": statistics.median(times), "min_s": min(times),
-                        "max_s": max(times), "steps": len(times), "eval_s": ev})
+                        "max_s": max(times), "steps": len(times), "eval_s": ev, "times": times})
     best = min(results, key=lambda r: r["median_s"])
     best["forms"] = {r["form"]: r["median_s"] for r in results}
     best["torch"] = torch.__version__

@@ -1,5 +1,6 @@
 /* tests/test_core.c: RNG streams, shapes, the arena, the BLAS matrix product against its reference loop. */
 #include "core/arena.h"
+#include "core/fastmath.h"
 #include "core/gemm.h"
 #include "core/strbuf.h"
 #include "plast.h"
@@ -137,6 +138,28 @@ static void test_gemm(void) {
     }
 }
 
+/* the vectorisable exp, sigmoid and tanh against libm in double */
+static void test_fastmath(void) {
+    double ee = 0, es = 0, et = 0;
+    for (int i = -200000; i <= 200000; i++) {
+        double x = i * 5e-5; /* [-10, 10] */
+        plast_real xr = (plast_real)x;
+        double xx = (double)xr; /* the value actually passed */
+        ee = fmax(ee, fabs((double)plast_fexp(xr) - exp(xx)) / exp(xx));
+        double sg = 1 / (1 + exp(-xx));
+        es = fmax(es, fabs((double)plast_fsigmoid(xr) - sg) / sg);
+        if (xx != 0) et = fmax(et, fabs((double)plast_ftanh(xr) - tanh(xx)) / fabs(tanh(xx)));
+    }
+    double tol = sizeof(plast_real) == 8 ? 1e-15 : 2e-7;
+    CHECK(ee <= tol, "exp relative error %g", ee);
+    CHECK(es <= tol, "sigmoid relative error %g", es);
+    CHECK(et <= 1.5 * tol, "tanh relative error %g", et);
+    CHECK(plast_fexp((plast_real)-200) >= 0 && isfinite((double)plast_fexp((plast_real)200)), "exp saturates");
+    CHECK(plast_fsigmoid((plast_real)-200) >= 0 && plast_fsigmoid((plast_real)200) == 1, "sigmoid saturates");
+    CHECK(plast_ftanh((plast_real)30) == 1 && plast_ftanh((plast_real)-30) == -1, "tanh saturates");
+    printf("fast math: exp %.2g, sigmoid %.2g, tanh %.2g relative error\n", ee, es, et);
+}
+
 static void test_strbuf_and_errors(void) {
     plast_strbuf b;
     plast_strbuf_init(&b);
@@ -156,6 +179,7 @@ int main(void) {
     test_shapes();
     test_arena();
     test_gemm();
+    test_fastmath();
     test_strbuf_and_errors();
     return test_finish(sizeof(plast_real) == 8 ? "test_core (float64)" : "test_core (float32)");
 }

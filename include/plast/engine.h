@@ -40,6 +40,9 @@ PLAST_API plast_engine *plast_engine_init(const plast_model *m, int64_t batch, i
 PLAST_API void plast_engine_free(plast_engine *e);
 PLAST_API plast_engine_kind plast_engine_get_kind(const plast_engine *e);
 PLAST_API size_t plast_engine_bytes(const plast_engine *e); /* memory held (the tape path: its last use) */
+/* Floating-point operations of the matrix products in one training step (forward and backward), counted from the
+ * shapes; 0 where a path does not count them (the tape). With a measured GEMM rate this gives the machine floor. */
+PLAST_API double plast_engine_flops(const plast_engine *e);
 
 /* Forward over a batch of trials from the zero state: x (T, B, I) in, y (T, B, O) out; modulation (T, B) and energy
  * (T, B) may be NULL. With `train`, keeps what backward needs (the parameters must not change in between). */

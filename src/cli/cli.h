@@ -39,5 +39,8 @@ int cmd_demo(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_bench_run(int argc, char **argv);
+int cmd_bench_floor(int argc, char **argv);
 
 #endif

@@ -54,6 +54,7 @@ void plast_engine_free(plast_engine *e) {
 
 plast_engine_kind plast_engine_get_kind(const plast_engine *e) { return e->kind; }
 size_t plast_engine_bytes(const plast_engine *e) { return e->path->bytes(e); }
+double plast_engine_flops(const plast_engine *e) { return e->path->flops ? e->path->flops(e) : 0; }
 
 plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {

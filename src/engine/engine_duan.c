@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fastmath.h"
 #include "core/gemm.h"
 #include "engine/engine_internal.h"
 #include "engine/lowrank.h"
@@ -179,11 +180,7 @@ static void layout_buffers(duan_engine *E, plan *pl) {
 
 /* ---- small helpers -------------------------------------------------------------------------------------------- */
 
-static inline plast_real sigm(plast_real x) {
-    if (x >= 0) return (plast_real)(1 / (1 + exp(-(double)x)));
-    double e = exp((double)x);
-    return (plast_real)(e / (1 + e));
-}
+static inline plast_real sigm(plast_real x) { return plast_fsigmoid(x); }
 
 static void zero(plast_real *p, int64_t n) { memset(p, 0, (size_t)n * sizeof(plast_real)); }
 
@@ -412,6 +409,58 @@ static void plastic_update(duan_engine *E, int64_t t) {
     }
 }
 
+/* The dense path (no plasticity): the encoder and the input half of the cell do not depend on the recurrence, so
+ * x W_enc and e W_ih are computed for all T steps in one product each; only h W_hh stays step by step. */
+static void forward_dense(duan_engine *E) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    /* encoder over (sample, step) rows, into the e half of the cell history */
+    plast_gemm(0, 0, B * T, H, I, 1, E->Uenc, I, E->Wenc, H, 0, E->tA_all, H);
+    for (int64_t r = 0; r < B * T; r++) {
+        const int64_t b = r / T, t = r % T;
+        const plast_real *ar = E->tA_all + r * H;
+        plast_real *a = E->Apre + (t * B + b) * H, *u = E->Ucell + r * C2 + H;
+        for (int64_t j = 0; j < H; j++) {
+            a[j] = ar[j] + E->benc[j];
+            u[j] = a[j] > 0 ? a[j] : 0;
+        }
+    }
+    /* input half of the cell for every step: tZ_all (B, T, G) as scratch */
+    plast_gemm(0, 0, B * T, G, H, 1, E->Ucell + H, C2, E->Wcat + H * G, G, 0, E->tZ_all, G);
+    for (int64_t t = 0; t < T; t++) {
+        const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
+        plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H, *z = E->Zc + t * B * G;
+        for (int64_t b = 0; b < B; b++) {
+            memcpy(E->Ucell + (b * T + t) * C2, hp + b * H, (size_t)H * sizeof(plast_real));
+            memcpy(E->E + (t * B + b) * H, E->Ucell + (b * T + t) * C2 + H, (size_t)H * sizeof(plast_real));
+            const plast_real *ih = E->tZ_all + (b * T + t) * G;
+            for (int64_t j = 0; j < G; j++) z[b * G + j] = ih[j] + E->bhh[j] + E->bih[j];
+        }
+        plast_gemm(0, 0, B, G, H, 1, hp, H, E->Wcat, G, 1, z, G);
+        if (E->lstm) {
+            plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
+            for (int64_t b = 0; b < B; b++)
+                for (int64_t j = 0; j < H; j++) {
+                    const plast_real *zb = z + b * G;
+                    plast_real *gb = gate + b * G;
+                    plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = plast_ftanh(zb[2 * H + j]);
+                    plast_real go = sigm(zb[3 * H + j]);
+                    gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
+                    plast_real c = gf * cp[b * H + j] + gi * gg;
+                    cn[b * H + j] = c;
+                    tau[b * H + j] = plast_ftanh(c);
+                    hn[b * H + j] = go * tau[b * H + j];
+                }
+        } else {
+            for (int64_t i = 0; i < B * H; i++)
+                hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : plast_ftanh(z[i]);
+        }
+    }
+    /* output for every step */
+    plast_gemm(0, 0, T * B, D, H, 1, E->Hs + B * H, H, E->Wout, D, 0, E->Orec, D);
+    add_row(E->Orec, T * B, D, D, E->bout);
+}
+
 static void forward_step(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
@@ -451,16 +500,16 @@ static void forward_step(duan_engine *E, int64_t t) {
             for (int64_t j = 0; j < H; j++) {
                 const plast_real *zb = z + b * G;
                 plast_real *gb = gate + b * G;
-                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = (plast_real)tanh((double)zb[2 * H + j]);
+                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = plast_ftanh(zb[2 * H + j]);
                 plast_real go = sigm(zb[3 * H + j]);
                 gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
                 plast_real c = gf * cp[b * H + j] + gi * gg;
                 cn[b * H + j] = c;
-                tau[b * H + j] = (plast_real)tanh((double)c);
+                tau[b * H + j] = plast_ftanh(c);
                 hn[b * H + j] = go * tau[b * H + j];
             }
     } else {
-        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : (plast_real)tanh((double)z[i]);
+        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : plast_ftanh(z[i]);
     }
 
     /* output */
@@ -618,6 +667,55 @@ static void backward_inner(duan_engine *E, int64_t t) {
         }
 }
 
+/* The dense path backwards: step by step only dh_{t-1} = dz W_hh^T; the input half, the encoder and the weight
+ * gradients as products over all (sample, step) rows afterwards. */
+static void backward_dense(duan_engine *E, const plast_real *dy) {
+    const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, O = E->Oy;
+    for (int64_t r = 0; r < T * B; r++) {
+        plast_real *to = E->tO_all + r * D;
+        memset(to, 0, (size_t)D * sizeof(plast_real));
+        memcpy(to, dy + r * O, (size_t)O * sizeof(plast_real));
+    }
+    for (int64_t t = T - 1; t >= 0; t--) {
+        const plast_real *z = E->Zc + t * B * G, *hn = E->Hs + (t + 1) * B * H, *cp = E->Cs + t * B * H;
+        plast_real *tZ = E->tZ_all + t * G; /* sample b at tZ + b * T * G */
+        memcpy(E->tH, E->gh, (size_t)(B * H) * sizeof(plast_real));
+        plast_gemm(0, 1, B, H, D, 1, E->tO_all + t * B * D, D, E->Wout, D, 1, E->tH, H);
+        if (E->lstm) {
+            const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
+            for (int64_t b = 0; b < B; b++)
+                for (int64_t j = 0; j < H; j++) {
+                    const int64_t n = b * H + j;
+                    const plast_real *gb = gate + b * G;
+                    plast_real *tz = tZ + b * T * G;
+                    plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[n];
+                    plast_real dc = E->gc[n] + E->tH[n] * go * (1 - tj * tj);
+                    tz[j] = dc * gg * gi * (1 - gi);
+                    tz[H + j] = dc * cp[n] * gf * (1 - gf);
+                    tz[2 * H + j] = dc * gi * (1 - gg * gg);
+                    tz[3 * H + j] = E->tH[n] * tj * go * (1 - go);
+                    E->gc[n] = dc * gf;
+                }
+        } else {
+            for (int64_t b = 0; b < B; b++)
+                for (int64_t j = 0; j < H; j++) {
+                    const int64_t i = b * H + j;
+                    tZ[b * T * G + j] = E->relu_cell ? (z[i] > 0 ? E->tH[i] : 0) : E->tH[i] * (1 - hn[i] * hn[i]);
+                }
+        }
+        plast_gemm(0, 1, B, H, G, 1, tZ, T * G, E->Wcat, G, 0, E->gh, H);
+    }
+    /* the input half: d e for every (sample, step), then the encoder */
+    plast_gemm(0, 1, B * T, H, G, 1, E->tZ_all, G, E->Wcat + H * G, G, 0, E->tA_all, H);
+    for (int64_t r = 0; r < B * T; r++) {
+        const int64_t b = r / T, t = r % T;
+        const plast_real *a = E->Apre + (t * B + b) * H;
+        plast_real *ta = E->tA_all + r * H;
+        for (int64_t j = 0; j < H; j++) ta[j] = a[j] > 0 ? ta[j] : 0;
+    }
+}
+
 static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, O = E->Oy, C2 = E->C2;
     const plast_real *x = E->Uenc + t * I, *a = E->Apre + t * B * H, *z = E->Zc + t * B * G;
@@ -763,8 +861,9 @@ static plast_status duan_forward(plast_engine *eng, plast_params *p, const plast
     if (E->plastic) {
         zero(E->PBenc, B * H), zero(E->PBhh, B * E->G), zero(E->PBih, B * E->G), zero(E->PBout, B * D);
     }
+    if (!E->plastic) forward_dense(E);
     for (int64_t t = 0; t < T; t++) {
-        forward_step(E, t);
+        if (E->plastic) forward_step(E, t);
         for (int64_t b = 0; b < B; b++) {
             memcpy(y + (t * B + b) * O, E->Orec + (t * B + b) * D, (size_t)O * sizeof(plast_real));
             if (modulation) modulation[t * B + b] = E->plastic ? E->ETA[t * B + b] : 0;
@@ -787,7 +886,10 @@ static plast_status duan_backward(plast_engine *eng, plast_params *p, const plas
         zero(E->gUout, B * T * H), zero(E->gVout, B * T * D), zero(E->gGAM, T * B * T);
         zero(E->gPBenc, B * H), zero(E->gPBhh, B * G), zero(E->gPBih, B * G), zero(E->gPBout, B * D);
     }
-    for (int64_t t = T - 1; t >= 0; t--) backward_step(E, t, dy + t * B * E->Oy);
+    if (E->plastic)
+        for (int64_t t = T - 1; t >= 0; t--) backward_step(E, t, dy + t * B * E->Oy);
+    else
+        backward_dense(E, dy);
     weight_gradients(E);
     store_grads(E, p);
     return PLAST_OK;
@@ -801,7 +903,25 @@ static void duan_release(plast_engine *eng) {
 
 static size_t duan_bytes(const plast_engine *eng) { return ((const duan_engine *)eng->impl)->bytes; }
 
-static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes};
+/* 2 M N K for every matrix product the two paths make in a training step (see forward_* and backward_*) */
+static double duan_flops(const plast_engine *eng) {
+    const duan_engine *E = eng->impl;
+    const double B = (double)E->B, T = (double)E->T, I = (double)E->I, H = (double)E->H, G = (double)E->G;
+    const double D = (double)E->D, C2 = (double)E->C2;
+    if (!E->plastic) /* forward: encoder, input half, hh per step, output; backward: the same twice over */
+        return 2 * B * T * (I * H + H * G + H * G + H * D) + 2 * B * T * (D * H + G * H + G * H) +
+               2 * B * T * (I * H + C2 * G + H * D);
+    const double pairs = B * T * (T - 1) / 2; /* (sample, step, earlier update) rows over the trial */
+    const double g = E->grad_rule ? 1 : 0, a = E->learn_alpha ? 1 : 0;
+    /* low-rank: forward, d/dinput (not for the encoder, whose input is data), d/dalpha */
+    double lr = pairs * 2 * (I * H * (1 + a) + C2 * G * (2 + a) + H * D * (2 + a) + g * (D * H + G * H) * (2 + a));
+    double slow_fwd = 2 * B * T * (I * H + C2 * G + H * D + g * (D * H + G * H));
+    double slow_bwd = 2 * B * T * (D * H + G * C2 + g * (H * G + H * D)) +
+                      2 * B * T * (I * H + C2 * G + H * D + g * (H * G + H * D));
+    return lr + slow_fwd + slow_bwd;
+}
+
+static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes, duan_flops};
 
 int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap) {
     if (strcmp(m->family->name, "duan") != 0) {

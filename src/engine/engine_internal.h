@@ -10,6 +10,7 @@ typedef struct engine_path {
     plast_status (*backward)(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err);
     void (*release)(plast_engine *e);
     size_t (*bytes)(const plast_engine *e);
+    double (*flops)(const plast_engine *e); /* matrix-product FLOPs of one training step, or 0 if not counted */
 } engine_path;
 
 struct plast_engine {
