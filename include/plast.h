@@ -11,6 +11,7 @@
  *   plast/checkpoint.h   atomic training checkpoints
  *   plast/config.h       typed JSON configuration with key=value overrides
  *   plast/model.h        model families, caller-owned state, recording trials, stepping
+ *   plast/task.h         the papers' tasks: batches of trials, losses, metrics, chance levels
  *   plast/experiment.h   the configuration of a whole run (model, task, training)
  *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, tape)
  *   plast/runtime.h      build description and thread settings
@@ -36,5 +37,6 @@
 #include "plast/safetensors.h"
 #include "plast/shape.h"
 #include "plast/tape.h"
+#include "plast/task.h"
 
 #endif

@@ -30,7 +30,7 @@ with tempfile.TemporaryDirectory() as d:
         for rule in ("hebbian", "gradient"):
             golden = os.path.join(fixtures, "golden", f"golden_{cell}_{rule}_H8_B3_T5.safetensors")
             out = os.path.join(d, f"{cell}_{rule}.safetensors")
-            sets = ["model.family=duan", f"model.cell={cell.lower()}", f"model.rule={rule}", "model.hidden=8",
+            sets = ["task.name=random", "model.family=duan", f"model.cell={cell.lower()}", f"model.rule={rule}", "model.hidden=8",
                     "model.input=16", "model.output=1", "model.extra=4", "model.inner_batch=0"]
             args = [plast64, "dump", "--out", out, "--params", golden, "--inputs", golden]
             for s in sets:
@@ -54,7 +54,8 @@ with tempfile.TemporaryDirectory() as d:
 
     # without --params/--inputs: a complete file whose loss matches its own outputs and targets
     out = os.path.join(d, "stpn.safetensors")
-    r = subprocess.run([plast64, "dump", "--out", out, "--set", "model.family=stpn", "--set", "model.hidden=5",
+    r = subprocess.run([plast64, "dump", "--out", out, "--set", "task.name=random", "--set", "model.family=stpn",
+                        "--set", "model.hidden=5",
                         "--set", "model.input=3", "--set", "model.output=2", "--set", "task.steps=4",
                         "--set", "train.batch=2"], capture_output=True, text=True)
     check(r.returncode == 0, "stpn dump: " + r.stderr)
@@ -70,6 +71,7 @@ with tempfile.TemporaryDirectory() as d:
                         os.path.join(d, "missing.safetensors")], capture_output=True, text=True)
     check(r.returncode == 1 and "missing.safetensors" in r.stderr, "missing --params file: " + r.stderr)
     r = subprocess.run([plast64, "dump", "--out", os.path.join(d, "x.safetensors"), "--set", "model.hidden=9",
+                        "--set", "model.input=16", "--set", "model.output=1",
                         "--params", os.path.join(fixtures, "golden", "golden_LSTM_hebbian_H8_B3_T5.safetensors")],
                        capture_output=True, text=True)
     check(r.returncode == 1 and "shape" in r.stderr and "in_fc" in r.stderr,

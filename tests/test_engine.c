@@ -117,8 +117,10 @@ int main(void) {
     plast_model_cfg cfg;
     plast_err err;
     plast_model_cfg_default(&cfg, NULL);
-    plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, "model.rule=oja", NULL);
-    plast_model *m = plast_model_init(&cfg, NULL);
+    const char *oja[] = {"model.rule=oja", "model.input=3", "model.output=2"};
+    for (int k = 0; k < 3; k++) plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, oja[k], NULL);
+    plast_model *m = plast_model_init(&cfg, &err);
+    CHECK(m != NULL, "oja model: %s", err.msg);
     CHECK(!plast_engine_init(m, 2, 2, PLAST_ENGINE_LOWRANK, 0, &err) && strstr(err.msg, "rank-one"),
           "oja has no low-rank path: %s", err.msg);
     plast_engine *e = plast_engine_init(m, 2, 2, PLAST_ENGINE_AUTO, 0, &err);

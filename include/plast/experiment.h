@@ -1,40 +1,58 @@
-/* plast/experiment.h: the configuration of a whole run: model, task and training settings in one JSON file.
+/* plast/experiment.h: the configuration of a whole run: model, task and training settings in one JSON file,
  *
- *   {"model": {...}, "task": {...}, "train": {...}}
- * Every key is documented by its schema (`plast config` prints them all). The task sets the model's input and
- * output sizes.
+ *   {"model": {...}, "task": {...}, "train": {...}, "sweep": {...}}
+ *
+ * every key documented by its schema (`plast config` lists them all with their meaning). The task fixes the
+ * model's input and output sizes: model.input and model.output may be left at 0 (or must agree with the task).
  */
 #ifndef PLAST_EXPERIMENT_H
 #define PLAST_EXPERIMENT_H
 
 #include "plast/model.h"
+#include "plast/task.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef struct plast_task_cfg {
-    char name[PLAST_MODEL_NAME_MAX]; /* "random": inputs and targets U[-1, 1], mse over every step */
-    int64_t steps;                   /* T, time steps per trial */
-} plast_task_cfg;
-
 typedef struct plast_train_cfg {
-    int64_t batch; /* trials per step */
-    int64_t seed;
+    int64_t batch;          /* trials per step (64) */
+    int64_t steps;          /* optimizer steps */
+    int64_t seed;           /* every random stream of the run derives from it */
+    char optimizer[8];      /* adamw | adam | sgd */
+    double lr, weight_decay, clip, momentum;
+    int amsgrad;
+    char schedule[16];      /* constant | cosine */
+    double lr_min;          /* cosine floor */
+    int64_t val_every;      /* validate every N steps (and at step 0) */
+    int64_t val_batches;    /* batches per validation */
+    int64_t test_batches;   /* batches of the fixed test set */
+    int64_t test_seed;      /* the test set's seed, the same for every run */
+    int64_t ckpt_every;     /* write the resume checkpoint every N steps */
+    char engine[8];         /* auto | tape | lowrank | dense */
+    int64_t log_every;      /* progress line period when not on a terminal */
 } plast_train_cfg;
+
+typedef struct plast_sweep_cfg {
+    char vary[512]; /* "key=v1,v2,...;key2=..." : every combination is run */
+    int64_t seeds;  /* seeds 0..seeds-1 of each combination */
+} plast_sweep_cfg;
 
 typedef struct plast_experiment_cfg {
     plast_model_cfg model;
     plast_task_cfg task;
     plast_train_cfg train;
+    plast_sweep_cfg sweep;
 } plast_experiment_cfg;
 
-/* The schema of every key of an experiment (model.*, task.*, train.*). */
+/* The schema of every key of an experiment (model.*, task.*, train.*, sweep.*). */
 PLAST_API plast_cfg_schema plast_experiment_cfg_schema(void);
-/* Defaults, then the file (if path != NULL), then the overrides; finally the task's input and output sizes are
- * written into the model section. */
+/* Defaults, then the file (if path != NULL), then the overrides. */
 PLAST_API plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *path, int n_set,
                                                  const char *const *sets, plast_err *err);
+/* Creates the task and writes its input and output sizes into the model section (model.input/output 0 = the
+ * task's; any other value must agree with it). The "random" task takes its sizes from the model instead. */
+PLAST_API plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err);
 
 #ifdef __cplusplus
 }

@@ -55,6 +55,8 @@ int cmd_dump(int argc, char **argv) {
     plast_experiment_cfg cfg;
     plast_err err;
     if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
+    plast_task *task = plast_experiment_task(&cfg, &err);
+    if (!task) cli_fail(&err);
     plast_model *m = plast_model_init(&cfg.model, &err);
     if (!m) cli_fail(&err);
     const int64_t I = plast_model_input(m), O = plast_model_output(m);
@@ -68,7 +70,7 @@ int cmd_dump(int argc, char **argv) {
     else
         plast_model_params_reset(m, p, &init_rng);
 
-    int64_t B = cfg.train.batch, T = cfg.task.steps;
+    int64_t B = cfg.train.batch, T = plast_task_steps(task);
     plast_real *x, *y;
     if (a.inputs) {
         load_inputs(a.inputs, I, O, &B, &T, &x, &y);
@@ -152,5 +154,6 @@ int cmd_dump(int argc, char **argv) {
     free(x), free(y), free(xt), free(yt), free(outputs), free(states), free(mod), free(energy);
     plast_params_free(p);
     plast_model_free(m);
+    plast_task_free(task);
     return 0;
 }

@@ -20,9 +20,11 @@ int cmd_info(int argc, char **argv) {
     plast_experiment_cfg cfg;
     plast_err err;
     if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
+    plast_task *task = plast_experiment_task(&cfg, &err);
+    if (!task) cli_fail(&err);
     plast_model *m = plast_model_init(&cfg.model, &err);
     if (!m) cli_fail(&err);
-    const int64_t B = cfg.train.batch, T = cfg.task.steps;
+    const int64_t B = cfg.train.batch, T = plast_task_steps(task);
     printf("\nmodel: %s\n\nparameters:\n", plast_model_describe(m));
     const plast_param_spec *specs = plast_model_param_specs(m);
     int64_t total = 0;
@@ -64,5 +66,6 @@ int cmd_info(int argc, char **argv) {
     plast_tape_free(t);
     plast_params_free(p);
     plast_model_free(m);
+    plast_task_free(task);
     return 0;
 }

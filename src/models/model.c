@@ -52,6 +52,12 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
         free(m);
         return NULL;
     }
+    if (m->I < 1 || m->O < 1) {
+        plast_model_cfg_fail(err, m->I < 1 ? "input" : "output", "is %lld: set it, or let a task set it",
+                             (long long)(m->I < 1 ? m->I : m->O));
+        free(m);
+        return NULL;
+    }
     int64_t n = 0;
     for (int i = 0; i < m->layout.n_params; i++) n += plast_shape_numel(m->layout.params[i].shape);
     int duan = strcmp(fam->name, "duan") == 0;

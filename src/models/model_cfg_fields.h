@@ -3,8 +3,8 @@
  * Include it with MF(key, type, member, def, lo, hi, choices, help) defined; types are PLAST_CFG_* suffixes. */
 MF("family", STRING, family, "duan", 0, -1, NULL,
     "duan | stpn | rnn | lstm | mlp | fastweights | hebbff | modplast | diffplast | bohp")
-MF("input", INT, input, "1", 1, 1 << 24, NULL, "input size I (set by the task)")
-MF("output", INT, output, "1", 1, 1 << 24, NULL, "task output size O (set by the task)")
+MF("input", INT, input, "0", 0, 1 << 24, NULL, "input size I (0: the task's)")
+MF("output", INT, output, "0", 0, 1 << 24, NULL, "task output size O (0: the task's)")
 MF("hidden", INT, hidden, "128", 1, 1 << 20, NULL, "hidden size H (duan with hidden_scaling=paper: the base size)")
 MF("hidden_scaling", CHOICE, hidden_scaling, "none", 0, -1, "none|paper",
     "duan: 'paper' scales H by 1.5 without learned plasticity and by 2 for the RNN cell, as the reference")

@@ -1,24 +1,48 @@
-/* src/train/experiment.c: the configuration of a whole run: the model's keys (model_cfg_fields.h) and the run's
- * own, in one constant table. */
+/* src/train/experiment.c: the configuration of a whole run: the model's keys (models/model_cfg_fields.h), the
+ * task's (tasks/task_cfg_fields.h) and the training keys below, in one constant table. */
 #include <stddef.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "plast/experiment.h"
+#include "tasks/task_internal.h"
 
 #define E(key, type, member, size, def, lo, hi, choices, help)                                                    \
     {key, PLAST_CFG_##type, offsetof(plast_experiment_cfg, member), size, def, lo, hi, choices, help},
 #define MF(key, type, member, def, lo, hi, choices, help)                                                         \
     E("model." key, type, model.member, sizeof(((plast_model_cfg *)0)->member), def, lo, hi, choices, help)
+#define TF(key, type, member, def, lo, hi, choices, help)                                                         \
+    E("task." key, type, task.member, sizeof(((plast_task_cfg *)0)->member), def, lo, hi, choices, help)
+#define TR(key, type, member, def, lo, hi, choices, help)                                                         \
+    E("train." key, type, train.member, sizeof(((plast_train_cfg *)0)->member), def, lo, hi, choices, help)
 
 static const plast_cfg_field FIELDS[] = {
 #include "models/model_cfg_fields.h"
-    E("task.name", STRING, task.name, sizeof(((plast_task_cfg *)0)->name), "random", 0, -1, NULL,
-      "the task: random (inputs and targets U[-1,1], mse over every step)")
-    E("task.steps", INT, task.steps, 0, "5", 1, 1 << 24, NULL, "time steps per trial T")
-    E("train.batch", INT, train.batch, 0, "64", 1, 1 << 20, NULL, "trials per training step")
-    E("train.seed", INT, train.seed, 0, "0", 0, 4e18, NULL, "seed of every random stream of the run")
+#include "tasks/task_cfg_fields.h"
+    TR("batch", INT, batch, "64", 1, 1 << 20, NULL, "trials per optimizer step")
+    TR("steps", INT, steps, "1000", 0, 1e12, NULL, "optimizer steps")
+    TR("seed", INT, seed, "0", 0, 4e18, NULL, "the run's seed: initialisation, training and validation data")
+    TR("optimizer", CHOICE, optimizer, "adamw", 0, -1, "adamw|adam|sgd", "outer optimizer")
+    TR("lr", REAL, lr, "1e-3", 0, 10, NULL, "learning rate")
+    TR("weight_decay", REAL, weight_decay, "0", 0, 10, NULL, "weight decay (decoupled for adamw)")
+    TR("amsgrad", BOOL, amsgrad, "true", 0, -1, NULL, "adam/adamw: amsgrad, as Duan et al.")
+    TR("momentum", REAL, momentum, "0", 0, 1, NULL, "sgd momentum")
+    TR("clip", REAL, clip, "5", 0, 1e30, NULL, "global gradient-norm clip (0: none)")
+    TR("schedule", CHOICE, schedule, "constant", 0, -1, "constant|cosine", "learning-rate schedule")
+    TR("lr_min", REAL, lr_min, "1e-4", 0, 10, NULL, "cosine: final learning rate")
+    TR("val_every", INT, val_every, "200", 1, 1e12, NULL, "validate every N steps (and before the first)")
+    TR("val_batches", INT, val_batches, "10", 1, 1e9, NULL, "batches of fresh trials per validation")
+    TR("test_batches", INT, test_batches, "100", 1, 1e9, NULL, "batches of the test set (100 x 64 = 6400 trials)")
+    TR("test_seed", INT, test_seed, "1234", 0, 4e18, NULL, "the test set's seed: the same trials for every run")
+    TR("ckpt_every", INT, ckpt_every, "100", 1, 1e12, NULL, "write the resume checkpoint every N steps")
+    TR("engine", CHOICE, engine, "auto", 0, -1, "auto|tape|lowrank|dense", "execution path (auto: the fastest)")
+    TR("log_every", INT, log_every, "100", 1, 1e12, NULL, "progress line every N steps when not on a terminal")
+    E("sweep.vary", STRING, sweep.vary, sizeof(((plast_sweep_cfg *)0)->vary), "", 0, -1, NULL,
+      "plast sweep: \"key=v1,v2;key2=w1,w2\", every combination is run")
+    E("sweep.seeds", INT, sweep.seeds, 0, "1", 1, 1000, NULL, "plast sweep: seeds per combination")
 };
+#undef TR
+#undef TF
 #undef MF
 #undef E
 
@@ -29,10 +53,27 @@ plast_cfg_schema plast_experiment_cfg_schema(void) {
 
 plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *path, int n_set,
                                        const char *const *sets, plast_err *err) {
-    plast_status s = plast_cfg_load(plast_experiment_cfg_schema(), cfg, path, n_set, sets, err);
-    if (s != PLAST_OK) return s;
-    if (strcmp(cfg->task.name, "random") != 0)
-        return plast_err_set(err, PLAST_ERR_CONFIG, "%s: key 'task.name': unknown task \"%s\" (random)",
-                             path ? path : "configuration", cfg->task.name);
-    return PLAST_OK;
+    return plast_cfg_load(plast_experiment_cfg_schema(), cfg, path, n_set, sets, err);
+}
+
+plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err) {
+    if (strcmp(cfg->task.name, "random") == 0) { /* unstructured data shaped like the model */
+        if (cfg->model.input > 0) cfg->task.dim = cfg->model.input;
+        if (cfg->model.output > 0) cfg->task.items = cfg->model.output;
+    }
+    plast_task *task = plast_task_init(&cfg->task, err);
+    if (!task) return NULL;
+    struct { int64_t *model; int64_t task; const char *key; } sz[2] = {
+        {&cfg->model.input, plast_task_input(task), "model.input"},
+        {&cfg->model.output, plast_task_output(task), "model.output"}};
+    for (int k = 0; k < 2; k++) {
+        if (*sz[k].model != 0 && *sz[k].model != sz[k].task) {
+            plast_err_set(err, PLAST_ERR_CONFIG, "key '%s' = %lld, but task %s has %lld (leave it at 0)", sz[k].key,
+                          (long long)*sz[k].model, plast_task_describe(task), (long long)sz[k].task);
+            plast_task_free(task);
+            return NULL;
+        }
+        *sz[k].model = sz[k].task;
+    }
+    return task;
 }
