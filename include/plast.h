@@ -14,6 +14,7 @@
  *   plast/task.h         the papers' tasks: batches of trials, losses, metrics, chance levels
  *   plast/experiment.h   the configuration of a whole run (model, task, training)
  *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, tape)
+ *   plast/train.h        training runs (validation, best checkpoint, resume, test), evaluation, seed summaries
  *   plast/runtime.h      build description and thread settings
  *
  * Conventions: every public symbol is plast_<noun>_<verb> (op constructors are plast_<op>); objects come in
@@ -38,5 +39,6 @@
 #include "plast/shape.h"
 #include "plast/tape.h"
 #include "plast/task.h"
+#include "plast/train.h"
 
 #endif

@@ -20,7 +20,7 @@ static int64_t count_params(const plast_model *m) {
 
 typedef struct count_case {
     const char *name;
-    const char *sets[8];
+    const char *sets[10];
     int64_t params;
     int64_t plastic; /* per-sample plastic floats, or -1 */
 } count_case;
@@ -41,6 +41,12 @@ static const count_case COUNTS[] = {
     {"duan regression linear LSTM none", {DUAN(14, lstm), "model.rule=none"}, 300492, 0},
     {"duan regression MLP RNN none", {DUAN(8, rnn), "model.rule=none"}, 301452, 0},
     {"duan regression MLP LSTM", {DUAN(8, lstm)}, 268050, 134022},
+#define CIFAR(cell) "model.input=3077", "model.output=5", "model.cell=" #cell, "model.hidden=256",                     \
+                    "model.hidden_scaling=paper", "model.encoder=conv4", "model.image_channels=3", "model.image_size=32"
+    {"duan 1-shot CIFAR-FS Conv-4 LSTM", {CIFAR(lstm)}, 1235161, 528906},
+    {"duan 1-shot CIFAR-FS Conv-4 RNN", {CIFAR(rnn)}, 1304025, 530442},
+    {"duan 1-shot CIFAR-FS Conv-4 LSTM none", {CIFAR(lstm), "model.rule=none"}, 1396815, 0},
+    {"duan 1-shot CIFAR-FS Conv-4 RNN none", {CIFAR(rnn), "model.rule=none"}, 1497807, 0},
     {"stpn ART STPNr h11", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 2039, 528},
     {"stpn ART LSTM h9", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 2062, 0},
     {"stpn ART RNN h20", {"model.family=rnn", "model.input=37", "model.output=37", "model.hidden=20"}, 1937, 0},
@@ -59,7 +65,7 @@ static void test_param_counts(void) {
     for (size_t i = 0; i < sizeof COUNTS / sizeof COUNTS[0]; i++) {
         const count_case *c = &COUNTS[i];
         int n = 0;
-        while (n < 8 && c->sets[n]) n++;
+        while (n < 10 && c->sets[n]) n++;
         plast_err err;
         plast_model *m = make(c->sets, n, &err);
         CHECK(m != NULL, "%s: %s", c->name, err.msg);

@@ -67,12 +67,20 @@ static const model_case CASES[] = {
     {"diffplast direct input, no readout", {"model.family=diffplast", "model.hidden=3", "model.direct_input=true",
                                             "model.readout=none", "model.output=3", "model.eta_init=0.3"}},
     {"bohp", {"model.family=bohp", "model.hidden=3", "model.trace_decay=0.7"}},
+    {"duan lstm hebbian, conv4 encoder", {"model.family=duan", "model.cell=lstm", "model.rule=hebbian",
+                                          "model.hidden=4", "model.encoder=conv4", "model.image_channels=1",
+                                          "model.image_size=16", "model.conv_channels=2", "model.input=258"}},
+    {"duan rnn gradient, conv4 encoder", {"model.family=duan", "model.cell=rnn", "model.rule=gradient",
+                                          "model.hidden=4", "model.encoder=conv4", "model.image_channels=1",
+                                          "model.image_size=16", "model.conv_channels=2", "model.input=258",
+                                          "model.inner_batch=1"}},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
+enum { MAX_IO = 260 }; /* inputs and outputs per sample (the conv4 cases: a 16 x 16 image and 2 labels) */
 typedef struct data {
-    double x[T][B * 8];
-    double y[T][B * 8];
+    double x[T][B * MAX_IO];
+    double y[T][B * MAX_IO];
 } data;
 
 static double trial_loss(const plast_model *m, plast_params *p, const data *d, plast_tape *t, int backward) {
@@ -110,7 +118,7 @@ static void run_case(const model_case *c, plast_rng *rng, int *families_seen) {
     plast_model_params_reset(m, p, rng);
     data d;
     for (int s = 0; s < T; s++)
-        for (int k = 0; k < B * 8; k++) {
+        for (int k = 0; k < B * MAX_IO; k++) {
             d.x[s][k] = plast_rng_uniform_in(rng, -1, 1);
             d.y[s][k] = plast_rng_uniform_in(rng, -1, 1);
         }

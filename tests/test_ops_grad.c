@@ -99,9 +99,24 @@ static plast_node *b_ce(plast_tape *t, plast_node **x) { return plast_cross_entr
 static plast_node *b_layer_norm(plast_tape *t, plast_node **x) { return plast_layer_norm(t, x[0], x[1], x[2], 1e-5); }
 static plast_node *b_layer_norm_plain(plast_tape *t, plast_node **x) { return plast_layer_norm(t, x[0], NULL, NULL, 1e-5); }
 
+static plast_node *b_im2col(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 3, 1); }
+static plast_node *b_im2col_valid(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 2, 0); }
+static plast_node *b_col2im(plast_tape *t, plast_node **x) { return plast_col2im(t, x[0], 3, 1, 3, 4); }
+static plast_node *b_maxpool(plast_tape *t, plast_node **x) { return plast_maxpool2(t, x[0]); }
+/* positions chosen by another tensor: the gradient reaches x[0] only */
+static plast_node *b_pool_gather(plast_tape *t, plast_node **x) {
+    return plast_pool_gather(t, x[0], plast_pool_argmax(t, x[1]));
+}
+static plast_node *b_pool_scatter(plast_tape *t, plast_node **x) {
+    return plast_pool_scatter(t, x[0], plast_pool_argmax(t, x[1]), plast_node_shape(x[1]));
+}
+static plast_node *b_conv2d(plast_tape *t, plast_node **x) { return plast_conv2d(t, x[0], x[1], 3, 1); }
+static plast_node *b_batch_norm(plast_tape *t, plast_node **x) { return plast_batch_norm(t, x[0], x[1], x[2], 1e-5); }
+
 #define S1(a) PLAST_SHAPE1(a)
 #define S2(a, b) PLAST_SHAPE2(a, b)
 #define S3(a, b, c) PLAST_SHAPE3(a, b, c)
+#define S4(a, b, c, d) PLAST_SHAPE4(a, b, c, d)
 
 static const grad_case CASES[] = {
     {"add", PLAST_OP_ADD, b_add, 2, {S2(3, 4), S2(3, 4)}, -1, 1, {0}, 0},
@@ -170,6 +185,16 @@ static const grad_case CASES[] = {
     {"cross_entropy (soft targets)", PLAST_OP_CROSS_ENTROPY, b_ce, 2, {S2(3, 5), S2(3, 5)}, 0.05, 1, {0}, 0},
     {"layer_norm with gain and bias", -1, b_layer_norm, 3, {S2(3, 5), S1(5), S1(5)}, -1, 1, {0}, 0},
     {"layer_norm plain", -1, b_layer_norm_plain, 1, {S3(2, 2, 4)}, -1, 1, {0}, 0},
+    {"im2col 3x3 padding 1", PLAST_OP_IM2COL, b_im2col, 1, {S4(2, 3, 4, 2)}, -1, 1, {0}, 0},
+    {"im2col 2x2 no padding", PLAST_OP_IM2COL, b_im2col_valid, 1, {S4(1, 3, 3, 2)}, -1, 1, {0}, 0},
+    {"col2im 3x3 padding 1", PLAST_OP_COL2IM, b_col2im, 1, {S4(2, 3, 4, 18)}, -1, 1, {0}, 0},
+    {"maxpool2 (pool_argmax then pool_gather), odd size", PLAST_OP_POOL_ARGMAX, b_maxpool, 1, {S4(2, 5, 4, 2)}, -1, 1,
+     {0}, 0},
+    {"pool_gather at another tensor's maxima", PLAST_OP_POOL_GATHER, b_pool_gather, 2, {S4(2, 4, 4, 2), S4(2, 4, 4, 2)},
+     -1, 1, {0}, 0},
+    {"pool_scatter", PLAST_OP_POOL_SCATTER, b_pool_scatter, 2, {S4(2, 2, 3, 2), S4(2, 5, 6, 2)}, -1, 1, {0}, 0},
+    {"conv2d 3x3 padding 1", -1, b_conv2d, 2, {S4(2, 4, 3, 2), S2(18, 3)}, -1, 1, {0}, 0},
+    {"batch_norm with gamma and beta", -1, b_batch_norm, 3, {S4(3, 2, 2, 3), S1(3), S1(3)}, -1, 1, {0}, 0},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 

@@ -4,8 +4,11 @@
 #   tools/deps.sh test    that, plus what the test suite needs
 set -euo pipefail
 
-# libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt)
-BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev)
+# libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt);
+# libstb-dev: PNG plots and image decoding; zlib1g-dev: gzip'd IDX data; dataset-fashion-mnist: the one-shot
+# image task's default data (30 MB)
+BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
+  dataset-fashion-mnist)
 TEST_PKGS=(python3-numpy)
 
 want=("${BUILD_PKGS[@]}")

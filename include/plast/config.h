@@ -2,9 +2,9 @@
  *
  * A configuration is a plain C struct described by a table of fields (a schema): dotted key, type, offset into the
  * struct, default, allowed range or choices, and a one-line help text. JSON files nest the dotted keys
- * ({"optim": {"lr": 1e-3}} sets "optim.lr"). Loading is strict: an unknown key (with a "did you mean" hint), a value
- * of the wrong type, a value out of range or a duplicate key is an error naming the file (or the --set
- * argument), the key and the value.
+ * ({"optim": {"lr": 1e-3}} sets "optim.lr"); keys starting with '_' ("_comment") are notes for readers and are
+ * skipped. Loading is strict: an unknown key (with a "did you mean" hint), a value of the wrong type, a value out
+ * of range or a duplicate key is an error naming the file (or the --set argument), the key and the value.
  */
 #ifndef PLAST_CONFIG_H
 #define PLAST_CONFIG_H

@@ -39,6 +39,8 @@ PLAST_API plast_engine *plast_engine_init(const plast_model *m, int64_t batch, i
                                           int want_energy, plast_err *err);
 PLAST_API void plast_engine_free(plast_engine *e);
 PLAST_API plast_engine_kind plast_engine_get_kind(const plast_engine *e);
+PLAST_API int64_t plast_engine_batch(const plast_engine *e); /* B */
+PLAST_API int64_t plast_engine_steps(const plast_engine *e); /* T */
 PLAST_API size_t plast_engine_bytes(const plast_engine *e); /* memory held (the tape path: its last use) */
 /* Floating-point operations of the matrix products in one training step (forward and backward), counted from the
  * shapes; 0 where a path does not count them (the tape). With a measured GEMM rate this gives the machine floor. */

@@ -28,6 +28,7 @@ typedef struct plast_train_cfg {
     int64_t val_batches;    /* batches per validation */
     int64_t test_batches;   /* batches of the fixed test set */
     int64_t test_seed;      /* the test set's seed, the same for every run */
+    char test_on[8];        /* best | last: the parameters tested */
     int64_t ckpt_every;     /* write the resume checkpoint every N steps */
     char engine[8];         /* auto | tape | lowrank | dense */
     int64_t log_every;      /* progress line period when not on a terminal */

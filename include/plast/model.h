@@ -45,6 +45,9 @@ typedef struct plast_model_cfg {
     char alpha[16];                      /* random | uniform | neg_uniform | none */
     int64_t extra;                       /* extra outputs E */
     int64_t inner_batch;                 /* B in the internal loss mean over batch x outputs; 0: the actual batch */
+    char encoder[8];                     /* linear (plastic with plasticity) | conv4 (Conv-4 CNN for images) */
+    int64_t image_channels, image_size;  /* conv4: the images in each input (0: the task's) */
+    int64_t conv_channels;               /* conv4: feature maps per layer (64) */
     /* STPN (Rodriguez et al. 2022) and its relatives */
     char variant[8];                     /* stpn: r (recurrent) | f (feed-forward) */
     char stp_params[16];                 /* synapse | scalar: lambda and gamma per synapse or one each */
@@ -84,6 +87,8 @@ PLAST_API const char *plast_model_describe(const plast_model *m); /* "duan lstm 
 PLAST_API int64_t plast_model_hidden(const plast_model *m);       /* H after any paper scaling */
 PLAST_API int64_t plast_model_input(const plast_model *m);
 PLAST_API int64_t plast_model_output(const plast_model *m);
+/* 1 when the model's steps report a learned, time-varying plasticity rate (Duan's eta(t), Backpropamine's M(t)) */
+PLAST_API int plast_model_is_modulated(const plast_model *m);
 
 /* ---- parameters --------------------------------------------------------------------------------------------- */
 

@@ -156,6 +156,27 @@ PLAST_API plast_node *plast_cross_entropy(plast_tape *t, plast_node *logits, pla
  * gain and bias have shape (last axis) and may be NULL. */
 PLAST_API plast_node *plast_layer_norm(plast_tape *t, plast_node *x, plast_node *gain, plast_node *bias, double eps);
 
+/* image ops, on channels-last image batches (N, H, W, C) */
+/* k x k patches, zero padding `pad`, stride 1: (N, Ho, Wo, k*k*C) with Ho = H + 2 pad - k + 1, patch order (a, b, c) */
+PLAST_API plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad);
+/* The adjoint of im2col: patches (N, Ho, Wo, k*k*C) added back into an (N, h, w, C) image batch. */
+PLAST_API plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_t h, int64_t w);
+/* The position (0..3, row-major) of the largest element of each 2x2 window: (N, H/2, W/2, C), no gradient. */
+PLAST_API plast_node *plast_pool_argmax(plast_tape *t, plast_node *x);
+/* The elements of x at window positions pos (from plast_pool_argmax): (N, H/2, W/2, C). */
+PLAST_API plast_node *plast_pool_gather(plast_tape *t, plast_node *x, plast_node *pos);
+/* The adjoint of pool_gather: an image batch of shape `image`, zeros except g at the window positions pos. */
+PLAST_API plast_node *plast_pool_scatter(plast_tape *t, plast_node *g, plast_node *pos, plast_shape image);
+
+/* Convolution of x (N, H, W, C) with w (k*k*C, F), zero padding `pad`, stride 1, no bias: (N, Ho, Wo, F).
+ * w's rows are in patch order (a, b, c); PyTorch's (F, C, k, k) weight permuted to (k, k, C, F). */
+PLAST_API plast_node *plast_conv2d(plast_tape *t, plast_node *x, plast_node *w, int k, int pad);
+/* 2x2 max pooling with stride 2 (odd sizes rounded down, as PyTorch). */
+PLAST_API plast_node *plast_maxpool2(plast_tape *t, plast_node *x);
+/* Batch normalisation with the batch's statistics (PyTorch's training mode) over every axis but the last:
+ * (x - mean) / sqrt(var + eps) * gamma + beta, var biased; gamma and beta (C) may be NULL. */
+PLAST_API plast_node *plast_batch_norm(plast_tape *t, plast_node *x, plast_node *gamma, plast_node *beta, double eps);
+
 /* ---- differentiation ------------------------------------------------------------------------------------------ */
 
 /* Gradients of y with respect to wrt[0..n-1], written to grads[0..n-1] (a zero node where y does not depend on

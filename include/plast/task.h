@@ -38,8 +38,12 @@ typedef struct plast_task_cfg {
     char dataset[16];               /* oneshot: fashion-mnist | cifar | folder */
     char data_path[PLAST_TASK_PATH_MAX]; /* oneshot: file or folder of the images */
     int64_t image_size;             /* oneshot: images are resized to this (0: as stored) */
-    int64_t presentations;          /* pattern, miconi tasks: repetitions */
-    int64_t learn_period;           /* miconi tasks: steps shown with labels */
+    int64_t rotations;              /* oneshot: 4 adds each class rotated by 90, 180, 270 degrees as new classes */
+    char split_file[PLAST_TASK_PATH_MAX]; /* oneshot: lines "train|val|test <class>" replacing the built-in split */
+    int64_t presentations;          /* pattern: steps each pattern is shown */
+    int64_t cycles;                 /* pattern: presentation cycles */
+    int64_t learn_period;           /* oneshot_binary, reversal: steps shown with labels */
+    int64_t data_seed;              /* the seed of fixed data sets (art, cfd dataset mode), the same for every run */
 } plast_task_cfg;
 
 PLAST_API plast_cfg_schema plast_task_cfg_schema(void);
@@ -52,12 +56,15 @@ typedef enum plast_loss_kind {
 } plast_loss_kind;
 
 typedef enum plast_metric_kind {
-    PLAST_METRIC_MSE,      /* lower is better */
-    PLAST_METRIC_ACCURACY, /* higher is better */
+    PLAST_METRIC_MSE,          /* mean squared error; lower is better */
+    PLAST_METRIC_ACCURACY,     /* the largest output is the target's class; higher is better */
+    PLAST_METRIC_BIT_ACCURACY, /* fraction of outputs on the target's side (0 for +-1 targets, 0.5 for 0/1 targets
+                                * under BCE, where outputs are logits); higher is better */
     PLAST_METRIC_KIND_COUNT
 } plast_metric_kind;
 
-PLAST_API const char *plast_metric_kind_name(plast_metric_kind k); /* "mse", "accuracy" */
+PLAST_API const char *plast_metric_kind_name(plast_metric_kind k); /* "mse", "accuracy", "bit_accuracy" */
+PLAST_API int plast_metric_kind_higher_better(plast_metric_kind k);
 
 typedef struct plast_task plast_task;
 
@@ -74,6 +81,8 @@ PLAST_API plast_metric_kind plast_task_metric_kind(const plast_task *t);
 /* The loss and the metric of the best answer that ignores the trial (chance), documented per task. */
 PLAST_API double plast_task_chance_loss(const plast_task *t);
 PLAST_API double plast_task_chance_metric(const plast_task *t);
+/* 1 if each input step starts with an image of channels x size x size values (channels last), 0 otherwise. */
+PLAST_API int plast_task_image(const plast_task *t, int64_t *channels, int64_t *size);
 
 /* A batch of trials, time-major. */
 typedef struct plast_batch {

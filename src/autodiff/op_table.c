@@ -5,7 +5,8 @@
 #define X(ID) extern const plast_op_def plast_op_##ID;
 X(add) X(sub) X(mul) X(div) X(div_safe) X(scale) X(add_scalar) X(relu) X(sigmoid) X(tanh) X(exp) X(log) X(abs)
 X(sqrt) X(square) X(clamp) X(mask_mul) X(matmul) X(outer) X(sum) X(norm2) X(broadcast_to) X(sum_to) X(reshape)
-X(transpose) X(concat) X(slice) X(pad) X(softmax) X(log_softmax) X(mse) X(cross_entropy)
+X(transpose) X(concat) X(slice) X(pad) X(softmax) X(log_softmax) X(mse) X(cross_entropy) X(im2col) X(col2im)
+X(pool_argmax) X(pool_gather) X(pool_scatter)
 #undef X
 
 const plast_op_def *const plast_op_table[] = {
@@ -41,6 +42,11 @@ const plast_op_def *const plast_op_table[] = {
     [PLAST_OP_LOG_SOFTMAX] = &plast_op_log_softmax,
     [PLAST_OP_MSE] = &plast_op_mse,
     [PLAST_OP_CROSS_ENTROPY] = &plast_op_cross_entropy,
+    [PLAST_OP_IM2COL] = &plast_op_im2col,
+    [PLAST_OP_COL2IM] = &plast_op_col2im,
+    [PLAST_OP_POOL_ARGMAX] = &plast_op_pool_argmax,
+    [PLAST_OP_POOL_GATHER] = &plast_op_pool_gather,
+    [PLAST_OP_POOL_SCATTER] = &plast_op_pool_scatter,
 };
 _Static_assert(sizeof plast_op_table / sizeof plast_op_table[0] == PLAST_OP_COUNT,
                "plast_op_table must have one entry per plast_op");

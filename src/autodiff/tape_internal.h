@@ -49,6 +49,12 @@ typedef enum plast_op {
     PLAST_OP_LOG_SOFTMAX,
     PLAST_OP_MSE,
     PLAST_OP_CROSS_ENTROPY,
+    /* ops_image.c */
+    PLAST_OP_IM2COL,
+    PLAST_OP_COL2IM,
+    PLAST_OP_POOL_ARGMAX,
+    PLAST_OP_POOL_GATHER,
+    PLAST_OP_POOL_SCATTER,
     PLAST_OP_COUNT
 } plast_op;
 
@@ -60,6 +66,7 @@ typedef union plast_op_params {
     struct { int axis, keepdim; } red;           /* SUM, NORM2 */
     plast_shape target;                          /* BROADCAST_TO, SUM_TO, RESHAPE */
     struct { int axis; int64_t start, len; } sl; /* CONCAT (axis), SLICE (start, len), PAD (start, len = total) */
+    struct { int k, pad; int64_t h, w; } img;    /* IM2COL (k, pad), COL2IM (k, pad, output h, w) */
 } plast_op_params;
 
 typedef enum plast_node_kind {

@@ -58,6 +58,8 @@ void cli_parse_args(int argc, char **argv, int first, const char *command, const
             *dst = argv[++i];
         } else if (strcmp(arg, "--quiet") == 0 && allowed(allow, "quiet")) {
             a->quiet = 1;
+        } else if (strcmp(arg, "--restart") == 0 && allowed(allow, "restart")) {
+            a->restart = 1;
         } else if (strcmp(arg, "--threads") == 0 && allowed(allow, "threads")) {
             char *end = NULL;
             long n = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;

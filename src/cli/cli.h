@@ -16,6 +16,7 @@ typedef struct cli_args {
     const char *params;             /* --params FILE */
     const char *inputs;             /* --inputs FILE */
     int quiet;                      /* --quiet */
+    int restart;                    /* --restart */
     int threads;                    /* --threads N, 0 = default */
 } cli_args;
 
@@ -42,5 +43,49 @@ int cmd_config(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_bench_run(int argc, char **argv);
 int cmd_bench_floor(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+
+/* ---- training runs (train.c) ---- */
+
+/* Progress of a run on stderr: a live line on a terminal, one plain line every train.log_every steps otherwise,
+ * validation lines always (unless quiet). The first Ctrl-C stops the run cleanly after a checkpoint. */
+typedef struct cli_progress {
+    const char *label; /* shown before each line (a sweep's run name), or NULL */
+    int quiet, tty;
+    int64_t log_every;
+    double last_draw, start_seconds;
+    int64_t start_step;
+    double loss_avg; /* running mean of the training loss since the last line */
+    int64_t loss_n;
+} cli_progress;
+void cli_progress_init(cli_progress *p, const char *label, int quiet, int64_t log_every);
+int cli_progress_event(const plast_train_event *ev, void *user); /* a plast_train_callback */
+/* 1 once Ctrl-C was pressed (the handler is installed by cli_progress_init) */
+int cli_interrupted(void);
+
+/* Trains (or resumes) the run of cfg in dir, tests it and draws its plots; returns the run's test result. Exits
+ * with the error on failure, and with status 130 when interrupted. */
+void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
+                   plast_test_result *res);
+
+/* ---- plots (plot.c) ---- */
+
+/* PNG plots of the run in dir from its metrics.csv and trace.csv: curves.png (training and validation metric,
+ * the chance level dashed), and eta.png and energy.png when the trace has them. Returns 0, or -1 with a message in
+ * err (plots are a convenience: callers warn and go on). */
+int cli_plot_run(const char *dir, const char *metric_name, double chance, plast_err *err);
+/* One plot over groups of runs (a sweep): per group, the mean over its runs of a column of each run's `file`
+ * (metrics.csv: val_metric per step; trace.csv: eta_mean or energy per trial step) with a +-1 standard deviation
+ * band across runs. */
+typedef struct cli_group {
+    const char *name;
+    int n_runs;
+    const char *const *dirs;
+} cli_group;
+int cli_plot_groups(const char *png, const char *title, const char *file, const char *xcol, const char *ycol,
+                    const char *xlabel, const char *ylabel, double chance, int n, const cli_group *groups,
+                    plast_err *err);
 
 #endif

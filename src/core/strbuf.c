@@ -54,3 +54,11 @@ int plast_strbuf_printf(plast_strbuf *b, const char *fmt, ...) {
     b->len += (size_t)n;
     return 1;
 }
+
+char *plast_format_double(double v, char *buf, size_t cap) {
+    for (int digits = 6; digits <= 17; digits++) {
+        snprintf(buf, cap, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}

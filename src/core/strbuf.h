@@ -17,4 +17,7 @@ int plast_strbuf_putc(plast_strbuf *b, char c);
 int plast_strbuf_puts(plast_strbuf *b, const char *s);
 int plast_strbuf_printf(plast_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The shortest "%.Ng" spelling of v that reads back as exactly v (0.1, not 0.10000000000000001); returns buf. */
+char *plast_format_double(double v, char *buf, size_t cap);
+
 #endif

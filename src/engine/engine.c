@@ -53,6 +53,8 @@ void plast_engine_free(plast_engine *e) {
 }
 
 plast_engine_kind plast_engine_get_kind(const plast_engine *e) { return e->kind; }
+int64_t plast_engine_batch(const plast_engine *e) { return e->B; }
+int64_t plast_engine_steps(const plast_engine *e) { return e->T; }
 size_t plast_engine_bytes(const plast_engine *e) { return e->path->bytes(e); }
 double plast_engine_flops(const plast_engine *e) { return e->path->flops ? e->path->flops(e) : 0; }
 

@@ -933,6 +933,10 @@ int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_
         return 0;
     }
     const duan_priv *d = PLAST_PRIV(m, duan_priv);
+    if (d->conv) {
+        snprintf(why, cap, "the conv4 image encoder runs on the tape path only");
+        return 0;
+    }
     if (d->plastic && strcmp(m->rule->name, "hebbian") != 0 && !m->rule->needs_internal_loss) {
         snprintf(why, cap, "rule \"%s\" does not make rank-one updates", m->rule->name);
         return 0;

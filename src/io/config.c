@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/strbuf.h"
 #include "io/fileio.h"
 #include "plast/config.h"
 
@@ -161,7 +162,7 @@ static plast_status set_from_json(const plast_cfg_field *f, void *obj, const cJS
     }
     case PLAST_CFG_REAL: {
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return wrong_type(f, v, origin, err);
-        snprintf(text, sizeof text, "%.17g", v->valuedouble);
+        plast_format_double(v->valuedouble, text, sizeof text);
         plast_status s = check_range(f, v->valuedouble, origin, text, err);
         if (s == PLAST_OK) *(double *)dst = v->valuedouble;
         return s;
@@ -198,6 +199,7 @@ static plast_status apply_object(plast_cfg_schema s, void *obj, const cJSON *o, 
                                      *prefix ? "." : "", a->string);
     for (const cJSON *item = o->child; item; item = item->next) {
         char key[KEY_MAX];
+        if (item->string[0] == '_') continue; /* "_comment" and the like: notes for readers */
         if (snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", item->string) >= (int)sizeof key)
             return plast_err_set(err, PLAST_ERR_CONFIG, "%s: key '%.60s...' is too long", origin, key);
         const plast_cfg_field *f = find_field(s, key);
@@ -286,7 +288,7 @@ char *plast_cfg_format_value(plast_cfg_schema s, const void *obj, const char *ke
     const void *src = (const char *)obj + f->offset;
     switch (f->type) {
     case PLAST_CFG_INT: snprintf(buf, cap, "%lld", (long long)*(const int64_t *)src); break;
-    case PLAST_CFG_REAL: snprintf(buf, cap, "%.17g", *(const double *)src); break;
+    case PLAST_CFG_REAL: plast_format_double(*(const double *)src, buf, cap); break;
     case PLAST_CFG_BOOL: snprintf(buf, cap, "%s", *(const int *)src ? "true" : "false"); break;
     default: snprintf(buf, cap, "%s", (const char *)src); break;
     }

@@ -35,8 +35,8 @@ static plast_status diffplast_layout(plast_model *m, plast_err *err) {
     if (d->direct && m->I != H)
         return plast_model_cfg_fail(err, "direct_input", "needs model.input (%lld) = model.hidden (%lld)",
                                     (long long)m->I, (long long)H);
-    if (!d->has_readout && m->O != H)
-        return plast_model_cfg_fail(err, "readout", "none needs model.output (%lld) = model.hidden (%lld)",
+    if (!d->has_readout && m->O > H)
+        return plast_model_cfg_fail(err, "readout", "none needs model.output (%lld) <= model.hidden (%lld)",
                                     (long long)m->O, (long long)H);
     plast_model_layout *L = &m->layout;
     if (!d->direct) d->i2h = plast_layout_linear(L, "i2h", m->I, H);
@@ -78,7 +78,8 @@ static void diffplast_step(const plast_step_ctx *c, plast_step_out *out) {
         next = plast_add(t, plast_mul(t, plast_add_scalar(t, plast_neg(t, eta), 1.0), hebb), plast_mul(t, eta, G));
     c->state_out[d->hebb] = next;
     c->state_out[d->h] = h;
-    out->y = d->has_readout ? plast_linear_apply(c, &d->readout, h) : h;
+    /* without a readout the outputs are the first O neurons (the pattern task reads all but the bias neuron) */
+    out->y = d->has_readout ? plast_linear_apply(c, &d->readout, h) : m->O == m->H ? h : plast_slice(t, h, 1, 0, m->O);
 }
 
 const plast_family_def plast_family_diffplast = {

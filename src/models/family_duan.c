@@ -43,6 +43,35 @@ static duan_layer layer_layout(plast_model_layout *L, const char *name, const ch
     return l;
 }
 
+/* The conv4 encoder's parameters; the task's image geometry is checked against the input size. */
+static plast_status conv_layout(plast_model *m, duan_priv *d, plast_err *err) {
+    const plast_model_cfg *c = &m->cfg;
+    duan_conv *k = &d->cnn;
+    k->channels = c->image_channels, k->size = c->image_size;
+    if (k->channels < 1 || k->size < 16)
+        return plast_model_cfg_fail(err, "image_size", "conv4 needs images of at least 16 x 16 (model.image_size and "
+                                    "model.image_channels, or a task with images), got %lld x %lld x %lld",
+                                    (long long)k->size, (long long)k->size, (long long)k->channels);
+    k->label = m->I - k->channels * k->size * k->size;
+    if (k->label < 0 || k->label >= m->H)
+        return plast_model_cfg_fail(err, "input", "%lld inputs do not hold a %lld x %lld x %lld image and fewer than "
+                                    "H = %lld label inputs", (long long)m->I, (long long)k->size, (long long)k->size,
+                                    (long long)k->channels, (long long)m->H);
+    const int64_t F = c->conv_channels;
+    int64_t side = k->size, in = k->channels;
+    plast_model_layout *L = &m->layout;
+    for (int l = 0; l < 4; l++) {
+        k->w[l] = plast_layout_param(L, PLAST_SHAPE2(9 * in, F), "cnn.%d.conv.weight", l);
+        k->gamma[l] = plast_layout_param(L, PLAST_SHAPE1(F), "cnn.%d.bn.weight", l);
+        k->beta[l] = plast_layout_param(L, PLAST_SHAPE1(F), "cnn.%d.bn.bias", l);
+        side /= 2, in = F;
+    }
+    k->features = side * side * F;
+    k->proj_w = plast_layout_param(L, PLAST_SHAPE2(m->H - k->label, k->features), "proj.weight");
+    k->proj_b = plast_layout_param(L, PLAST_SHAPE1(m->H - k->label), "proj.bias");
+    return PLAST_OK;
+}
+
 static plast_status duan_layout(plast_model *m, plast_err *err) {
     const plast_model_cfg *c = &m->cfg;
     duan_priv *d = (duan_priv *)m->priv;
@@ -50,6 +79,7 @@ static plast_status duan_layout(plast_model *m, plast_err *err) {
     d->plastic = m->rule != NULL;
     d->lstm = strcmp(c->cell, "lstm") == 0;
     d->modulated = d->plastic && c->modulation;
+    m->modulated = d->modulated;
     int learn_alpha = d->plastic && strcmp(c->alpha, "none") != 0;
     if (strcmp(c->hidden_scaling, "paper") == 0) { /* the reference's parameter matching */
         if (!learn_alpha) m->H = m->H * 3 / 2;
@@ -68,7 +98,14 @@ static plast_status duan_layout(plast_model *m, plast_err *err) {
     /* the reference names the encoder and output modules in_fc / out_fc under the Hebbian rule and
      * in_fc.0 / out_fc.0 (inside a Sequential) otherwise */
     int seq = !d->plastic || m->rule->needs_internal_loss;
-    d->enc = layer_layout(L, seq ? "in_fc.0" : "in_fc", "in_fc", m->I, H, d->plastic, learn_alpha);
+    d->conv = strcmp(c->encoder, "conv4") == 0;
+    d->enc = (duan_layer){-1, -1, -1, -1, -1, -1, m->I, H};
+    if (d->conv) {
+        plast_status s = conv_layout(m, d, err);
+        if (s != PLAST_OK) return s;
+    } else {
+        d->enc = layer_layout(L, seq ? "in_fc.0" : "in_fc", "in_fc", m->I, H, d->plastic, learn_alpha);
+    }
     if (d->plastic) {
         d->hh = layer_layout(L, "rnn.h_fc", "rnn.h_fc", H, G, 1, learn_alpha);
         d->ih = layer_layout(L, "rnn.i_fc", "rnn.i_fc", H, G, 1, learn_alpha);
@@ -88,15 +125,30 @@ static plast_status duan_layout(plast_model *m, plast_err *err) {
     return PLAST_OK;
 }
 
+/* ProtoNet's Conv-4: weights N(0, 2 / (9 F)), batch-norm gain 1 and shift 0; the projection torch's default. */
+static void conv_init(const plast_model *m, const duan_conv *k, plast_params *p, plast_rng *rng) {
+    const double F = (double)m->cfg.conv_channels;
+    for (int l = 0; l < 4; l++) {
+        plast_init_normal(p, k->w[l], rng, 0, sqrt(2.0 / (9 * F)));
+        plast_init_const(p, k->gamma[l], 1);
+        plast_init_const(p, k->beta[l], 0);
+    }
+    const double b = 1 / sqrt((double)k->features);
+    plast_init_uniform(p, k->proj_w, rng, -b, b);
+    plast_init_uniform(p, k->proj_b, rng, -b, b);
+}
+
 static void duan_init(const plast_model *m, plast_params *p, plast_rng *rng) {
     const duan_priv *d = PLAST_PRIV(m, duan_priv);
     const double H = (double)m->H;
+    if (d->conv) conv_init(m, &d->cnn, p, rng);
     if (d->plastic) {
         /* U[-scale/sqrt(fan_out), +] for weights and biases: scale 1 (fan_out H or D), LSTM cell scale 2 (4H) */
         const duan_layer *layers[4] = {&d->enc, &d->hh, &d->ih, &d->out};
         double alpha = strcmp(m->cfg.alpha, "neg_uniform") == 0 ? -1.0 : 1.0;
         for (int k = 0; k < 4; k++) {
             const duan_layer *l = layers[k];
+            if (l->w < 0) continue; /* no linear encoder */
             double scale = (d->lstm && (k == 1 || k == 2)) ? 2.0 : 1.0;
             double bound = scale / sqrt((double)l->out);
             plast_init_uniform(p, l->w, rng, -bound, bound);
@@ -112,8 +164,10 @@ static void duan_init(const plast_model *m, plast_params *p, plast_rng *rng) {
             }
         }
     } else {
-        plast_init_uniform(p, d->enc.w, rng, -1 / sqrt(H), 1 / sqrt(H)); /* fan-out, as the plastic layers */
-        plast_init_uniform(p, d->enc.b, rng, -1 / sqrt(H), 1 / sqrt(H));
+        if (!d->conv) {
+            plast_init_uniform(p, d->enc.w, rng, -1 / sqrt(H), 1 / sqrt(H)); /* fan-out, as the plastic layers */
+            plast_init_uniform(p, d->enc.b, rng, -1 / sqrt(H), 1 / sqrt(H));
+        }
         int cell[4] = {d->ih.w, d->hh.w, d->ih.b, d->hh.b}; /* torch's RNNCell/LSTMCell default */
         for (int k = 0; k < 4; k++) plast_init_uniform(p, cell[k], rng, -1 / sqrt(H), 1 / sqrt(H));
         double bo = 1 / sqrt((double)d->D);
@@ -143,6 +197,24 @@ static plast_node *sumsq(plast_tape *t, plast_node *G) {
     return plast_sum(t, plast_reshape(t, plast_square(t, G), PLAST_SHAPE2(B, plast_node_numel(G) / B)), 1, 0);
 }
 
+/* the conv4 encoder: images (B, S, S, C) -> features, projected to H - L, ReLU, then the label inputs appended.
+ * Batch normalisation uses the statistics of this step's batch, as the reference (train mode at every step). */
+static plast_node *conv_apply(const plast_step_ctx *c, const duan_conv *k) {
+    plast_tape *t = c->t;
+    const int64_t B = c->batch, pixels = k->channels * k->size * k->size;
+    plast_node *img = plast_reshape(t, plast_slice(t, c->x, 1, 0, pixels), PLAST_SHAPE4(B, k->size, k->size, k->channels));
+    for (int l = 0; l < 4; l++) {
+        img = plast_conv2d(t, img, c->param[k->w[l]], 3, 1);
+        img = plast_relu(t, plast_batch_norm(t, img, c->param[k->gamma[l]], c->param[k->beta[l]], 1e-5));
+        img = plast_maxpool2(t, img);
+    }
+    plast_node *f = plast_reshape(t, img, PLAST_SHAPE2(B, k->features));
+    plast_node *e = plast_relu(t, plast_add(t, plast_mm_shared(t, f, c->param[k->proj_w], 1), c->param[k->proj_b]));
+    if (k->label == 0) return e;
+    plast_node *parts[2] = {e, plast_slice(t, c->x, 1, pixels, k->label)};
+    return plast_concat(t, 2, parts, 1);
+}
+
 static void duan_step(const plast_step_ctx *c, plast_step_out *out) {
     const plast_model *m = c->m;
     const duan_priv *d = PLAST_PRIV(m, duan_priv);
@@ -154,7 +226,7 @@ static void duan_step(const plast_step_ctx *c, plast_step_out *out) {
     const int outer = grad_rule ? plast_tape_set_grad_enabled(t, 1) : -1;
 
     plast_node *x = c->x, *h = c->state[d->h];
-    plast_node *e = plast_relu(t, layer_apply(c, &d->enc, x));
+    plast_node *e = d->conv ? conv_apply(c, &d->cnn) : plast_relu(t, layer_apply(c, &d->enc, x));
     plast_node *z = plast_add(t, layer_apply(c, &d->hh, h), layer_apply(c, &d->ih, e));
     plast_node *h_new, *c_new = NULL, *post_cell;
     if (d->lstm) {
@@ -172,28 +244,29 @@ static void duan_step(const plast_step_ctx *c, plast_step_out *out) {
     }
     plast_node *o = layer_apply(c, &d->out, h_new);
     out->y = plast_slice(t, o, 1, 0, m->O);
-    if (c->want_energy) { /* synaptic weighting before the readout: encoder and both cell matrices */
-        plast_node *en = plast_energy(t, x, layer_weight(c, &d->enc));
-        en = plast_add(t, en, plast_energy(t, h, layer_weight(c, &d->hh)));
+    if (c->want_energy) { /* synaptic weighting before the readout: linear encoder and both cell matrices */
+        plast_node *en = plast_energy(t, h, layer_weight(c, &d->hh));
+        if (!d->conv) en = plast_add(t, en, plast_energy(t, x, layer_weight(c, &d->enc)));
         out->energy = plast_add(t, en, plast_energy(t, e, layer_weight(c, &d->ih)));
     }
     c->state_out[d->h] = h_new;
     if (d->lstm) c->state_out[d->c] = c_new;
     if (!d->plastic) return;
 
-    /* raw updates G of the eight plastic tensors, in state order */
+    /* raw updates G of the eight plastic tensors (six with the conv4 encoder, whose layer 0 is absent) */
     const duan_layer *layers[4] = {&d->enc, &d->hh, &d->ih, &d->out};
     plast_node *pre[4] = {x, h, e, h_new}, *post[4] = {e, post_cell, post_cell, o};
-    plast_node *P[8], *G[8] = {0};
-    for (int k = 0; k < 4; k++) P[2 * k] = c->state[layers[k]->pw], P[2 * k + 1] = c->state[layers[k]->pb];
+    plast_node *P[8] = {0}, *G[8] = {0};
+    const int k0 = d->conv ? 1 : 0, n_plastic = 8 - 2 * k0;
+    for (int k = k0; k < 4; k++) P[2 * k] = c->state[layers[k]->pw], P[2 * k + 1] = c->state[layers[k]->pb];
     if (grad_rule) {
         const double nb = (double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : B);
         plast_node *l_int = plast_sum_all(t, plast_square(t, plast_mul(t, o, c->param[d->out_weight])));
         l_int = plast_scale(t, l_int, 1.0 / (nb * (double)d->D));
-        plast_tape_grad(t, l_int, NULL, 8, P, G, outer);
+        plast_tape_grad(t, l_int, NULL, n_plastic, P + 2 * k0, G + 2 * k0, outer);
         plast_tape_set_grad_enabled(t, outer);
     } else {
-        for (int k = 0; k < 4; k++) {
+        for (int k = k0; k < 4; k++) {
             G[2 * k] = m->rule->weight(t, pre[k], post[k], P[2 * k]);
             G[2 * k + 1] = m->rule->bias ? m->rule->bias(t, post[k], P[2 * k + 1]) : NULL;
         }
@@ -217,7 +290,7 @@ static void duan_step(const plast_step_ctx *c, plast_step_out *out) {
     plast_node *s = plast_div(t, plast_tape_full(t, PLAST_SHAPE1(B), cn),
                               plast_sqrt(t, plast_clamp(t, n2, cn * cn, INFINITY)));
     plast_node *rate = plast_mul(t, eta, s), *keep = plast_add_scalar(t, plast_neg(t, lambda), 1.0);
-    for (int k = 0; k < 8; k++) {
+    for (int k = 2 * k0; k < 8; k++) {
         const duan_layer *l = layers[k / 2];
         int nd = plast_node_shape(P[k]).ndim;
         plast_node *np = plast_mul(t, plast_per_sample(t, keep, nd), P[k]);

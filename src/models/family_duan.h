@@ -11,9 +11,20 @@ typedef struct duan_layer {
     int64_t in, out;
 } duan_layer;
 
+/* The conv4 image encoder (Snell et al.'s Conv-4, as the reference's CNNtoRNN): 4 x [3x3 convolution without
+ * bias, batch normalisation, ReLU, 2x2 max pooling], a linear projection to H - L and ReLU. */
+typedef struct duan_conv {
+    int64_t channels, size, label; /* input images C x S x S (channels last), then L label inputs */
+    int64_t features;              /* flattened CNN output */
+    int w[4], gamma[4], beta[4];   /* parameter indices */
+    int proj_w, proj_b;
+} duan_conv;
+
 typedef struct duan_priv {
     int plastic, lstm, modulated, relu_cell;
+    int conv; /* the conv4 encoder instead of the linear one (enc unused) */
     int64_t D;
+    duan_conv cnn;
     duan_layer enc, hh, ih, out;
     int out_weight; /* w of the internal loss */
     int h, c;       /* state indices (c = -1 for the RNN) */

@@ -32,6 +32,7 @@ static plast_status modplast_layout(plast_model *m, plast_err *err) {
     d->retro = strcmp(c->neuromod, "retroactive") == 0;
     d->modulator = strcmp(c->modulator, "tanh") == 0 ? 0 : strcmp(c->modulator, "sigmoid") == 0 ? 1 : 2;
     d->clamp = c->clamp > 0 ? c->clamp : 1.0;
+    m->modulated = 1;
     const int64_t H = m->H;
     plast_model_layout *L = &m->layout;
     d->i2h = plast_layout_linear(L, "i2h", m->I, H);

@@ -74,6 +74,7 @@ const char *plast_model_describe(const plast_model *m) { return m->description; 
 int64_t plast_model_hidden(const plast_model *m) { return m->H; }
 int64_t plast_model_input(const plast_model *m) { return m->I; }
 int64_t plast_model_output(const plast_model *m) { return m->O; }
+int plast_model_is_modulated(const plast_model *m) { return m->modulated; }
 int plast_model_param_count(const plast_model *m) { return m->layout.n_params; }
 const plast_param_spec *plast_model_param_specs(const plast_model *m) { return m->layout.params; }
 

@@ -22,6 +22,12 @@ MF("alpha", CHOICE, alpha, "random", 0, -1, "random|uniform|neg_uniform|none",
 MF("extra", INT, extra, "4", 0, 4096, NULL, "duan: extra outputs E feeding the internal loss")
 MF("inner_batch", INT, inner_batch, "64", 0, 1 << 20, NULL,
     "duan gradient rule: B in the internal loss mean over B x D (the reference's training batch); 0 = actual batch")
+MF("encoder", CHOICE, encoder, "linear", 0, -1, "linear|conv4",
+    "duan: input encoder: a linear layer and ReLU (plastic with plasticity), or for images a Conv-4 CNN, a linear "
+    "projection to H - L and ReLU, with the last L inputs (the label) appended, as the reference's CNNtoRNN")
+MF("image_channels", INT, image_channels, "0", 0, 64, NULL, "duan conv4: channels of the input images (0: the task's)")
+MF("image_size", INT, image_size, "0", 0, 4096, NULL, "duan conv4: side of the square input images (0: the task's)")
+MF("conv_channels", INT, conv_channels, "64", 1, 4096, NULL, "duan conv4: feature maps of each convolution")
 MF("variant", CHOICE, variant, "r", 0, -1, "r|f", "stpn: r = input and recurrent synapses, f = input only")
 MF("stp_params", CHOICE, stp_params, "synapse", 0, -1, "synapse|scalar",
     "stpn: lambda and gamma per synapse, or one scalar each")
@@ -43,7 +49,7 @@ MF("trace", CHOICE, trace, "decay", 0, -1, "decay|clip",
 MF("direct_input", BOOL, direct_input, "false", 0, -1, NULL,
     "diffplast: add the input to the neurons directly, without input weights (needs input = hidden)")
 MF("readout", CHOICE, readout, "linear", 0, -1, "linear|none",
-    "diffplast, bohp: a linear readout, or none (the output is the hidden state; needs output = hidden)")
+    "diffplast, bohp: a linear readout, or none (the outputs are the first O hidden units; bohp: O = H)")
 MF("eta_init", REAL, eta_init, "0.01", 0, 1, NULL, "diffplast, modplast retroactive: initial learned eta")
 MF("hebbff_lambda", CHOICE, hebbff_lambda, "clamp", 0, -1, "clamp|sigmoid",
     "hebbff: lambda projected to [0,1] after each update, or sigmoid-parameterised")

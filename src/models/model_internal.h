@@ -82,6 +82,7 @@ struct plast_model {
     const plast_family_def *family;
     const plast_rule_def *rule; /* NULL: no plasticity rule */
     int64_t I, O, H;
+    int modulated; /* set by the family: out.modulation is a learned, time-varying rate (eta(t), M(t)) */
     plast_model_layout layout;
     char description[256];
     _Alignas(16) unsigned char priv[PLAST_MODEL_PRIV_BYTES];

@@ -8,11 +8,18 @@
 #include "core/err.h"
 #include "tasks/task_internal.h"
 
-static const char *const METRIC_NAMES[] = {"mse", "accuracy"};
-_Static_assert(sizeof METRIC_NAMES / sizeof METRIC_NAMES[0] == PLAST_METRIC_KIND_COUNT, "a metric lacks a name");
+static const struct {
+    const char *name;
+    int higher_better;
+} METRICS[] = {{"mse", 0}, {"accuracy", 1}, {"bit_accuracy", 1}};
+_Static_assert(sizeof METRICS / sizeof METRICS[0] == PLAST_METRIC_KIND_COUNT, "a metric lacks its table entry");
 
 const char *plast_metric_kind_name(plast_metric_kind k) {
-    return ((int)k >= 0 && k < PLAST_METRIC_KIND_COUNT) ? METRIC_NAMES[k] : "?";
+    return ((int)k >= 0 && k < PLAST_METRIC_KIND_COUNT) ? METRICS[k].name : "?";
+}
+
+int plast_metric_kind_higher_better(plast_metric_kind k) {
+    return ((int)k >= 0 && k < PLAST_METRIC_KIND_COUNT) ? METRICS[k].higher_better : 0;
 }
 
 plast_status plast_task_cfg_fail(plast_err *err, const char *key, const char *fmt, ...) {
@@ -68,6 +75,11 @@ plast_loss_kind plast_task_loss_kind(const plast_task *t) { return t->loss; }
 plast_metric_kind plast_task_metric_kind(const plast_task *t) { return t->metric; }
 double plast_task_chance_loss(const plast_task *t) { return t->chance_loss; }
 double plast_task_chance_metric(const plast_task *t) { return t->chance_metric; }
+int plast_task_image(const plast_task *t, int64_t *channels, int64_t *size) {
+    if (channels) *channels = t->image_channels;
+    if (size) *size = t->image_size;
+    return t->image_size > 0;
+}
 
 plast_batch *plast_batch_init(const plast_task *t, int64_t batch, plast_err *err) {
     if (batch < 1) {
@@ -109,6 +121,56 @@ static int64_t argmax(const plast_real *v, int64_t n) {
     return k;
 }
 
+/* the loss of one (step, sample) and, with di != NULL, its gradient scaled by `scale` */
+static double point_loss(plast_loss_kind kind, const plast_real *yi, const plast_real *ti, int64_t O, plast_real *di,
+                         double scale) {
+    double l = 0;
+    switch (kind) {
+    case PLAST_LOSS_MSE:
+        for (int64_t k = 0; k < O; k++) {
+            double d = (double)yi[k] - ti[k];
+            l += d * d / (double)O;
+            if (di) di[k] = (plast_real)(2 * scale * d / (double)O);
+        }
+        break;
+    case PLAST_LOSS_CE: {
+        double mx = yi[0], s = 0, tsum = 0;
+        for (int64_t k = 1; k < O; k++) mx = fmax(mx, yi[k]);
+        for (int64_t k = 0; k < O; k++) s += exp((double)yi[k] - mx), tsum += ti[k];
+        double lse = mx + log(s);
+        for (int64_t k = 0; k < O; k++) {
+            l -= (double)ti[k] * ((double)yi[k] - lse);
+            if (di) di[k] = (plast_real)(scale * (exp((double)yi[k] - lse) * tsum - ti[k]));
+        }
+        break;
+    }
+    default: /* binary cross-entropy on logits, mean over outputs */
+        for (int64_t k = 0; k < O; k++) {
+            double z = yi[k], tk = ti[k];
+            l += (fmax(z, 0) - z * tk + log1p(exp(-fabs(z)))) / (double)O;
+            if (di) di[k] = (plast_real)(scale * (1 / (1 + exp(-z)) - tk) / (double)O);
+        }
+        break;
+    }
+    return l;
+}
+
+static double point_metric(plast_metric_kind kind, plast_loss_kind loss, const plast_real *yi, const plast_real *ti,
+                           int64_t O) {
+    double m = 0;
+    switch (kind) {
+    case PLAST_METRIC_MSE:
+        for (int64_t k = 0; k < O; k++) m += ((double)yi[k] - ti[k]) * ((double)yi[k] - ti[k]) / (double)O;
+        return m;
+    case PLAST_METRIC_ACCURACY: return argmax(yi, O) == argmax(ti, O);
+    default: {
+        const double side = loss == PLAST_LOSS_BCE ? 0.5 : 0; /* logits against 0/1, or values against +-1 */
+        for (int64_t k = 0; k < O; k++) m += ((yi[k] > 0) == (ti[k] > side)) / (double)O;
+        return m;
+    }
+    }
+}
+
 double plast_task_loss(const plast_task *t, const plast_batch *b, const plast_real *y, plast_real *dy,
                        double *metric, double *metric_weight) {
     const int64_t T = b->T, B = b->B, O = b->O;
@@ -117,44 +179,9 @@ double plast_task_loss(const plast_task *t, const plast_batch *b, const plast_re
     if (dy) memset(dy, 0, (size_t)(T * B * O) * sizeof(plast_real));
     for (int64_t i = 0; i < T * B; i++) {
         const double w = b->loss_w[i], mw = b->metric_w[i];
-        if (w == 0 && mw == 0) continue;
         const plast_real *yi = y + i * O, *ti = b->target + i * O;
-        plast_real *di = dy ? dy + i * O : NULL;
-        double l = 0, m = 0;
-        switch (t->loss) {
-        case PLAST_LOSS_MSE:
-            for (int64_t k = 0; k < O; k++) {
-                double d = (double)yi[k] - ti[k];
-                l += d * d / (double)O;
-                if (di && w) di[k] = (plast_real)(2 * w * d / ((double)O * wsum));
-            }
-            m = l;
-            break;
-        case PLAST_LOSS_CE: {
-            double mx = yi[0], s = 0, tsum = 0;
-            for (int64_t k = 1; k < O; k++) mx = fmax(mx, yi[k]);
-            for (int64_t k = 0; k < O; k++) s += exp((double)yi[k] - mx), tsum += ti[k];
-            double lse = mx + log(s);
-            for (int64_t k = 0; k < O; k++) {
-                l -= (double)ti[k] * ((double)yi[k] - lse);
-                if (di && w) di[k] = (plast_real)(w * (exp((double)yi[k] - lse) * tsum - ti[k]) / wsum);
-            }
-            m = argmax(yi, O) == argmax(ti, O);
-            break;
-        }
-        default: { /* binary cross-entropy on logits, mean over outputs */
-            m = 0;
-            for (int64_t k = 0; k < O; k++) {
-                double z = yi[k], tk = ti[k];
-                l += (fmax(z, 0) - z * tk + log1p(exp(-fabs(z)))) / (double)O;
-                if (di && w) di[k] = (plast_real)(w * (1 / (1 + exp(-z)) - tk) / ((double)O * wsum));
-                m += ((z > 0) == (tk > 0.5)) / (double)O;
-            }
-            break;
-        }
-        }
-        total += w * l;
-        mval += mw * m;
+        if (w != 0) total += w * point_loss(t->loss, yi, ti, O, dy ? dy + i * O : NULL, w / wsum);
+        if (mw != 0) mval += mw * point_metric(t->metric, t->loss, yi, ti, O);
     }
     if (metric) *metric = msum > 0 ? mval / msum : NAN;
     if (metric_weight) *metric_weight = msum;

@@ -33,6 +33,7 @@ struct plast_task {
     plast_loss_kind loss;
     plast_metric_kind metric;
     double chance_loss, chance_metric;
+    int64_t image_channels, image_size; /* tasks whose inputs start with an image (C x S x S, channels last) */
     char description[256];
     void *data; /* the task's loaded data, if any */
     _Alignas(16) unsigned char priv[PLAST_TASK_PRIV_BYTES];

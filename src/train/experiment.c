@@ -34,6 +34,8 @@ static const plast_cfg_field FIELDS[] = {
     TR("val_batches", INT, val_batches, "10", 1, 1e9, NULL, "batches of fresh trials per validation")
     TR("test_batches", INT, test_batches, "100", 1, 1e9, NULL, "batches of the test set (100 x 64 = 6400 trials)")
     TR("test_seed", INT, test_seed, "1234", 0, 4e18, NULL, "the test set's seed: the same trials for every run")
+    TR("test_on", CHOICE, test_on, "best", 0, -1, "best|last",
+       "test the best validation checkpoint (Duan et al.) or the last parameters (Rodriguez et al.'s ART)")
     TR("ckpt_every", INT, ckpt_every, "100", 1, 1e12, NULL, "write the resume checkpoint every N steps")
     TR("engine", CHOICE, engine, "auto", 0, -1, "auto|tape|lowrank|dense", "execution path (auto: the fastest)")
     TR("log_every", INT, log_every, "100", 1, 1e12, NULL, "progress line every N steps when not on a terminal")
@@ -74,6 +76,11 @@ plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err) {
             return NULL;
         }
         *sz[k].model = sz[k].task;
+    }
+    int64_t ch, side; /* image tasks also fix the image geometry of an image encoder */
+    if (plast_task_image(task, &ch, &side)) {
+        if (!cfg->model.image_channels) cfg->model.image_channels = ch;
+        if (!cfg->model.image_size) cfg->model.image_size = side;
     }
     return task;
 }

@@ -1,0 +1,232 @@
+/* src/autodiff/ops_image.c: the ops of convolutional image encoders, on channels-last images (N, H, W, C).
+ *
+ * A 2-D convolution is im2col followed by a matrix product (composite.c), so only the patch gathering needs an op;
+ * its adjoint col2im (scatter-add of patches) is the other op, and each one's backward is the other. 2x2 max
+ * pooling is a gather of the window's largest element: pool_argmax picks the element (a piecewise-constant choice
+ * with zero derivative), pool_gather reads it and pool_scatter writes a gradient back to it; gather and scatter
+ * are each other's adjoint. All four are linear in their differentiable input, so every gradient is made of ops
+ * and can be differentiated again. */
+#include <stdio.h>
+#include <string.h>
+
+#include "autodiff/tape_internal.h"
+
+/* ---- im2col and col2im: k x k patches with zero padding, stride 1 ------------------------------------------ */
+
+/* cols (N, Ho, Wo, k*k*C) from x (N, H, W, C), Ho = H + 2 pad - k + 1; forward = 1 gathers, 0 scatter-adds */
+static void patches(plast_real *x, plast_real *cols, int64_t N, int64_t H, int64_t W, int64_t C, int k, int pad,
+                    int forward) {
+    const int64_t Ho = H + 2 * pad - k + 1, Wo = W + 2 * pad - k + 1, K = (int64_t)k * k * C;
+#pragma omp parallel for if (N * Ho * Wo * K >= PLAST_PAR_MIN)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < Ho; i++)
+            for (int64_t j = 0; j < Wo; j++) {
+                plast_real *col = cols + ((n * Ho + i) * Wo + j) * K;
+                for (int di = 0; di < k; di++) {
+                    const int64_t r = i + di - pad;
+                    for (int dj = 0; dj < k; dj++) {
+                        const int64_t c = j + dj - pad;
+                        plast_real *dst = col + ((int64_t)di * k + dj) * C;
+                        if (r < 0 || r >= H || c < 0 || c >= W) {
+                            if (forward) memset(dst, 0, sizeof(plast_real) * (size_t)C);
+                            continue;
+                        }
+                        plast_real *src = x + ((n * H + r) * W + c) * C;
+                        if (forward) memcpy(dst, src, sizeof(plast_real) * (size_t)C);
+                        else
+                            for (int64_t ch = 0; ch < C; ch++) src[ch] += dst[ch];
+                    }
+                }
+            }
+}
+
+static plast_status shape_im2col(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
+                                 char *why, size_t why_cap) {
+    (void)n_in;
+    plast_shape s = in[0]->shape;
+    const int k = p->img.k, pad = p->img.pad;
+    if (s.ndim != 4 || k < 1 || pad < 0 || s.d[1] + 2 * pad < k || s.d[2] + 2 * pad < k) {
+        snprintf(why, why_cap, "needs an image batch (N, H, W, C) at least k = %d wide with padding %d", k, pad);
+        return PLAST_ERR_SHAPE;
+    }
+    *out = PLAST_SHAPE4(s.d[0], s.d[1] + 2 * pad - k + 1, s.d[2] + 2 * pad - k + 1, (int64_t)k * k * s.d[3]);
+    return PLAST_OK;
+}
+
+static void fwd_im2col(plast_node *y) {
+    plast_shape s = y->in[0]->shape;
+    patches(y->in[0]->data, y->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad, 1);
+}
+
+static void bwd_im2col(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
+    (void)need;
+    plast_shape s = y->in[0]->shape;
+    gin[0] = plast_col2im(t, gy, y->p.img.k, y->p.img.pad, s.d[1], s.d[2]);
+}
+
+const plast_op_def plast_op_im2col = {"im2col", "y[n,i,j,(a,b,c)] = x[n, i+a-pad, j+b-pad, c] (0 outside);  dx = col2im(gy)",
+                                      1, shape_im2col, fwd_im2col, bwd_im2col, 0};
+
+plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad) {
+    plast_op_params p = {.img = {k, pad, 0, 0}};
+    return plast_tape_op(t, PLAST_OP_IM2COL, 1, &x, &p);
+}
+
+static plast_status shape_col2im(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
+                                 char *why, size_t why_cap) {
+    (void)n_in;
+    plast_shape s = in[0]->shape;
+    const int k = p->img.k, pad = p->img.pad;
+    const int64_t H = p->img.h, W = p->img.w;
+    if (s.ndim != 4 || k < 1 || pad < 0 || H < 1 || W < 1 || s.d[1] != H + 2 * pad - k + 1 ||
+        s.d[2] != W + 2 * pad - k + 1 || s.d[3] % ((int64_t)k * k) != 0) {
+        snprintf(why, why_cap, "patches (N, Ho, Wo, k*k*C) do not fit a %lld x %lld image with k = %d, padding %d",
+                 (long long)H, (long long)W, k, pad);
+        return PLAST_ERR_SHAPE;
+    }
+    *out = PLAST_SHAPE4(s.d[0], H, W, s.d[3] / ((int64_t)k * k));
+    return PLAST_OK;
+}
+
+static void fwd_col2im(plast_node *y) {
+    memset(y->data, 0, sizeof(plast_real) * (size_t)y->numel);
+    plast_shape s = y->shape;
+    patches(y->data, y->in[0]->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad, 0);
+}
+
+static void bwd_col2im(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
+    (void)need;
+    gin[0] = plast_im2col(t, gy, y->p.img.k, y->p.img.pad);
+}
+
+const plast_op_def plast_op_col2im = {"col2im", "y[n, i+a-pad, j+b-pad, c] += x[n,i,j,(a,b,c)];  dx = im2col(gy)", 1,
+                                      shape_col2im, fwd_col2im, bwd_col2im, 0};
+
+plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_t h, int64_t w) {
+    plast_op_params p = {.img = {k, pad, h, w}};
+    return plast_tape_op(t, PLAST_OP_COL2IM, 1, &cols, &p);
+}
+
+/* ---- 2x2 max pooling: argmax, gather, scatter -------------------------------------------------------------- */
+
+/* the window element (0..3, row-major in the window) of output (n, i, j, c) that `code` names */
+#define WINDOW_AT(x, n, i, j, c, code, H, W, C)                                                                   \
+    ((x)[(((n) * (H) + 2 * (i) + (code) / 2) * (W) + 2 * (j) + (code) % 2) * (C) + (c)])
+
+static plast_status shape_pool(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out, char *why,
+                               size_t why_cap) {
+    (void)n_in, (void)p;
+    plast_shape s = in[0]->shape;
+    if (s.ndim != 4 || s.d[1] < 2 || s.d[2] < 2) {
+        snprintf(why, why_cap, "needs an image batch (N, H, W, C) of at least 2 x 2");
+        return PLAST_ERR_SHAPE;
+    }
+    *out = PLAST_SHAPE4(s.d[0], s.d[1] / 2, s.d[2] / 2, s.d[3]);
+    return PLAST_OK;
+}
+
+static void fwd_pool_argmax(plast_node *y) {
+    const plast_node *X = y->in[0];
+    const int64_t N = X->shape.d[0], H = X->shape.d[1], W = X->shape.d[2], C = X->shape.d[3];
+    const int64_t Ho = H / 2, Wo = W / 2;
+#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < Ho; i++)
+            for (int64_t j = 0; j < Wo; j++)
+                for (int64_t c = 0; c < C; c++) {
+                    int best = 0;
+                    for (int q = 1; q < 4; q++)
+                        if (WINDOW_AT(X->data, n, i, j, c, q, H, W, C) > WINDOW_AT(X->data, n, i, j, c, best, H, W, C))
+                            best = q;
+                    y->data[((n * Ho + i) * Wo + j) * C + c] = (plast_real)best;
+                }
+}
+
+static void bwd_none(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
+    (void)t, (void)y, (void)gy, (void)need;
+    gin[0] = NULL; /* a choice of position: zero derivative almost everywhere */
+}
+
+const plast_op_def plast_op_pool_argmax = {"pool_argmax", "y = position (0..3) of the largest of each 2x2 window;  dx = 0",
+                                           1, shape_pool, fwd_pool_argmax, bwd_none, 0};
+
+plast_node *plast_pool_argmax(plast_tape *t, plast_node *x) { return plast_tape_op(t, PLAST_OP_POOL_ARGMAX, 1, &x, NULL); }
+
+static plast_status shape_pool_gather(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
+                                      char *why, size_t why_cap) {
+    plast_status s = shape_pool(in, n_in, p, out, why, why_cap);
+    if (s == PLAST_OK && !plast_shape_equal(*out, in[1]->shape)) {
+        snprintf(why, why_cap, "the positions must have the pooled shape");
+        return PLAST_ERR_SHAPE;
+    }
+    return s;
+}
+
+static void fwd_pool_gather(plast_node *y) {
+    const plast_node *X = y->in[0], *Q = y->in[1];
+    const int64_t N = X->shape.d[0], H = X->shape.d[1], W = X->shape.d[2], C = X->shape.d[3];
+    const int64_t Ho = H / 2, Wo = W / 2;
+#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < Ho; i++)
+            for (int64_t j = 0; j < Wo; j++)
+                for (int64_t c = 0; c < C; c++) {
+                    const int64_t o = ((n * Ho + i) * Wo + j) * C + c;
+                    y->data[o] = WINDOW_AT(X->data, n, i, j, c, (int)Q->data[o], H, W, C);
+                }
+}
+
+static void bwd_pool_gather(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
+    if (need[0]) gin[0] = plast_pool_scatter(t, gy, y->in[1], y->in[0]->shape);
+    gin[1] = NULL;
+}
+
+const plast_op_def plast_op_pool_gather = {"pool_gather", "y[n,i,j,c] = x at window position q[n,i,j,c];  dx = pool_scatter(gy, q)",
+                                           2, shape_pool_gather, fwd_pool_gather, bwd_pool_gather, 0};
+
+plast_node *plast_pool_gather(plast_tape *t, plast_node *x, plast_node *pos) {
+    plast_node *in[2] = {x, pos};
+    return plast_tape_op(t, PLAST_OP_POOL_GATHER, 2, in, NULL);
+}
+
+static plast_status shape_pool_scatter(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
+                                       char *why, size_t why_cap) {
+    (void)n_in;
+    plast_shape s = p->target;
+    if (s.ndim != 4 || !plast_shape_equal(in[0]->shape, in[1]->shape) ||
+        !plast_shape_equal(in[0]->shape, PLAST_SHAPE4(s.d[0], s.d[1] / 2, s.d[2] / 2, s.d[3]))) {
+        snprintf(why, why_cap, "values and positions must have the pooled shape of the target image batch");
+        return PLAST_ERR_SHAPE;
+    }
+    *out = s;
+    return PLAST_OK;
+}
+
+static void fwd_pool_scatter(plast_node *y) {
+    const plast_node *G = y->in[0], *Q = y->in[1];
+    const int64_t N = y->shape.d[0], H = y->shape.d[1], W = y->shape.d[2], C = y->shape.d[3];
+    const int64_t Ho = H / 2, Wo = W / 2;
+    memset(y->data, 0, sizeof(plast_real) * (size_t)y->numel);
+#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t i = 0; i < Ho; i++)
+            for (int64_t j = 0; j < Wo; j++)
+                for (int64_t c = 0; c < C; c++) {
+                    const int64_t o = ((n * Ho + i) * Wo + j) * C + c;
+                    WINDOW_AT(y->data, n, i, j, c, (int)Q->data[o], H, W, C) = G->data[o];
+                }
+}
+
+static void bwd_pool_scatter(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
+    if (need[0]) gin[0] = plast_pool_gather(t, gy, y->in[1]);
+    gin[1] = NULL;
+}
+
+const plast_op_def plast_op_pool_scatter = {"pool_scatter", "y = zeros with x at window positions q;  dx = pool_gather(gy, q)",
+                                            2, shape_pool_scatter, fwd_pool_scatter, bwd_pool_scatter, 0};
+
+plast_node *plast_pool_scatter(plast_tape *t, plast_node *g, plast_node *pos, plast_shape image) {
+    plast_node *in[2] = {g, pos};
+    plast_op_params p = {.target = image};
+    return plast_tape_op(t, PLAST_OP_POOL_SCATTER, 2, in, &p);
+}

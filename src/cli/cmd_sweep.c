@@ -1,0 +1,223 @@
+/* src/cli/cmd_sweep.c: `plast sweep CONFIG`: every combination of the values in sweep.vary ("key=a,b;key2=c,d")
+ * times sweep.seeds seeds (keys joined by '+' vary together: "model.family+model.hidden=stpn+11,lstm+9"), one run directory each (OUT/<combination>/seed<k>), trained or resumed in turn; then
+ * the paper-style table of the test metric per combination (mean, standard deviation, 95% confidence interval)
+ * in summary.md and summary.csv, and plots with one curve per combination and a band over seeds. Running the
+ * same command again resumes unfinished runs and redraws the summary. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/strbuf.h"
+#include "io/fileio.h"
+
+#define MAX_AXES 8
+#define MAX_VALUES 16
+#define MAX_COMBOS 256
+#define MAX_SEEDS 100
+
+#define MAX_TIED 4 /* keys varied together on one axis */
+
+typedef struct axis {
+    int n_keys;
+    char keys[MAX_TIED][96];
+    int n;
+    char values[MAX_VALUES][MAX_TIED][64];
+} axis;
+
+/* splits s at '+' into at most MAX_TIED parts of cap bytes; returns the count, or -1 if there are more */
+static int split_plus(const char *s, char (*parts)[96], size_t cap) {
+    int n = 0;
+    for (const char *p = s;; n++) {
+        if (n == MAX_TIED) return -1;
+        const char *end = strchr(p, '+');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(parts[n], cap, "%.*s", (int)len, p);
+        if (!end) return n + 1;
+        p = end + 1;
+    }
+}
+
+static int parse_vary(const char *vary, axis *ax) {
+    int n = 0;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", vary);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ";", &save); part; part = strtok_r(NULL, ";", &save)) {
+        while (*part == ' ') part++;
+        if (!*part) continue;
+        char *eq = strchr(part, '=');
+        if (!eq || eq == part) cli_die("sweep.vary: \"%s\" is not key=value1,value2,...", part);
+        if (n == MAX_AXES) cli_die("sweep.vary: more than %d keys", MAX_AXES);
+        *eq = '\0';
+        axis *a = &ax[n++];
+        a->n_keys = split_plus(part, a->keys, sizeof a->keys[0]);
+        if (a->n_keys < 0) cli_die("sweep.vary: more than %d keys tied in '%s'", MAX_TIED, part);
+        a->n = 0;
+        char *vsave = NULL;
+        for (char *v = strtok_r(eq + 1, ",", &vsave); v; v = strtok_r(NULL, ",", &vsave)) {
+            while (*v == ' ') v++;
+            if (a->n == MAX_VALUES) cli_die("sweep.vary: more than %d values for '%s'", MAX_VALUES, part);
+            char vals[MAX_TIED][96];
+            if (split_plus(v, vals, sizeof vals[0]) != a->n_keys)
+                cli_die("sweep.vary: value '%s' of '%s' needs %d parts joined by '+'", v, part, a->n_keys);
+            for (int k = 0; k < a->n_keys; k++) snprintf(a->values[a->n][k], sizeof a->values[0][0], "%s", vals[k]);
+            a->n++;
+        }
+        if (a->n == 0) cli_die("sweep.vary: no values for '%s'", part);
+    }
+    return n;
+}
+
+/* the key without its section, for names: model.rule -> rule */
+static const char *short_key(const char *key) {
+    const char *dot = strchr(key, '.');
+    return dot ? dot + 1 : key;
+}
+
+typedef struct combo {
+    char name[256];    /* "rule=hebbian cell=lstm" */
+    char dirname[256]; /* "rule-hebbian_cell-lstm" */
+    char sets[MAX_AXES * MAX_TIED][200];
+    int n_sets;
+    double metric[MAX_SEEDS], loss[MAX_SEEDS];
+    char *dirs[MAX_SEEDS];
+} combo;
+
+static void write_summary(const char *out, const combo *c, int n, int seeds, const plast_test_result *r0,
+                          const char *task_desc) {
+    plast_strbuf md, csv;
+    plast_strbuf_init(&md);
+    plast_strbuf_init(&csv);
+    const char *mname = r0->metric_name ? r0->metric_name : "metric";
+    plast_strbuf_printf(&md, "%s: test %s over %lld trials per run (chance %.4g), %d seed%s\n\n", task_desc,
+                        mname, (long long)r0->trials, r0->chance_metric, seeds, seeds > 1 ? "s" : "");
+    plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | 95%% CI (t)  | sd         | loss       |\n", "combination",
+                        mname);
+    plast_strbuf_printf(&md, "|%s|-------|------------|-------------|------------|------------|\n",
+                        "----------------------------------");
+    plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean\n");
+    for (int i = 0; i < n; i++) {
+        plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
+        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | +- %-8.3g | %-10.3g | %-10.5g |\n", c[i].name, s.n, s.mean,
+                            s.ci95, s.sd, l.mean);
+        plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem, s.ci95,
+                            l.mean);
+    }
+    if (!md.buf || !csv.buf) cli_die("out of memory");
+    fputs(md.buf, stdout);
+    const char *names[2] = {"summary.md", "summary.csv"};
+    const plast_strbuf *texts[2] = {&md, &csv};
+    for (int k = 0; k < 2; k++) {
+        char path[2048];
+        plast_err err;
+        snprintf(path, sizeof path, "%s/%s", out, names[k]);
+        const void *parts[1] = {texts[k]->buf};
+        size_t sizes[1] = {texts[k]->len};
+        if (plast_file_write_atomic(path, 1, parts, sizes, &err) != PLAST_OK) cli_fail(&err);
+    }
+    plast_strbuf_free(&md);
+    plast_strbuf_free(&csv);
+}
+
+static void sweep_plots(const char *out, const combo *c, int n, int seeds, const plast_test_result *r0) {
+    cli_group g[MAX_COMBOS];
+    for (int i = 0; i < n; i++) g[i] = (cli_group){c[i].name, seeds, (const char *const *)c[i].dirs};
+    char png[2048], title[128];
+    plast_err err;
+    snprintf(png, sizeof png, "%s/curves.png", out);
+    snprintf(title, sizeof title, "validation %s (mean over seeds, +-1 sd)", r0->metric_name);
+    if (cli_plot_groups(png, title, "metrics.csv", "step", "val_metric", "optimizer step", r0->metric_name,
+                        r0->chance_metric, n, g, &err) != 0)
+        fprintf(stderr, "plast: warning: %s not written: %s\n", png, err.msg);
+    snprintf(png, sizeof png, "%s/eta.png", out);
+    cli_plot_groups(png, "eta(t) over a test trial (mean over seeds, +-1 sd)", "trace.csv", "step", "eta_mean",
+                    "time step of the trial", "eta(t)", NAN, n, g, &err); /* no plot without modulated models */
+    snprintf(png, sizeof png, "%s/energy.png", out);
+    cli_plot_groups(png, "energy per step over a test trial", "trace.csv", "step", "energy", "time step of the trial",
+                    "energy", NAN, n, g, &err);
+}
+
+int cmd_sweep(int argc, char **argv) {
+    cli_args a;
+    cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart", &a);
+    if (!a.config) cli_usage_fail("sweep", "needs a configuration file with sweep.vary and sweep.seeds");
+    plast_experiment_cfg base;
+    cli_load_config(plast_experiment_cfg_schema(), &base, &a);
+    char out[1024];
+    if (a.out) snprintf(out, sizeof out, "%s", a.out);
+    else {
+        const char *b = strrchr(a.config, '/');
+        b = b ? b + 1 : a.config;
+        size_t len = strlen(b);
+        snprintf(out, sizeof out, "runs/%.*s", (int)(len > 5 && !strcmp(b + len - 5, ".json") ? len - 5 : len), b);
+    }
+    axis ax[MAX_AXES];
+    int n_axes = parse_vary(base.sweep.vary, ax), n = 1;
+    for (int i = 0; i < n_axes; i++) n *= ax[i].n;
+    if (n > MAX_COMBOS) cli_die("sweep.vary: %d combinations, at most %d", n, MAX_COMBOS);
+    const int seeds = (int)base.sweep.seeds;
+    if (seeds > MAX_SEEDS) cli_die("sweep.seeds: %d, at most %d", seeds, MAX_SEEDS);
+    combo *c = calloc((size_t)n, sizeof *c);
+    if (!c) cli_die("out of memory");
+
+    /* every combination's overrides, checked before anything runs */
+    for (int i = 0; i < n; i++) {
+        int rem = i, pick[MAX_AXES];
+        for (int k = n_axes - 1; k >= 0; k--) { /* the last axis varies fastest */
+            pick[k] = rem % ax[k].n;
+            rem /= ax[k].n;
+        }
+        c[i].n_sets = 0;
+        for (int k = 0; k < n_axes; k++)
+            for (int j = 0; j < ax[k].n_keys; j++) {
+                const char *key = ax[k].keys[j], *v = ax[k].values[pick[k]][j];
+                snprintf(c[i].sets[c[i].n_sets++], sizeof c[i].sets[0], "%s=%s", key, v);
+                size_t l = strlen(c[i].name), d = strlen(c[i].dirname);
+                snprintf(c[i].name + l, sizeof c[i].name - l, "%s%s=%s", l ? " " : "", short_key(key), v);
+                snprintf(c[i].dirname + d, sizeof c[i].dirname - d, "%s%s-%s", d ? "_" : "", short_key(key), v);
+            }
+        if (n_axes == 0) snprintf(c[i].name, sizeof c[i].name, "base"), snprintf(c[i].dirname, 8, "base");
+        for (char *p = c[i].dirname; *p; p++)
+            if (*p == '/' || *p == ' ') *p = '-';
+        plast_experiment_cfg cfg = base;
+        plast_err err;
+        for (int k = 0; k < c[i].n_sets; k++)
+            if (plast_cfg_apply_set(plast_experiment_cfg_schema(), &cfg, c[i].sets[k], &err) != PLAST_OK)
+                cli_die("sweep.vary: %s", err.msg);
+    }
+
+    plast_test_result r0 = {0};
+    char task_desc[256] = "";
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < seeds; s++) {
+            plast_experiment_cfg cfg = base;
+            for (int k = 0; k < c[i].n_sets; k++)
+                plast_cfg_apply_set(plast_experiment_cfg_schema(), &cfg, c[i].sets[k], NULL);
+            cfg.train.seed = base.train.seed + s;
+            char dir[1400], label[400];
+            snprintf(dir, sizeof dir, "%s/%s/seed%d", out, c[i].dirname, s);
+            snprintf(label, sizeof label, "[%d/%d] %s seed %d", i * seeds + s + 1, n * seeds, c[i].name, s);
+            c[i].dirs[s] = strdup(dir);
+            plast_test_result res;
+            cli_train_run(&cfg, dir, a.restart, label, a.quiet, &res);
+            c[i].metric[s] = res.metric;
+            c[i].loss[s] = res.loss;
+            r0 = res;
+            if (!task_desc[0]) {
+                plast_err err;
+                plast_task *t = plast_experiment_task(&cfg, &err);
+                if (t) snprintf(task_desc, sizeof task_desc, "%s", plast_task_describe(t));
+                plast_task_free(t);
+            }
+        }
+    printf("\n");
+    write_summary(out, c, n, seeds, &r0, task_desc);
+    sweep_plots(out, c, n, seeds, &r0);
+    printf("\nruns, summary.md, summary.csv and plots (curves.png, eta.png, energy.png) in %s\n", out);
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < seeds; s++) free(c[i].dirs[s]);
+    free(c);
+    return 0;
+}

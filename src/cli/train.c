@@ -1,0 +1,115 @@
+/* src/cli/train.c: running one training run from the CLI: progress on stderr, Ctrl-C as a clean stop, the test
+ * and the plots at the end. Shared by plast train and plast sweep. */
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (interrupted) { /* a second Ctrl-C: stop now */
+        signal(SIGINT, SIG_DFL);
+        raise(SIGINT);
+    }
+    interrupted = 1;
+}
+
+int cli_interrupted(void) { return interrupted; }
+
+void cli_progress_init(cli_progress *p, const char *label, int quiet, int64_t log_every) {
+    memset(p, 0, sizeof *p);
+    p->label = label;
+    p->quiet = quiet;
+    p->tty = isatty(STDERR_FILENO) && !getenv("PLAST_NO_TTY");
+    p->log_every = log_every;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static void format_duration(double s, char *buf, size_t cap) {
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, cap, "%lds", t);
+}
+
+static void progress_line(cli_progress *p, const plast_train_event *ev, int final) {
+    double dt = ev->seconds - p->start_seconds;
+    double rate = dt > 0 ? (double)(ev->step - p->start_step) / dt : 0;
+    char eta[32] = "?";
+    if (rate > 0) format_duration((double)(ev->steps - ev->step) / rate, eta, sizeof eta);
+    fprintf(stderr, "%s%s%sstep %lld/%lld  loss %.4g  %.3g steps/s  ETA %s%s", p->tty ? "\r\033[K" : "",
+            p->label ? p->label : "", p->label ? ": " : "", (long long)ev->step, (long long)ev->steps,
+            p->loss_n ? p->loss_avg : ev->loss, rate, eta, p->tty && !final ? "" : "\n");
+    p->loss_avg = 0;
+    p->loss_n = 0;
+}
+
+int cli_progress_event(const plast_train_event *ev, void *user) {
+    cli_progress *p = user;
+    if (p->quiet) return interrupted;
+    const char *lab = p->label ? p->label : "", *sep = p->label ? ": " : "";
+    const char *clear = p->tty ? "\r\033[K" : "";
+    switch (ev->kind) {
+    case PLAST_EVENT_START:
+        p->start_step = ev->step;
+        p->start_seconds = ev->seconds;
+        if (ev->resumed) fprintf(stderr, "%s%sresuming at step %lld of %lld\n", lab, sep, (long long)ev->step,
+                                 (long long)ev->steps);
+        break;
+    case PLAST_EVENT_STEP: {
+        p->loss_avg += (ev->loss - p->loss_avg) / (double)++p->loss_n;
+        double t = cli_now();
+        if (p->tty ? t - p->last_draw >= 0.1 : ev->step % p->log_every == 0) {
+            p->last_draw = t;
+            progress_line(p, ev, 0);
+        }
+        break;
+    }
+    case PLAST_EVENT_VALIDATION:
+        fprintf(stderr, "%s%s%sstep %lld: validation loss %.5g, metric %.5g%s\n", clear, lab, sep,
+                (long long)ev->step, ev->loss, ev->metric, ev->best ? "  (best)" : "");
+        p->last_draw = 0;
+        break;
+    case PLAST_EVENT_DONE:
+        if (p->tty) fprintf(stderr, "\r\033[K");
+        break;
+    case PLAST_EVENT_CHECKPOINT: break;
+    }
+    return interrupted;
+}
+
+void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
+                   plast_test_result *res) {
+    plast_err err;
+    plast_run *r = plast_run_open(cfg, dir, restart, &err);
+    if (!r) cli_fail(&err);
+    if (!quiet) {
+        fprintf(stderr, "%s%s%s | %s | %s engine | %s\n", label ? label : "", label ? ": " : "",
+                plast_model_describe(plast_run_model(r)), plast_task_describe(plast_run_task(r)),
+                plast_engine_kind_name(plast_run_engine_kind(r)), dir);
+    }
+    cli_progress p;
+    cli_progress_init(&p, label, quiet, cfg->train.log_every);
+    if (plast_run_train(r, cli_progress_event, &p, &err) != PLAST_OK) cli_fail(&err);
+    if (!plast_run_finished(r)) {
+        fprintf(stderr, "\nplast: interrupted at step %lld; the same command resumes the run\n",
+                (long long)plast_run_step(r));
+        plast_run_free(r);
+        exit(130);
+    }
+    if (plast_run_test(r, 1, res, &err) != PLAST_OK) cli_fail(&err);
+    if (cli_plot_run(dir, res->metric_name, res->chance_metric, &err) != 0) fprintf(stderr, "plast: warning: plots not written: %s\n", err.msg);
+    if (!quiet)
+        fprintf(stderr, "%s%stest (%s, step %lld, %lld trials): loss %.5g, %s %.5g (chance %.4g)\n", label ? label : "",
+                label ? ": " : "", res->which, (long long)res->step, (long long)res->trials, res->loss,
+                res->metric_name, res->metric, res->chance_metric);
+    plast_run_free(r);
+}

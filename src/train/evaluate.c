@@ -1,0 +1,148 @@
+/* src/train/evaluate.c: forward-only evaluation (validation and test), the per-step traces of a test (eta(t),
+ * energy), and a run's test on its fixed test set. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/strbuf.h"
+#include "plast/checkpoint.h"
+#include "train/run_internal.h"
+
+plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params *p, const plast_task *task,
+                            int64_t batches, plast_rng *rng, int split, double *loss, double *metric,
+                            plast_eval_trace *trace, plast_err *err) {
+    const int64_t B = plast_engine_batch(e), T = plast_task_steps(task), O = plast_task_output(task);
+    if (plast_engine_steps(e) != T || plast_model_output(m) != O || batches < 1)
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "evaluate: the engine, model and task do not fit together");
+    const int want_eta = trace && (trace->eta_mean || trace->eta_std) && plast_model_is_modulated(m);
+    const int64_t energy_batches = trace && trace->energy ? (trace->energy_batches < batches ? trace->energy_batches
+                                                                                              : batches)
+                                                          : 0;
+    plast_engine *tape = NULL;
+    plast_batch *b = plast_batch_init(task, B, err);
+    plast_real *y = malloc(sizeof(plast_real) * (size_t)(T * B * O));
+    plast_real *mod = malloc(sizeof(plast_real) * (size_t)(T * B) * 2); /* modulation, then energy */
+    double *acc = calloc((size_t)T * 3, sizeof(double));                 /* eta sum, eta sum of squares, energy */
+    plast_status s = b && y && mod && acc ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
+    if (s == PLAST_OK && energy_batches > 0 && !(tape = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, 1, err)))
+        s = err ? err->status : PLAST_ERR_NOMEM;
+    double loss_sum = 0, metric_sum = 0, metric_weight = 0;
+    for (int64_t k = 0; k < batches && s == PLAST_OK; k++) {
+        if ((s = plast_task_sample(task, rng, split, b, err)) != PLAST_OK) break;
+        if ((s = plast_engine_forward(e, p, b->x, y, want_eta ? mod : NULL, NULL, 0, err)) != PLAST_OK) break;
+        double mt, mw;
+        loss_sum += plast_task_loss(task, b, y, NULL, &mt, &mw);
+        if (mw > 0) metric_sum += mt * mw, metric_weight += mw;
+        for (int64_t t = 0; want_eta && t < T; t++)
+            for (int64_t i = 0; i < B; i++) acc[t] += mod[t * B + i], acc[T + t] += mod[t * B + i] * mod[t * B + i];
+        if (k < energy_batches) {
+            plast_real *energy = mod + T * B;
+            if ((s = plast_engine_forward(tape, p, b->x, y, NULL, energy, 0, err)) != PLAST_OK) break;
+            for (int64_t t = 0; t < T; t++)
+                for (int64_t i = 0; i < B; i++) acc[2 * T + t] += energy[t * B + i];
+        }
+    }
+    if (s == PLAST_OK) {
+        *loss = loss_sum / (double)batches;
+        *metric = metric_weight > 0 ? metric_sum / metric_weight : NAN;
+        const double n = (double)(batches * B);
+        for (int64_t t = 0; trace && t < T; t++) {
+            double mean = acc[t] / n, var = fmax(acc[T + t] / n - mean * mean, 0);
+            if (trace->eta_mean) trace->eta_mean[t] = want_eta ? mean : NAN;
+            if (trace->eta_std) trace->eta_std[t] = want_eta ? sqrt(var) : NAN;
+            if (trace->energy) trace->energy[t] = energy_batches ? acc[2 * T + t] / (double)(energy_batches * B) : NAN;
+        }
+    }
+    plast_engine_free(tape);
+    plast_batch_free(b);
+    free(y);
+    free(mod);
+    free(acc);
+    return s;
+}
+
+/* ---- a run's test ------------------------------------------------------------------------------------------- */
+
+static plast_status write_test_files(plast_run *r, const plast_test_result *res, const plast_eval_trace *tr,
+                                     plast_err *err) {
+    const int64_t T = plast_task_steps(r->task);
+    char a[40], b[40], c[40], d[40];
+    plast_strbuf js, csv;
+    plast_strbuf_init(&js);
+    plast_strbuf_init(&csv);
+    int ok = plast_strbuf_printf(&js,
+                                 "{\n  \"which\": \"%s\",\n  \"step\": %lld,\n  \"trials\": %lld,\n"
+                                 "  \"test_seed\": %lld,\n  \"loss\": %s,\n  \"metric_name\": \"%s\",\n"
+                                 "  \"metric\": %s,\n  \"chance_loss\": %s,\n  \"chance_metric\": %s,\n",
+                                 res->which, (long long)res->step, (long long)res->trials,
+                                 (long long)r->cfg.train.test_seed, plast_format_double(res->loss, a, sizeof a),
+                                 res->metric_name, plast_format_double(res->metric, b, sizeof b),
+                                 plast_format_double(res->chance_loss, c, sizeof c),
+                                 plast_format_double(res->chance_metric, d, sizeof d));
+    ok &= plast_strbuf_printf(&js, "  \"task\": \"%s\",\n  \"model\": \"%s\"\n}\n", plast_task_describe(r->task),
+                              plast_model_describe(r->model));
+    ok &= plast_strbuf_puts(&csv, "step,eta_mean,eta_std,energy\n");
+    for (int64_t t = 0; t < T; t++) {
+        const double v[3] = {tr->eta_mean[t], tr->eta_std[t], tr->energy[t]};
+        ok &= plast_strbuf_printf(&csv, "%lld", (long long)t);
+        for (int k = 0; k < 3; k++) ok &= plast_strbuf_printf(&csv, ",%s", isfinite(v[k]) ? plast_format_double(v[k], a, sizeof a) : "");
+        ok &= plast_strbuf_putc(&csv, '\n');
+    }
+    plast_status s = ok ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
+    if (s == PLAST_OK) s = run_write_text(r, "test.json", js.buf, err);
+    if (s == PLAST_OK) s = run_write_text(r, "trace.csv", csv.buf, err);
+    plast_strbuf_free(&js);
+    plast_strbuf_free(&csv);
+    return s;
+}
+
+/* The parameters to test: best.safetensors into `scratch`, or the run's current (last) parameters. */
+static plast_status test_params(plast_run *r, plast_params *scratch, plast_params **use, int64_t *step,
+                                plast_err *err) {
+    if (strcmp(r->cfg.train.test_on, "last") == 0) {
+        *use = r->params;
+        *step = r->prog.step;
+        return PLAST_OK;
+    }
+    char path[RUN_PATH_MAX];
+    run_path(r, "best.safetensors", path);
+    if (access(path, F_OK) != 0)
+        return plast_err_set(err, PLAST_ERR_STATE, "%s: no such file: the run has not been validated yet", path);
+    plast_status s = plast_ckpt_load(path, scratch, NULL, err);
+    if (s != PLAST_OK) return s;
+    plast_st_reader *rd = plast_st_reader_open(path, err);
+    if (!rd) return err ? err->status : PLAST_ERR_IO;
+    const char *v = plast_st_reader_meta(rd, "run_step");
+    *step = v ? strtoll(v, NULL, 10) : -1;
+    plast_st_reader_close(rd);
+    *use = scratch;
+    return PLAST_OK;
+}
+
+plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, plast_err *err) {
+    const plast_train_cfg *tc = &r->cfg.train;
+    const int64_t T = plast_task_steps(r->task);
+    plast_params *scratch = plast_model_params_init(r->model, err), *use = NULL;
+    double *trace_buf = malloc(sizeof(double) * (size_t)T * 3);
+    plast_status s = scratch && trace_buf ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
+    memset(res, 0, sizeof *res);
+    snprintf(res->which, sizeof res->which, "%s", tc->test_on);
+    if (s == PLAST_OK) s = test_params(r, scratch, &use, &res->step, err);
+    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, tc->test_batches < 4 ? tc->test_batches : 4};
+    if (s == PLAST_OK) {
+        plast_rng rng = plast_run_rng((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
+        s = plast_evaluate(r->engine, r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
+                           &tr, err);
+    }
+    res->chance_loss = plast_task_chance_loss(r->task);
+    res->chance_metric = plast_task_chance_metric(r->task);
+    res->metric_name = plast_metric_kind_name(plast_task_metric_kind(r->task));
+    res->trials = tc->test_batches * tc->batch;
+    if (s == PLAST_OK && write) s = write_test_files(r, res, &tr, err);
+    plast_params_free(scratch);
+    free(trace_buf);
+    return s;
+}

@@ -1,0 +1,271 @@
+/* src/train/run.c: opening a run (model, task, optimizer, engine from the configuration), checking a run
+ * directory's configuration before continuing it, and the checkpoints that make resuming exact. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/strbuf.h"
+#include "plast/checkpoint.h"
+#include "train/run_internal.h"
+
+const plast_experiment_cfg *plast_run_cfg(const plast_run *r) { return &r->cfg; }
+const plast_model *plast_run_model(const plast_run *r) { return r->model; }
+const plast_task *plast_run_task(const plast_run *r) { return r->task; }
+const char *plast_run_dir(const plast_run *r) { return r->dir; }
+int64_t plast_run_step(const plast_run *r) { return r->prog.step; }
+int plast_run_finished(const plast_run *r) { return r->prog.step >= r->cfg.train.steps; }
+plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(r->engine); }
+
+const char *run_path(const plast_run *r, const char *name, char *buf) {
+    int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", r->dir, name); /* fits: dir < RUN_DIR_MAX, names are short */
+    (void)n;
+    return buf;
+}
+
+int run_metric_better(const plast_run *r, double a, double b) {
+    if (isnan(a)) return 0;
+    if (isnan(b)) return 1;
+    return plast_metric_kind_higher_better(plast_task_metric_kind(r->task)) ? a > b : a < b;
+}
+
+void plast_run_free(plast_run *r) {
+    if (!r) return;
+    plast_engine_free(r->engine);
+    plast_optim_free(r->optim);
+    plast_params_free(r->params);
+    plast_batch_free(r->batch);
+    plast_task_free(r->task);
+    plast_model_free(r->model);
+    free(r->y);
+    free(r->dy);
+    free(r);
+}
+
+static plast_engine_kind engine_kind_parse(const char *s) {
+    for (int k = 0; k < PLAST_ENGINE_KIND_COUNT; k++)
+        if (strcmp(s, plast_engine_kind_name((plast_engine_kind)k)) == 0) return (plast_engine_kind)k;
+    return PLAST_ENGINE_AUTO; /* the schema admits only the names above */
+}
+
+/* Everything but the directory: task (which fixes the model's sizes), model, parameters (initialised from the
+ * seed), optimizer, engine and buffers. */
+static plast_status run_build(plast_run *r, plast_err *err) {
+    const plast_train_cfg *tc = &r->cfg.train;
+    if (!(r->task = plast_experiment_task(&r->cfg, err))) return err ? err->status : PLAST_ERR_CONFIG;
+    if (!(r->model = plast_model_init(&r->cfg.model, err))) return err ? err->status : PLAST_ERR_CONFIG;
+    if (!(r->params = plast_model_params_init(r->model, err))) return err ? err->status : PLAST_ERR_NOMEM;
+    plast_rng init = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_INIT, 0);
+    plast_model_params_reset(r->model, r->params, &init);
+
+    plast_optim_config oc = plast_optim_config_default(plast_optim_kind_parse(tc->optimizer));
+    oc.lr = tc->lr;
+    oc.weight_decay = tc->weight_decay;
+    oc.momentum = tc->momentum;
+    oc.amsgrad = tc->amsgrad;
+    if (!(r->optim = plast_optim_init(&oc, r->params, err))) return err ? err->status : PLAST_ERR_NOMEM;
+
+    const int64_t B = tc->batch, T = plast_task_steps(r->task);
+    r->engine = plast_engine_init(r->model, B, T, engine_kind_parse(tc->engine), 0, err);
+    if (!r->engine) return plast_err_prefix(err, "key 'train.engine' = \"%s\": ", tc->engine);
+    if (!(r->batch = plast_batch_init(r->task, B, err))) return err ? err->status : PLAST_ERR_NOMEM;
+    const size_t ny = (size_t)(T * B * plast_task_output(r->task));
+    r->y = malloc(ny * sizeof(plast_real));
+    r->dy = malloc(ny * sizeof(plast_real));
+    if (!r->y || !r->dy) return plast_err_set(err, PLAST_ERR_NOMEM, "run: out of memory for %lld outputs", (long long)ny);
+    r->prog = (run_progress){0, 0, 0, 0, 0, 0, NAN, -1, 0};
+    return PLAST_OK;
+}
+
+/* Keys that may change when a run is continued: they change neither the trials drawn nor the updates made. The
+ * step count may grow only under a constant learning rate (a cosine schedule depends on it). */
+static int may_differ(const char *key, const plast_experiment_cfg *cfg) {
+    if (strncmp(key, "sweep.", 6) == 0) return 1;
+    if (!strcmp(key, "train.log_every") || !strcmp(key, "train.ckpt_every")) return 1;
+    if (!strcmp(key, "train.test_batches") || !strcmp(key, "train.test_seed") || !strcmp(key, "train.test_on"))
+        return 1;
+    return !strcmp(key, "train.steps") && !strcmp(cfg->train.schedule, "constant");
+}
+
+/* Compares the run directory's config.json with cfg; a difference in a key that matters is an error. */
+static plast_status check_same_config(const plast_run *r, const char *path, plast_err *err) {
+    plast_experiment_cfg old;
+    plast_status s = plast_experiment_cfg_load(&old, path, 0, NULL, err);
+    if (s != PLAST_OK)
+        return plast_err_prefix(err, "run directory %s holds an unreadable configuration (use --restart): ", r->dir);
+    plast_cfg_schema sc = plast_experiment_cfg_schema();
+    for (int i = 0; i < sc.n; i++) {
+        char a[PLAST_TASK_PATH_MAX + 8], b[PLAST_TASK_PATH_MAX + 8];
+        const char *key = sc.fields[i].key;
+        plast_cfg_format_value(sc, &old, key, a, sizeof a);
+        plast_cfg_format_value(sc, &r->cfg, key, b, sizeof b);
+        if (strcmp(a, b) != 0 && !may_differ(key, &r->cfg))
+            return plast_err_set(err, PLAST_ERR_MISMATCH,
+                                 "run directory %s was started with %s = %s, but this configuration has %s: "
+                                 "choose another --out, or --restart to discard that run",
+                                 r->dir, key, a, b);
+    }
+    return PLAST_OK;
+}
+
+static plast_status write_config(const plast_run *r, plast_err *err) {
+    plast_cfg_schema sc = plast_experiment_cfg_schema();
+    long n = plast_cfg_to_json(sc, &r->cfg, NULL, 0);
+    char *text = n > 0 ? malloc((size_t)n + 2) : NULL;
+    if (!text) return plast_err_set(err, PLAST_ERR_NOMEM, "run: cannot format the configuration");
+    plast_cfg_to_json(sc, &r->cfg, text, (size_t)n + 1);
+    strcat(text, "\n");
+    plast_status s = run_write_text(r, "config.json", text, err);
+    free(text);
+    return s;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------------------------------- */
+
+enum { META_N = 9 };
+static const char *const META_KEYS[META_N] = {"run_step",        "run_loss_sum", "run_metric_sum",
+                                               "run_metric_weight", "run_grad_norm_sum", "run_count",
+                                               "run_best",        "run_best_step", "run_seconds"};
+
+plast_status run_save_last(plast_run *r, plast_err *err) {
+    const run_progress *p = &r->prog;
+    char v[META_N][40];
+    snprintf(v[0], sizeof v[0], "%lld", (long long)p->step);
+    plast_format_double(p->loss_sum, v[1], sizeof v[1]);
+    plast_format_double(p->metric_sum, v[2], sizeof v[2]);
+    plast_format_double(p->metric_weight, v[3], sizeof v[3]);
+    plast_format_double(p->grad_norm_sum, v[4], sizeof v[4]);
+    snprintf(v[5], sizeof v[5], "%lld", (long long)p->count);
+    plast_format_double(p->best, v[6], sizeof v[6]);
+    snprintf(v[7], sizeof v[7], "%lld", (long long)p->best_step);
+    plast_format_double(p->seconds, v[8], sizeof v[8]);
+    const char *vals[META_N];
+    for (int k = 0; k < META_N; k++) vals[k] = v[k];
+    char path[RUN_PATH_MAX];
+    return plast_ckpt_save(run_path(r, "last.safetensors", path), r->params, r->optim, META_N, META_KEYS, vals, err);
+}
+
+plast_status run_save_best(plast_run *r, double val_metric, plast_err *err) {
+    char step[32], val[40], path[RUN_PATH_MAX];
+    snprintf(step, sizeof step, "%lld", (long long)r->prog.step);
+    plast_format_double(val_metric, val, sizeof val);
+    const char *keys[2] = {"run_step", "val_metric"}, *vals[2] = {step, val};
+    return plast_ckpt_save(run_path(r, "best.safetensors", path), r->params, NULL, 2, keys, vals, err);
+}
+
+/* Reads the progress metadata of last.safetensors. */
+static plast_status read_progress(const char *path, run_progress *p, plast_err *err) {
+    plast_st_reader *rd = plast_st_reader_open(path, err);
+    if (!rd) return err ? err->status : PLAST_ERR_IO;
+    double v[META_N];
+    plast_status s = PLAST_OK;
+    for (int k = 0; k < META_N && s == PLAST_OK; k++) {
+        const char *text = plast_st_reader_meta(rd, META_KEYS[k]);
+        char *end = NULL;
+        v[k] = text ? strtod(text, &end) : 0;
+        if (!text || end == text || *end)
+            s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata '%s' is %s%s%s, not a number", path, META_KEYS[k],
+                              text ? "\"" : "missing", text ? text : "", text ? "\"" : "");
+    }
+    plast_st_reader_close(rd);
+    if (s != PLAST_OK) return s;
+    *p = (run_progress){(int64_t)v[0], v[1], v[2], v[3], v[4], (int64_t)v[5], v[6], (int64_t)v[7], v[8]};
+    return PLAST_OK;
+}
+
+/* Loads last.safetensors if the run has one (*found = 1); a run without one starts from its initialisation. */
+static plast_status load_last(plast_run *r, int with_optim, int *found, plast_err *err) {
+    char path[RUN_PATH_MAX];
+    run_path(r, "last.safetensors", path);
+    *found = access(path, F_OK) == 0;
+    if (!*found) return PLAST_OK;
+    plast_status s = plast_ckpt_load(path, r->params, with_optim ? r->optim : NULL, err);
+    if (s == PLAST_OK) s = read_progress(path, &r->prog, err);
+    if (s != PLAST_OK) return plast_err_prefix(err, "cannot resume (use --restart to start over): ");
+    return PLAST_OK;
+}
+
+/* ---- opening ------------------------------------------------------------------------------------------------ */
+
+static const char *const RUN_FILES[] = {"config.json",     "metrics.jsonl", "metrics.csv", "last.safetensors",
+                                        "best.safetensors", "test.json",     "trace.csv",   "curves.png",
+                                        "eta.png",          "energy.png"};
+
+static plast_run *run_alloc(const plast_experiment_cfg *cfg, const char *dir, plast_err *err) {
+    plast_run *r = calloc(1, sizeof *r);
+    if (!r) {
+        plast_err_set(err, PLAST_ERR_NOMEM, "run: out of memory");
+        return NULL;
+    }
+    r->cfg = *cfg;
+    if (snprintf(r->dir, sizeof r->dir, "%s", dir) >= (int)sizeof r->dir) {
+        plast_err_set(err, PLAST_ERR_INVALID_ARG, "run directory %.60s...: path too long", dir);
+        free(r);
+        return NULL;
+    }
+    size_t n = strlen(r->dir);
+    while (n > 1 && r->dir[n - 1] == '/') r->dir[--n] = '\0';
+    return r;
+}
+
+plast_run *plast_run_open(const plast_experiment_cfg *cfg, const char *dir, int restart, plast_err *err) {
+    plast_run *r = run_alloc(cfg, dir, err);
+    if (!r) return NULL;
+    char path[RUN_PATH_MAX];
+    plast_status s = run_build(r, err);
+    if (s == PLAST_OK) s = run_mkdirs(r->dir, err);
+    if (s == PLAST_OK && restart)
+        for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++) unlink(run_path(r, RUN_FILES[i], path));
+    if (s == PLAST_OK && access(run_path(r, "config.json", path), F_OK) == 0) s = check_same_config(r, path, err);
+    if (s == PLAST_OK) s = write_config(r, err);
+    int found = 0;
+    if (s == PLAST_OK) s = load_last(r, 1, &found, err);
+    r->resumed = found;
+    /* rows written after the checkpoint are replayed, so they go; without a checkpoint every row goes */
+    if (s == PLAST_OK) s = run_metrics_truncate(r, found ? r->prog.step : -1, err);
+    if (s != PLAST_OK) {
+        plast_run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+plast_run *plast_run_load(const char *dir, int n_set, const char *const *sets, plast_err *err) {
+    char path[RUN_PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path) {
+        plast_err_set(err, PLAST_ERR_INVALID_ARG, "run directory %.60s...: path too long", dir);
+        return NULL;
+    }
+    if (access(path, F_OK) != 0) {
+        plast_err_set(err, PLAST_ERR_IO, "%s: no such file: is %s a run directory (plast train --out)?", path, dir);
+        return NULL;
+    }
+    plast_experiment_cfg cfg;
+    if (plast_experiment_cfg_load(&cfg, path, n_set, sets, err) != PLAST_OK) return NULL;
+    plast_run *r = run_alloc(&cfg, dir, err);
+    if (!r) return NULL;
+    r->read_only = 1;
+    int found;
+    if (run_build(r, err) != PLAST_OK || load_last(r, 0, &found, err) != PLAST_OK) {
+        plast_run_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* splitmix64: a bijective mix, so distinct (seed, index) pairs give well-separated PCG seeds */
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+plast_rng plast_run_rng(uint64_t seed, int purpose, uint64_t index) {
+    plast_rng r;
+    plast_rng_init(&r, mix64(mix64(seed) ^ index), (uint64_t)purpose);
+    return r;
+}

@@ -1,0 +1,64 @@
+/* src/train/run_internal.h: the run object and its files (internal). run.c opens and checkpoints runs,
+ * run_files.c owns the directory's text files, train_loop.c trains, evaluate.c validates and tests. */
+#ifndef PLAST_TRAIN_RUN_INTERNAL_H
+#define PLAST_TRAIN_RUN_INTERNAL_H
+
+#include <limits.h>
+
+#include "plast/optim.h"
+#include "plast/train.h"
+
+#define RUN_PATH_MAX PATH_MAX
+#define RUN_DIR_MAX (PATH_MAX - 64) /* so that "<dir>/<any file of the run>" fits */
+
+/* Progress that a checkpoint carries, so a resumed run continues exactly where the checkpoint left it. */
+typedef struct run_progress {
+    int64_t step;
+    /* sums over the steps since the last validation, for the next metrics row */
+    double loss_sum, metric_sum, metric_weight, grad_norm_sum;
+    int64_t count;
+    double best;          /* best validation metric so far (NAN before the first validation) */
+    int64_t best_step;    /* its step, or -1 */
+    double seconds;       /* training time before this session */
+} run_progress;
+
+struct plast_run {
+    plast_experiment_cfg cfg;
+    char dir[RUN_DIR_MAX];
+    plast_model *model;
+    plast_task *task;
+    plast_params *params;
+    plast_optim *optim;
+    plast_engine *engine;
+    plast_batch *batch;
+    plast_real *y, *dy; /* (T, B, O) */
+    run_progress prog;
+    int resumed;   /* a checkpoint was loaded: its step's validation is done */
+    int read_only; /* opened by plast_run_load: never writes the run's files except test results */
+};
+
+/* the path of a file of the run ("<dir>/<name>") */
+const char *run_path(const plast_run *r, const char *name, char *buf);
+
+/* metrics.jsonl and metrics.csv */
+typedef struct run_metrics_row {
+    int64_t step;
+    double train_loss, train_metric, val_loss, val_metric, lr, grad_norm, seconds;
+} run_metrics_row;
+plast_status run_metrics_append(const plast_run *r, const run_metrics_row *row, plast_err *err);
+/* Keeps the rows with step <= `step` (all rows are removed for step < 0), rewriting both files atomically. */
+plast_status run_metrics_truncate(const plast_run *r, int64_t step, plast_err *err);
+
+/* Text written atomically to a file of the run. */
+plast_status run_write_text(const plast_run *r, const char *name, const char *text, plast_err *err);
+/* mkdir -p */
+plast_status run_mkdirs(const char *dir, plast_err *err);
+
+/* Checkpoints: last.safetensors (parameters, optimizer, progress) and best.safetensors (parameters). */
+plast_status run_save_last(plast_run *r, plast_err *err);
+plast_status run_save_best(plast_run *r, double val_metric, plast_err *err);
+
+/* 1 when metric a is better than b for this task (lower mse, higher accuracy); NAN b loses */
+int run_metric_better(const plast_run *r, double a, double b);
+
+#endif

@@ -1,0 +1,143 @@
+/* src/train/train_loop.c: the meta-training loop: draw a batch, forward and backward on the engine, clip, update,
+ * validate every train.val_every steps, keep the best parameters, checkpoint, report through the callback. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "train/run_internal.h"
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double scheduled_lr(const plast_train_cfg *tc, int64_t step) {
+    if (strcmp(tc->schedule, "cosine") == 0) return plast_schedule_cosine(step, tc->steps, tc->lr, tc->lr_min);
+    return tc->lr;
+}
+
+typedef struct loop {
+    plast_run *r;
+    plast_train_callback cb;
+    void *user;
+    int stop;
+    double clock; /* time of the last progress update */
+} loop;
+
+static void emit(loop *L, plast_train_event ev) {
+    ev.step = L->r->prog.step;
+    ev.steps = L->r->cfg.train.steps;
+    ev.seconds = L->r->prog.seconds;
+    if (L->cb && L->cb(&ev, L->user)) L->stop = 1;
+}
+
+static void tick(loop *L) {
+    double t = now_seconds();
+    L->r->prog.seconds += t - L->clock;
+    L->clock = t;
+}
+
+/* One optimizer step on a fresh batch. */
+static plast_status train_step(loop *L, plast_err *err) {
+    plast_run *r = L->r;
+    const plast_train_cfg *tc = &r->cfg.train;
+    run_progress *p = &r->prog;
+    plast_rng rng = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
+    plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err);
+    if (s != PLAST_OK) return s;
+    plast_params_zero_grad(r->params);
+    s = plast_engine_forward(r->engine, r->params, r->batch->x, r->y, NULL, NULL, 1, err);
+    if (s != PLAST_OK) return s;
+    double metric = NAN, mw = 0;
+    double loss = plast_task_loss(r->task, r->batch, r->y, r->dy, &metric, &mw);
+    if (!isfinite(loss))
+        return plast_err_set(err, PLAST_ERR_NUMERIC,
+                             "step %lld: the training loss is %g: the run diverged (lower train.lr or train.clip); "
+                             "last.safetensors holds the last good checkpoint",
+                             (long long)p->step, loss);
+    s = plast_engine_backward(r->engine, r->params, r->dy, err);
+    if (s != PLAST_OK) return s;
+    double gn = plast_params_clip_grad_norm(r->params, tc->clip > 0 ? tc->clip : INFINITY);
+    if (!isfinite(gn))
+        return plast_err_set(err, PLAST_ERR_NUMERIC, "step %lld: the gradient norm is %g: the run diverged",
+                             (long long)p->step, gn);
+    double lr = scheduled_lr(tc, p->step);
+    s = plast_optim_step(r->optim, r->params, lr, err);
+    if (s != PLAST_OK) return s;
+    plast_model_params_constrain(r->model, r->params);
+    p->step++;
+    p->loss_sum += loss;
+    if (mw > 0) p->metric_sum += metric * mw, p->metric_weight += mw;
+    p->grad_norm_sum += gn;
+    p->count++;
+    tick(L);
+    emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = metric, .lr = lr, .grad_norm = gn});
+    return PLAST_OK;
+}
+
+/* Validation on fresh trials, its metrics row, and the best checkpoint. */
+static plast_status validate(loop *L, plast_err *err) {
+    plast_run *r = L->r;
+    const plast_train_cfg *tc = &r->cfg.train;
+    run_progress *p = &r->prog;
+    plast_rng rng = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_VALID, (uint64_t)p->step);
+    double loss, metric;
+    plast_status s = plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
+                                    &loss, &metric, NULL, err);
+    if (s != PLAST_OK) return s;
+    run_metrics_row row = {p->step,
+                           p->count ? p->loss_sum / (double)p->count : NAN,
+                           p->metric_weight > 0 ? p->metric_sum / p->metric_weight : NAN,
+                           loss,
+                           metric,
+                           scheduled_lr(tc, p->step),
+                           p->count ? p->grad_norm_sum / (double)p->count : NAN,
+                           p->seconds};
+    p->loss_sum = p->metric_sum = p->metric_weight = p->grad_norm_sum = 0;
+    p->count = 0;
+    int best = run_metric_better(r, metric, p->best);
+    if (best) {
+        p->best = metric;
+        p->best_step = p->step;
+        if ((s = run_save_best(r, metric, err)) != PLAST_OK) return s;
+    }
+    if ((s = run_metrics_append(r, &row, err)) != PLAST_OK) return s;
+    tick(L);
+    emit(L, (plast_train_event){.kind = PLAST_EVENT_VALIDATION, .loss = loss, .metric = metric, .lr = row.lr,
+                                .best = best});
+    return PLAST_OK;
+}
+
+static plast_status checkpoint(loop *L, plast_err *err) {
+    plast_status s = run_save_last(L->r, err);
+    if (s == PLAST_OK) emit(L, (plast_train_event){.kind = PLAST_EVENT_CHECKPOINT});
+    return s;
+}
+
+plast_status plast_run_train(plast_run *r, plast_train_callback cb, void *user, plast_err *err) {
+    if (r->read_only)
+        return plast_err_set(err, PLAST_ERR_STATE, "run %s: opened for evaluation only (plast_run_open trains)",
+                             r->dir);
+    const plast_train_cfg *tc = &r->cfg.train;
+    loop L = {r, cb, user, 0, now_seconds()};
+    emit(&L, (plast_train_event){.kind = PLAST_EVENT_START, .resumed = r->resumed});
+    plast_status s = PLAST_OK;
+    if (!r->resumed) { /* the step-0 validation; a checkpoint is written after each validation */
+        s = validate(&L, err);
+        if (s == PLAST_OK) s = checkpoint(&L, err);
+        r->resumed = 1;
+    }
+    while (s == PLAST_OK && !L.stop && r->prog.step < tc->steps) {
+        s = train_step(&L, err);
+        if (s != PLAST_OK) break;
+        const int64_t step = r->prog.step;
+        int due = step % tc->val_every == 0 || step == tc->steps;
+        if (due) s = validate(&L, err);
+        if (s == PLAST_OK && (due || step % tc->ckpt_every == 0 || L.stop)) s = checkpoint(&L, err);
+    }
+    if (s == PLAST_OK && r->prog.step >= tc->steps) emit(&L, (plast_train_event){.kind = PLAST_EVENT_DONE});
+    return s;
+}
