@@ -67,6 +67,8 @@ static const model_case CASES[] = {
     {"diffplast direct input, no readout", {"model.family=diffplast", "model.hidden=3", "model.direct_input=true",
                                             "model.readout=none", "model.output=3", "model.eta_init=0.3"}},
     {"bohp", {"model.family=bohp", "model.hidden=3", "model.trace_decay=0.7"}},
+    {"bohp, no plasticity", {"model.family=bohp", "model.hidden=3", "model.rule=none"}},
+    {"diffplast, no plasticity", {"model.family=diffplast", "model.hidden=4", "model.rule=none"}},
     {"duan lstm hebbian, conv4 encoder", {"model.family=duan", "model.cell=lstm", "model.rule=hebbian",
                                           "model.hidden=4", "model.encoder=conv4", "model.image_channels=1",
                                           "model.image_size=16", "model.conv_channels=2", "model.input=258"}},

@@ -4,6 +4,7 @@
  *   Hebb_{t+1} = gamma Hebb_t + (1 - gamma) G_t,  G_t = x_t (x) y_t (the rule's update), gamma = trace_decay
  * The reference computes gradients forward in time (RTRL-style recursions); plast differentiates the same
  * function by BPTT, which gives the same gradient. Init: W, alpha, b_y, b_z ~ 0.1 N(0, 1); W_yz = |0.1 N(0, 1)|.
+ * model.rule = none is the same network without alpha and Hebb: the non-plastic control.
  */
 #include <math.h>
 #include <string.h>
@@ -21,8 +22,8 @@ static plast_status bohp_layout(plast_model *m, plast_err *err) {
     bohp_priv *d = (bohp_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
     if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (!m->rule || m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "bohp needs a local plasticity rule (got \"%s\")", c->rule);
+    if (m->rule && m->rule->needs_internal_loss)
+        return plast_model_cfg_fail(err, "rule", "bohp needs a local plasticity rule or none (got \"%s\")", c->rule);
     d->has_readout = strcmp(c->readout, "linear") == 0;
     if (!d->has_readout && m->O != m->H)
         return plast_model_cfg_fail(err, "readout", "none needs model.output (%lld) = model.hidden (%lld)",
@@ -30,18 +31,18 @@ static plast_status bohp_layout(plast_model *m, plast_err *err) {
     const int64_t H = m->H, I = m->I;
     plast_model_layout *L = &m->layout;
     d->w = plast_layout_param(L, PLAST_SHAPE2(I, H), "w_xy");
-    d->alpha = plast_layout_param(L, PLAST_SHAPE2(I, H), "alpha");
+    d->alpha = m->rule ? plast_layout_param(L, PLAST_SHAPE2(I, H), "alpha") : -1;
     d->by = plast_layout_param(L, PLAST_SHAPE1(H), "b_y");
     d->wyz = d->has_readout ? plast_layout_param(L, PLAST_SHAPE2(H, m->O), "w_yz") : -1;
     d->bz = d->has_readout ? plast_layout_param(L, PLAST_SHAPE1(m->O), "b_z") : -1;
-    d->hebb = plast_layout_state(L, "Hebb", PLAST_SHAPE2(I, H), 1);
+    d->hebb = m->rule ? plast_layout_state(L, "Hebb", PLAST_SHAPE2(I, H), 1) : -1;
     return PLAST_OK;
 }
 
 static void bohp_init(const plast_model *m, plast_params *p, plast_rng *rng) {
     const bohp_priv *d = PLAST_PRIV(m, bohp_priv);
     plast_init_normal(p, d->w, rng, 0, 0.1);
-    plast_init_normal(p, d->alpha, rng, 0, 0.1);
+    if (d->alpha >= 0) plast_init_normal(p, d->alpha, rng, 0, 0.1);
     plast_init_normal(p, d->by, rng, 0, 0.1);
     if (!d->has_readout) return;
     plast_init_normal(p, d->wyz, rng, 0, 0.1);
@@ -55,12 +56,18 @@ static void bohp_step(const plast_step_ctx *c, plast_step_out *out) {
     const bohp_priv *d = PLAST_PRIV(m, bohp_priv);
     plast_tape *t = c->t;
     const double gamma = m->cfg.trace_decay;
-    plast_node *hebb = c->state[d->hebb], *x = c->x;
-    plast_node *Weff = plast_add(t, c->param[d->w], plast_mul(t, c->param[d->alpha], hebb));
-    plast_node *y = plast_tanh(t, plast_add(t, plast_mm_sample(t, x, Weff), c->param[d->by]));
-    if (c->want_energy) out->energy = plast_energy(t, x, Weff);
-    plast_node *G = m->rule->weight(t, x, y, hebb);
-    c->state_out[d->hebb] = plast_add(t, plast_scale(t, hebb, gamma), plast_scale(t, G, 1 - gamma));
+    plast_node *x = c->x, *y;
+    if (!m->rule) { /* the non-plastic control */
+        y = plast_tanh(t, plast_add(t, plast_mm_shared(t, x, c->param[d->w], 0), c->param[d->by]));
+        if (c->want_energy) out->energy = plast_energy(t, x, c->param[d->w]);
+    } else {
+        plast_node *hebb = c->state[d->hebb];
+        plast_node *Weff = plast_add(t, c->param[d->w], plast_mul(t, c->param[d->alpha], hebb));
+        y = plast_tanh(t, plast_add(t, plast_mm_sample(t, x, Weff), c->param[d->by]));
+        if (c->want_energy) out->energy = plast_energy(t, x, Weff);
+        plast_node *G = m->rule->weight(t, x, y, hebb);
+        c->state_out[d->hebb] = plast_add(t, plast_scale(t, hebb, gamma), plast_scale(t, G, 1 - gamma));
+    }
     out->y = d->has_readout ? plast_add(t, plast_mm_shared(t, y, c->param[d->wyz], 0), c->param[d->bz]) : y;
 }
 

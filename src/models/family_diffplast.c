@@ -25,8 +25,9 @@ static plast_status diffplast_layout(plast_model *m, plast_err *err) {
     diffplast_priv *d = (diffplast_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
     if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (!m->rule || m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "diffplast needs a local plasticity rule (got \"%s\")", c->rule);
+    if (m->rule && m->rule->needs_internal_loss)
+        return plast_model_cfg_fail(err, "rule", "diffplast needs a local plasticity rule or none (got \"%s\")",
+                                    c->rule);
     d->clip = strcmp(c->trace, "clip") == 0;
     d->clamp = c->clamp > 0 ? c->clamp : 1.0;
     d->direct = c->direct_input;
@@ -41,11 +42,11 @@ static plast_status diffplast_layout(plast_model *m, plast_err *err) {
     plast_model_layout *L = &m->layout;
     if (!d->direct) d->i2h = plast_layout_linear(L, "i2h", m->I, H);
     d->w = plast_layout_param(L, PLAST_SHAPE2(H, H), "w");
-    d->alpha = plast_layout_param(L, PLAST_SHAPE2(H, H), "alpha");
-    d->eta = plast_layout_param(L, PLAST_SHAPE1(1), "eta");
+    d->alpha = m->rule ? plast_layout_param(L, PLAST_SHAPE2(H, H), "alpha") : -1; /* rule none: the control */
+    d->eta = m->rule ? plast_layout_param(L, PLAST_SHAPE1(1), "eta") : -1;
     if (d->has_readout) d->readout = plast_layout_linear(L, "readout", H, m->O);
     d->h = plast_layout_state(L, "h", PLAST_SHAPE1(H), 0);
-    d->hebb = plast_layout_state(L, "Hebb", PLAST_SHAPE2(H, H), 1);
+    d->hebb = m->rule ? plast_layout_state(L, "Hebb", PLAST_SHAPE2(H, H), 1) : -1;
     return PLAST_OK;
 }
 
@@ -53,8 +54,8 @@ static void diffplast_init(const plast_model *m, plast_params *p, plast_rng *rng
     const diffplast_priv *d = PLAST_PRIV(m, diffplast_priv);
     if (!d->direct) plast_linear_init(&d->i2h, p, rng);
     plast_init_normal(p, d->w, rng, 0, 0.01);
-    plast_init_normal(p, d->alpha, rng, 0, 0.01);
-    plast_init_const(p, d->eta, m->cfg.eta_init);
+    if (d->alpha >= 0) plast_init_normal(p, d->alpha, rng, 0, 0.01);
+    if (d->eta >= 0) plast_init_const(p, d->eta, m->cfg.eta_init);
     if (d->has_readout) plast_linear_init(&d->readout, p, rng);
 }
 
@@ -62,22 +63,25 @@ static void diffplast_step(const plast_step_ctx *c, plast_step_out *out) {
     const plast_model *m = c->m;
     const diffplast_priv *d = PLAST_PRIV(m, diffplast_priv);
     plast_tape *t = c->t;
-    plast_node *h_old = c->state[d->h], *hebb = c->state[d->hebb], *eta = c->param[d->eta];
-    plast_node *Weff = plast_add(t, c->param[d->w], plast_mul(t, c->param[d->alpha], hebb));
+    plast_node *h_old = c->state[d->h];
+    plast_node *hebb = m->rule ? c->state[d->hebb] : NULL;
+    plast_node *Weff = m->rule ? plast_add(t, c->param[d->w], plast_mul(t, c->param[d->alpha], hebb)) : c->param[d->w];
     plast_node *u = d->direct ? c->x : plast_linear_apply(c, &d->i2h, c->x);
-    plast_node *h = plast_tanh(t, plast_add(t, u, plast_mm_sample(t, h_old, Weff)));
+    plast_node *rec = m->rule ? plast_mm_sample(t, h_old, Weff) : plast_mm_shared(t, h_old, Weff, 0);
+    plast_node *h = plast_tanh(t, plast_add(t, u, rec));
     if (c->want_energy) {
         out->energy = plast_energy(t, h_old, Weff);
         if (!d->direct) out->energy = plast_add(t, out->energy, plast_energy(t, c->x, plast_transpose(t, c->param[d->i2h.w])));
     }
-    plast_node *G = m->rule->weight(t, h_old, h, hebb);
-    plast_node *next;
-    if (d->clip)
-        next = plast_clamp(t, plast_add(t, hebb, plast_mul(t, eta, G)), -d->clamp, d->clamp);
-    else
-        next = plast_add(t, plast_mul(t, plast_add_scalar(t, plast_neg(t, eta), 1.0), hebb), plast_mul(t, eta, G));
-    c->state_out[d->hebb] = next;
     c->state_out[d->h] = h;
+    if (m->rule) {
+        plast_node *eta = c->param[d->eta], *G = m->rule->weight(t, h_old, h, hebb), *next;
+        if (d->clip)
+            next = plast_clamp(t, plast_add(t, hebb, plast_mul(t, eta, G)), -d->clamp, d->clamp);
+        else
+            next = plast_add(t, plast_mul(t, plast_add_scalar(t, plast_neg(t, eta), 1.0), hebb), plast_mul(t, eta, G));
+        c->state_out[d->hebb] = next;
+    }
     /* without a readout the outputs are the first O neurons (the pattern task reads all but the bias neuron) */
     out->y = d->has_readout ? plast_linear_apply(c, &d->readout, h) : m->O == m->H ? h : plast_slice(t, h, 1, 0, m->O);
 }

@@ -131,7 +131,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     memset(res, 0, sizeof *res);
     snprintf(res->which, sizeof res->which, "%s", tc->test_on);
     if (s == PLAST_OK) s = test_params(r, scratch, &use, &res->step, err);
-    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, tc->test_batches < 4 ? tc->test_batches : 4};
+    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, 1}; /* energy: the first batch, on the tape */
     if (s == PLAST_OK) {
         plast_rng rng = plast_run_rng((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
         s = plast_evaluate(r->engine, r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# tests/test_train.sh PLAST: the training workflow through the command-line tool:
+#   - a run directory holds config, metrics (JSONL, CSV), checkpoints, test results and plots;
+#   - a run killed with SIGKILL at an arbitrary moment and resumed ends with exactly the metrics, test result and
+#     best checkpoint of an uninterrupted run with the same seed;
+#   - a clean Ctrl-C (SIGINT) stops after a checkpoint and the same command resumes;
+#   - plast eval retests a run, also on other task settings;
+#   - a sweep trains every combination and seed and prints the table;
+#   - bad configurations, run directories and checkpoints get errors naming what is wrong.
+plast=$1
+passed=0
+failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export PLAST_NO_TTY=1
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check <description> <command...>
+  local what=$1; shift
+  if "$@"; then ok; else fail "$what"; fi
+}
+expect() { # expect <exit code> <text in output> <args...>
+  local code=$1 text=$2; shift 2
+  "$plast" "$@" >"$work/out" 2>&1
+  local rc=$?
+  if [ "$rc" -eq "$code" ] && grep -qF -- "$text" "$work/out"; then ok; else
+    fail "plast $* -> exit $rc (want $code), output lacks '$text':"; sed 's/^/    /' "$work/out"; fi
+}
+# metrics rows without the wall-clock column
+metrics() { cut -d, -f1-7 "$1/metrics.csv"; }
+
+cat > "$work/cfg.json" <<'EOF'
+{"task": {"name": "cuereward"},
+ "model": {"family": "duan", "cell": "lstm", "hidden": 16},
+ "train": {"steps": 300, "batch": 16, "lr": 3e-3, "val_every": 20, "val_batches": 2, "test_batches": 4,
+           "ckpt_every": 5}}
+EOF
+
+# an uninterrupted run
+expect 0 "test mse" train "$work/cfg.json" --out "$work/a" --quiet
+for f in config.json metrics.jsonl metrics.csv last.safetensors best.safetensors test.json trace.csv curves.png \
+         eta.png energy.png; do
+  check "run directory has $f" test -s "$work/a/$f"
+done
+check "metrics.csv has a header, the step-0 row and one per validation" test "$(wc -l < "$work/a/metrics.csv")" -eq 17
+check "metrics.jsonl has as many rows" test "$(wc -l < "$work/a/metrics.jsonl")" -eq 16
+check "curves.png is a PNG" bash -c "head -c 8 '$work/a/curves.png' | od -An -c | grep -q 'P   N   G'"
+
+# the same run killed with SIGKILL after its first checkpoints, then resumed by the same command
+"$plast" train "$work/cfg.json" --out "$work/b" --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+  [ -s "$work/b/metrics.csv" ] && [ "$(wc -l < "$work/b/metrics.csv")" -ge 3 ] && break
+  sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rows=$(wc -l < "$work/b/metrics.csv")
+check "the killed run had stopped part-way ($rows metrics lines)" test "$rows" -lt 17
+expect 0 "resuming at step" train "$work/cfg.json" --out "$work/b"
+check "resumed run: the same metrics as the uninterrupted one" diff <(metrics "$work/a") <(metrics "$work/b")
+check "resumed run: the same test result" diff <(grep -v seconds "$work/a/test.json") <(grep -v seconds "$work/b/test.json")
+check "resumed run: the same best checkpoint" cmp "$work/a/best.safetensors" "$work/b/best.safetensors"
+
+# Ctrl-C: a clean stop after a checkpoint, then the same command finishes the run
+"$plast" train "$work/cfg.json" --out "$work/c" --quiet >"$work/c.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do [ -s "$work/c/last.safetensors" ] && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "Ctrl-C exits with 130 and says how to resume (rc $rc)" \
+  bash -c "[ $rc -eq 130 ] && grep -q 'resumes the run' '$work/c.log'"
+expect 0 "test mse" train "$work/cfg.json" --out "$work/c" --quiet
+check "interrupted and resumed: the same metrics" diff <(metrics "$work/a") <(metrics "$work/c")
+
+# a finished run is not trained again; more steps continue it
+expect 0 "test mse" train "$work/cfg.json" --out "$work/a" --set train.steps=320
+check "continued run: validation at step 320 appended" bash -c "tail -1 '$work/a/metrics.csv' | grep -q '^320,'"
+
+# eval: the run's own test, and another task setting (more cues) without touching test.json
+expect 0 "test mse" eval "$work/b"
+cp "$work/b/test.json" "$work/test_before.json"
+expect 0 "8 cues" eval "$work/b" --set task.items=8
+check "eval with overrides leaves test.json alone" cmp "$work/test_before.json" "$work/b/test.json"
+
+# errors
+expect 1 "was started with model.hidden = 16, but this configuration has 32" \
+  train "$work/cfg.json" --out "$work/a" --set model.hidden=32
+expect 0 "test mse" train "$work/cfg.json" --out "$work/a" --set model.hidden=32 --restart --set train.steps=20
+expect 1 "no such file: is $work/nothing a run directory" eval "$work/nothing"
+expect 1 "unknown task \"cuereword\"" train "$work/cfg.json" --out "$work/d" --set task.name=cuereword
+expect 1 "key 'model.input' = 5, but task" train "$work/cfg.json" --out "$work/d" --set model.input=5
+expect 1 "key 'train.engine' = \"lowrank\"" train "$work/cfg.json" --out "$work/d" --set model.family=stpn \
+  --set train.engine=lowrank
+expect 2 "needs a configuration file" train
+printf 'garbage' > "$work/b/last.safetensors"
+expect 1 "last.safetensors" train "$work/cfg.json" --out "$work/b"
+expect 1 "task.data_path: $work/none" train "$work/cfg.json" --out "$work/e" --set task.name=oneshot \
+  --set task.dataset=folder --set task.data_path="$work/none" --set model.encoder=conv4
+expect 1 "diverged" train "$work/cfg.json" --out "$work/f" --set train.lr=10 --set train.clip=0 \
+  --set train.optimizer=sgd --set train.steps=300
+
+# a sweep: 2 combinations x 2 seeds, the table and its files
+cat > "$work/sweep.json" <<'EOF'
+{"task": {"name": "completion"},
+ "model": {"family": "bohp", "hidden": 8, "trace_decay": 0.5},
+ "train": {"steps": 60, "batch": 16, "lr": 1e-2, "val_every": 30, "val_batches": 2, "test_batches": 4},
+ "sweep": {"vary": "model.rule=default,none", "seeds": 2}}
+EOF
+expect 0 "| rule=none" sweep "$work/sweep.json" --out "$work/s" --quiet
+check "sweep: four runs" test "$(ls -d "$work"/s/*/seed* | wc -l)" -eq 4
+for f in summary.md summary.csv curves.png; do check "sweep writes $f" test -s "$work/s/$f"; done
+check "sweep table: 2 seeds per combination" grep -qE '\| rule=default +\| +2 \|' "$work/s/summary.md"
+expect 1 "sweep.vary: value 'stpn' of 'model.family+model.hidden' needs 2 parts" sweep "$work/sweep.json" \
+  --out "$work/s2" --set 'sweep.vary=model.family+model.hidden=stpn'
+
+echo "test_train: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
