@@ -4,7 +4,8 @@ would write them, timed the same way. `plast bench` runs it side by side, case b
 
     /usr/bin/python3 bench/torch_peer.py --case NAME --spec JSON [--form dense|lowrank|auto] [--steps N]
 
-(JSON: family, cell, rule, I, O, H, B, T, norm, clamp; `plast bench` passes each case's spec)
+(JSON: family, cell, rule, I, O, H, B, T, norm, clamp, and for image models encoder, S, C, L; `plast bench` passes
+each case's spec)
 
 prints one JSON object: median/min/max seconds per training step (forward, loss, backward, clip 5, AdamW with
 amsgrad), the evaluation forward, and the form used. Forms for Duan et al.'s plastic models:
@@ -28,17 +29,43 @@ def uniform(shape, bound):
     return torch.nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
 
 
-class Duan(torch.nn.Module):
-    """Duan et al. 2023 (family_duan.c has the equations): encoder -> RNN/LSTM cell -> output, every layer plastic."""
+class Conv4(torch.nn.Module):
+    """The reference's CNNtoRNN front end: Conv-4 (4 x [3x3 conv without bias, BN, ReLU, 2x2 max pool]), a linear
+    projection to H - L and ReLU, the label inputs appended; applied to each step's images, BN in train mode."""
 
-    def __init__(self, cell, rule, I, O, H, B, form):
+    def __init__(self, S, C, L, H, F_=64):
+        super().__init__()
+        layers, cin, side = [], C, S
+        for _ in range(4):
+            layers += [torch.nn.Conv2d(cin, F_, 3, padding=1, bias=False), torch.nn.BatchNorm2d(F_), torch.nn.ReLU(),
+                       torch.nn.MaxPool2d(2)]
+            cin, side = F_, side // 2
+        self.cnn = torch.nn.Sequential(*layers)
+        self.proj = torch.nn.Linear(F_ * side * side, H - L)
+        self.S, self.C, self.L = S, C, L
+
+    def forward(self, x):  # x (B, C S S + L), the image channels last as plast's inputs
+        B = x.shape[0]
+        img = x[:, :self.C * self.S * self.S].reshape(B, self.S, self.S, self.C).permute(0, 3, 1, 2)
+        f = torch.relu(self.proj(self.cnn(img).flatten(1)))
+        return torch.cat([f, x[:, self.C * self.S * self.S:]], 1)
+
+
+class Duan(torch.nn.Module):
+    """Duan et al. 2023 (family_duan.c has the equations): encoder -> RNN/LSTM cell -> output, every layer plastic.
+    With an image front end (spec "encoder": "conv4") the cell's input is the front end's output instead."""
+
+    def __init__(self, cell, rule, I, O, H, B, form, image=None):
         super().__init__()
         self.cell, self.rule, self.form, self.O, self.H = cell, rule, form, O, H
         self.D = D = O + 5
         G = 4 * H if cell == "lstm" else H
         self.G = G
         self.plastic = rule != "none"
+        self.image = Conv4(**image, H=H) if image else None
         dims = {"enc": (I, H), "hh": (H, G), "ih": (H, G), "out": (H, D)}
+        if self.image:
+            del dims["enc"]
         self.dims = dims
         self.w = torch.nn.ParameterDict({k: uniform(v, (2 if k in ("hh", "ih") and cell == "lstm" else 1) / math.sqrt(v[1]))
                                          for k, v in dims.items()})
@@ -70,6 +97,8 @@ class Duan(torch.nn.Module):
             dz = torch.cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2), dh * tau * og * (1 - og)], 1)
         else:
             dz = dh * (z > 0)
+        if self.image:
+            return do, dz, None
         de = dz @ self.w["ih"].t() + Pw("ih", dz, transpose=True)
         da = de * (a > 0)
         return do, dz, da
@@ -82,8 +111,10 @@ class Duan(torch.nn.Module):
         ys = []
         if not self.plastic:
             for t in range(T):
-                a = xs[t] @ self.w["enc"] + self.b["enc"]
-                e = torch.relu(a)
+                if self.image:
+                    e = self.image(xs[t])
+                else:
+                    e = torch.relu(xs[t] @ self.w["enc"] + self.b["enc"])
                 z = h @ self.w["hh"] + e @ self.w["ih"] + self.b["hh"] + self.b["ih"]
                 h, c, _, _ = self.cellstep(z, c)
                 ys.append((h @ self.w["out"] + self.b["out"])[:, :self.O])
@@ -110,8 +141,11 @@ class Duan(torch.nn.Module):
                 return ((x.unsqueeze(1) * Us) @ self.a[k] * Vs * gam.unsqueeze(2)).sum(1)
         for t in range(T):
             x = xs[t]
-            a = x @ self.w["enc"] + Pw("enc", x) + self.b["enc"] + pb["enc"]
-            e = torch.relu(a)
+            if self.image:
+                a, e = None, self.image(x)
+            else:
+                a = x @ self.w["enc"] + Pw("enc", x) + self.b["enc"] + pb["enc"]
+                e = torch.relu(a)
             z = h @ self.w["hh"] + Pw("hh", h) + e @ self.w["ih"] + Pw("ih", e) + self.b["hh"] + pb["hh"] + self.b["ih"] + pb["ih"]
             c_prev = c
             h_new, c, post, gates = self.cellstep(z, c)
@@ -126,6 +160,10 @@ class Duan(torch.nn.Module):
                 do, dz, da = self.inner(o, z, a, c_prev, gates, Pw)
                 uv = {"enc": (x, da), "hh": (h, dz), "ih": (e, dz), "out": (h_new, do)}
                 g = {"enc": da, "hh": dz, "ih": dz, "out": do}
+            if self.image:  # no encoder layer: the front end is not plastic
+                uv.pop("enc")
+                if g is not None:
+                    g.pop("enc")
             n2 = sum((u * u).sum(1) * (v * v).sum(1) for u, v in uv.values())
             if g is not None:
                 n2 = n2 + sum((v * v).sum(1) for v in g.values())
@@ -364,10 +402,11 @@ class BOHP(torch.nn.Module):
 
 def build(c, form):
     f = c["family"]
-    if f == "duan" and c["rule"] == "none":
+    image = {k: c[k] for k in ("S", "C", "L")} if c.get("encoder") == "conv4" else None
+    if f == "duan" and c["rule"] == "none" and not image:
         return DuanBaseline(form=form, **{k: v for k, v in c.items() if k != "form"})
     if f == "duan":
-        return Duan(c["cell"], c["rule"], c["I"], c["O"], c["H"], c["B"], form)
+        return Duan(c["cell"], c["rule"], c["I"], c["O"], c["H"], c["B"], form, image)
     if f == "stpn":
         return STPN(c["I"], c["O"], c["H"], norm=c.get("norm", "pre"), clamp=c.get("clamp", 0.0))
     if f in ("lstm", "rnn"):

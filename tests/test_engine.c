@@ -42,6 +42,15 @@ static const engine_case CASES[] = {
     {"rnn, no plasticity", PLAST_ENGINE_DENSE, 3, 5, {"model.cell=rnn", "model.rule=none"}},
     {"lstm, no plasticity", PLAST_ENGINE_DENSE, 3, 5, {"model.cell=lstm", "model.rule=none"}},
     {"lstm gradient, one step", PLAST_ENGINE_LOWRANK, 2, 1, {"model.cell=lstm", "model.rule=gradient"}},
+#define CONV "model.encoder=conv4", "model.image_channels=1", "model.image_size=16", "model.conv_channels=3", \
+             "model.input=258"
+    {"conv4 lstm hebbian", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=lstm", "model.rule=hebbian", CONV}},
+    {"conv4 rnn gradient, rescale active", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=rnn", "model.rule=gradient",
+                                                                        "model.inner_batch=1", "model.max_norm=0.05",
+                                                                        CONV}},
+    {"conv4 lstm gradient", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=lstm", "model.rule=gradient",
+                                                         "model.inner_batch=1", CONV}},
+    {"conv4 lstm, no plasticity", PLAST_ENGINE_DENSE, 3, 4, {"model.cell=lstm", "model.rule=none", CONV}},
 };
 
 static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {
@@ -64,7 +73,7 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     plast_model *m = plast_model_init(&cfg, &err);
     CHECK(m != NULL, "%s: %s", c->name, err.msg);
     if (!m) return;
-    const int64_t B = c->B, T = c->T, I = 3, O = 2;
+    const int64_t B = c->B, T = c->T, I = plast_model_input(m), O = 2;
     plast_params *p = plast_model_params_init(m, NULL);
     plast_model_params_reset(m, p, rng);
     plast_real *x = malloc(sizeof(plast_real) * (size_t)(T * B * I)), *dy = malloc(sizeof(plast_real) * (size_t)(T * B * O));

@@ -112,6 +112,9 @@ static plast_node *b_pool_scatter(plast_tape *t, plast_node **x) {
 }
 static plast_node *b_conv2d(plast_tape *t, plast_node **x) { return plast_conv2d(t, x[0], x[1], 3, 1); }
 static plast_node *b_batch_norm(plast_tape *t, plast_node **x) { return plast_batch_norm(t, x[0], x[1], x[2], 1e-5); }
+static plast_node *b_batch_norm_groups(plast_tape *t, plast_node **x) {
+    return plast_batch_norm_groups(t, x[0], 2, x[1], NULL, 1e-5);
+}
 
 #define S1(a) PLAST_SHAPE1(a)
 #define S2(a, b) PLAST_SHAPE2(a, b)
@@ -195,6 +198,7 @@ static const grad_case CASES[] = {
     {"pool_scatter", PLAST_OP_POOL_SCATTER, b_pool_scatter, 2, {S4(2, 2, 3, 2), S4(2, 5, 6, 2)}, -1, 1, {0}, 0},
     {"conv2d 3x3 padding 1", -1, b_conv2d, 2, {S4(2, 4, 3, 2), S2(18, 3)}, -1, 1, {0}, 0},
     {"batch_norm with gamma and beta", -1, b_batch_norm, 3, {S4(3, 2, 2, 3), S1(3), S1(3)}, -1, 1, {0}, 0},
+    {"batch_norm in 2 groups, gamma only", -1, b_batch_norm_groups, 2, {S4(4, 2, 1, 3), S1(3)}, -1, 1, {0}, 0},
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 

@@ -176,6 +176,10 @@ PLAST_API plast_node *plast_maxpool2(plast_tape *t, plast_node *x);
 /* Batch normalisation with the batch's statistics (PyTorch's training mode) over every axis but the last:
  * (x - mean) / sqrt(var + eps) * gamma + beta, var biased; gamma and beta (C) may be NULL. */
 PLAST_API plast_node *plast_batch_norm(plast_tape *t, plast_node *x, plast_node *gamma, plast_node *beta, double eps);
+/* The same with separate statistics for each of `groups` equal blocks of the first axis (several batches, e.g.
+ * the time steps of a trial, normalised in one call as if one at a time). */
+PLAST_API plast_node *plast_batch_norm_groups(plast_tape *t, plast_node *x, int64_t groups, plast_node *gamma,
+                                              plast_node *beta, double eps);
 
 /* ---- differentiation ------------------------------------------------------------------------------------------ */
 

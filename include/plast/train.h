@@ -35,8 +35,8 @@ extern "C" {
 /* Per-step statistics of an evaluation, arrays of T values owned by the caller; any may be NULL. */
 typedef struct plast_eval_trace {
     double *eta_mean, *eta_std; /* the model's modulation (plast_model_is_modulated), mean and std over trials */
-    double *energy;             /* energy per step, mean over trials (computed on the tape; see energy_batches) */
-    int64_t energy_batches;     /* how many of the batches the energy is measured on (0: none) */
+    double *energy;             /* energy per step, mean over the first energy_trials trials (on the tape path) */
+    int64_t energy_trials;      /* trials of the first batch the energy is measured on (0: none) */
 } plast_eval_trace;
 
 /* The task's loss and metric over `batches` batches drawn from rng (split: 0 train, 1 validation, 2 test), forward

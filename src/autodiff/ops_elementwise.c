@@ -58,21 +58,21 @@ static plast_status shape_equal2(plast_node *const *in, int n_in, const plast_op
                 plast_real a = pa[i];                                                                           \
                 py[i] = (EXPR);                                                                                 \
             }                                                                                                   \
-        } else {                                                                                                \
+        } else { /* rows of the last axis, in parallel */                                                       \
             int64_t sa[PLAST_MAX_DIMS], sb[PLAST_MAX_DIMS], d[PLAST_MAX_DIMS];                                  \
             plast_broadcast_strides(A->shape, y->shape, sa, d);                                                 \
             plast_broadcast_strides(B->shape, y->shape, sb, d);                                                 \
-            int64_t k = 0;                                                                                      \
-            for (int64_t i0 = 0; i0 < d[0]; i0++)                                                               \
-                for (int64_t i1 = 0; i1 < d[1]; i1++)                                                           \
-                    for (int64_t i2 = 0; i2 < d[2]; i2++) {                                                     \
-                        const plast_real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                       \
-                        const plast_real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                       \
-                        for (int64_t i3 = 0; i3 < d[3]; i3++, k++) {                                            \
-                            plast_real a = ra[i3 * sa[3]], b = rb[i3 * sb[3]];                                  \
-                            py[k] = (EXPR);                                                                     \
-                        }                                                                                       \
-                    }                                                                                           \
+            const int64_t rows = d[0] * d[1] * d[2];                                                            \
+            _Pragma("omp parallel for if (n >= 32768)") for (int64_t r = 0; r < rows; r++) {                    \
+                const int64_t i2 = r % d[2], i1 = r / d[2] % d[1], i0 = r / (d[2] * d[1]);                       \
+                const plast_real *ra = pa + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];                               \
+                const plast_real *rb = pb + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];                               \
+                plast_real *ry = py + r * d[3];                                                                 \
+                for (int64_t i3 = 0; i3 < d[3]; i3++) {                                                         \
+                    plast_real a = ra[i3 * sa[3]], b = rb[i3 * sb[3]];                                          \
+                    ry[i3] = (EXPR);                                                                            \
+                }                                                                                               \
+            }                                                                                                   \
         }                                                                                                       \
     }
 

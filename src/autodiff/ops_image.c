@@ -109,9 +109,15 @@ plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_
 
 /* ---- 2x2 max pooling: argmax, gather, scatter -------------------------------------------------------------- */
 
-/* the window element (0..3, row-major in the window) of output (n, i, j, c) that `code` names */
-#define WINDOW_AT(x, n, i, j, c, code, H, W, C)                                                                   \
-    ((x)[(((n) * (H) + 2 * (i) + (code) / 2) * (W) + 2 * (j) + (code) % 2) * (C) + (c)])
+/* The four elements of the 2x2 window of output (n, i, j), each a pointer to C contiguous channels, in row-major
+ * window order (position q = 2 a + b). */
+static inline void window(plast_real *x, int64_t n, int64_t i, int64_t j, int64_t H, int64_t W, int64_t C,
+                          plast_real *w[4]) {
+    w[0] = x + ((n * H + 2 * i) * W + 2 * j) * C;
+    w[1] = w[0] + C;
+    w[2] = w[0] + W * C;
+    w[3] = w[2] + C;
+}
 
 static plast_status shape_pool(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out, char *why,
                                size_t why_cap) {
@@ -132,14 +138,17 @@ static void fwd_pool_argmax(plast_node *y) {
 #pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++)
-                for (int64_t c = 0; c < C; c++) {
-                    int best = 0;
-                    for (int q = 1; q < 4; q++)
-                        if (WINDOW_AT(X->data, n, i, j, c, q, H, W, C) > WINDOW_AT(X->data, n, i, j, c, best, H, W, C))
-                            best = q;
-                    y->data[((n * Ho + i) * Wo + j) * C + c] = (plast_real)best;
+            for (int64_t j = 0; j < Wo; j++) {
+                plast_real *w[4], *out = y->data + ((n * Ho + i) * Wo + j) * C;
+                window(X->data, n, i, j, H, W, C, w);
+                for (int64_t c = 0; c < C; c++) { /* the first of equal maxima, as PyTorch */
+                    plast_real best = w[0][c], q = 0;
+                    if (w[1][c] > best) best = w[1][c], q = 1;
+                    if (w[2][c] > best) best = w[2][c], q = 2;
+                    if (w[3][c] > best) q = 3;
+                    out[c] = q;
                 }
+            }
 }
 
 static void bwd_none(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
@@ -169,11 +178,12 @@ static void fwd_pool_gather(plast_node *y) {
 #pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++)
-                for (int64_t c = 0; c < C; c++) {
-                    const int64_t o = ((n * Ho + i) * Wo + j) * C + c;
-                    y->data[o] = WINDOW_AT(X->data, n, i, j, c, (int)Q->data[o], H, W, C);
-                }
+            for (int64_t j = 0; j < Wo; j++) {
+                plast_real *w[4];
+                window(X->data, n, i, j, H, W, C, w);
+                const int64_t o = ((n * Ho + i) * Wo + j) * C;
+                for (int64_t c = 0; c < C; c++) y->data[o + c] = w[(int)Q->data[o + c]][c];
+            }
 }
 
 static void bwd_pool_gather(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
@@ -210,11 +220,12 @@ static void fwd_pool_scatter(plast_node *y) {
 #pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++)
-                for (int64_t c = 0; c < C; c++) {
-                    const int64_t o = ((n * Ho + i) * Wo + j) * C + c;
-                    WINDOW_AT(y->data, n, i, j, c, (int)Q->data[o], H, W, C) = G->data[o];
-                }
+            for (int64_t j = 0; j < Wo; j++) {
+                plast_real *w[4];
+                window(y->data, n, i, j, H, W, C, w);
+                const int64_t o = ((n * Ho + i) * Wo + j) * C;
+                for (int64_t c = 0; c < C; c++) w[(int)Q->data[o + c]][c] = G->data[o + c];
+            }
 }
 
 static void bwd_pool_scatter(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {

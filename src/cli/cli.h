@@ -32,6 +32,9 @@ void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)
 /* Loads a schema-described configuration from a->config and a->sets, or exits with the error. */
 void cli_load_config(plast_cfg_schema s, void *cfg, const cli_args *a);
 
+/* runs/<the configuration file's name without folder and .json>, the default run directory of train and sweep */
+const char *cli_default_out(const char *config, char *buf, size_t cap);
+
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -28,7 +28,7 @@
 
 typedef struct bench_case {
     const char *name;
-    const char *sets[8]; /* model.* keys */
+    const char *sets[12]; /* model.* keys */
     int64_t B, T;
     const char *note;
 } bench_case;
@@ -70,6 +70,15 @@ static const bench_case CASES[] = {
      "Miconi 2018 pattern memorisation, 50 bits + bias, batch 16"},
     {"oneshot_bohp", {"model.family=bohp", "model.input=10", "model.output=2", "model.hidden=2",
                       "model.trace_decay=0.98"}, 32, 20, "Miconi 2016 one-shot learning, batch 32"},
+#define FASHION(cell, rule)                                                                                          \
+    {"fashion_" cell "_" rule,                                                                                      \
+     {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=789", "model.output=5",              \
+      "model.hidden=256", "model.hidden_scaling=paper", "model.encoder=conv4", "model.image_channels=1",             \
+      "model.image_size=28"},                                                                                        \
+     64, 10, "Duan et al. 5-way 1-shot at paper size, Fashion-MNIST images (28 x 28)"}
+    FASHION("lstm", "hebbian"),
+    FASHION("lstm", "gradient"),
+    FASHION("lstm", "none"),
 };
 #define N_CASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -83,7 +92,7 @@ static plast_model *case_model(const bench_case *c) {
     plast_model_cfg cfg;
     plast_err err;
     plast_model_cfg_default(&cfg, NULL);
-    for (int k = 0; k < 8 && c->sets[k]; k++)
+    for (int k = 0; k < 12 && c->sets[k]; k++)
         if (plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, c->sets[k], &err) != PLAST_OK) cli_fail(&err);
     plast_model *m = plast_model_init(&cfg, &err);
     if (!m) cli_fail(&err);
@@ -322,12 +331,15 @@ int cmd_bench(int argc, char **argv) {
         double flops = 0;
         size_t bytes = 0;
         const plast_model_cfg *mc = plast_model_get_cfg(m);
+        const int64_t pixels = mc->image_channels * mc->image_size * mc->image_size;
         snprintf(spec, sizeof spec,
                  "{\"family\": \"%s\", \"cell\": \"%s\", \"rule\": \"%s\", \"I\": %lld, \"O\": %lld, \"H\": %lld, "
-                 "\"B\": %lld, \"T\": %lld, \"norm\": \"%s\", \"clamp\": %g}",
+                 "\"B\": %lld, \"T\": %lld, \"norm\": \"%s\", \"clamp\": %g, \"encoder\": \"%s\", \"S\": %lld, "
+                 "\"C\": %lld, \"L\": %lld}",
                  mc->family, mc->cell, strcmp(mc->rule, "default") == 0 ? "hebbian" : mc->rule,
                  (long long)plast_model_input(m), (long long)plast_model_output(m), (long long)plast_model_hidden(m),
-                 (long long)c->B, (long long)c->T, mc->norm, mc->clamp);
+                 (long long)c->B, (long long)c->T, mc->norm, mc->clamp, mc->encoder, (long long)mc->image_size,
+                 (long long)mc->image_channels, (long long)(plast_model_input(m) - pixels));
         char steps_s[16];
         snprintf(steps_s, sizeof steps_s, "%d", steps);
         /* the peer's forms, each run in its own process: the faster one is the peer */

@@ -147,12 +147,7 @@ int cmd_sweep(int argc, char **argv) {
     cli_load_config(plast_experiment_cfg_schema(), &base, &a);
     char out[1024];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
-    else {
-        const char *b = strrchr(a.config, '/');
-        b = b ? b + 1 : a.config;
-        size_t len = strlen(b);
-        snprintf(out, sizeof out, "runs/%.*s", (int)(len > 5 && !strcmp(b + len - 5, ".json") ? len - 5 : len), b);
-    }
+    else cli_default_out(a.config, out, sizeof out);
     axis ax[MAX_AXES];
     int n_axes = parse_vary(base.sweep.vary, ax), n = 1;
     for (int i = 0; i < n_axes; i++) n *= ax[i].n;

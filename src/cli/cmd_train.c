@@ -5,16 +5,6 @@
 
 #include "cli/cli.h"
 
-/* runs/<the configuration file's name without folder and .json> */
-static const char *default_out(const char *config, char *buf, size_t cap) {
-    const char *base = strrchr(config, '/');
-    base = base ? base + 1 : config;
-    size_t n = strlen(base);
-    if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
-    snprintf(buf, cap, "runs/%.*s", (int)n, base);
-    return buf;
-}
-
 static void print_result(const char *dir, const plast_test_result *res) {
     printf("%s: test %s %.6g (chance %.4g), loss %.6g, %lld trials, %s parameters of step %lld\n", dir,
            res->metric_name, res->metric, res->chance_metric, res->loss, (long long)res->trials, res->which,
@@ -28,7 +18,7 @@ int cmd_train(int argc, char **argv) {
     plast_experiment_cfg cfg;
     cli_load_config(plast_experiment_cfg_schema(), &cfg, &a);
     char out[1024];
-    const char *dir = a.out ? a.out : default_out(a.config, out, sizeof out);
+    const char *dir = a.out ? a.out : cli_default_out(a.config, out, sizeof out);
     plast_test_result res;
     cli_train_run(&cfg, dir, a.restart, NULL, a.quiet, &res);
     print_result(dir, &res);

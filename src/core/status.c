@@ -60,3 +60,9 @@ plast_status plast_err_prefix(plast_err *err, const char *fmt, ...) {
     err->msg[np + no] = '\0';
     return err->status;
 }
+
+plast_status plast_err_config_key(plast_err *err, const char *section, const char *key, const char *fmt, va_list ap) {
+    char msg[PLAST_ERR_MSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return plast_err_set(err, PLAST_ERR_CONFIG, "%s: key '%s': %s", section, key, msg);
+}

@@ -31,7 +31,7 @@ plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t ste
     char why[256] = "";
     plast_status s;
     if (kind != PLAST_ENGINE_TAPE && engine_duan_supports(m, kind, want_energy, why, sizeof why)) {
-        s = engine_duan_init(e, err);
+        s = engine_duan_has_image_encoder(m) ? engine_frontend_init(e, err) : engine_duan_init(e, err);
     } else if (kind == PLAST_ENGINE_AUTO || kind == PLAST_ENGINE_TAPE) {
         e->kind = PLAST_ENGINE_TAPE;
         s = engine_tape_init(e, err);

@@ -13,6 +13,8 @@
  * The backward pass is the adjoint of every forward line, in reverse; for the gradient rule that includes the
  * adjoint of the inner gradient (second order). tests/test_engine.c checks it against the tape path.
  * Without plasticity (model.rule = none) the same code runs with no history: the "dense" path.
+ * With the conv4 image encoder (model.encoder = conv4) the engine has no encoder layer: its inputs are the cell's
+ * inputs e_t, computed by the image front end (engine_frontend.c), and backward leaves d loss / d e_t in DX.
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ enum { P_ENC, P_CELL, P_OUT, P_OUT_T, P_IH_T, N_PROD };
 typedef struct duan_engine {
     int64_t B, T, I, H, G, D, Oy, C2; /* Oy: task outputs O */
     int plastic, lstm, grad_rule, modulated, relu_cell, learn_alpha;
+    int no_enc; /* inputs are the cell inputs e_t (no encoder layer); backward fills DX */
     double p_lr, p_wd, max_norm, kappa;
     duan_priv dp;
 
@@ -61,6 +64,7 @@ typedef struct duan_engine {
     plast_real *tO, *tH, *tGate, *tZ, *tCell, *tE, *tA, *tTau, *tC, *tCp;
     plast_real *qO, *qH, *qC, *qZ, *qE, *qA, *gge, *ggz, *ggo; /* adjoints of the deltas and bias updates */
     plast_real *gcoef, *glam;
+    plast_real *DX; /* (T, B, I): d loss / d input, without an encoder */
 
     size_t bytes;
     void *block;
@@ -128,7 +132,8 @@ static void layout_buffers(duan_engine *E, plan *pl) {
     E->PBout = carve(pl, p * (T + 1) * B * D);
     const int64_t n1[N_PROD] = {I, C2, H, D, G}, n2[N_PROD] = {H, G, D, H, H};
     for (int k = 0; k < N_PROD; k++) {
-        const int64_t used = p * (k < P_OUT_T ? 1 : g);
+        /* without an encoder: no encoder product, and no transposed ih product (only the encoder's update used it) */
+        const int64_t used = p * (k < P_OUT_T ? 1 : g) * ((k == P_ENC || k == P_IH_T) && E->no_enc ? 0 : 1);
         E->Zp[k] = carve(pl, used * tri * n1[k]);
         E->Ap[k] = carve(pl, used * tri * n2[k]);
         E->Mp[k] = carve(pl, used * tri * n2[k]);
@@ -176,6 +181,7 @@ static void layout_buffers(duan_engine *E, plan *pl) {
     E->ggo = carve(pl, B * D);
     E->gcoef = carve(pl, B);
     E->glam = carve(pl, B);
+    E->DX = carve(pl, E->no_enc ? T * B * I : 0);
 }
 
 /* ---- small helpers -------------------------------------------------------------------------------------------- */
@@ -269,8 +275,10 @@ static void load_params(duan_engine *E, plast_params *p) {
     const duan_priv *d = &E->dp;
     const int torch = !E->plastic;
     const int64_t H = E->H, G = E->G;
-    load_w(E->Wenc, plast_params_value(p, d->enc.w), E->I, H, torch);
-    memcpy(E->benc, plast_params_value(p, d->enc.b), (size_t)H * sizeof(plast_real));
+    if (!E->no_enc) {
+        load_w(E->Wenc, plast_params_value(p, d->enc.w), E->I, H, torch);
+        memcpy(E->benc, plast_params_value(p, d->enc.b), (size_t)H * sizeof(plast_real));
+    }
     load_w(E->Wcat, plast_params_value(p, d->hh.w), H, G, torch);
     load_w(E->Wcat + H * G, plast_params_value(p, d->ih.w), H, G, torch);
     memcpy(E->bhh, plast_params_value(p, d->hh.b), (size_t)G * sizeof(plast_real));
@@ -299,8 +307,10 @@ static void store_grads(const duan_engine *E, plast_params *p) {
     const duan_priv *d = &E->dp;
     const int torch = !E->plastic;
     const int64_t H = E->H, G = E->G;
-    store_w(plast_params_grad(p, d->enc.w), E->dWenc, E->I, H, torch);
-    add_to(plast_params_grad(p, d->enc.b), E->dbenc, H);
+    if (!E->no_enc) {
+        store_w(plast_params_grad(p, d->enc.w), E->dWenc, E->I, H, torch);
+        add_to(plast_params_grad(p, d->enc.b), E->dbenc, H);
+    }
     store_w(plast_params_grad(p, d->hh.w), E->dWcat, H, G, torch);
     store_w(plast_params_grad(p, d->ih.w), E->dWcat + H * G, H, G, torch);
     add_to(plast_params_grad(p, d->hh.b), E->dbhh, G);
@@ -309,8 +319,10 @@ static void store_grads(const duan_engine *E, plast_params *p) {
     add_to(plast_params_grad(p, d->out.b), E->dbout, E->D);
     add_to(plast_params_grad(p, d->out_weight), E->dwo, E->D);
     if (!E->plastic || !E->learn_alpha) return;
-    add_to(plast_params_grad(p, d->enc.aw), E->daenc, E->I * H);
-    add_to(plast_params_grad(p, d->enc.ab), E->dabenc, H);
+    if (!E->no_enc) {
+        add_to(plast_params_grad(p, d->enc.aw), E->daenc, E->I * H);
+        add_to(plast_params_grad(p, d->enc.ab), E->dabenc, H);
+    }
     add_to(plast_params_grad(p, d->hh.aw), E->dacat, H * G);
     add_to(plast_params_grad(p, d->ih.aw), E->dacat + H * G, H * G);
     add_to(plast_params_grad(p, d->hh.ab), E->dabhh, G);
@@ -358,6 +370,7 @@ static void inner_gradient(duan_engine *E, int64_t t) {
         for (int64_t i = 0; i < B * H; i++)
             dZ[i] = E->relu_cell ? (z[i] > 0 ? dH[i] : 0) : dH[i] * (1 - hn[i] * hn[i]);
     }
+    if (E->no_enc) return; /* de and da only drive the encoder's update */
     plast_gemm(0, 1, B, H, G, 1, dZ, G, E->Wcat + H * G, G, 0, dE, H);
     lr_product Li = p_ih_t(E, t);
     lr_forward(&Li, dZ, G, dE, H, rows_of(E->Zp[P_IH_T], E, t, G), rows_of(E->Ap[P_IH_T], E, t, H));
@@ -374,20 +387,21 @@ static void plastic_update(duan_engine *E, int64_t t) {
     plast_real *s = E->S + t * B, *n2 = E->N2 + t * B, *coef = E->COEF + t * B;
     const plast_real *venc = E->E + t * B * H, *vcell = E->lstm ? E->GATE + t * B * G : hn, *vout = o;
     if (E->grad_rule) venc = E->Da + t * B * H, vcell = E->Dz + t * B * G, vout = E->Do + t * B * D;
+    const int enc = !E->no_enc; /* the encoder's update exists */
     const double c2 = E->max_norm * E->max_norm;
 #pragma omp parallel for if (B * G >= 4096)
     for (int64_t b = 0; b < B; b++) {
         sig[b] = E->modulated ? sigm(o[b * D + D - 1]) : 0;
         eta[b] = (plast_real)(E->modulated ? 2 * E->p_lr * sig[b] : E->p_lr);
         lam[b] = (plast_real)(E->modulated ? 2 * E->p_wd * sig[b] : E->p_wd);
-        memcpy(E->Venc + (b * T + t) * H, venc + b * H, (size_t)H * sizeof(plast_real));
+        if (enc) memcpy(E->Venc + (b * T + t) * H, venc + b * H, (size_t)H * sizeof(plast_real));
         memcpy(E->Vcell + (b * T + t) * G, vcell + b * G, (size_t)G * sizeof(plast_real));
         memcpy(E->Uout + (b * T + t) * H, hn + b * H, (size_t)H * sizeof(plast_real));
         memcpy(E->Vout + (b * T + t) * D, vout + b * D, (size_t)D * sizeof(plast_real));
         const plast_real *xb = x + b * T * I, *ub = u + b * T * C2;
-        double ve = dot(venc + b * H, venc + b * H, H), vc = dot(vcell + b * G, vcell + b * G, G);
+        double ve = enc ? dot(venc + b * H, venc + b * H, H) : 0, vc = dot(vcell + b * G, vcell + b * G, G);
         double vo = dot(vout + b * D, vout + b * D, D);
-        double nn = dot(xb, xb, I) * ve + dot(ub, ub, C2) * vc + dot(hn + b * H, hn + b * H, H) * vo;
+        double nn = (enc ? dot(xb, xb, I) * ve : 0) + dot(ub, ub, C2) * vc + dot(hn + b * H, hn + b * H, H) * vo;
         if (E->grad_rule) nn += ve + 2 * vc + vo; /* the bias updates */
         n2[b] = (plast_real)nn;
         s[b] = (plast_real)(E->max_norm / sqrt(nn > c2 ? nn : c2));
@@ -399,7 +413,7 @@ static void plastic_update(duan_engine *E, int64_t t) {
         /* plastic biases: decay, plus the gradient rule's updates */
         struct { plast_real *pb; const plast_real *ab, *g; int64_t n; } bias[4] = {
             {E->PBenc, E->abenc, venc, H}, {E->PBhh, E->abhh, vcell, G}, {E->PBih, E->abih, vcell, G}, {E->PBout, E->about, vout, D}};
-        for (int k = 0; k < 4; k++) {
+        for (int k = enc ? 0 : 1; k < 4; k++) {
             const int64_t n = bias[k].n;
             const plast_real *old = bias[k].pb + (t * B + b) * n;
             plast_real *nw = bias[k].pb + ((t + 1) * B + b) * n;
@@ -413,12 +427,16 @@ static void plastic_update(duan_engine *E, int64_t t) {
  * x W_enc and e W_ih are computed for all T steps in one product each; only h W_hh stays step by step. */
 static void forward_dense(duan_engine *E) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
-    /* encoder over (sample, step) rows, into the e half of the cell history */
-    plast_gemm(0, 0, B * T, H, I, 1, E->Uenc, I, E->Wenc, H, 0, E->tA_all, H);
+    /* encoder over (sample, step) rows, into the e half of the cell history (or the inputs themselves) */
+    if (!E->no_enc) plast_gemm(0, 0, B * T, H, I, 1, E->Uenc, I, E->Wenc, H, 0, E->tA_all, H);
     for (int64_t r = 0; r < B * T; r++) {
         const int64_t b = r / T, t = r % T;
         const plast_real *ar = E->tA_all + r * H;
         plast_real *a = E->Apre + (t * B + b) * H, *u = E->Ucell + r * C2 + H;
+        if (E->no_enc) {
+            memcpy(u, E->Uenc + r * I, (size_t)H * sizeof(plast_real));
+            continue;
+        }
         for (int64_t j = 0; j < H; j++) {
             a[j] = ar[j] + E->benc[j];
             u[j] = a[j] > 0 ? a[j] : 0;
@@ -468,15 +486,19 @@ static void forward_step(duan_engine *E, int64_t t) {
     const plast_real *x = E->Uenc + t * I; /* sample b at x + b * T * I */
     plast_real *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G, *o = E->Orec + t * B * D;
 
-    /* encoder */
-    plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
-    add_row(a, B, H, H, E->benc);
-    if (E->plastic) {
-        add_to(a, E->PBenc + t * B * H, B * H);
-        lr_product L = p_enc(E, t);
-        lr_forward(&L, x, T * I, a, H, rows_of(E->Zp[P_ENC], E, t, I), rows_of(E->Ap[P_ENC], E, t, H));
+    /* encoder, or the cell inputs themselves */
+    if (E->no_enc) {
+        for (int64_t b = 0; b < B; b++) memcpy(e + b * H, x + b * T * I, (size_t)H * sizeof(plast_real));
+    } else {
+        plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
+        add_row(a, B, H, H, E->benc);
+        if (E->plastic) {
+            add_to(a, E->PBenc + t * B * H, B * H);
+            lr_product L = p_enc(E, t);
+            lr_forward(&L, x, T * I, a, H, rows_of(E->Zp[P_ENC], E, t, I), rows_of(E->Ap[P_ENC], E, t, H));
+        }
+        for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
     }
-    for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
 
     /* cell, on u = [h_{t-1}; e_t], which is also the cell's presynaptic history entry */
     plast_real *u = E->Ucell + t * C2;
@@ -549,7 +571,7 @@ static void backward_update(duan_engine *E, int64_t t) {
             {E->gPBhh, E->PBhh, E->abhh, E->Dz, E->ggz, G},
             {E->gPBih, E->PBih, E->abih, E->Dz, E->ggz, G},
             {E->gPBout, E->PBout, E->about, E->Do, E->ggo, D}};
-        for (int k = 0; k < 4; k++) {
+        for (int k = E->no_enc ? 1 : 0; k < 4; k++) {
             const int64_t n = bias[k].n;
             plast_real *gp = bias[k].gpb + b * n;
             const plast_real *old = bias[k].pb + (t * B + b) * n;
@@ -569,18 +591,18 @@ static void backward_update(duan_engine *E, int64_t t) {
             const plast_real *xb = E->Uenc + b * T * I + t * I, *ub = E->Ucell + (b * T + t) * C2;
             const plast_real *ve = E->Venc + (b * T + t) * H, *vc = E->Vcell + (b * T + t) * G;
             const plast_real *uo = E->Uout + (b * T + t) * H, *vo = E->Vout + (b * T + t) * D;
-            double xx = dot(xb, xb, I), uu = dot(ub, ub, C2), cc = dot(vc, vc, G);
+            double xx = E->no_enc ? 0 : dot(xb, xb, I), uu = dot(ub, ub, C2), cc = dot(vc, vc, G);
             double hh = dot(uo, uo, H), oo = dot(vo, vo, D);
             plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;
             plast_real *gvc = E->gVcell + (b * T + t) * G, *guo = E->gUout + (b * T + t) * H;
             plast_real *gvo = E->gVout + (b * T + t) * D;
-            for (int64_t j = 0; j < H; j++) gve[j] += (plast_real)(2 * gn2 * xx * ve[j]);
+            for (int64_t j = 0; j < H && !E->no_enc; j++) gve[j] += (plast_real)(2 * gn2 * xx * ve[j]);
             for (int64_t j = 0; j < C2; j++) guc[j] += (plast_real)(2 * gn2 * cc * ub[j]);
             for (int64_t j = 0; j < G; j++) gvc[j] += (plast_real)(2 * gn2 * uu * vc[j]);
             for (int64_t j = 0; j < H; j++) guo[j] += (plast_real)(2 * gn2 * oo * uo[j]);
             for (int64_t j = 0; j < D; j++) gvo[j] += (plast_real)(2 * gn2 * hh * vo[j]);
             if (E->grad_rule) { /* the bias updates count in the norm too: |da|^2 + 2 |dz|^2 + |do|^2 */
-                for (int64_t j = 0; j < H; j++) E->gge[b * H + j] += (plast_real)(2 * gn2 * ve[j]);
+                for (int64_t j = 0; j < H && !E->no_enc; j++) E->gge[b * H + j] += (plast_real)(2 * gn2 * ve[j]);
                 for (int64_t j = 0; j < G; j++) E->ggz[b * G + j] += (plast_real)(4 * gn2 * vc[j]);
                 for (int64_t j = 0; j < D; j++) E->ggo[b * D + j] += (plast_real)(2 * gn2 * vo[j]);
             }
@@ -592,7 +614,7 @@ static void backward_update(duan_engine *E, int64_t t) {
         E->gcoef[b] = (plast_real)gcoef;
     }
     /* d/dalpha of the bias updates, then the carried bias adjoints become those of PB_t */
-    for (int k = 0; k < 4; k++) {
+    for (int k = E->no_enc ? 1 : 0; k < 4; k++) {
         plast_real *gpb = k == 0 ? E->gPBenc : k == 1 ? E->gPBhh : k == 2 ? E->gPBih : E->gPBout;
         plast_real *dab = k == 0 ? E->dabenc : k == 1 ? E->dabhh : k == 2 ? E->dabih : E->dabout;
         const plast_real *g = k == 0 ? E->Da : (k == 3 ? E->Do : E->Dz);
@@ -613,13 +635,14 @@ static void backward_inner(duan_engine *E, int64_t t) {
     const plast_real *dO = E->Do + t * B * D, *dH = E->Dh + t * B * H, *dZ = E->Dz + t * B * G;
     plast_real *qE = E->qE_all + t * B * H, *qH = E->qH_all + t * B * H;
     plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * B * T : NULL;
-    /* da = de [a > 0] */
-    for (int64_t i = 0; i < B * H; i++) qE[i] = a[i] > 0 ? E->qA[i] : 0;
-    /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved rows) */
-    plast_gemm(0, 0, B, G, H, 1, qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
-    lr_product Li = p_ih_t(E, t);
-    lr_backward(&Li, dZ, G, qE, H, rows_of(E->Ap[P_IH_T], E, t, H), E->qZ, G, fac(E->gVcell, E, G),
-                fac(E->gUcell + H, E, C2), gamma_adj, rows_of(E->Mp[P_IH_T], E, t, H), E->sN);
+    if (!E->no_enc) { /* the encoder's update: da = de [a > 0] */
+        for (int64_t i = 0; i < B * H; i++) qE[i] = a[i] > 0 ? E->qA[i] : 0;
+        /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved rows) */
+        plast_gemm(0, 0, B, G, H, 1, qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
+        lr_product Li = p_ih_t(E, t);
+        lr_backward(&Li, dZ, G, qE, H, rows_of(E->Ap[P_IH_T], E, t, H), E->qZ, G, fac(E->gVcell, E, G),
+                    fac(E->gUcell + H, E, C2), gamma_adj, rows_of(E->Mp[P_IH_T], E, t, H), E->sN);
+    }
     /* dz from dh (and the gates, c_t, c_{t-1}) */
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
@@ -706,13 +729,15 @@ static void backward_dense(duan_engine *E, const plast_real *dy) {
         }
         plast_gemm(0, 1, B, H, G, 1, tZ, T * G, E->Wcat, G, 0, E->gh, H);
     }
-    /* the input half: d e for every (sample, step), then the encoder */
+    /* the input half: d e for every (sample, step), then the encoder (or d input itself) */
     plast_gemm(0, 1, B * T, H, G, 1, E->tZ_all, G, E->Wcat + H * G, G, 0, E->tA_all, H);
     for (int64_t r = 0; r < B * T; r++) {
         const int64_t b = r / T, t = r % T;
         const plast_real *a = E->Apre + (t * B + b) * H;
         plast_real *ta = E->tA_all + r * H;
-        for (int64_t j = 0; j < H; j++) ta[j] = a[j] > 0 ? ta[j] : 0;
+        if (E->no_enc) memcpy(E->DX + (t * B + b) * H, ta, (size_t)H * sizeof(plast_real));
+        else
+            for (int64_t j = 0; j < H; j++) ta[j] = a[j] > 0 ? ta[j] : 0;
     }
 }
 
@@ -736,11 +761,11 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
             memcpy(E->tCell + b * C2, guc, (size_t)C2 * sizeof(plast_real));
             add_to(E->tH + b * H, guo, H);
             if (E->grad_rule) {
-                for (int64_t j = 0; j < H; j++) E->qA[b * H + j] = gve[j] + E->gge[b * H + j];
+                for (int64_t j = 0; j < H; j++) E->qA[b * H + j] = E->no_enc ? 0 : gve[j] + E->gge[b * H + j];
                 for (int64_t j = 0; j < G; j++) E->qZ[b * G + j] = gvc[j] + E->ggz[b * G + j];
                 for (int64_t j = 0; j < D; j++) E->qO[b * D + j] = gvo[j] + E->ggo[b * D + j];
             } else {
-                add_to(E->tE + b * H, gve, H);
+                if (!E->no_enc) add_to(E->tE + b * H, gve, H);
                 add_to(E->lstm ? E->tGate + b * G : E->tH + b * H, gvc, E->lstm ? G : H);
                 add_to(E->tO + b * D, gvo, D);
             }
@@ -805,6 +830,11 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
         memcpy(E->gh + b * H, E->tCell + b * C2, (size_t)H * sizeof(plast_real));
         add_to(E->tE + b * H, E->tCell + b * C2 + H, H);
     }
+    if (E->no_enc) { /* the inputs were the cell inputs: their adjoint is the result */
+        memcpy(E->DX + t * B * H, E->tE, (size_t)(B * H) * sizeof(plast_real));
+        if (E->lstm) memcpy(E->gc, E->tCp, (size_t)(B * H) * sizeof(plast_real));
+        return;
+    }
     /* encoder: a = x W_enc + b_enc + p_enc + (x) P_enc; e = relu(a) */
     plast_real *tA = E->tA_all + t * H; /* sample b at tA + b * T * H, paired with the encoder history */
     for (int64_t b = 0; b < B; b++)
@@ -823,25 +853,27 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
 static void weight_gradients(duan_engine *E) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const int64_t rows = B * T;
-    plast_gemm(1, 0, I, H, rows, 1, E->Uenc, I, E->tA_all, H, 1, E->dWenc, H);
-    sum_rows(E->dbenc, E->tA_all, rows, H, H);
+    if (!E->no_enc) {
+        plast_gemm(1, 0, I, H, rows, 1, E->Uenc, I, E->tA_all, H, 1, E->dWenc, H);
+        sum_rows(E->dbenc, E->tA_all, rows, H, H);
+    }
     plast_gemm(1, 0, C2, G, rows, 1, E->Ucell, C2, E->tZ_all, G, 1, E->dWcat, G);
     sum_rows(E->dbhh, E->tZ_all, rows, G, G);
     sum_rows(E->dbih, E->tZ_all, rows, G, G);
     plast_gemm(1, 0, H, D, rows, 1, E->Hs + B * H, H, E->tO_all, D, 1, E->dWout, D);
     sum_rows(E->dbout, E->tO_all, rows, D, D);
     if (E->grad_rule) { /* the inner gradient's uses of W_ih^T and W_out^T */
-        plast_gemm(1, 0, H, G, rows, 1, E->qE_all, H, E->Dz, G, 1, E->dWcat + H * G, G);
+        if (!E->no_enc) plast_gemm(1, 0, H, G, rows, 1, E->qE_all, H, E->Dz, G, 1, E->dWcat + H * G, G);
         plast_gemm(1, 0, H, D, rows, 1, E->qH_all, H, E->Do, D, 1, E->dWout, D);
     }
     if (!E->plastic || !E->learn_alpha) return;
     const int64_t tri = tri_rows(B, T);
-    lr_dalpha(0, tri, I, H, E->Zp[P_ENC], E->Mp[P_ENC], E->daenc, H);
+    if (!E->no_enc) lr_dalpha(0, tri, I, H, E->Zp[P_ENC], E->Mp[P_ENC], E->daenc, H);
     lr_dalpha(0, tri, C2, G, E->Zp[P_CELL], E->Mp[P_CELL], E->dacat, G);
     lr_dalpha(0, tri, H, D, E->Zp[P_OUT], E->Mp[P_OUT], E->daout, D);
     if (E->grad_rule) {
         lr_dalpha(1, tri, D, H, E->Zp[P_OUT_T], E->Mp[P_OUT_T], E->daout, D);
-        lr_dalpha(1, tri, G, H, E->Zp[P_IH_T], E->Mp[P_IH_T], E->dacat + H * G, G);
+        if (!E->no_enc) lr_dalpha(1, tri, G, H, E->Zp[P_IH_T], E->Mp[P_IH_T], E->dacat + H * G, G);
     }
 }
 
@@ -906,7 +938,8 @@ static size_t duan_bytes(const plast_engine *eng) { return ((const duan_engine *
 /* 2 M N K for every matrix product the two paths make in a training step (see forward_* and backward_*) */
 static double duan_flops(const plast_engine *eng) {
     const duan_engine *E = eng->impl;
-    const double B = (double)E->B, T = (double)E->T, I = (double)E->I, H = (double)E->H, G = (double)E->G;
+    const double B = (double)E->B, T = (double)E->T, I = E->no_enc ? 0 : (double)E->I, H = (double)E->H;
+    const double G = (double)E->G;
     const double D = (double)E->D, C2 = (double)E->C2;
     if (!E->plastic) /* forward: encoder, input half, hh per step, output; backward: the same twice over */
         return 2 * B * T * (I * H + H * G + H * G + H * D) + 2 * B * T * (D * H + G * H + G * H) +
@@ -914,10 +947,11 @@ static double duan_flops(const plast_engine *eng) {
     const double pairs = B * T * (T - 1) / 2; /* (sample, step, earlier update) rows over the trial */
     const double g = E->grad_rule ? 1 : 0, a = E->learn_alpha ? 1 : 0;
     /* low-rank: forward, d/dinput (not for the encoder, whose input is data), d/dalpha */
-    double lr = pairs * 2 * (I * H * (1 + a) + C2 * G * (2 + a) + H * D * (2 + a) + g * (D * H + G * H) * (2 + a));
-    double slow_fwd = 2 * B * T * (I * H + C2 * G + H * D + g * (D * H + G * H));
-    double slow_bwd = 2 * B * T * (D * H + G * C2 + g * (H * G + H * D)) +
-                      2 * B * T * (I * H + C2 * G + H * D + g * (H * G + H * D));
+    const double gi = E->no_enc ? 0 : g; /* the transposed ih product serves the encoder's update only */
+    double lr = pairs * 2 * (I * H * (1 + a) + C2 * G * (2 + a) + H * D * (2 + a) + (g * D * H + gi * G * H) * (2 + a));
+    double slow_fwd = 2 * B * T * (I * H + C2 * G + H * D + g * D * H + gi * G * H);
+    double slow_bwd = 2 * B * T * (D * H + G * C2 + gi * H * G + g * H * D) +
+                      2 * B * T * (I * H + C2 * G + H * D + gi * H * G + g * H * D);
     return lr + slow_fwd + slow_bwd;
 }
 
@@ -933,10 +967,6 @@ int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_
         return 0;
     }
     const duan_priv *d = PLAST_PRIV(m, duan_priv);
-    if (d->conv) {
-        snprintf(why, cap, "the conv4 image encoder runs on the tape path only");
-        return 0;
-    }
     if (d->plastic && strcmp(m->rule->name, "hebbian") != 0 && !m->rule->needs_internal_loss) {
         snprintf(why, cap, "rule \"%s\" does not make rank-one updates", m->rule->name);
         return 0;
@@ -958,12 +988,13 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     duan_engine *E = calloc(1, sizeof *E);
     if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     E->dp = *d;
-    E->B = eng->B, E->T = eng->T, E->I = m->I, E->H = m->H, E->D = d->D, E->Oy = m->O;
+    E->no_enc = d->conv;
+    E->B = eng->B, E->T = eng->T, E->I = d->conv ? m->H : m->I, E->H = m->H, E->D = d->D, E->Oy = m->O;
     E->G = d->lstm ? 4 * m->H : m->H;
     E->C2 = 2 * m->H;
     E->plastic = d->plastic, E->lstm = d->lstm, E->modulated = d->modulated, E->relu_cell = d->relu_cell;
     E->grad_rule = d->plastic && m->rule->needs_internal_loss;
-    E->learn_alpha = d->plastic && d->enc.aw >= 0;
+    E->learn_alpha = d->plastic && d->hh.aw >= 0;
     E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
     E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
     plan pl = {NULL, 0};
@@ -982,3 +1013,7 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     eng->kind = d->plastic ? PLAST_ENGINE_LOWRANK : PLAST_ENGINE_DENSE;
     return PLAST_OK;
 }
+
+int engine_duan_has_image_encoder(const plast_model *m) { return PLAST_PRIV(m, duan_priv)->conv; }
+
+const plast_real *engine_duan_input_grad(const plast_engine *eng) { return ((const duan_engine *)eng->impl)->DX; }

@@ -26,5 +26,10 @@ struct plast_engine {
 plast_status engine_tape_init(plast_engine *e, plast_err *err);
 int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap);
 plast_status engine_duan_init(plast_engine *e, plast_err *err);
+/* Duan models with the conv4 image encoder: the encoder on a tape over all steps, then the Duan engine. */
+plast_status engine_frontend_init(plast_engine *e, plast_err *err);
+int engine_duan_has_image_encoder(const plast_model *m);
+/* d loss / d input (T, B, I) after backward, for a Duan engine without an encoder layer */
+const plast_real *engine_duan_input_grad(const plast_engine *e);
 
 #endif

@@ -197,19 +197,26 @@ static plast_node *sumsq(plast_tape *t, plast_node *G) {
     return plast_sum(t, plast_reshape(t, plast_square(t, G), PLAST_SHAPE2(B, plast_node_numel(G) / B)), 1, 0);
 }
 
-/* the conv4 encoder: images (B, S, S, C) -> features, projected to H - L, ReLU, then the label inputs appended.
- * Batch normalisation uses the statistics of this step's batch, as the reference (train mode at every step). */
+plast_node *duan_conv_features(plast_tape *t, const plast_model *m, plast_node *const *param, plast_node *img,
+                               int64_t groups) {
+    const duan_conv *k = &PLAST_PRIV(m, duan_priv)->cnn;
+    const int64_t N = plast_node_shape(img).d[0];
+    for (int l = 0; l < 4; l++) {
+        img = plast_conv2d(t, img, param[k->w[l]], 3, 1);
+        img = plast_batch_norm_groups(t, img, groups, param[k->gamma[l]], param[k->beta[l]], 1e-5);
+        img = plast_maxpool2(t, plast_relu(t, img));
+    }
+    plast_node *f = plast_reshape(t, img, PLAST_SHAPE2(N, k->features));
+    return plast_relu(t, plast_add(t, plast_mm_shared(t, f, param[k->proj_w], 1), param[k->proj_b]));
+}
+
+/* the conv4 encoder at one step: features of the step's images with the label inputs appended. Batch
+ * normalisation uses the statistics of this step's batch, as the reference (train mode at every step). */
 static plast_node *conv_apply(const plast_step_ctx *c, const duan_conv *k) {
     plast_tape *t = c->t;
     const int64_t B = c->batch, pixels = k->channels * k->size * k->size;
     plast_node *img = plast_reshape(t, plast_slice(t, c->x, 1, 0, pixels), PLAST_SHAPE4(B, k->size, k->size, k->channels));
-    for (int l = 0; l < 4; l++) {
-        img = plast_conv2d(t, img, c->param[k->w[l]], 3, 1);
-        img = plast_relu(t, plast_batch_norm(t, img, c->param[k->gamma[l]], c->param[k->beta[l]], 1e-5));
-        img = plast_maxpool2(t, img);
-    }
-    plast_node *f = plast_reshape(t, img, PLAST_SHAPE2(B, k->features));
-    plast_node *e = plast_relu(t, plast_add(t, plast_mm_shared(t, f, c->param[k->proj_w], 1), c->param[k->proj_b]));
+    plast_node *e = duan_conv_features(t, c->m, c->param, img, 1);
     if (k->label == 0) return e;
     plast_node *parts[2] = {e, plast_slice(t, c->x, 1, pixels, k->label)};
     return plast_concat(t, 2, parts, 1);

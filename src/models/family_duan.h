@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "plast/tape.h"
+
 typedef struct duan_layer {
     int w, b;         /* parameter indices of the slow weight and bias */
     int aw, ab;       /* alpha (plastic learning rates), -1 when not learned */
@@ -29,5 +31,11 @@ typedef struct duan_priv {
     int out_weight; /* w of the internal loss */
     int h, c;       /* state indices (c = -1 for the RNN) */
 } duan_priv;
+
+/* The conv4 encoder on a tape: images (N, S, S, C) -> features (N, H - L) after the projection and ReLU, the batch
+ * normalisation statistics taken over each of `groups` equal blocks of the N images (the time steps of a trial). */
+struct plast_model;
+plast_node *duan_conv_features(plast_tape *t, const struct plast_model *m, plast_node *const *param, plast_node *img,
+                               int64_t groups);
 
 #endif

@@ -89,12 +89,11 @@ void plast_init_const(plast_params *p, int i, double v) {
 }
 
 plast_status plast_model_cfg_fail(plast_err *err, const char *key, const char *fmt, ...) {
-    char msg[PLAST_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    plast_status s = plast_err_config_key(err, "model", key, fmt, ap);
     va_end(ap);
-    return plast_err_set(err, PLAST_ERR_CONFIG, "model: key '%s': %s", key, msg);
+    return s;
 }
 
 plast_linear plast_layout_linear(plast_model_layout *L, const char *name, int64_t in, int64_t out) {

@@ -23,12 +23,11 @@ int plast_metric_kind_higher_better(plast_metric_kind k) {
 }
 
 plast_status plast_task_cfg_fail(plast_err *err, const char *key, const char *fmt, ...) {
-    char msg[PLAST_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    plast_status s = plast_err_config_key(err, "task", key, fmt, ap);
     va_end(ap);
-    return plast_err_set(err, PLAST_ERR_CONFIG, "task: key '%s': %s", key, msg);
+    return s;
 }
 
 int64_t plast_task_or(int64_t value, int64_t dflt) { return value ? value : dflt; }

@@ -18,16 +18,19 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
     if (plast_engine_steps(e) != T || plast_model_output(m) != O || batches < 1)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "evaluate: the engine, model and task do not fit together");
     const int want_eta = trace && (trace->eta_mean || trace->eta_std) && plast_model_is_modulated(m);
-    const int64_t energy_batches = trace && trace->energy ? (trace->energy_batches < batches ? trace->energy_batches
-                                                                                              : batches)
-                                                          : 0;
+    /* the energy needs the tape path, whose memory grows with the plastic state: a few trials of the first batch */
+    const int64_t Be = trace && trace->energy ? (trace->energy_trials < B ? trace->energy_trials : B) : 0;
     plast_engine *tape = NULL;
     plast_batch *b = plast_batch_init(task, B, err);
     plast_real *y = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real *mod = malloc(sizeof(plast_real) * (size_t)(T * B) * 2); /* modulation, then energy */
+    plast_real *xe = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * plast_task_input(task))) : NULL;
+    plast_real *ye = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * O)) : NULL;
     double *acc = calloc((size_t)T * 3, sizeof(double));                 /* eta sum, eta sum of squares, energy */
-    plast_status s = b && y && mod && acc ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
-    if (s == PLAST_OK && energy_batches > 0 && !(tape = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, 1, err)))
+    plast_status s = b && y && mod && acc && (!Be || (xe && ye))
+                         ? PLAST_OK
+                         : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
+    if (s == PLAST_OK && Be > 0 && !(tape = plast_engine_init(m, Be, T, PLAST_ENGINE_TAPE, 1, err)))
         s = err ? err->status : PLAST_ERR_NOMEM;
     double loss_sum = 0, metric_sum = 0, metric_weight = 0;
     for (int64_t k = 0; k < batches && s == PLAST_OK; k++) {
@@ -38,11 +41,14 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
         if (mw > 0) metric_sum += mt * mw, metric_weight += mw;
         for (int64_t t = 0; want_eta && t < T; t++)
             for (int64_t i = 0; i < B; i++) acc[t] += mod[t * B + i], acc[T + t] += mod[t * B + i] * mod[t * B + i];
-        if (k < energy_batches) {
+        if (k == 0 && Be > 0) {
+            const int64_t I = plast_task_input(task);
+            for (int64_t t = 0; t < T; t++) /* the first Be trials of the batch */
+                memcpy(xe + t * Be * I, b->x + t * B * I, sizeof(plast_real) * (size_t)(Be * I));
             plast_real *energy = mod + T * B;
-            if ((s = plast_engine_forward(tape, p, b->x, y, NULL, energy, 0, err)) != PLAST_OK) break;
+            if ((s = plast_engine_forward(tape, p, xe, ye, NULL, energy, 0, err)) != PLAST_OK) break;
             for (int64_t t = 0; t < T; t++)
-                for (int64_t i = 0; i < B; i++) acc[2 * T + t] += energy[t * B + i];
+                for (int64_t i = 0; i < Be; i++) acc[2 * T + t] += energy[t * Be + i];
         }
     }
     if (s == PLAST_OK) {
@@ -53,7 +59,7 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
             double mean = acc[t] / n, var = fmax(acc[T + t] / n - mean * mean, 0);
             if (trace->eta_mean) trace->eta_mean[t] = want_eta ? mean : NAN;
             if (trace->eta_std) trace->eta_std[t] = want_eta ? sqrt(var) : NAN;
-            if (trace->energy) trace->energy[t] = energy_batches ? acc[2 * T + t] / (double)(energy_batches * B) : NAN;
+            if (trace->energy) trace->energy[t] = Be ? acc[2 * T + t] / (double)Be : NAN;
         }
     }
     plast_engine_free(tape);
@@ -61,6 +67,8 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
     free(y);
     free(mod);
     free(acc);
+    free(xe);
+    free(ye);
     return s;
 }
 
@@ -131,7 +139,12 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     memset(res, 0, sizeof *res);
     snprintf(res->which, sizeof res->which, "%s", tc->test_on);
     if (s == PLAST_OK) s = test_params(r, scratch, &use, &res->step, err);
-    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, 1}; /* energy: the first batch, on the tape */
+    /* energy: on the tape path, with as many trials of the first batch as fit a 256 MB tape (about 12 times the
+     * model's state per trial and step) */
+    const double per_trial = 12.0 * (double)plast_model_state_bytes(r->model, 1) * (double)T;
+    int64_t trials = (int64_t)(256e6 / (per_trial > 1 ? per_trial : 1));
+    trials = trials < 1 ? 1 : trials > tc->batch ? tc->batch : trials;
+    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials};
     if (s == PLAST_OK) {
         plast_rng rng = plast_run_rng((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
         s = plast_evaluate(r->engine, r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
