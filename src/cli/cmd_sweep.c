@@ -23,7 +23,7 @@ typedef struct axis {
     int n_keys;
     char keys[MAX_TIED][96];
     int n;
-    char values[MAX_VALUES][MAX_TIED][64];
+    char values[MAX_VALUES][MAX_TIED][96];
 } axis;
 
 /* splits s at '+' into at most MAX_TIED parts of cap bytes; returns the count, or -1 if there are more */
@@ -93,15 +93,15 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
     const char *mname = r0->metric_name ? r0->metric_name : "metric";
     plast_strbuf_printf(&md, "%s: test %s over %lld trials per run (chance %.4g), %d seed%s\n\n", task_desc,
                         mname, (long long)r0->trials, r0->chance_metric, seeds, seeds > 1 ? "s" : "");
-    plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | 95%% CI (t)  | sd         | loss       |\n", "combination",
-                        mname);
-    plast_strbuf_printf(&md, "|%s|-------|------------|-------------|------------|------------|\n",
+    plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | SEM        | 95%% CI (t)  | sd         | loss       |\n",
+                        "combination", mname);
+    plast_strbuf_printf(&md, "|%s|-------|------------|------------|-------------|------------|------------|\n",
                         "----------------------------------");
     plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean\n");
     for (int i = 0; i < n; i++) {
         plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
-        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | +- %-8.3g | %-10.3g | %-10.5g |\n", c[i].name, s.n, s.mean,
-                            s.ci95, s.sd, l.mean);
+        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10.5g |\n", c[i].name, s.n,
+                            s.mean, s.sem, s.ci95, s.sd, l.mean);
         plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem, s.ci95,
                             l.mean);
     }

@@ -72,8 +72,8 @@ static plast_status list_dir(const char *dir, name_list *dirs, name_list *files,
     }
     closedir(d);
     if (!ok) return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-    qsort(dirs->v, (size_t)dirs->n, sizeof(char *), cmp_str);
-    qsort(files->v, (size_t)files->n, sizeof(char *), cmp_str);
+    if (dirs->n > 1) qsort(dirs->v, (size_t)dirs->n, sizeof(char *), cmp_str);
+    if (files->n > 1) qsort(files->v, (size_t)files->n, sizeof(char *), cmp_str);
     return PLAST_OK;
 }
 
