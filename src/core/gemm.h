@@ -3,8 +3,9 @@
  * Row-major C (M x N) = alpha * op(A) * op(B) + beta * C, op(A) of size M x K (A stored K x M when trans_a),
  * op(B) of size K x N (B stored N x K when trans_b); lda, ldb, ldc are row strides in elements, as in CBLAS.
  * beta = 1 accumulates, which is what backward passes need. plast_gemm goes through CBLAS (OpenBLAS); plast_gemm_ref
- * is the plain triple loop it is tested against. Never call plast_gemm from inside an OpenMP parallel region: BLAS
- * brings its own threads.
+ * is the plain triple loop it is tested against. Inside an OpenMP parallel region the OpenMP build of OpenBLAS (the
+ * one plast links, see tools/deps.sh) runs single-threaded: engine/lowrank.c relies on that to split its products
+ * between threads itself. A BLAS with threads of its own still computes correctly there, but oversubscribes.
  */
 #ifndef PLAST_CORE_GEMM_H
 #define PLAST_CORE_GEMM_H

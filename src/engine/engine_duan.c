@@ -17,6 +17,7 @@
  * inputs e_t, computed by the image front end (engine_frontend.c), and backward leaves d loss / d e_t in DX.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +53,11 @@ typedef struct duan_engine {
     plast_real *Uenc, *Venc, *Ucell, *Vcell, *Uout, *Vout;   /* histories, sample-major (B, T, n) */
     plast_real *GAM;                                         /* (T, B, T): gamma_t[b, k] */
     plast_real *PBenc, *PBhh, *PBih, *PBout;                 /* plastic biases (T + 1, B, n) */
-    /* the low-rank products of each layer, their rows saved step after step (B t rows at step t): Z = x * f1,
-     * A = Z W (forward) and M = gamma f2 dy (backward); Z^T M over all rows is d/dalpha, one product per layer */
-    plast_real *Zp[N_PROD], *Ap[N_PROD], *Mp[N_PROD];
-    plast_real *sN;                                          /* scratch (B T, widest) */
+    /* the low-rank products of each layer: A = (x * f1) W of every step, saved for the adjoint (B t rows at step
+     * t); the rows x * f1 and gamma f2 dy live in scratch (d/dalpha needs none of them, see lr_dalpha) */
+    plast_real *Ap[N_PROD];
+    plast_real *sN, *sM; /* scratch (B T, widest); sM also holds lr_dalpha's blocks */
+    int64_t sM_n;
     plast_real *tA_all, *tZ_all, *tO_all, *qE_all, *qH_all;  /* per-step adjoints kept for the weight gradients */
 
     /* backward */
@@ -130,18 +132,19 @@ static void layout_buffers(duan_engine *E, plan *pl) {
     E->PBhh = carve(pl, p * (T + 1) * B * G);
     E->PBih = carve(pl, p * (T + 1) * B * G);
     E->PBout = carve(pl, p * (T + 1) * B * D);
-    const int64_t n1[N_PROD] = {I, C2, H, D, G}, n2[N_PROD] = {H, G, D, H, H};
+    const int64_t n2[N_PROD] = {H, G, D, H, H};
     for (int k = 0; k < N_PROD; k++) {
         /* without an encoder: no encoder product, and no transposed ih product (only the encoder's update used it) */
         const int64_t used = p * (k < P_OUT_T ? 1 : g) * ((k == P_ENC || k == P_IH_T) && E->no_enc ? 0 : 1);
-        E->Zp[k] = carve(pl, used * tri * n1[k]);
         E->Ap[k] = carve(pl, used * tri * n2[k]);
-        E->Mp[k] = carve(pl, used * tri * n2[k]);
     }
     int64_t wide = I > C2 ? I : C2;
     if (G > wide) wide = G;
     if (D > wide) wide = D;
     E->sN = carve(pl, p * B * T * wide);
+    const int64_t blocks = lr_dalpha_scratch(wide, omp_get_max_threads());
+    E->sM_n = p * (B * T * wide > blocks ? B * T * wide : blocks);
+    E->sM = carve(pl, E->sM_n);
     E->tA_all = carve(pl, B * T * H);
     E->tZ_all = carve(pl, B * T * G);
     E->tO_all = carve(pl, T * B * D);
@@ -348,7 +351,7 @@ static void inner_gradient(duan_engine *E, int64_t t) {
         for (int64_t k = 0; k < D; k++) dO[b * D + k] = (plast_real)E->kappa * E->wo[k] * E->wo[k] * o[b * D + k];
     plast_gemm(0, 1, B, H, D, 1, dO, D, E->Wout, D, 0, dH, H);
     lr_product Lt = p_out_t(E, t);
-    lr_forward(&Lt, dO, D, dH, H, rows_of(E->Zp[P_OUT_T], E, t, D), rows_of(E->Ap[P_OUT_T], E, t, H));
+    lr_forward(&Lt, dO, D, dH, H, E->sN, rows_of(E->Ap[P_OUT_T], E, t, H));
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
         plast_real *dC = E->Dc + t * B * H;
@@ -373,7 +376,7 @@ static void inner_gradient(duan_engine *E, int64_t t) {
     if (E->no_enc) return; /* de and da only drive the encoder's update */
     plast_gemm(0, 1, B, H, G, 1, dZ, G, E->Wcat + H * G, G, 0, dE, H);
     lr_product Li = p_ih_t(E, t);
-    lr_forward(&Li, dZ, G, dE, H, rows_of(E->Zp[P_IH_T], E, t, G), rows_of(E->Ap[P_IH_T], E, t, H));
+    lr_forward(&Li, dZ, G, dE, H, E->sN, rows_of(E->Ap[P_IH_T], E, t, H));
     const plast_real *a = E->Apre + t * B * H;
     for (int64_t i = 0; i < B * H; i++) dA[i] = a[i] > 0 ? dE[i] : 0;
 }
@@ -495,7 +498,7 @@ static void forward_step(duan_engine *E, int64_t t) {
         if (E->plastic) {
             add_to(a, E->PBenc + t * B * H, B * H);
             lr_product L = p_enc(E, t);
-            lr_forward(&L, x, T * I, a, H, rows_of(E->Zp[P_ENC], E, t, I), rows_of(E->Ap[P_ENC], E, t, H));
+            lr_forward(&L, x, T * I, a, H, E->sN, rows_of(E->Ap[P_ENC], E, t, H));
         }
         for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
     }
@@ -513,7 +516,7 @@ static void forward_step(duan_engine *E, int64_t t) {
         add_to(z, E->PBhh + t * B * G, B * G);
         add_to(z, E->PBih + t * B * G, B * G);
         lr_product L = p_cell(E, t);
-        lr_forward(&L, u, T * C2, z, G, rows_of(E->Zp[P_CELL], E, t, C2), rows_of(E->Ap[P_CELL], E, t, G));
+        lr_forward(&L, u, T * C2, z, G, E->sN, rows_of(E->Ap[P_CELL], E, t, G));
     }
     if (E->lstm) {
         plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
@@ -540,7 +543,7 @@ static void forward_step(duan_engine *E, int64_t t) {
     if (!E->plastic) return;
     add_to(o, E->PBout + t * B * D, B * D);
     lr_product Lo = p_out(E, t);
-    lr_forward(&Lo, hn, H, o, D, rows_of(E->Zp[P_OUT], E, t, H), rows_of(E->Ap[P_OUT], E, t, D));
+    lr_forward(&Lo, hn, H, o, D, E->sN, rows_of(E->Ap[P_OUT], E, t, D));
     if (E->grad_rule) inner_gradient(E, t);
     plastic_update(E, t);
 }
@@ -637,11 +640,11 @@ static void backward_inner(duan_engine *E, int64_t t) {
     plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * B * T : NULL;
     if (!E->no_enc) { /* the encoder's update: da = de [a > 0] */
         for (int64_t i = 0; i < B * H; i++) qE[i] = a[i] > 0 ? E->qA[i] : 0;
-        /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved rows) */
+        /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved adjoints qE) */
         plast_gemm(0, 0, B, G, H, 1, qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
         lr_product Li = p_ih_t(E, t);
         lr_backward(&Li, dZ, G, qE, H, rows_of(E->Ap[P_IH_T], E, t, H), E->qZ, G, fac(E->gVcell, E, G),
-                    fac(E->gUcell + H, E, C2), gamma_adj, rows_of(E->Mp[P_IH_T], E, t, H), E->sN);
+                    fac(E->gUcell + H, E, C2), gamma_adj, E->sM, E->sN);
     }
     /* dz from dh (and the gates, c_t, c_{t-1}) */
     if (E->lstm) {
@@ -680,7 +683,7 @@ static void backward_inner(duan_engine *E, int64_t t) {
     plast_gemm(0, 0, B, D, H, 1, qH, H, E->Wout, D, 1, E->qO, D);
     lr_product Lt = p_out_t(E, t);
     lr_backward(&Lt, dO, D, qH, H, rows_of(E->Ap[P_OUT_T], E, t, H), E->qO, D, fac(E->gVout, E, D),
-                fac(E->gUout, E, H), gamma_adj, rows_of(E->Mp[P_OUT_T], E, t, H), E->sN);
+                fac(E->gUout, E, H), gamma_adj, E->sM, E->sN);
     /* do = kappa w^2 o */
     for (int64_t b = 0; b < B; b++)
         for (int64_t k = 0; k < D; k++) {
@@ -783,7 +786,7 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
         add_to(E->gPBout, tO, B * D);
         lr_product Lo = p_out(E, t);
         lr_backward(&Lo, hn, H, tO, D, rows_of(E->Ap[P_OUT], E, t, D), E->tH, H, fac(E->gUout, E, H),
-                    fac(E->gVout, E, D), gamma_adj, rows_of(E->Mp[P_OUT], E, t, D), E->sN);
+                    fac(E->gVout, E, D), gamma_adj, E->sM, E->sN);
     }
     /* cell nonlinearity */
     plast_real *tZ = E->tZ_all + t * G; /* sample b at tZ + b * T * G: rows paired with the cell history */
@@ -824,7 +827,7 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
         }
         lr_product Lc = p_cell(E, t);
         lr_backward(&Lc, u, T * C2, tZ, T * G, rows_of(E->Ap[P_CELL], E, t, G), E->tCell, C2, fac(E->gUcell, E, C2),
-                    fac(E->gVcell, E, G), gamma_adj, rows_of(E->Mp[P_CELL], E, t, G), E->sN);
+                    fac(E->gVcell, E, G), gamma_adj, E->sM, E->sN);
     }
     for (int64_t b = 0; b < B; b++) {
         memcpy(E->gh + b * H, E->tCell + b * C2, (size_t)H * sizeof(plast_real));
@@ -843,13 +846,13 @@ static void backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
         for (int64_t b = 0; b < B; b++) add_to(E->gPBenc + b * H, tA + b * T * H, H);
         lr_product Le = p_enc(E, t);
         lr_backward(&Le, x, T * I, tA, T * H, rows_of(E->Ap[P_ENC], E, t, H), NULL, 0, (lr_factor){0},
-                    fac(E->gVenc, E, H), gamma_adj, rows_of(E->Mp[P_ENC], E, t, H), E->sN);
+                    fac(E->gVenc, E, H), gamma_adj, E->sM, E->sN);
     }
     if (E->lstm) memcpy(E->gc, E->tCp, (size_t)(B * H) * sizeof(plast_real));
 }
 
-/* After the last backward step: the gradients of every weight, each one large product over the rows all steps
- * saved (the slow weights over (sample, step) rows, alpha over (sample, step, update) rows), and the biases. */
+/* After the last backward step: the gradients of every weight from the inputs and output adjoints all steps saved:
+ * the slow weights and biases as one large product over (sample, step) rows each, alpha by lr_dalpha's recursion. */
 static void weight_gradients(duan_engine *E) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const int64_t rows = B * T;
@@ -867,14 +870,17 @@ static void weight_gradients(duan_engine *E) {
         plast_gemm(1, 0, H, D, rows, 1, E->qH_all, H, E->Do, D, 1, E->dWout, D);
     }
     if (!E->plastic || !E->learn_alpha) return;
-    const int64_t tri = tri_rows(B, T);
-    if (!E->no_enc) lr_dalpha(0, tri, I, H, E->Zp[P_ENC], E->Mp[P_ENC], E->daenc, H);
-    lr_dalpha(0, tri, C2, G, E->Zp[P_CELL], E->Mp[P_CELL], E->dacat, G);
-    lr_dalpha(0, tri, H, D, E->Zp[P_OUT], E->Mp[P_OUT], E->daout, D);
-    if (E->grad_rule) {
-        lr_dalpha(1, tri, D, H, E->Zp[P_OUT_T], E->Mp[P_OUT_T], E->daout, D);
-        if (!E->no_enc) lr_dalpha(1, tri, G, H, E->Zp[P_IH_T], E->Mp[P_IH_T], E->dacat + H * G, G);
-    }
+    /* d/dalpha of every product, from its inputs and output adjoints at every step (time- or sample-major) */
+    const lr_seq ux = {E->Uenc, T * I, I}, uc = {E->Ucell, T * C2, C2}, hs = {E->Hs + B * H, H, B * H};
+    const lr_seq ta = {E->tA_all, T * H, H}, tz = {E->tZ_all, T * G, G}, to = {E->tO_all, D, B * D};
+    struct { lr_product L; lr_seq x, dy; plast_real *dalpha; int on; } d[N_PROD] = {
+        {p_enc(E, T), ux, ta, E->daenc, !E->no_enc},
+        {p_cell(E, T), uc, tz, E->dacat, 1},
+        {p_out(E, T), hs, to, E->daout, 1},
+        {p_out_t(E, T), {E->Do, D, B * D}, {E->qH_all, H, B * H}, E->daout, E->grad_rule},
+        {p_ih_t(E, T), {E->Dz, G, B * G}, {E->qE_all, H, B * H}, E->dacat + H * G, E->grad_rule && !E->no_enc}};
+    for (int k = 0; k < N_PROD; k++)
+        if (d[k].on) lr_dalpha(&d[k].L, T, d[k].x, d[k].dy, E->COEF, E->LAM, d[k].dalpha, E->sM, E->sM_n);
 }
 
 /* ---- the engine path ---------------------------------------------------------------------------------------- */
@@ -946,9 +952,12 @@ static double duan_flops(const plast_engine *eng) {
                2 * B * T * (I * H + C2 * G + H * D);
     const double pairs = B * T * (T - 1) / 2; /* (sample, step, earlier update) rows over the trial */
     const double g = E->grad_rule ? 1 : 0, a = E->learn_alpha ? 1 : 0;
-    /* low-rank: forward, d/dinput (not for the encoder, whose input is data), d/dalpha */
+    /* low-rank: forward, d/dinput (not for the encoder, whose input is data); d/dalpha by lr_dalpha's recursion,
+     * 6 flops per element of every weight per (sample, step) */
     const double gi = E->no_enc ? 0 : g; /* the transposed ih product serves the encoder's update only */
-    double lr = pairs * 2 * (I * H * (1 + a) + C2 * G * (2 + a) + H * D * (2 + a) + (g * D * H + gi * G * H) * (2 + a));
+    const double lr_elems = I * H + C2 * G + H * D + g * D * H + gi * G * H;
+    double lr = pairs * 2 * (I * H + C2 * G * 2 + H * D * 2 + (g * D * H + gi * G * H) * 2) +
+                a * 6 * B * (T - 1) * lr_elems;
     double slow_fwd = 2 * B * T * (I * H + C2 * G + H * D + g * D * H + gi * G * H);
     double slow_bwd = 2 * B * T * (D * H + G * C2 + gi * H * G + g * H * D) +
                       2 * B * T * (I * H + C2 * G + H * D + gi * H * G + g * H * D);

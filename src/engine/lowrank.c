@@ -1,36 +1,57 @@
-/* src/engine/lowrank.c: products with a low-rank plastic weight, and their adjoint (see lowrank.h). Each is one
- * (or two) BLAS products over all (sample, update) rows, between elementwise passes run with OpenMP; BLAS is never
- * called inside an OpenMP region. */
+/* src/engine/lowrank.c: products with a low-rank plastic weight, and their adjoint (see lowrank.h).
+ *
+ * Each call is one OpenMP region split by sample: every thread builds the rows of its samples, multiplies them in
+ * one single-threaded BLAS product (the OpenMP build of OpenBLAS runs single-threaded inside a parallel region) and
+ * reduces them into its samples' outputs while they are still in cache. Splitting the work ourselves instead of
+ * letting BLAS split each product saves a fork/join and BLAS's inter-thread waits per product, and keeps each
+ * thread on the rows it just wrote. Results do not depend on the number of threads: a row's dot products are
+ * computed the same way whichever slice it is in.
+ */
+#include <omp.h>
+
 #include "engine/lowrank.h"
 #include "core/gemm.h"
 
 #define ROW(f, b, k) ((f).p + (b) * (f).bstride + (k) * (f).ld)
 
-/* Z[(b,k), :] = x[b, :] * f1[b, k, :] */
-static void build_z(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *Z) {
-    const int64_t B = L->B, K = L->K, n1 = L->n1;
-#pragma omp parallel for if (B * K * n1 >= 32768)
-    for (int64_t r = 0; r < B * K; r++) {
-        const int64_t b = r / K, k = r % K;
-        const plast_real *xb = x + b * ldx, *f = ROW(L->f1, b, k);
-        plast_real *z = Z + r * n1;
-        for (int64_t i = 0; i < n1; i++) z[i] = xb[i] * f[i];
-    }
+/* below this many multiply-adds a product runs on one thread */
+#define LR_PARALLEL_MIN 262144
+/* elements of one block of d/dalpha and of its R (lr_dalpha): 2 x 128 KiB in float32, which stay in L2 */
+#define LR_BLOCK 32768
+
+/* samples [b0, b1) of this thread */
+static void my_samples(int64_t B, int64_t *b0, int64_t *b1) {
+    const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+    *b0 = B * id / nt;
+    *b1 = B * (id + 1) / nt;
 }
 
 void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy, plast_real *Z,
                 plast_real *A) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
-    build_z(L, x, ldx, Z);
-    /* A = Z W: W = alpha (in, out) forwards, alpha^T transposed */
-    plast_gemm(0, L->trans, B * K, n2, n1, 1, Z, n1, L->alpha, L->lda, 0, A, n2);
-#pragma omp parallel for if (B * K * n2 >= 32768)
-    for (int64_t b = 0; b < B; b++) {
-        plast_real *yb = y + b * ldy;
-        for (int64_t k = 0; k < K; k++) {
-            const plast_real g = L->gamma[b * L->gstride + k], *f = ROW(L->f2, b, k), *a = A + (b * K + k) * n2;
-            for (int64_t j = 0; j < n2; j++) yb[j] += g * f[j] * a[j];
+#pragma omp parallel if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
+    {
+        int64_t b0, b1;
+        my_samples(B, &b0, &b1);
+        /* Z[(b,k), :] = x[b, :] * f1[b, k, :] */
+        for (int64_t b = b0; b < b1; b++)
+            for (int64_t k = 0; k < K; k++) {
+                const plast_real *xb = x + b * ldx, *f = ROW(L->f1, b, k);
+                plast_real *z = Z + (b * K + k) * n1;
+                for (int64_t i = 0; i < n1; i++) z[i] = xb[i] * f[i];
+            }
+        /* A = Z W: W = alpha (in, out) forwards, alpha^T transposed */
+        if (b1 > b0)
+            plast_gemm(0, L->trans, (b1 - b0) * K, n2, n1, 1, Z + b0 * K * n1, n1, L->alpha, L->lda, 0,
+                       A + b0 * K * n2, n2);
+        /* y[b] += sum_k gamma_k f2_k * A_k */
+        for (int64_t b = b0; b < b1; b++) {
+            plast_real *yb = y + b * ldy;
+            for (int64_t k = 0; k < K; k++) {
+                const plast_real g = L->gamma[b * L->gstride + k], *f = ROW(L->f2, b, k), *a = A + (b * K + k) * n2;
+                for (int64_t j = 0; j < n2; j++) yb[j] += g * f[j] * a[j];
+            }
         }
     }
 }
@@ -40,47 +61,111 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
                  plast_real *M, plast_real *N) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
-    /* M[(b,k), j] = gamma f2 dy; with A also d/df2 and d/dgamma */
-#pragma omp parallel for if (B * K * n2 >= 32768)
-    for (int64_t r = 0; r < B * K; r++) {
-        const int64_t b = r / K, k = r % K;
-        const plast_real g = L->gamma[b * L->gstride + k], *f = ROW(L->f2, b, k), *a = A + r * n2, *d = dy + b * lddy;
-        plast_real *m = M + r * n2, *df = df2.p ? ROW(df2, b, k) : NULL;
-        plast_real dg = 0; /* in plast_real so the loop vectorises; n2 terms of one dot product */
-        for (int64_t j = 0; j < n2; j++) {
-            m[j] = g * f[j] * d[j];
-            dg += d[j] * f[j] * a[j];
-        }
-        if (df)
-            for (int64_t j = 0; j < n2; j++) df[j] += g * d[j] * a[j];
-        if (dgamma) dgamma[b * L->gstride + k] += dg;
-    }
-    if (!dx && !df1.p) return;
-    /* N = M W^T, then d/dx = sum_k f1 * N and d/df1 = x * N */
-    plast_gemm(0, !L->trans, B * K, n1, n2, 1, M, n2, L->alpha, L->lda, 0, N, n1);
-#pragma omp parallel for if (B * K * n1 >= 32768)
-    for (int64_t b = 0; b < B; b++) {
-        const plast_real *xb = x + b * ldx;
-        for (int64_t k = 0; k < K; k++) {
-            const plast_real *nr = N + (b * K + k) * n1, *f = ROW(L->f1, b, k);
-            if (dx) {
-                plast_real *d = dx + b * lddx;
-                for (int64_t i = 0; i < n1; i++) d[i] += f[i] * nr[i];
+#pragma omp parallel if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
+    {
+        int64_t b0, b1;
+        my_samples(B, &b0, &b1);
+        /* M[(b,k), j] = gamma f2 dy; with A also d/df2 and d/dgamma */
+        for (int64_t r = b0 * K; r < b1 * K; r++) {
+            const int64_t b = r / K, k = r % K;
+            const plast_real g = L->gamma[b * L->gstride + k], *f = ROW(L->f2, b, k), *a = A + r * n2;
+            const plast_real *d = dy + b * lddy;
+            plast_real *m = M + r * n2, *df = df2.p ? ROW(df2, b, k) : NULL;
+            /* the dot product in plast_real lanes: `omp simd reduction` lets it vectorise (the order of a
+             * reduction is fixed by the build, so results stay reproducible); n2 terms */
+            plast_real dg = 0;
+            if (df) {
+#pragma omp simd reduction(+ : dg)
+                for (int64_t j = 0; j < n2; j++) {
+                    const plast_real da = d[j] * a[j];
+                    m[j] = g * f[j] * d[j];
+                    df[j] += g * da;
+                    dg += f[j] * da;
+                }
+            } else {
+#pragma omp simd reduction(+ : dg)
+                for (int64_t j = 0; j < n2; j++) {
+                    m[j] = g * f[j] * d[j];
+                    dg += f[j] * d[j] * a[j];
+                }
             }
-            if (df1.p) {
-                plast_real *d = ROW(df1, b, k);
-                for (int64_t i = 0; i < n1; i++) d[i] += xb[i] * nr[i];
+            if (dgamma) dgamma[b * L->gstride + k] += dg;
+        }
+        if ((dx || df1.p) && b1 > b0) {
+            /* N = M W^T, then d/dx = sum_k f1 * N and d/df1 = x * N */
+            plast_gemm(0, !L->trans, (b1 - b0) * K, n1, n2, 1, M + b0 * K * n2, n2, L->alpha, L->lda, 0,
+                       N + b0 * K * n1, n1);
+            for (int64_t b = b0; b < b1; b++) {
+                const plast_real *xb = x + b * ldx;
+                for (int64_t k = 0; k < K; k++) {
+                    const plast_real *nr = N + (b * K + k) * n1, *f = ROW(L->f1, b, k);
+                    if (dx) {
+                        plast_real *d = dx + b * lddx;
+                        for (int64_t i = 0; i < n1; i++) d[i] += f[i] * nr[i];
+                    }
+                    if (df1.p) {
+                        plast_real *d = ROW(df1, b, k);
+                        for (int64_t i = 0; i < n1; i++) d[i] += xb[i] * nr[i];
+                    }
+                }
             }
         }
     }
 }
 
-void lr_dalpha(int trans, int64_t rows, int64_t n1, int64_t n2, const plast_real *Z, const plast_real *M,
-               plast_real *dalpha, int64_t lda) {
-    if (rows == 0) return;
-    /* d/dW = Z^T M (n1, n2); alpha (in, out) gets it, or its transpose */
-    if (!trans)
-        plast_gemm(1, 0, n1, n2, rows, 1, Z, n1, M, n2, 1, dalpha, lda);
-    else
-        plast_gemm(1, 0, n2, n1, rows, 1, M, n2, Z, n1, 1, dalpha, lda);
+int64_t lr_dalpha_scratch(int64_t n, int threads) {
+    return 2 * (n > LR_BLOCK ? n : LR_BLOCK) * (threads > 1 ? threads : 1);
+}
+
+void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_real *coef, const plast_real *lam,
+               plast_real *dalpha, plast_real *scratch, int64_t scratch_n) {
+    const int64_t B = L->B;
+    if (T < 2) return;
+    /* R and the sum are (na, nb) blocks with the longer side nb innermost, so the inner loop vectorises: side "a"
+     * is the input side (x, f1) unless the output side is the shorter. Element (ia, ib) of the sum belongs at
+     * dalpha[ia * sa + ib * sb]. */
+    const int swap = L->n2 < L->n1;
+    const int64_t na = swap ? L->n2 : L->n1, nb = swap ? L->n1 : L->n2;
+    const lr_seq xa = swap ? dy : x, xb = swap ? x : dy;
+    const lr_factor fa = swap ? L->f2 : L->f1, fb = swap ? L->f1 : L->f2;
+    const int a_is_row = swap == L->trans; /* side a indexes alpha's rows (in) */
+    const int64_t sa = a_is_row ? L->lda : 1, sb = a_is_row ? 1 : L->lda;
+    /* blocks of `rows` rows of side a, each with its R block: small enough for L2 (where the rows of side b, read
+     * once per block, meet them), and at least one block per thread */
+    int64_t nt = B * T * na * nb >= LR_PARALLEL_MIN ? omp_get_max_threads() : 1;
+    int64_t rows = nb >= LR_BLOCK ? 1 : LR_BLOCK / nb;
+    if (rows > (na + nt - 1) / nt) rows = (na + nt - 1) / nt;
+    const int64_t nblk = (na + rows - 1) / rows, per = 2 * rows * nb;
+    if (nt > nblk) nt = nblk;
+    if (nt > scratch_n / per) nt = scratch_n / per;
+    if (nt < 1) nt = 1; /* lr_dalpha_scratch(max(n1, n2), 1) is the least a caller gives */
+#pragma omp parallel num_threads((int)nt)
+    {
+        plast_real *R = scratch + omp_get_thread_num() * per, *acc = R + rows * nb;
+#pragma omp for schedule(static)
+        for (int64_t blk = 0; blk < nblk; blk++) {
+            const int64_t i0 = blk * rows, m = (i0 + rows < na ? rows : na - i0);
+            for (int64_t e = 0; e < m * nb; e++) acc[e] = 0;
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t e = 0; e < m * nb; e++) R[e] = 0;
+                for (int64_t k = T - 2; k >= 0; k--) {
+                    /* R_k = x_{k+1} (x) dy_{k+1} + keep_{k+1} R_{k+1};  acc += c_k (f1_k (x) f2_k) * R_k */
+                    const plast_real keep = 1 - lam[(k + 1) * B + b], c = coef[k * B + b];
+                    const plast_real *pa = xa.p + b * xa.bstride + (k + 1) * xa.tstride + i0;
+                    const plast_real *pb = xb.p + b * xb.bstride + (k + 1) * xb.tstride;
+                    const plast_real *u = ROW(fa, b, k) + i0, *v = ROW(fb, b, k);
+                    for (int64_t i = 0; i < m; i++) {
+                        const plast_real xi = pa[i], ci = c * u[i];
+                        plast_real *r = R + i * nb, *a = acc + i * nb;
+                        for (int64_t j = 0; j < nb; j++) {
+                            r[j] = xi * pb[j] + keep * r[j];
+                            a[j] += ci * v[j] * r[j];
+                        }
+                    }
+                }
+            }
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < nb; j++) dalpha[(i0 + i) * sa + j * sb] += acc[i * nb + j];
+        }
+    }
 }

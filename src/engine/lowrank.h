@@ -37,22 +37,34 @@ typedef struct lr_product {
     int64_t gstride;
 } lr_product;
 
-/* y (B, n2, row stride ldy) += sum_k gamma (x * f1_k) W * f2_k, W = alpha or alpha^T. Z (B K, n1) receives
- * x * f1_k and A (B K, n2) receives (x * f1_k) W: the adjoint needs both. */
+/* y (B, n2, row stride ldy) += sum_k gamma (x * f1_k) W * f2_k, W = alpha or alpha^T. Z (B K, n1) is scratch
+ * for the rows x * f1_k; A (B K, n2) receives (x * f1_k) W, which the adjoint needs. */
 void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy, plast_real *Z,
                 plast_real *A);
 
-/* The adjoint of lr_forward for output adjoint dy (B, n2), except d/dalpha: adds d/dx into dx (may be NULL), d/df1
- * into df1, d/df2 into df2 (same layouts as f1, f2; p = NULL: not needed) and d/dgamma into dgamma (NULL: not
- * needed). A is what lr_forward saved. M (B K, n2) receives gamma f2 dy, which with Z gives d/dalpha (see
- * lr_dalpha); N (B K, n1) is scratch. */
+/* The adjoint of lr_forward for output adjoint dy (B, n2), except d/dalpha (lr_dalpha, once per trial): adds d/dx
+ * into dx (may be NULL), d/df1 into df1, d/df2 into df2 (same layouts as f1, f2; p = NULL: not needed) and
+ * d/dgamma into dgamma (NULL: not needed). A is what lr_forward saved. M (B K, n2) and N (B K, n1) are scratch. */
 void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const plast_real *dy, int64_t lddy,
                  const plast_real *A, plast_real *dx, int64_t lddx, lr_factor df1, lr_factor df2, plast_real *dgamma,
                  plast_real *M, plast_real *N);
 
-/* d/dalpha += Z^T M over `rows` saved rows (all the steps of a trial at once: one large product), into dalpha
- * (in, out, leading dimension lda); trans as in the product that saved Z (n1 wide) and M (n2 wide). */
-void lr_dalpha(int trans, int64_t rows, int64_t n1, int64_t n2, const plast_real *Z, const plast_real *M,
-               plast_real *dalpha, int64_t lda);
+/* Per-step rows of a trial: element (b, t, i) at p[b * bstride + t * tstride + i]. */
+typedef struct lr_seq {
+    const plast_real *p;
+    int64_t bstride, tstride;
+} lr_seq;
+
+/* d/dalpha (alpha's layout, leading dimension L->lda) += the gradient of a product over a whole trial of T steps,
+ * given the product's input x_t (B, n1) and output adjoint dy_t (B, n2) at every step, the update coefficients
+ * c_k = coef[k B + b] and the decays lam[t B + b] (gamma_{t-1}[k] = c_k prod_{k<j<t} (1 - lam_j)). Written over the
+ * (sample, step, update) rows it is the product Z^T M of the rows lr_forward and lr_backward build, O(T^2) work;
+ * summed instead by the reverse recursion
+ *     R_k = x_{k+1} (x) dy_{k+1} + (1 - lam_{k+1}) R_{k+1},   d/dalpha = sum_b sum_k c_k (f1_k (x) f2_k) * R_k
+ * it is O(T) work per sample with R held in blocks in L1, and no rows need keeping. scratch holds scratch_n
+ * elements, at least lr_dalpha_scratch(max(n1, n2), 1); as many threads run as it has room for. */
+void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_real *coef, const plast_real *lam,
+               plast_real *dalpha, plast_real *scratch, int64_t scratch_n);
+int64_t lr_dalpha_scratch(int64_t n, int threads);
 
 #endif
