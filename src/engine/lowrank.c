@@ -147,9 +147,9 @@ void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_
             const int64_t i0 = blk * rows, m = (i0 + rows < na ? rows : na - i0);
             for (int64_t e = 0; e < m * nb; e++) acc[e] = 0;
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t e = 0; e < m * nb; e++) R[e] = 0;
                 for (int64_t k = T - 2; k >= 0; k--) {
-                    /* R_k = x_{k+1} (x) dy_{k+1} + keep_{k+1} R_{k+1};  acc += c_k (f1_k (x) f2_k) * R_k */
+                    /* R_k = x_{k+1} (x) dy_{k+1} + keep_{k+1} R_{k+1};  acc += c_k (f1_k (x) f2_k) * R_k. R_{T-1} is
+                     * zero: the first pass writes R without reading it. */
                     const plast_real keep = 1 - lam[(k + 1) * B + b], c = coef[k * B + b];
                     const plast_real *pa = xa.p + b * xa.bstride + (k + 1) * xa.tstride + i0;
                     const plast_real *pb = xb.p + b * xb.bstride + (k + 1) * xb.tstride;
@@ -157,10 +157,16 @@ void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_
                     for (int64_t i = 0; i < m; i++) {
                         const plast_real xi = pa[i], ci = c * u[i];
                         plast_real *r = R + i * nb, *a = acc + i * nb;
-                        for (int64_t j = 0; j < nb; j++) {
-                            r[j] = xi * pb[j] + keep * r[j];
-                            a[j] += ci * v[j] * r[j];
-                        }
+                        if (k == T - 2)
+                            for (int64_t j = 0; j < nb; j++) {
+                                r[j] = xi * pb[j];
+                                a[j] += ci * v[j] * r[j];
+                            }
+                        else
+                            for (int64_t j = 0; j < nb; j++) {
+                                r[j] = xi * pb[j] + keep * r[j];
+                                a[j] += ci * v[j] * r[j];
+                            }
                     }
                 }
             }
