@@ -42,8 +42,9 @@ PLAST_API plast_engine_kind plast_engine_get_kind(const plast_engine *e);
 PLAST_API int64_t plast_engine_batch(const plast_engine *e); /* B */
 PLAST_API int64_t plast_engine_steps(const plast_engine *e); /* T */
 PLAST_API size_t plast_engine_bytes(const plast_engine *e); /* memory held (the tape path: its last use) */
-/* Floating-point operations of the matrix products in one training step (forward and backward), counted from the
- * shapes; 0 where a path does not count them (the tape). With a measured GEMM rate this gives the machine floor. */
+/* Floating-point operations of one training step (forward and backward) as the path computes it, counted from the
+ * shapes: its matrix products, and for the low-rank path the elementwise d/dalpha recursion; 0 where a path does
+ * not count them (the tape). At a measured GEMM rate this gives the machine floor. */
 PLAST_API double plast_engine_flops(const plast_engine *e);
 
 /* Forward over a batch of trials from the zero state: x (T, B, I) in, y (T, B, O) out; modulation (T, B) and energy

@@ -438,6 +438,6 @@ int cmd_bench(int argc, char **argv) {
                bandwidth);
     else
         printf("\nfloor: %.0f GFLOP/s and %.1f GB/s, the best measured during the run; \"floor\" is the time of the\n"
-               "case's matrix products at that rate over the measured step time\n", gemm_rate, bandwidth);
+               "case's arithmetic (plast_engine_flops) at that rate over the measured step time\n", gemm_rate, bandwidth);
     return 0;
 }
