@@ -426,6 +426,32 @@ static void plastic_update(duan_engine *E, int64_t t) {
     }
 }
 
+/* the cell's nonlinearity at step t, from its pre-activations Zc[t]: h_t (and for the LSTM the gates, c_t and
+ * tanh c_t) */
+static void cell_forward(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, H = E->H, G = E->G;
+    const plast_real *z = E->Zc + t * B * G, *cp = E->Cs + t * B * H;
+    plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H;
+    if (E->lstm) {
+        plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
+#pragma omp parallel for if (B * H >= 4096)
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real *zb = z + b * G;
+                plast_real *gb = gate + b * G;
+                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = plast_ftanh(zb[2 * H + j]);
+                plast_real go = sigm(zb[3 * H + j]);
+                gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
+                plast_real c = gf * cp[b * H + j] + gi * gg;
+                cn[b * H + j] = c;
+                tau[b * H + j] = plast_ftanh(c);
+                hn[b * H + j] = go * tau[b * H + j];
+            }
+    } else {
+        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : plast_ftanh(z[i]);
+    }
+}
+
 /* The dense path (no plasticity): the encoder and the input half of the cell do not depend on the recurrence, so
  * x W_enc and e W_ih are computed for all T steps in one product each; only h W_hh stays step by step. */
 static void forward_dense(duan_engine *E) {
@@ -448,8 +474,8 @@ static void forward_dense(duan_engine *E) {
     /* input half of the cell for every step: tZ_all (B, T, G) as scratch */
     plast_gemm(0, 0, B * T, G, H, 1, E->Ucell + H, C2, E->Wcat + H * G, G, 0, E->tZ_all, G);
     for (int64_t t = 0; t < T; t++) {
-        const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
-        plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H, *z = E->Zc + t * B * G;
+        const plast_real *hp = E->Hs + t * B * H;
+        plast_real *z = E->Zc + t * B * G;
         for (int64_t b = 0; b < B; b++) {
             memcpy(E->Ucell + (b * T + t) * C2, hp + b * H, (size_t)H * sizeof(plast_real));
             memcpy(E->E + (t * B + b) * H, E->Ucell + (b * T + t) * C2 + H, (size_t)H * sizeof(plast_real));
@@ -457,25 +483,7 @@ static void forward_dense(duan_engine *E) {
             for (int64_t j = 0; j < G; j++) z[b * G + j] = ih[j] + E->bhh[j] + E->bih[j];
         }
         plast_gemm(0, 0, B, G, H, 1, hp, H, E->Wcat, G, 1, z, G);
-        if (E->lstm) {
-            plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
-#pragma omp parallel for if (B * H >= 4096)
-            for (int64_t b = 0; b < B; b++)
-                for (int64_t j = 0; j < H; j++) {
-                    const plast_real *zb = z + b * G;
-                    plast_real *gb = gate + b * G;
-                    plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = plast_ftanh(zb[2 * H + j]);
-                    plast_real go = sigm(zb[3 * H + j]);
-                    gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
-                    plast_real c = gf * cp[b * H + j] + gi * gg;
-                    cn[b * H + j] = c;
-                    tau[b * H + j] = plast_ftanh(c);
-                    hn[b * H + j] = go * tau[b * H + j];
-                }
-        } else {
-            for (int64_t i = 0; i < B * H; i++)
-                hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : plast_ftanh(z[i]);
-        }
+        cell_forward(E, t);
     }
     /* output for every step */
     plast_gemm(0, 0, T * B, D, H, 1, E->Hs + B * H, H, E->Wout, D, 0, E->Orec, D);
@@ -484,8 +492,7 @@ static void forward_dense(duan_engine *E) {
 
 static void forward_step(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
-    const plast_real *hp = E->Hs + t * B * H, *cp = E->Cs + t * B * H;
-    plast_real *hn = E->Hs + (t + 1) * B * H, *cn = E->Cs + (t + 1) * B * H;
+    const plast_real *hp = E->Hs + t * B * H, *hn = E->Hs + (t + 1) * B * H;
     const plast_real *x = E->Uenc + t * I; /* sample b at x + b * T * I */
     plast_real *a = E->Apre + t * B * H, *e = E->E + t * B * H, *z = E->Zc + t * B * G, *o = E->Orec + t * B * D;
 
@@ -518,24 +525,7 @@ static void forward_step(duan_engine *E, int64_t t) {
         lr_product L = p_cell(E, t);
         lr_forward(&L, u, T * C2, z, G, E->sN, rows_of(E->Ap[P_CELL], E, t, G));
     }
-    if (E->lstm) {
-        plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
-#pragma omp parallel for if (B * H >= 4096)
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < H; j++) {
-                const plast_real *zb = z + b * G;
-                plast_real *gb = gate + b * G;
-                plast_real gi = sigm(zb[j]), gf = sigm(zb[H + j]), gg = plast_ftanh(zb[2 * H + j]);
-                plast_real go = sigm(zb[3 * H + j]);
-                gb[j] = gi, gb[H + j] = gf, gb[2 * H + j] = gg, gb[3 * H + j] = go;
-                plast_real c = gf * cp[b * H + j] + gi * gg;
-                cn[b * H + j] = c;
-                tau[b * H + j] = plast_ftanh(c);
-                hn[b * H + j] = go * tau[b * H + j];
-            }
-    } else {
-        for (int64_t i = 0; i < B * H; i++) hn[i] = E->relu_cell ? (z[i] > 0 ? z[i] : 0) : plast_ftanh(z[i]);
-    }
+    cell_forward(E, t);
 
     /* output */
     plast_gemm(0, 0, B, D, H, 1, hn, H, E->Wout, D, 0, o, D);

@@ -74,20 +74,12 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
             /* the dot product in plast_real lanes: `omp simd reduction` lets it vectorise (the order of a
              * reduction is fixed by the build, so results stay reproducible); n2 terms */
             plast_real dg = 0;
-            if (df) {
 #pragma omp simd reduction(+ : dg)
-                for (int64_t j = 0; j < n2; j++) {
-                    const plast_real da = d[j] * a[j];
-                    m[j] = g * f[j] * d[j];
-                    df[j] += g * da;
-                    dg += f[j] * da;
-                }
-            } else {
-#pragma omp simd reduction(+ : dg)
-                for (int64_t j = 0; j < n2; j++) {
-                    m[j] = g * f[j] * d[j];
-                    dg += f[j] * d[j] * a[j];
-                }
+            for (int64_t j = 0; j < n2; j++) {
+                const plast_real da = d[j] * a[j];
+                m[j] = g * f[j] * d[j];
+                if (df) df[j] += g * da;
+                dg += f[j] * da;
             }
             if (dgamma) dgamma[b * L->gstride + k] += dg;
         }
