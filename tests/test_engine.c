@@ -118,10 +118,62 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     plast_model_free(m);
 }
 
+/* The tape path records a model without state (the MLP) as one step of T*B samples; that must equal recording
+ * its T steps one by one, outputs and gradients. */
+static void check_stateless_fold(plast_rng *rng) {
+    plast_model_cfg cfg;
+    plast_err err;
+    plast_model_cfg_default(&cfg, NULL);
+    const char *sets[] = {"model.family=mlp", "model.input=3", "model.output=2", "model.hidden=5"};
+    for (int k = 0; k < 4; k++) plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, sets[k], NULL);
+    plast_model *m = plast_model_init(&cfg, &err);
+    CHECK(m != NULL && plast_model_state_count(m) == 0, "mlp: %s", m ? "has state" : err.msg);
+    if (!m) return;
+    enum { B = 3, T = 4, I = 3, O = 2 };
+    plast_params *p = plast_model_params_init(m, NULL);
+    plast_model_params_reset(m, p, rng);
+    const int64_t n = plast_params_numel(p);
+    plast_real x[T * B * I], dy[T * B * O], y1[T * B * O], y2[T * B * O];
+    plast_real *g1 = malloc(sizeof(plast_real) * (size_t)n);
+    plast_rng_fill_uniform(rng, x, T * B * I, -1, 1);
+    plast_rng_fill_uniform(rng, dy, T * B * O, -1, 1);
+    plast_engine *e = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, 0, &err);
+    CHECK(e != NULL, "mlp engine: %s", err.msg);
+    plast_params_zero_grad(p);
+    CHECK(e && plast_engine_forward(e, p, x, y1, NULL, NULL, 1, &err) == PLAST_OK &&
+              plast_engine_backward(e, p, dy, &err) == PLAST_OK, "mlp engine: %s", err.msg);
+    memcpy(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n);
+    /* the same T steps recorded one by one */
+    plast_params_zero_grad(p);
+    plast_tape *t = plast_tape_init(NULL);
+    plast_trial tr;
+    plast_trial_begin(&tr, m, t, p, B);
+    plast_node *loss = NULL;
+    for (int s = 0; s < T; s++) {
+        plast_step_out o;
+        plast_trial_step(&tr, plast_tape_const(t, PLAST_SHAPE2(B, I), x + s * B * I), &o);
+        memcpy(y2 + s * B * O, plast_node_data(o.y), sizeof(plast_real) * B * O);
+        plast_node *term = plast_sum_all(t, plast_mul(t, plast_tape_const(t, PLAST_SHAPE2(B, O), dy + s * B * O), o.y));
+        loss = loss ? plast_add(t, loss, term) : term;
+    }
+    plast_tape_backward(t, loss);
+    CHECK(plast_tape_status(t) == PLAST_OK, "mlp: step-by-step recording failed");
+    const double tol = sizeof(plast_real) == 8 ? 1e-12 : 1e-5;
+    const double ey = rel_err(y1, y2, T * B * O), eg = rel_err(g1, plast_params_grads(p), n);
+    CHECK(ey <= tol && eg <= tol, "mlp folded into one step: outputs differ by %g, gradients by %g", ey, eg);
+    printf("%-38s %-7s outputs %.1e, gradients %.1e\n", "mlp, steps folded into the batch", "tape", ey, eg);
+    plast_tape_free(t);
+    plast_engine_free(e);
+    plast_params_free(p);
+    plast_model_free(m);
+    free(g1);
+}
+
 int main(void) {
     plast_rng rng;
     plast_rng_init(&rng, 5, 1);
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &rng);
+    check_stateless_fold(&rng);
     /* paths a model does not have are refused with a reason */
     plast_model_cfg cfg;
     plast_err err;

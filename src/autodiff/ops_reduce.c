@@ -42,6 +42,15 @@ static plast_status shape_reduce(plast_node *const *in, int n_in, const plast_op
 
 /* ---- sum --------------------------------------------------------------------------------------------------- */
 
+/* sum of n contiguous values in SIMD lanes: a fixed order (lane partial sums, then the lanes), so it is as
+ * deterministic as a serial loop but not one chain of dependent additions */
+static plast_real sum_contiguous(const plast_real *x, int64_t n) {
+    plast_real acc = 0;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < n; i++) acc += x[i];
+    return acc;
+}
+
 static void fwd_sum(plast_node *y) {
     const plast_node *X = y->in[0];
     int64_t outer, n, inner;
@@ -49,6 +58,10 @@ static void fwd_sum(plast_node *y) {
     for (int64_t o = 0; o < outer; o++) {
         plast_real *yo = y->data + o * inner;
         const plast_real *xo = X->data + o * n * inner;
+        if (inner == 1) {
+            yo[0] = sum_contiguous(xo, n);
+            continue;
+        }
         for (int64_t i = 0; i < inner; i++) yo[i] = 0;
         for (int64_t k = 0; k < n; k++)
             for (int64_t i = 0; i < inner; i++) yo[i] += xo[k * inner + i];
@@ -135,11 +148,45 @@ static void fwd_broadcast_to(plast_node *y) {
             }
 }
 
+/* 1 when y only drops leading axes of x (right-aligned, y's dims are 1 up to some axis and x's from there on): then x
+ * is (x.numel / y.numel, y.numel) rows, the common case of a gradient summed over the batch */
+static int sums_leading_axes(plast_shape x, plast_shape y) {
+    int p = x.ndim;
+    while (p > 0) {
+        const int j = p - 1 - (x.ndim - y.ndim);
+        if ((j >= 0 ? y.d[j] : 1) != x.d[p - 1]) break;
+        p--;
+    }
+    for (int i = 0; i < p; i++) {
+        const int j = i - (x.ndim - y.ndim);
+        if (j >= 0 && y.d[j] != 1) return 0;
+    }
+    return 1;
+}
+
 static void fwd_sum_to(plast_node *y) {
     const plast_node *X = y->in[0];
+    if (y->numel == 1) {
+        y->data[0] = sum_contiguous(X->data, X->numel);
+        return;
+    }
+    memset(y->data, 0, (size_t)y->numel * sizeof(plast_real));
+    if (y->numel > 0 && sums_leading_axes(X->shape, y->shape)) {
+        /* columns in blocks, split between threads; each element still sums its rows in order */
+        const int64_t n = y->numel, R = X->numel / n, BLK = 512;
+#pragma omp parallel for if (X->numel >= PLAST_PAR_MIN)
+        for (int64_t j0 = 0; j0 < n; j0 += BLK) {
+            const int64_t len = n - j0 < BLK ? n - j0 : BLK;
+            plast_real *out = y->data + j0;
+            for (int64_t r = 0; r < R; r++) {
+                const plast_real *in = X->data + r * n + j0;
+                for (int64_t j = 0; j < len; j++) out[j] += in[j];
+            }
+        }
+        return;
+    }
     int64_t s[PLAST_MAX_DIMS], d[PLAST_MAX_DIMS];
     plast_broadcast_strides(y->shape, X->shape, s, d);
-    memset(y->data, 0, (size_t)y->numel * sizeof(plast_real));
     int64_t k = 0;
     for (int64_t i0 = 0; i0 < d[0]; i0++)
         for (int64_t i1 = 0; i1 < d[1]; i1++)

@@ -1,5 +1,9 @@
 /* src/engine/engine_tape.c: the reference path: whole trials recorded op by op on a tape. Every model and rule
- * runs here; the fast paths are tested against it. */
+ * runs here; the fast paths are tested against it.
+ *
+ * A model without state (the MLP) has steps that do not depend on one another, so its T steps of B samples are
+ * recorded as one step of T*B samples: x is (T, B, I) and y (T, B, O) in memory, which is (T*B, I) and (T*B, O).
+ * The result is the same; the tape holds a few large ops instead of T times as many small ones. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +12,8 @@
 
 typedef struct tape_engine {
     plast_tape *tape;
-    plast_node **y; /* the output node of each step, kept for backward */
+    plast_node **y; /* the output node of each recorded step, kept for backward */
+    int64_t steps;  /* steps recorded per trial: T, or 1 when a stateless model's steps are folded into the batch */
     int recorded;   /* a training forward is on the tape */
 } tape_engine;
 
@@ -16,14 +21,14 @@ static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_r
                                  plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     tape_engine *te = e->impl;
     const plast_model *m = e->model;
-    const int64_t B = e->B, I = plast_model_input(m), O = plast_model_output(m);
+    const int64_t B = e->B * (e->T / te->steps), I = plast_model_input(m), O = plast_model_output(m);
     plast_tape *t = te->tape;
     plast_tape_reset(t);
     plast_tape_set_grad_enabled(t, train);
     plast_trial tr;
     plast_trial_begin(&tr, m, t, p, B);
     tr.want_energy = energy != NULL;
-    for (int64_t s = 0; s < e->T; s++) {
+    for (int64_t s = 0; s < te->steps; s++) {
         plast_step_out o;
         if (plast_trial_step(&tr, plast_tape_const(t, PLAST_SHAPE2(B, I), x + s * B * I), &o) != PLAST_OK) break;
         te->y[s] = o.y;
@@ -43,9 +48,9 @@ static plast_status tape_backward(plast_engine *e, plast_params *p, const plast_
     tape_engine *te = e->impl;
     if (!te->recorded) return plast_err_set(err, PLAST_ERR_STATE, "engine: backward without a training forward");
     plast_tape *t = te->tape;
-    const int64_t B = e->B, O = plast_model_output(e->model);
+    const int64_t B = e->B * (e->T / te->steps), O = plast_model_output(e->model);
     plast_node *total = NULL;
-    for (int64_t s = 0; s < e->T; s++) {
+    for (int64_t s = 0; s < te->steps; s++) {
         plast_node *w = plast_tape_const(t, PLAST_SHAPE2(B, O), dy + s * B * O);
         plast_node *term = plast_sum_all(t, plast_mul(t, w, te->y[s]));
         total = total ? plast_add(t, total, term) : term;
@@ -74,7 +79,8 @@ plast_status engine_tape_init(plast_engine *e, plast_err *err) {
     tape_engine *te = calloc(1, sizeof *te);
     if (!te) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     te->tape = plast_tape_init(err);
-    te->y = calloc((size_t)e->T, sizeof *te->y);
+    te->steps = plast_model_state_count(e->model) == 0 ? 1 : e->T;
+    te->y = calloc((size_t)te->steps, sizeof *te->y);
     if (!te->tape || !te->y) {
         plast_tape_free(te->tape);
         free(te->y);

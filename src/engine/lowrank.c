@@ -109,6 +109,46 @@ int64_t lr_dalpha_scratch(int64_t n, int threads) {
     return 2 * (n > LR_BLOCK ? n : LR_BLOCK) * (threads > 1 ? threads : 1);
 }
 
+/* g <= DALPHA_STEPS consecutive steps of lr_dalpha's recursion (k, k-1, ...), done in one pass over R and the sum:
+ * both stay in registers across the g steps, so each element of them crosses L2 once per g steps, not every step */
+#define DALPHA_STEPS 4
+typedef struct dalpha_steps {
+    int g;
+    plast_real keep[DALPHA_STEPS], c[DALPHA_STEPS];
+    const plast_real *pa[DALPHA_STEPS], *pb[DALPHA_STEPS], *u[DALPHA_STEPS], *v[DALPHA_STEPS];
+} dalpha_steps;
+
+static inline __attribute__((always_inline)) void dalpha_pass(const dalpha_steps *st, int g, int first, int64_t m,
+                                                              int64_t nb, plast_real *R, plast_real *acc) {
+    for (int64_t i = 0; i < m; i++) {
+        plast_real xi[DALPHA_STEPS], ci[DALPHA_STEPS];
+        for (int q = 0; q < g; q++) xi[q] = st->pa[q][i], ci[q] = st->c[q] * st->u[q][i];
+        plast_real *r = R + i * nb, *a = acc + i * nb;
+        /* `omp simd`: the rows never overlap, and GCC's run-time overlap check fails on this many pointers */
+        if (first) { /* R_{T-1} = 0 is not read */
+#pragma omp simd
+            for (int64_t j = 0; j < nb; j++) {
+                plast_real rj = 0, aj = a[j];
+                for (int q = 0; q < g; q++) {
+                    rj = xi[q] * st->pb[q][j] + st->keep[q] * rj;
+                    aj += ci[q] * st->v[q][j] * rj;
+                }
+                r[j] = rj, a[j] = aj;
+            }
+        } else {
+#pragma omp simd
+            for (int64_t j = 0; j < nb; j++) {
+                plast_real rj = r[j], aj = a[j];
+                for (int q = 0; q < g; q++) {
+                    rj = xi[q] * st->pb[q][j] + st->keep[q] * rj;
+                    aj += ci[q] * st->v[q][j] * rj;
+                }
+                r[j] = rj, a[j] = aj;
+            }
+        }
+    }
+}
+
 void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_real *coef, const plast_real *lam,
                plast_real *dalpha, plast_real *scratch, int64_t scratch_n) {
     const int64_t B = L->B;
@@ -139,26 +179,24 @@ void lr_dalpha(const lr_product *L, int64_t T, lr_seq x, lr_seq dy, const plast_
             const int64_t i0 = blk * rows, m = (i0 + rows < na ? rows : na - i0);
             for (int64_t e = 0; e < m * nb; e++) acc[e] = 0;
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t k = T - 2; k >= 0; k--) {
-                    /* R_k = x_{k+1} (x) dy_{k+1} + keep_{k+1} R_{k+1};  acc += c_k (f1_k (x) f2_k) * R_k. R_{T-1} is
-                     * zero: the first pass writes R without reading it. */
-                    const plast_real keep = 1 - lam[(k + 1) * B + b], c = coef[k * B + b];
-                    const plast_real *pa = xa.p + b * xa.bstride + (k + 1) * xa.tstride + i0;
-                    const plast_real *pb = xb.p + b * xb.bstride + (k + 1) * xb.tstride;
-                    const plast_real *u = ROW(fa, b, k) + i0, *v = ROW(fb, b, k);
-                    for (int64_t i = 0; i < m; i++) {
-                        const plast_real xi = pa[i], ci = c * u[i];
-                        plast_real *r = R + i * nb, *a = acc + i * nb;
-                        if (k == T - 2)
-                            for (int64_t j = 0; j < nb; j++) {
-                                r[j] = xi * pb[j];
-                                a[j] += ci * v[j] * r[j];
-                            }
-                        else
-                            for (int64_t j = 0; j < nb; j++) {
-                                r[j] = xi * pb[j] + keep * r[j];
-                                a[j] += ci * v[j] * r[j];
-                            }
+                /* R_k = x_{k+1} (x) dy_{k+1} + keep_{k+1} R_{k+1};  acc += c_k (f1_k (x) f2_k) * R_k, for k = T-2
+                 * down to 0, DALPHA_STEPS steps per pass. R_{T-1} is zero. */
+                for (int64_t k = T - 2; k >= 0; k -= DALPHA_STEPS) {
+                    dalpha_steps st;
+                    st.g = k + 1 < DALPHA_STEPS ? (int)(k + 1) : DALPHA_STEPS;
+                    for (int q = 0; q < st.g; q++) {
+                        const int64_t kk = k - q;
+                        st.keep[q] = 1 - lam[(kk + 1) * B + b], st.c[q] = coef[kk * B + b];
+                        st.pa[q] = xa.p + b * xa.bstride + (kk + 1) * xa.tstride + i0;
+                        st.pb[q] = xb.p + b * xb.bstride + (kk + 1) * xb.tstride;
+                        st.u[q] = ROW(fa, b, kk) + i0, st.v[q] = ROW(fb, b, kk);
+                    }
+                    const int first = k == T - 2;
+                    switch (st.g) { /* a constant g for each copy, so its step loop unrolls */
+                    case 1: dalpha_pass(&st, 1, first, m, nb, R, acc); break;
+                    case 2: dalpha_pass(&st, 2, first, m, nb, R, acc); break;
+                    case 3: dalpha_pass(&st, 3, first, m, nb, R, acc); break;
+                    default: dalpha_pass(&st, DALPHA_STEPS, first, m, nb, R, acc); break;
                     }
                 }
             }

@@ -106,6 +106,8 @@ static void adam_step(plast_optim *o, plast_real *w, const plast_real *g, int64_
     const double step_size = lr / (1.0 - pow(b1, t));
     const double bc2_sqrt = sqrt(1.0 - pow(b2, t));
     plast_real *m = o->state[0], *v = o->state[1], *vmax = o->cfg.amsgrad ? o->state[2] : NULL;
+    /* elementwise, so splitting it between threads changes no result */
+#pragma omp parallel for if (n >= 65536)
     for (int64_t i = 0; i < n; i++) {
         double wi = w[i];
         double gi = g[i];
