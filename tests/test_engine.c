@@ -51,6 +51,11 @@ static const engine_case CASES[] = {
     {"conv4 lstm gradient", PLAST_ENGINE_LOWRANK, 3, 4, {"model.cell=lstm", "model.rule=gradient",
                                                          "model.inner_batch=1", CONV}},
     {"conv4 lstm, no plasticity", PLAST_ENGINE_DENSE, 3, 4, {"model.cell=lstm", "model.rule=none", CONV}},
+    /* 20 -> 10 -> 5 -> 2 -> 1: a side of 5 pools to 2 and drops its last row and column */
+    {"conv4 rnn hebbian, odd side", PLAST_ENGINE_LOWRANK, 3, 3, {"model.cell=rnn", "model.rule=hebbian",
+                                                                 "model.encoder=conv4", "model.image_channels=1",
+                                                                 "model.image_size=20", "model.conv_channels=3",
+                                                                 "model.input=402"}},
 };
 
 static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {

@@ -10,35 +10,9 @@
 #include <string.h>
 
 #include "autodiff/tape_internal.h"
+#include "core/im2col.h"
 
 /* ---- im2col and col2im: k x k patches with zero padding, stride 1 ------------------------------------------ */
-
-/* cols (N, Ho, Wo, k*k*C) from x (N, H, W, C), Ho = H + 2 pad - k + 1; forward = 1 gathers, 0 scatter-adds */
-static void patches(plast_real *x, plast_real *cols, int64_t N, int64_t H, int64_t W, int64_t C, int k, int pad,
-                    int forward) {
-    const int64_t Ho = H + 2 * pad - k + 1, Wo = W + 2 * pad - k + 1, K = (int64_t)k * k * C;
-#pragma omp parallel for if (N * Ho * Wo * K >= PLAST_PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++) {
-                plast_real *col = cols + ((n * Ho + i) * Wo + j) * K;
-                for (int di = 0; di < k; di++) {
-                    const int64_t r = i + di - pad;
-                    for (int dj = 0; dj < k; dj++) {
-                        const int64_t c = j + dj - pad;
-                        plast_real *dst = col + ((int64_t)di * k + dj) * C;
-                        if (r < 0 || r >= H || c < 0 || c >= W) {
-                            if (forward) memset(dst, 0, sizeof(plast_real) * (size_t)C);
-                            continue;
-                        }
-                        plast_real *src = x + ((n * H + r) * W + c) * C;
-                        if (forward) memcpy(dst, src, sizeof(plast_real) * (size_t)C);
-                        else
-                            for (int64_t ch = 0; ch < C; ch++) src[ch] += dst[ch];
-                    }
-                }
-            }
-}
 
 static plast_status shape_im2col(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
                                  char *why, size_t why_cap) {
@@ -55,7 +29,7 @@ static plast_status shape_im2col(plast_node *const *in, int n_in, const plast_op
 
 static void fwd_im2col(plast_node *y) {
     plast_shape s = y->in[0]->shape;
-    patches(y->in[0]->data, y->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad, 1);
+    plast_patches_gather(y->in[0]->data, y->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad);
 }
 
 static void bwd_im2col(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
@@ -91,7 +65,7 @@ static plast_status shape_col2im(plast_node *const *in, int n_in, const plast_op
 static void fwd_col2im(plast_node *y) {
     memset(y->data, 0, sizeof(plast_real) * (size_t)y->numel);
     plast_shape s = y->shape;
-    patches(y->data, y->in[0]->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad, 0);
+    plast_patches_scatter_add(y->data, y->in[0]->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad);
 }
 
 static void bwd_col2im(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {

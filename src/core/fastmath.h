@@ -2,7 +2,8 @@
  *
  * libm's expf/tanhf are scalar calls; in the gate loops of an LSTM they cost more than the matrix products. These are
  * the Cephes single-precision algorithms (range reduction plus a minimax polynomial), written with plain float
- * arithmetic and a bit cast so that GCC vectorises the loops that use them, without -ffast-math. Accuracy (tested in
+ * arithmetic and a bit cast so that GCC vectorises the loops that use them, without -ffast-math (their selects need
+ * -fno-trapping-math to be if-converted, which the build sets: see CMakeLists.txt). Accuracy (tested in
  * tests/test_core.c against libm in double): exp and sigmoid within 2e-7 relative, tanh within 3e-7 relative over
  * [-10, 10]. In the float64 build they are libm's exp and tanh.
  */
