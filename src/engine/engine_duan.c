@@ -199,10 +199,14 @@ static void add_row(plast_real *y, int64_t rows, int64_t w, int64_t ldy, const p
         for (int64_t j = 0; j < w; j++) y[r * ldy + j] += v[j];
 }
 
-/* acc[j] += sum over rows of y[r, j] */
+/* acc[j] += sum over rows of y[r, j]; columns in blocks between threads, each summed in row order */
 static void sum_rows(plast_real *acc, const plast_real *y, int64_t rows, int64_t w, int64_t ldy) {
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t j = 0; j < w; j++) acc[j] += y[r * ldy + j];
+#pragma omp parallel for if (rows * w >= 65536)
+    for (int64_t j0 = 0; j0 < w; j0 += 64) {
+        const int64_t j1 = j0 + 64 < w ? j0 + 64 : w;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t j = j0; j < j1; j++) acc[j] += y[r * ldy + j];
+    }
 }
 
 static double dot(const plast_real *a, const plast_real *b, int64_t n) {
@@ -461,6 +465,7 @@ static void forward_dense(duan_engine *E) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     /* encoder over (sample, step) rows, into the e half of the cell history (or the inputs themselves) */
     if (!E->no_enc) plast_gemm(0, 0, B * T, H, I, 1, E->Uenc, I, E->Wenc, H, 0, E->tA_all, H);
+#pragma omp parallel for if (B * T * H >= 32768)
     for (int64_t r = 0; r < B * T; r++) {
         const int64_t b = r / T, t = r % T;
         const plast_real *ar = E->tA_all + r * H;
@@ -479,6 +484,7 @@ static void forward_dense(duan_engine *E) {
     for (int64_t t = 0; t < T; t++) {
         const plast_real *hp = E->Hs + t * B * H;
         plast_real *z = E->Zc + t * B * G;
+#pragma omp parallel for if (B * G >= 16384)
         for (int64_t b = 0; b < B; b++) {
             memcpy(E->Ucell + (b * T + t) * C2, hp + b * H, (size_t)H * sizeof(plast_real));
             memcpy(E->E + (t * B + b) * H, E->Ucell + (b * T + t) * C2 + H, (size_t)H * sizeof(plast_real));
@@ -717,6 +723,7 @@ static void backward_dense(duan_engine *E, const plast_real *dy) {
                     E->gc[n] = dc * gf;
                 }
         } else {
+#pragma omp parallel for if (B * H >= 16384)
             for (int64_t b = 0; b < B; b++)
                 for (int64_t j = 0; j < H; j++) {
                     const int64_t i = b * H + j;
@@ -727,6 +734,7 @@ static void backward_dense(duan_engine *E, const plast_real *dy) {
     }
     /* the input half: d e for every (sample, step), then the encoder (or d input itself) */
     plast_gemm(0, 1, B * T, H, G, 1, E->tZ_all, G, E->Wcat + H * G, G, 0, E->tA_all, H);
+#pragma omp parallel for if (B * T * H >= 32768)
     for (int64_t r = 0; r < B * T; r++) {
         const int64_t b = r / T, t = r % T;
         const plast_real *a = E->Apre + (t * B + b) * H;
