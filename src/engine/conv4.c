@@ -63,7 +63,10 @@ static void channel_sums(const plast_real *a, const plast_real *b, const double 
     }
     for (int64_t c = 0; c < F; c++) s1[c] = s2[c] = 0;
     for (int blk = 0; blk < BN_BLOCKS; blk++)
-        for (int64_t c = 0; c < F; c++) s1[c] += part[(size_t)blk * 2 * F + c], s2[c] += part[(size_t)blk * 2 * F + F + c];
+        for (int64_t c = 0; c < F; c++) {
+            s1[c] += part[(size_t)blk * 2 * F + c];
+            s2[c] += part[(size_t)blk * 2 * F + F + c];
+        }
 }
 
 /* y (R, F) -> xhat = (y - mean) / sqrt(var + eps) in place, the biased variance of the R rows; istd (F) */
@@ -73,7 +76,10 @@ static void bn_forward(plast_real *y, int64_t R, int64_t F, double *part, plast_
     for (int64_t c = 0; c < F; c++) mu[c] = s1[c] / (double)R;
     channel_sums(y, NULL, mu, R, F, part, s1, s2);
     plast_real m[F];
-    for (int64_t c = 0; c < F; c++) istd[c] = (plast_real)(1 / sqrt(s2[c] / (double)R + BN_EPS)), m[c] = (plast_real)mu[c];
+    for (int64_t c = 0; c < F; c++) {
+        istd[c] = (plast_real)(1 / sqrt(s2[c] / (double)R + BN_EPS));
+        m[c] = (plast_real)mu[c];
+    }
 #pragma omp parallel for if (R * F >= 32768)
     for (int64_t r = 0; r < R; r++)
         for (int64_t c = 0; c < F; c++) y[r * F + c] = (y[r * F + c] - m[c]) * istd[c];
