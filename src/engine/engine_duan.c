@@ -709,11 +709,12 @@ static void backward_dense(duan_engine *E, const plast_real *dy) {
         if (E->lstm) {
             const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H;
 #pragma omp parallel for if (B * H >= 4096)
-            for (int64_t b = 0; b < B; b++)
+            for (int64_t b = 0; b < B; b++) {
+                const plast_real *gb = gate + b * G;
+                plast_real *tz = tZ + b * T * G;
+#pragma omp simd /* no overlap between the buffers; see cell_forward */
                 for (int64_t j = 0; j < H; j++) {
                     const int64_t n = b * H + j;
-                    const plast_real *gb = gate + b * G;
-                    plast_real *tz = tZ + b * T * G;
                     plast_real gi = gb[j], gf = gb[H + j], gg = gb[2 * H + j], go = gb[3 * H + j], tj = tau[n];
                     plast_real dc = E->gc[n] + E->tH[n] * go * (1 - tj * tj);
                     tz[j] = dc * gg * gi * (1 - gi);
@@ -722,6 +723,7 @@ static void backward_dense(duan_engine *E, const plast_real *dy) {
                     tz[3 * H + j] = E->tH[n] * tj * go * (1 - go);
                     E->gc[n] = dc * gf;
                 }
+            }
         } else {
 #pragma omp parallel for if (B * H >= 16384)
             for (int64_t b = 0; b < B; b++)
