@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "autodiff/tape_internal.h"
-#include "core/im2col.h"
+#include "core/patches.h"
 
 /* ---- im2col and col2im: k x k patches with zero padding, stride 1 ------------------------------------------ */
 
@@ -83,16 +83,6 @@ plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_
 
 /* ---- 2x2 max pooling: argmax, gather, scatter -------------------------------------------------------------- */
 
-/* The four elements of the 2x2 window of output (n, i, j), each a pointer to C contiguous channels, in row-major
- * window order (position q = 2 a + b). */
-static inline void window(plast_real *x, int64_t n, int64_t i, int64_t j, int64_t H, int64_t W, int64_t C,
-                          plast_real *w[4]) {
-    w[0] = x + ((n * H + 2 * i) * W + 2 * j) * C;
-    w[1] = w[0] + C;
-    w[2] = w[0] + W * C;
-    w[3] = w[2] + C;
-}
-
 static plast_status shape_pool(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out, char *why,
                                size_t why_cap) {
     (void)n_in, (void)p;
@@ -107,22 +97,16 @@ static plast_status shape_pool(plast_node *const *in, int n_in, const plast_op_p
 
 static void fwd_pool_argmax(plast_node *y) {
     const plast_node *X = y->in[0];
-    const int64_t N = X->shape.d[0], H = X->shape.d[1], W = X->shape.d[2], C = X->shape.d[3];
-    const int64_t Ho = H / 2, Wo = W / 2;
-#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++) {
-                plast_real *w[4], *out = y->data + ((n * Ho + i) * Wo + j) * C;
-                window(X->data, n, i, j, H, W, C, w);
-                for (int64_t c = 0; c < C; c++) { /* the first of equal maxima, as PyTorch */
-                    plast_real best = w[0][c], q = 0;
-                    if (w[1][c] > best) best = w[1][c], q = 1;
-                    if (w[2][c] > best) best = w[2][c], q = 2;
-                    if (w[3][c] > best) q = 3;
-                    out[c] = q;
-                }
-            }
+    const plast_real *x = X->data;
+    PLAST_FOR_EACH_POOL_WINDOW(X->shape.d[0], X->shape.d[1], X->shape.d[2], X->shape.d[3], {
+        for (int64_t c = 0; c < pw_c; c++) { /* the first of equal maxima, as PyTorch */
+            plast_real best = x[off[0] + c], q = 0;
+            if (x[off[1] + c] > best) best = x[off[1] + c], q = 1;
+            if (x[off[2] + c] > best) best = x[off[2] + c], q = 2;
+            if (x[off[3] + c] > best) q = 3;
+            y->data[o + c] = q;
+        }
+    });
 }
 
 static void bwd_none(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
@@ -147,17 +131,9 @@ static plast_status shape_pool_gather(plast_node *const *in, int n_in, const pla
 
 static void fwd_pool_gather(plast_node *y) {
     const plast_node *X = y->in[0], *Q = y->in[1];
-    const int64_t N = X->shape.d[0], H = X->shape.d[1], W = X->shape.d[2], C = X->shape.d[3];
-    const int64_t Ho = H / 2, Wo = W / 2;
-#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++) {
-                plast_real *w[4];
-                window(X->data, n, i, j, H, W, C, w);
-                const int64_t o = ((n * Ho + i) * Wo + j) * C;
-                for (int64_t c = 0; c < C; c++) y->data[o + c] = w[(int)Q->data[o + c]][c];
-            }
+    PLAST_FOR_EACH_POOL_WINDOW(X->shape.d[0], X->shape.d[1], X->shape.d[2], X->shape.d[3], {
+        for (int64_t c = 0; c < pw_c; c++) y->data[o + c] = X->data[off[(int)Q->data[o + c]] + c];
+    });
 }
 
 static void bwd_pool_gather(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
@@ -188,18 +164,10 @@ static plast_status shape_pool_scatter(plast_node *const *in, int n_in, const pl
 
 static void fwd_pool_scatter(plast_node *y) {
     const plast_node *G = y->in[0], *Q = y->in[1];
-    const int64_t N = y->shape.d[0], H = y->shape.d[1], W = y->shape.d[2], C = y->shape.d[3];
-    const int64_t Ho = H / 2, Wo = W / 2;
     memset(y->data, 0, sizeof(plast_real) * (size_t)y->numel);
-#pragma omp parallel for if (y->numel >= PLAST_PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < Ho; i++)
-            for (int64_t j = 0; j < Wo; j++) {
-                plast_real *w[4];
-                window(y->data, n, i, j, H, W, C, w);
-                const int64_t o = ((n * Ho + i) * Wo + j) * C;
-                for (int64_t c = 0; c < C; c++) w[(int)Q->data[o + c]][c] = G->data[o + c];
-            }
+    PLAST_FOR_EACH_POOL_WINDOW(y->shape.d[0], y->shape.d[1], y->shape.d[2], y->shape.d[3], {
+        for (int64_t c = 0; c < pw_c; c++) y->data[off[(int)Q->data[o + c]] + c] = G->data[o + c];
+    });
 }
 
 static void bwd_pool_scatter(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {

@@ -7,7 +7,7 @@
 
 #include "core/err.h"
 #include "core/gemm.h"
-#include "core/im2col.h"
+#include "core/patches.h"
 #include "engine/conv4.h"
 #include "models/family_duan.h"
 #include "models/model_internal.h"
@@ -109,44 +109,30 @@ static void bn_backward(plast_real *dz, const plast_real *xhat, const plast_real
  * PyTorch) and whether z > 0 there */
 static void relu_pool_forward(const plast_real *xhat, const plast_real *gamma, const plast_real *beta, int64_t B,
                               int64_t S, int64_t F, plast_real *out, uint8_t *arg) {
-    const int64_t So = S / 2;
-#pragma omp parallel for if (B * S * S * F >= 32768)
-    for (int64_t n = 0; n < B; n++)
-        for (int64_t i = 0; i < So; i++)
-            for (int64_t j = 0; j < So; j++) {
-                const plast_real *w0 = xhat + ((n * S + 2 * i) * S + 2 * j) * F;
-                const plast_real *w[4] = {w0, w0 + F, w0 + S * F, w0 + S * F + F};
-                const int64_t o = ((n * So + i) * So + j) * F;
-                /* written as selects, not a loop over the window with a branch, so it vectorises over c */
-#pragma omp simd
-                for (int64_t c = 0; c < F; c++) {
-                    const plast_real g = gamma[c], b = beta[c];
-                    const plast_real z0 = w[0][c] * g + b, z1 = w[1][c] * g + b;
-                    const plast_real z2 = w[2][c] * g + b, z3 = w[3][c] * g + b;
-                    plast_real best = z0 > 0 ? z0 : 0;
-                    int code = z0 > 0 ? POOL_POSITIVE : 0;
-                    if ((z1 > 0 ? z1 : 0) > best) best = z1, code = 1 | POOL_POSITIVE; /* r > best >= 0: z > 0 */
-                    if ((z2 > 0 ? z2 : 0) > best) best = z2, code = 2 | POOL_POSITIVE;
-                    if ((z3 > 0 ? z3 : 0) > best) best = z3, code = 3 | POOL_POSITIVE;
-                    out[o + c] = best, arg[o + c] = (uint8_t)code;
-                }
-            }
+    PLAST_FOR_EACH_POOL_WINDOW(B, S, S, F, {
+        const plast_real *w0 = xhat + off[0], *w1 = xhat + off[1], *w2 = xhat + off[2], *w3 = xhat + off[3];
+        /* written as selects, not a loop over the window with a branch, so it vectorises over c */
+        _Pragma("omp simd") for (int64_t c = 0; c < pw_c; c++) {
+            const plast_real g = gamma[c], b = beta[c];
+            const plast_real z0 = w0[c] * g + b, z1 = w1[c] * g + b, z2 = w2[c] * g + b, z3 = w3[c] * g + b;
+            plast_real best = z0 > 0 ? z0 : 0;
+            int code = z0 > 0 ? POOL_POSITIVE : 0;
+            if ((z1 > 0 ? z1 : 0) > best) best = z1, code = 1 | POOL_POSITIVE; /* r > best >= 0: z > 0 */
+            if ((z2 > 0 ? z2 : 0) > best) best = z2, code = 2 | POOL_POSITIVE;
+            if ((z3 > 0 ? z3 : 0) > best) best = z3, code = 3 | POOL_POSITIVE;
+            out[o + c] = best, arg[o + c] = (uint8_t)code;
+        }
+    });
 }
 
 /* dz (B, S, S, F) = d/dz from d/dout: to each window's chosen position, where z > 0; zero elsewhere */
 static void relu_pool_backward(const plast_real *dout, const uint8_t *arg, int64_t B, int64_t S, int64_t F,
                                plast_real *dz) {
-    const int64_t So = S / 2;
     memset(dz, 0, sizeof(plast_real) * (size_t)(B * S * S * F));
-#pragma omp parallel for if (B * S * S * F >= 32768)
-    for (int64_t n = 0; n < B; n++)
-        for (int64_t i = 0; i < So; i++)
-            for (int64_t j = 0; j < So; j++) {
-                const int64_t o = ((n * So + i) * So + j) * F, w0 = ((n * S + 2 * i) * S + 2 * j) * F;
-                const int64_t off[4] = {w0, w0 + F, w0 + S * F, w0 + S * F + F};
-                for (int64_t c = 0; c < F; c++)
-                    if (arg[o + c] & POOL_POSITIVE) dz[off[arg[o + c] & 3] + c] = dout[o + c];
-            }
+    PLAST_FOR_EACH_POOL_WINDOW(B, S, S, F, {
+        for (int64_t c = 0; c < pw_c; c++)
+            if (arg[o + c] & POOL_POSITIVE) dz[off[arg[o + c] & 3] + c] = dout[o + c];
+    });
 }
 
 /* ---- the encoder ---------------------------------------------------------------------------------------------- */
@@ -214,10 +200,34 @@ void conv4_backward(conv4 *c, plast_params *p, const plast_real *dfeatures, int6
 
 /* ---- memory: one block, carved into the views above ------------------------------------------------------------ */
 
-static void *carve(unsigned char **at, size_t bytes) {
-    void *p = *at;
-    *at += (bytes + 63) / 64 * 64;
-    return p;
+/* Points c's views into base, each 64-byte aligned after the struct itself, and returns the bytes they span; with
+ * base = NULL it only counts. One list of the views serves both the sizing and the carving. */
+static size_t place_views(conv4 *c, unsigned char *base) {
+    const int64_t N = c->N, F = c->F;
+    int64_t cols = 0, act = 0; /* the largest step of any layer: patches, and activations in or out */
+    for (int l = 0; l < 4; l++) {
+        const int64_t R = c->B * c->S[l] * c->S[l], width = c->C[l] > F ? c->C[l] : F;
+        if (R * 9 * c->C[l] > cols) cols = R * 9 * c->C[l];
+        if (R * width > act) act = R * width;
+    }
+    size_t at = (sizeof *c + 63) / 64 * 64;
+#define VIEW(ptr, count, type)                                                                                       \
+    ((ptr) = base ? (type *)(void *)(base + at) : NULL, at += ((size_t)(count) * sizeof(type) + 63) / 64 * 64)
+    for (int l = 0; l < 4; l++) {
+        VIEW(c->X[l + 1], N * c->S[l + 1] * c->S[l + 1] * F, plast_real);
+        VIEW(c->XH[l], N * c->S[l] * c->S[l] * F, plast_real);
+        VIEW(c->ISTD[l], c->T * F, plast_real);
+        VIEW(c->ARG[l], N * c->S[l + 1] * c->S[l + 1] * F, uint8_t);
+    }
+    VIEW(c->OUT, N * c->Hf, plast_real);
+    VIEW(c->cols, cols, plast_real);
+    VIEW(c->dA, act, plast_real);
+    VIEW(c->dB, act, plast_real);
+    VIEW(c->dpre, N * c->Hf, plast_real);
+    VIEW(c->dX4, N * c->feat, plast_real);
+    VIEW(c->part, BN_BLOCKS * 2 * F, double);
+#undef VIEW
+    return at;
 }
 
 conv4 *conv4_init(const plast_model *m, int64_t B, int64_t T, plast_err *err) {
@@ -226,41 +236,14 @@ conv4 *conv4_init(const plast_model *m, int64_t B, int64_t T, plast_err *err) {
     h.Hf = m->H - k->label, h.feat = k->features;
     h.S[0] = k->size, h.C[0] = k->channels;
     for (int l = 1; l <= 4; l++) h.S[l] = h.S[l - 1] / 2, h.C[l] = h.F;
-    int64_t cols = 0, act = 0;
-    for (int l = 0; l < 4; l++) {
-        const int64_t R = B * h.S[l] * h.S[l];
-        if (R * 9 * h.C[l] > cols) cols = R * 9 * h.C[l];
-        if (R * (h.C[l] > h.F ? h.C[l] : h.F) > act) act = R * (h.C[l] > h.F ? h.C[l] : h.F);
-    }
-    const size_t r = sizeof(plast_real);
-    size_t sizes[32], n = 0;
-    for (int l = 1; l <= 4; l++) sizes[n++] = (size_t)(h.N * h.S[l] * h.S[l] * h.F) * r;  /* X */
-    for (int l = 0; l < 4; l++) sizes[n++] = (size_t)(h.N * h.S[l] * h.S[l] * h.F) * r;   /* XH */
-    for (int l = 0; l < 4; l++) sizes[n++] = (size_t)(T * h.F) * r;                        /* ISTD */
-    for (int l = 0; l < 4; l++) sizes[n++] = (size_t)(h.N * h.S[l + 1] * h.S[l + 1] * h.F); /* ARG */
-    sizes[n++] = (size_t)(h.N * h.Hf) * r, sizes[n++] = (size_t)cols * r;                  /* OUT, cols */
-    sizes[n++] = (size_t)act * r, sizes[n++] = (size_t)act * r;                            /* dA, dB */
-    sizes[n++] = (size_t)(h.N * h.Hf) * r, sizes[n++] = (size_t)(h.N * h.feat) * r;        /* dpre, dX4 */
-    sizes[n++] = (size_t)(BN_BLOCKS * 2 * h.F) * sizeof(double);                            /* part */
-    size_t total = (sizeof h + 63) / 64 * 64;
-    for (size_t i = 0; i < n; i++) total += (sizes[i] + 63) / 64 * 64;
-    unsigned char *block = aligned_alloc(64, (total + 63) / 64 * 64);
-    if (!block) {
+    const size_t total = place_views(&h, NULL);
+    conv4 *c = aligned_alloc(64, total); /* total is a multiple of 64 */
+    if (!c) {
         plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for the conv4 encoder (%zu bytes)", total);
         return NULL;
     }
-    unsigned char *at = block;
-    conv4 *c = carve(&at, sizeof h);
     *c = h;
-    size_t i = 0;
-    for (int l = 1; l <= 4; l++) c->X[l] = carve(&at, sizes[i++]);
-    for (int l = 0; l < 4; l++) c->XH[l] = carve(&at, sizes[i++]);
-    for (int l = 0; l < 4; l++) c->ISTD[l] = carve(&at, sizes[i++]);
-    for (int l = 0; l < 4; l++) c->ARG[l] = carve(&at, sizes[i++]);
-    c->OUT = carve(&at, sizes[i++]), c->cols = carve(&at, sizes[i++]);
-    c->dA = carve(&at, sizes[i++]), c->dB = carve(&at, sizes[i++]);
-    c->dpre = carve(&at, sizes[i++]), c->dX4 = carve(&at, sizes[i++]);
-    c->part = carve(&at, sizes[i++]);
+    place_views(c, (unsigned char *)c);
     c->bytes = total;
     return c;
 }

@@ -14,6 +14,7 @@ typedef struct tape_engine {
     plast_tape *tape;
     plast_node **y; /* the output node of each recorded step, kept for backward */
     int64_t steps;  /* steps recorded per trial: T, or 1 when a stateless model's steps are folded into the batch */
+    int64_t batch;  /* samples per recorded step: B, or T B when folded */
     int recorded;   /* a training forward is on the tape */
 } tape_engine;
 
@@ -21,7 +22,7 @@ static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_r
                                  plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     tape_engine *te = e->impl;
     const plast_model *m = e->model;
-    const int64_t B = e->B * (e->T / te->steps), I = plast_model_input(m), O = plast_model_output(m);
+    const int64_t B = te->batch, I = plast_model_input(m), O = plast_model_output(m);
     plast_tape *t = te->tape;
     plast_tape_reset(t);
     plast_tape_set_grad_enabled(t, train);
@@ -48,7 +49,7 @@ static plast_status tape_backward(plast_engine *e, plast_params *p, const plast_
     tape_engine *te = e->impl;
     if (!te->recorded) return plast_err_set(err, PLAST_ERR_STATE, "engine: backward without a training forward");
     plast_tape *t = te->tape;
-    const int64_t B = e->B * (e->T / te->steps), O = plast_model_output(e->model);
+    const int64_t B = te->batch, O = plast_model_output(e->model);
     plast_node *total = NULL;
     for (int64_t s = 0; s < te->steps; s++) {
         plast_node *w = plast_tape_const(t, PLAST_SHAPE2(B, O), dy + s * B * O);
@@ -80,6 +81,7 @@ plast_status engine_tape_init(plast_engine *e, plast_err *err) {
     if (!te) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     te->tape = plast_tape_init(err);
     te->steps = plast_model_state_count(e->model) == 0 ? 1 : e->T;
+    te->batch = e->B * (e->T / te->steps);
     te->y = calloc((size_t)te->steps, sizeof *te->y);
     if (!te->tape || !te->y) {
         plast_tape_free(te->tape);

@@ -124,27 +124,16 @@ static inline __attribute__((always_inline)) void dalpha_pass(const dalpha_steps
         plast_real xi[DALPHA_STEPS], ci[DALPHA_STEPS];
         for (int q = 0; q < g; q++) xi[q] = st->pa[q][i], ci[q] = st->c[q] * st->u[q][i];
         plast_real *r = R + i * nb, *a = acc + i * nb;
-        /* `omp simd`: the rows never overlap, and GCC's run-time overlap check fails on this many pointers */
-        if (first) { /* R_{T-1} = 0 is not read */
+        /* `omp simd`: the rows never overlap, and GCC's run-time overlap check fails on this many pointers. R_{T-1}
+         * = 0 is not read: `first` is the same for the whole loop, so GCC unswitches it into two loops. */
 #pragma omp simd
-            for (int64_t j = 0; j < nb; j++) {
-                plast_real rj = 0, aj = a[j];
-                for (int q = 0; q < g; q++) {
-                    rj = xi[q] * st->pb[q][j] + st->keep[q] * rj;
-                    aj += ci[q] * st->v[q][j] * rj;
-                }
-                r[j] = rj, a[j] = aj;
+        for (int64_t j = 0; j < nb; j++) {
+            plast_real rj = first ? 0 : r[j], aj = a[j];
+            for (int q = 0; q < g; q++) {
+                rj = xi[q] * st->pb[q][j] + st->keep[q] * rj;
+                aj += ci[q] * st->v[q][j] * rj;
             }
-        } else {
-#pragma omp simd
-            for (int64_t j = 0; j < nb; j++) {
-                plast_real rj = r[j], aj = a[j];
-                for (int q = 0; q < g; q++) {
-                    rj = xi[q] * st->pb[q][j] + st->keep[q] * rj;
-                    aj += ci[q] * st->v[q][j] * rj;
-                }
-                r[j] = rj, a[j] = aj;
-            }
+            r[j] = rj, a[j] = aj;
         }
     }
 }

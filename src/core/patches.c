@@ -1,5 +1,5 @@
-/* src/core/im2col.c: see im2col.h. */
-#include "core/im2col.h"
+/* src/core/patches.c: see patches.h. */
+#include "core/patches.h"
 
 /* Runs BODY_INSIDE for every (patch, window position) inside the image, with `col` the offset of its C channels in
  * cols and `px` the offset of the pixel's C channels in x, and BODY_OUTSIDE for positions in the padding. Written
