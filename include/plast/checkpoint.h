@@ -39,7 +39,10 @@ PLAST_API plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_opt
 PLAST_API plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_optim *o, int n_meta,
                                        const char *const *meta_keys, const char *const *meta_values,
                                        plast_err *err);
-/* Convenience: checks the format, then reads parameters (strictly) and the optimizer (if o != NULL). */
+/* Checks the format, then reads parameters (strictly) and the optimizer (if o != NULL) from an open file, whose
+ * metadata the caller may read as well, so a checkpoint is parsed once. On error p and o are left as they were. */
+PLAST_API plast_status plast_ckpt_read(const plast_st_reader *r, plast_params *p, plast_optim *o, plast_err *err);
+/* Convenience: plast_ckpt_read on the file at path. */
 PLAST_API plast_status plast_ckpt_load(const char *path, plast_params *p, plast_optim *o, plast_err *err);
 
 #ifdef __cplusplus

@@ -21,6 +21,10 @@ typedef struct plast_rng {
 
 /* Seeds r so that each (seed, stream) pair gives its own sequence. */
 PLAST_API void plast_rng_init(plast_rng *r, uint64_t seed, uint64_t stream);
+/* The generator of item `index` (a batch, an environment, an episode) of stream `stream` under `seed`: a pure
+ * function of its three arguments (splitmix64-mixed), so any item's draws can be made by any thread or process in
+ * any order. Training runs use one stream per purpose (PLAST_STREAM_* in plast/train.h). */
+PLAST_API plast_rng plast_rng_derive(uint64_t seed, uint64_t stream, uint64_t index);
 /* A child generator on stream `stream`, seeded from r's next output: independent of r and of other streams. */
 PLAST_API plast_rng plast_rng_fork(plast_rng *r, uint64_t stream);
 

@@ -48,6 +48,10 @@ PLAST_API plast_status plast_tape_status(const plast_tape *t);
 PLAST_API const char *plast_tape_error(const plast_tape *t); /* "" when status is PLAST_OK */
 /* Copies the tape's status and message into err (if err != NULL); returns the status. */
 PLAST_API plast_status plast_tape_take_error(const plast_tape *t, plast_err *err);
+/* Puts t in error with status s and a printf-style message, unless it already is (the first error sticks), as the
+ * ops do on bad input; code that records on a tape uses it for its own checks. Returns NULL for convenience. */
+PLAST_API plast_node *plast_tape_fail(plast_tape *t, plast_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* When disabled, new nodes record no gradient dependence (like torch.no_grad); returns the previous setting. */
 PLAST_API int plast_tape_set_grad_enabled(plast_tape *t, int enabled);

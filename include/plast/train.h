@@ -46,9 +46,8 @@ PLAST_API plast_status plast_evaluate(plast_engine *e, const plast_model *m, pla
                                       int64_t batches, plast_rng *rng, int split, double *loss, double *metric,
                                       plast_eval_trace *trace, plast_err *err);
 
-/* The RNG of batch `index` for a purpose (PLAST_STREAM_*) of the run seeded by `seed`. */
+/* The RNG streams of a run: batch `index` for a purpose is plast_rng_derive(seed, PLAST_STREAM_<purpose>, index). */
 enum { PLAST_STREAM_INIT, PLAST_STREAM_TRAIN, PLAST_STREAM_VALID, PLAST_STREAM_TEST };
-PLAST_API plast_rng plast_run_rng(uint64_t seed, int purpose, uint64_t index);
 
 /* ---- runs ---------------------------------------------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 
 #include "autodiff/tape_internal.h"
 #include "core/err.h"
-#include "train/params_internal.h"
+#include "params/params_internal.h"
 
 #define TAPE_FIRST_CHUNK ((size_t)1 << 20)
 

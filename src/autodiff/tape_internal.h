@@ -1,62 +1,20 @@
 /* src/autodiff/tape_internal.h: nodes, the tape and the op table (internal).
  *
- * Adding an op: add its enum value below, write its shape rule, forward kernel and backward rule side by side in
- * the family file (ops_*.c) as one `const plast_op_def plast_op_<name>`, list it in op_table.c, give it a public
- * constructor in include/plast/tape.h, and a finite-difference case in tests/test_ops_grad.c (the test fails for
- * an op without one). A backward rule may only call op constructors: that keeps every gradient differentiable.
+ * Adding an op: add one row to op_list.h (which generates the enum and the op table), write its shape rule, forward
+ * kernel and backward rule side by side in the family file (ops_<family>.c) as one `const plast_op_def
+ * plast_op_<name>`, give it a public constructor in include/plast/tape.h, and a finite-difference case in
+ * tests/test_ops_grad.c (the test fails for an op without one). A backward rule may only call op constructors: that keeps every gradient differentiable.
  */
 #ifndef PLAST_AUTODIFF_TAPE_INTERNAL_H
 #define PLAST_AUTODIFF_TAPE_INTERNAL_H
 
+#include "autodiff/op_list.h"
 #include "core/arena.h"
 #include "plast/tape.h"
 
-typedef enum plast_op {
-    /* ops_elementwise.c */
-    PLAST_OP_ADD,
-    PLAST_OP_SUB,
-    PLAST_OP_MUL,
-    PLAST_OP_DIV,
-    PLAST_OP_DIV_SAFE,
-    PLAST_OP_SCALE,
-    PLAST_OP_ADD_SCALAR,
-    PLAST_OP_RELU,
-    PLAST_OP_SIGMOID,
-    PLAST_OP_TANH,
-    PLAST_OP_EXP,
-    PLAST_OP_LOG,
-    PLAST_OP_ABS,
-    PLAST_OP_SQRT,
-    PLAST_OP_SQUARE,
-    PLAST_OP_CLAMP,
-    PLAST_OP_MASK_MUL,
-    /* ops_matmul.c */
-    PLAST_OP_MATMUL,
-    PLAST_OP_OUTER,
-    /* ops_reduce.c */
-    PLAST_OP_SUM,
-    PLAST_OP_NORM2,
-    PLAST_OP_BROADCAST_TO,
-    PLAST_OP_SUM_TO,
-    /* ops_shape.c */
-    PLAST_OP_RESHAPE,
-    PLAST_OP_TRANSPOSE,
-    PLAST_OP_CONCAT,
-    PLAST_OP_SLICE,
-    PLAST_OP_PAD,
-    /* ops_softmax.c */
-    PLAST_OP_SOFTMAX,
-    PLAST_OP_LOG_SOFTMAX,
-    PLAST_OP_MSE,
-    PLAST_OP_CROSS_ENTROPY,
-    /* ops_image.c */
-    PLAST_OP_IM2COL,
-    PLAST_OP_COL2IM,
-    PLAST_OP_POOL_ARGMAX,
-    PLAST_OP_POOL_GATHER,
-    PLAST_OP_POOL_SCATTER,
-    PLAST_OP_COUNT
-} plast_op;
+#define PLAST_OP_ENUM(ID, name, family) PLAST_OP_##ID,
+typedef enum plast_op { PLAST_OP_LIST(PLAST_OP_ENUM) PLAST_OP_COUNT } plast_op;
+#undef PLAST_OP_ENUM
 
 /* Attributes an op keeps besides its inputs. */
 typedef union plast_op_params {
@@ -123,8 +81,6 @@ extern const plast_op_def *const plast_op_table[PLAST_OP_COUNT];
 
 /* Records op on t: checks inputs and shape, allocates, runs forward. NULL (and the tape in error) on failure. */
 plast_node *plast_tape_op(plast_tape *t, plast_op op, int n_in, plast_node *const *in, const plast_op_params *p);
-/* Puts t in error (if it is not already) with a printf-style message; returns NULL for convenience. */
-plast_node *plast_tape_fail(plast_tape *t, plast_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Helpers shared by the op families. */
 int plast_axis_normalize(int axis, int ndim); /* -1 if out of range */

@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/strbuf.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 #define MAX_AXES 8
 #define MAX_VALUES 16

@@ -8,7 +8,7 @@
 #include "cli/plot.h"
 #include "core/err.h"
 #include "core/strbuf.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 int canvas_init(canvas *c, int w, int h, rgb bg) {
     c->w = w, c->h = h;

@@ -8,7 +8,7 @@
 
 #include "cli/plot.h"
 #include "core/err.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 enum { W = 960, H = 560, LEFT = 100, RIGHT = 30, TOP = 56, BOTTOM = 64, FONT = 2 };
 

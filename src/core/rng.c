@@ -75,3 +75,17 @@ void plast_rng_permutation(plast_rng *r, int32_t *perm, int32_t n) {
         perm[j] = tmp;
     }
 }
+
+/* splitmix64: a bijective mix, so distinct (seed, index) pairs give well-separated PCG seeds */
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+plast_rng plast_rng_derive(uint64_t seed, uint64_t stream, uint64_t index) {
+    plast_rng r;
+    plast_rng_init(&r, mix64(mix64(seed) ^ index), stream);
+    return r;
+}

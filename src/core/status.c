@@ -44,8 +44,8 @@ plast_status plast_err_set(plast_err *err, plast_status s, const char *fmt, ...)
     return s;
 }
 
-plast_status plast_err_prefix(plast_err *err, const char *fmt, ...) {
-    if (!err) return PLAST_OK;
+plast_status plast_err_prefix(plast_err *err, plast_status s, const char *fmt, ...) {
+    if (!err) return s;
     char prefix[PLAST_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -58,7 +58,7 @@ plast_status plast_err_prefix(plast_err *err, const char *fmt, ...) {
     memmove(err->msg + np, err->msg, no);
     memcpy(err->msg, prefix, np);
     err->msg[np + no] = '\0';
-    return err->status;
+    return s;
 }
 
 plast_status plast_err_config_key(plast_err *err, const char *section, const char *key, const char *fmt, va_list ap) {

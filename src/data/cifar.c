@@ -10,7 +10,7 @@
 
 #include "core/err.h"
 #include "data/image_set.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 enum { SIDE = 32, RECORD = 2 + SIDE * SIDE * 3, FINE = 100 };
 
@@ -43,7 +43,7 @@ plast_status image_set_load_cifar100(image_set *s, const char *dir, plast_err *e
         if (n_names != FINE)
             st = plast_err_set(err, PLAST_ERR_FORMAT, "%s: %d class names, CIFAR-100 has %d", path, n_names, FINE);
     } else {
-        plast_err_prefix(err, "task.data_path (the CIFAR-100 binary version): ");
+        plast_err_prefix(err, st, "task.data_path (the CIFAR-100 binary version): ");
     }
     static const char *const files[2] = {"train.bin", "test.bin"};
     for (int k = 0; k < 2 && st == PLAST_OK; k++) {

@@ -9,7 +9,7 @@
 
 #include "core/err.h"
 #include "data/image_set.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 void image_set_init(image_set *s, int64_t size, int64_t channels) {
     memset(s, 0, sizeof *s);
@@ -94,7 +94,7 @@ plast_status image_set_split_file(image_set *s, const char *path, plast_err *err
     unsigned char *buf;
     size_t size;
     plast_status st = plast_file_read_all(path, &buf, &size, err);
-    if (st != PLAST_OK) return plast_err_prefix(err, "task.split_file: ");
+    if (st != PLAST_OK) return plast_err_prefix(err, st, "task.split_file: ");
     int8_t *seen = calloc((size_t)s->n_classes + 1, 1);
     if (!seen) {
         free(buf);

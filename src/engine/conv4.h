@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plast.h"
+#include "plast/model.h"
 
 typedef struct conv4 conv4;
 

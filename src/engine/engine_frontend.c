@@ -97,7 +97,7 @@ plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
     F->images = malloc((size_t)(rows * F->pixels) * sizeof(plast_real));
     F->cell_x = malloc((size_t)(rows * F->H) * sizeof(plast_real));
     plast_status s = F->images && F->cell_x ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
-    if (s == PLAST_OK && !(F->enc = conv4_init(m, e->B, e->T, err))) s = err ? err->status : PLAST_ERR_NOMEM;
+    if (s == PLAST_OK && !(F->enc = conv4_init(m, e->B, e->T, err))) s = plast_err_status(err, PLAST_ERR_NOMEM);
     if (s == PLAST_OK) s = engine_duan_init(&F->core, err);
     if (s != PLAST_OK) {
         fe_release(e);

@@ -5,15 +5,16 @@
 
 #include "core/err.h"
 #include "plast/checkpoint.h"
-#include "train/params_internal.h"
 
 #define NAME_CAP 256
 
 plast_status plast_ckpt_add_params(plast_st_writer *w, const char *prefix, const plast_params *p, plast_err *err) {
     char name[NAME_CAP];
-    for (int i = 0; i < p->n; i++) {
-        snprintf(name, sizeof name, "%s%s", prefix, p->views[i].name);
-        plast_status s = plast_st_writer_add_real(w, name, p->views[i].shape, p->values + p->views[i].offset, err);
+    const plast_real *values = plast_params_values_const(p);
+    for (int i = 0; i < plast_params_count(p); i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, plast_params_name(p, i));
+        plast_status s =
+            plast_st_writer_add_real(w, name, plast_params_shape(p, i), values + plast_params_offset(p, i), err);
         if (s != PLAST_OK) return s;
     }
     return PLAST_OK;
@@ -23,9 +24,10 @@ plast_status plast_ckpt_add_optim(plast_st_writer *w, plast_optim *o, const plas
     char name[NAME_CAP], steps[32];
     for (int k = 0; k < plast_optim_state_count(o); k++) {
         const plast_real *buf = plast_optim_state(o, k);
-        for (int i = 0; i < p->n; i++) {
-            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), p->views[i].name);
-            plast_status s = plast_st_writer_add_real(w, name, p->views[i].shape, buf + p->views[i].offset, err);
+        for (int i = 0; i < plast_params_count(p); i++) {
+            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), plast_params_name(p, i));
+            plast_status s =
+                plast_st_writer_add_real(w, name, plast_params_shape(p, i), buf + plast_params_offset(p, i), err);
             if (s != PLAST_OK) return s;
         }
     }
@@ -51,15 +53,16 @@ plast_status plast_ckpt_read_params(const plast_st_reader *r, const char *prefix
                                      path, n);
         }
     }
-    plast_real *tmp = malloc((size_t)(p->numel ? p->numel : 1) * sizeof *tmp);
+    size_t numel = (size_t)plast_params_numel(p);
+    plast_real *tmp = malloc((numel ? numel : 1) * sizeof *tmp);
     if (!tmp) return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
     char name[NAME_CAP];
     plast_status s = PLAST_OK;
-    for (int i = 0; i < p->n && s == PLAST_OK; i++) {
-        snprintf(name, sizeof name, "%s%s", prefix, p->views[i].name);
-        s = plast_st_reader_read(r, name, p->views[i].shape, tmp + p->views[i].offset, err);
+    for (int i = 0; i < plast_params_count(p) && s == PLAST_OK; i++) {
+        snprintf(name, sizeof name, "%s%s", prefix, plast_params_name(p, i));
+        s = plast_st_reader_read(r, name, plast_params_shape(p, i), tmp + plast_params_offset(p, i), err);
     }
-    if (s == PLAST_OK) memcpy(p->values, tmp, (size_t)p->numel * sizeof *tmp);
+    if (s == PLAST_OK) memcpy(plast_params_values(p), tmp, numel * sizeof *tmp);
     free(tmp);
     return s;
 }
@@ -81,15 +84,16 @@ plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_optim *o, con
     if (!end || *end || n < 0)
         return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata optim_steps '%s' is not a step count", path, steps);
     int ns = plast_optim_state_count(o);
-    size_t numel = (size_t)p->numel;
+    size_t numel = (size_t)plast_params_numel(p);
     plast_real *tmp = malloc((ns ? (size_t)ns : 1) * (numel ? numel : 1) * sizeof *tmp);
     if (!tmp) return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
     char name[NAME_CAP];
     plast_status s = PLAST_OK;
     for (int k = 0; k < ns && s == PLAST_OK; k++)
-        for (int i = 0; i < p->n && s == PLAST_OK; i++) {
-            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), p->views[i].name);
-            s = plast_st_reader_read(r, name, p->views[i].shape, tmp + (size_t)k * numel + p->views[i].offset, err);
+        for (int i = 0; i < plast_params_count(p) && s == PLAST_OK; i++) {
+            snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), plast_params_name(p, i));
+            s = plast_st_reader_read(r, name, plast_params_shape(p, i),
+                                     tmp + (size_t)k * numel + (size_t)plast_params_offset(p, i), err);
         }
     if (s == PLAST_OK) {
         for (int k = 0; k < ns; k++) memcpy(plast_optim_state(o, k), tmp + (size_t)k * numel, numel * sizeof *tmp);
@@ -102,7 +106,7 @@ plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_optim *o, con
 plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_optim *o, int n_meta,
                              const char *const *meta_keys, const char *const *meta_values, plast_err *err) {
     plast_st_writer *w = plast_st_writer_init(err);
-    if (!w) return err ? err->status : PLAST_ERR_NOMEM;
+    if (!w) return plast_err_status(err, PLAST_ERR_NOMEM);
     char version[16];
     snprintf(version, sizeof version, "%d", PLAST_CKPT_FORMAT_VERSION);
     plast_status s = plast_st_writer_set_meta(w, "format", PLAST_CKPT_FORMAT, err);
@@ -116,31 +120,37 @@ plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_opti
     return s;
 }
 
-plast_status plast_ckpt_load(const char *path, plast_params *p, plast_optim *o, plast_err *err) {
-    plast_st_reader *r = plast_st_reader_open(path, err);
-    if (!r) return err ? err->status : PLAST_ERR_IO;
-    plast_status s = PLAST_OK;
+plast_status plast_ckpt_read(const plast_st_reader *r, plast_params *p, plast_optim *o, plast_err *err) {
+    const char *path = plast_st_reader_path(r);
     const char *fmt = plast_st_reader_meta(r, "format");
     const char *ver = plast_st_reader_meta(r, "format_version");
     if (!fmt || strcmp(fmt, PLAST_CKPT_FORMAT) != 0)
-        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: not a plast checkpoint (metadata format is '%s')", path,
-                          fmt ? fmt : "absent");
-    else if (!ver || atoi(ver) != PLAST_CKPT_FORMAT_VERSION)
-        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: checkpoint format version %s, this plast reads %d", path,
-                          ver ? ver : "absent", PLAST_CKPT_FORMAT_VERSION);
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: not a plast checkpoint (metadata format is '%s')", path,
+                             fmt ? fmt : "absent");
+    if (!ver || atoi(ver) != PLAST_CKPT_FORMAT_VERSION)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: checkpoint format version %s, this plast reads %d", path,
+                             ver ? ver : "absent", PLAST_CKPT_FORMAT_VERSION);
     /* the optimizer is read last and commits only on success; keep the old values to undo the parameters then */
+    size_t numel = (size_t)plast_params_numel(p);
     plast_real *backup = NULL;
-    if (s == PLAST_OK && o) {
-        backup = malloc((size_t)(p->numel ? p->numel : 1) * sizeof *backup);
-        if (!backup) s = plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
-        else memcpy(backup, p->values, (size_t)p->numel * sizeof *backup);
+    if (o) {
+        if (!(backup = malloc((numel ? numel : 1) * sizeof *backup)))
+            return plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
+        memcpy(backup, plast_params_values(p), numel * sizeof *backup);
     }
-    if (s == PLAST_OK) s = plast_ckpt_read_params(r, "param/", p, 1, err);
+    plast_status s = plast_ckpt_read_params(r, "param/", p, 1, err);
     if (s == PLAST_OK && o) {
         s = plast_ckpt_read_optim(r, o, p, err);
-        if (s != PLAST_OK) memcpy(p->values, backup, (size_t)p->numel * sizeof *backup);
+        if (s != PLAST_OK) memcpy(plast_params_values(p), backup, numel * sizeof *backup);
     }
     free(backup);
+    return s;
+}
+
+plast_status plast_ckpt_load(const char *path, plast_params *p, plast_optim *o, plast_err *err) {
+    plast_st_reader *r = plast_st_reader_open(path, err);
+    if (!r) return plast_err_status(err, PLAST_ERR_IO);
+    plast_status s = plast_ckpt_read(r, p, o, err);
     plast_st_reader_close(r);
     return s;
 }

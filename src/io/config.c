@@ -8,7 +8,7 @@
 
 #include "core/err.h"
 #include "core/strbuf.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 #include "plast/config.h"
 
 #define KEY_MAX 256

@@ -13,7 +13,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/strbuf.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 #include "plast/safetensors.h"
 
 #define MAX_HEADER ((uint64_t)100 << 20) /* the format's own limit on the JSON header */
@@ -338,7 +338,7 @@ static const st_entry *lookup(const plast_st_reader *r, const char *name, plast_
 plast_status plast_st_reader_read(const plast_st_reader *r, const char *name, plast_shape expect, plast_real *dst,
                                   plast_err *err) {
     const st_entry *e = lookup(r, name, err);
-    if (!e) return err ? err->status : PLAST_ERR_MISMATCH;
+    if (!e) return plast_err_status(err, PLAST_ERR_MISMATCH);
     int same = e->ndim == expect.ndim;
     for (int k = 0; same && k < e->ndim; k++) same = e->dims[k] == expect.d[k];
     if (!same) {
@@ -353,7 +353,7 @@ plast_status plast_st_reader_read(const plast_st_reader *r, const char *name, pl
 plast_status plast_st_reader_read_any(const plast_st_reader *r, const char *name, plast_shape *shape,
                                       plast_real *dst, int64_t max_numel, plast_err *err) {
     const st_entry *e = lookup(r, name, err);
-    if (!e) return err ? err->status : PLAST_ERR_MISMATCH;
+    if (!e) return plast_err_status(err, PLAST_ERR_MISMATCH);
     if (e->ndim > PLAST_MAX_DIMS || e->numel > max_numel) {
         char a[128];
         format_dims(e, a, sizeof a);

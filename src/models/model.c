@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "autodiff/tape_internal.h"
 #include "core/err.h"
 #include "models/model_internal.h"
 #include "plast/safetensors.h"

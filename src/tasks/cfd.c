@@ -59,7 +59,7 @@ static plast_status cfd_init(plast_task *t, plast_err *err) {
     if (!p->dataset) return PLAST_OK;
     /* the fixed training stream, stored as a one-sample batch */
     plast_batch *fixed = plast_batch_init(t, 1, err);
-    if (!fixed) return err ? err->status : PLAST_ERR_NOMEM;
+    if (!fixed) return plast_err_status(err, PLAST_ERR_NOMEM);
     plast_rng rng;
     plast_rng_init(&rng, (uint64_t)t->cfg.data_seed, 0x434644); /* the data's own stream ("CFD") */
     cfd_draw(t, &rng, fixed, 0);

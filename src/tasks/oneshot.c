@@ -56,7 +56,7 @@ static plast_status load(plast_task *t, image_set *s, plast_err *err) {
         st = image_set_load_idx(s, c->data_path[0] ? c->data_path : FASHION_DIR, FASHION_NAMES, err);
         if (st == PLAST_OK && s->n_classes == 10) memcpy(s->split, FASHION_SPLIT, 10);
         if (st != PLAST_OK && !c->data_path[0])
-            plast_err_prefix(err, "(install Debian's dataset-fashion-mnist, or set task.data_path) ");
+            plast_err_prefix(err, st, "(install Debian's dataset-fashion-mnist, or set task.data_path) ");
     } else if (strcmp(c->dataset, "cifar") == 0) {
         if (!c->data_path[0]) return plast_task_cfg_fail(err, "data_path", "cifar needs the CIFAR-100 binary folder");
         st = image_set_load_cifar100(s, c->data_path, err);

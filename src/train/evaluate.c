@@ -31,7 +31,7 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
                          ? PLAST_OK
                          : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
     if (s == PLAST_OK && Be > 0 && !(tape = plast_engine_init(m, Be, T, PLAST_ENGINE_TAPE, 1, err)))
-        s = err ? err->status : PLAST_ERR_NOMEM;
+        s = plast_err_status(err, PLAST_ERR_NOMEM);
     double loss_sum = 0, metric_sum = 0, metric_weight = 0;
     for (int64_t k = 0; k < batches && s == PLAST_OK; k++) {
         if ((s = plast_task_sample(task, rng, split, b, err)) != PLAST_OK) break;
@@ -122,7 +122,7 @@ static plast_status test_params(plast_run *r, plast_params *scratch, plast_param
     plast_status s = plast_ckpt_load(path, scratch, NULL, err);
     if (s != PLAST_OK) return s;
     plast_st_reader *rd = plast_st_reader_open(path, err);
-    if (!rd) return err ? err->status : PLAST_ERR_IO;
+    if (!rd) return plast_err_status(err, PLAST_ERR_IO);
     const char *v = plast_st_reader_meta(rd, "run_step");
     *step = v ? strtoll(v, NULL, 10) : -1;
     plast_st_reader_close(rd);
@@ -146,7 +146,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     trials = trials < 1 ? 1 : trials > tc->batch ? tc->batch : trials;
     plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials};
     if (s == PLAST_OK) {
-        plast_rng rng = plast_run_rng((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
+        plast_rng rng = plast_rng_derive((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
         s = plast_evaluate(r->engine, r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
                            &tr, err);
     }

@@ -5,7 +5,6 @@
 
 #include "core/err.h"
 #include "plast/experiment.h"
-#include "tasks/task_internal.h"
 
 #define E(key, type, member, size, def, lo, hi, choices, help)                                                    \
     {key, PLAST_CFG_##type, offsetof(plast_experiment_cfg, member), size, def, lo, hi, choices, help},

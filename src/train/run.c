@@ -2,6 +2,7 @@
  * directory's configuration before continuing it, and the checkpoints that make resuming exact. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,6 @@ const char *plast_run_dir(const plast_run *r) { return r->dir; }
 int64_t plast_run_step(const plast_run *r) { return r->prog.step; }
 int plast_run_finished(const plast_run *r) { return r->prog.step >= r->cfg.train.steps; }
 plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(r->engine); }
-
-const char *run_path(const plast_run *r, const char *name, char *buf) {
-    int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", r->dir, name); /* fits: dir < RUN_DIR_MAX, names are short */
-    (void)n;
-    return buf;
-}
 
 int run_metric_better(const plast_run *r, double a, double b) {
     if (isnan(a)) return 0;
@@ -55,10 +50,10 @@ static plast_engine_kind engine_kind_parse(const char *s) {
  * seed), optimizer, engine and buffers. */
 static plast_status run_build(plast_run *r, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
-    if (!(r->task = plast_experiment_task(&r->cfg, err))) return err ? err->status : PLAST_ERR_CONFIG;
-    if (!(r->model = plast_model_init(&r->cfg.model, err))) return err ? err->status : PLAST_ERR_CONFIG;
-    if (!(r->params = plast_model_params_init(r->model, err))) return err ? err->status : PLAST_ERR_NOMEM;
-    plast_rng init = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_INIT, 0);
+    if (!(r->task = plast_experiment_task(&r->cfg, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
+    if (!(r->model = plast_model_init(&r->cfg.model, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
+    if (!(r->params = plast_model_params_init(r->model, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
+    plast_rng init = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_INIT, 0);
     plast_model_params_reset(r->model, r->params, &init);
 
     plast_optim_config oc = plast_optim_config_default(plast_optim_kind_parse(tc->optimizer));
@@ -66,12 +61,14 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     oc.weight_decay = tc->weight_decay;
     oc.momentum = tc->momentum;
     oc.amsgrad = tc->amsgrad;
-    if (!(r->optim = plast_optim_init(&oc, r->params, err))) return err ? err->status : PLAST_ERR_NOMEM;
+    if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
 
     const int64_t B = tc->batch, T = plast_task_steps(r->task);
     r->engine = plast_engine_init(r->model, B, T, engine_kind_parse(tc->engine), 0, err);
-    if (!r->engine) return plast_err_prefix(err, "key 'train.engine' = \"%s\": ", tc->engine);
-    if (!(r->batch = plast_batch_init(r->task, B, err))) return err ? err->status : PLAST_ERR_NOMEM;
+    if (!r->engine)
+        return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
+                                tc->engine);
+    if (!(r->batch = plast_batch_init(r->task, B, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     const size_t ny = (size_t)(T * B * plast_task_output(r->task));
     r->y = malloc(ny * sizeof(plast_real));
     r->dy = malloc(ny * sizeof(plast_real));
@@ -95,7 +92,7 @@ static plast_status check_same_config(const plast_run *r, const char *path, plas
     plast_experiment_cfg old;
     plast_status s = plast_experiment_cfg_load(&old, path, 0, NULL, err);
     if (s != PLAST_OK)
-        return plast_err_prefix(err, "run directory %s holds an unreadable configuration (use --restart): ", r->dir);
+        return plast_err_prefix(err, s, "run directory %s holds an unreadable configuration (use --restart): ", r->dir);
     plast_cfg_schema sc = plast_experiment_cfg_schema();
     for (int i = 0; i < sc.n; i++) {
         char a[PLAST_TASK_PATH_MAX + 8], b[PLAST_TASK_PATH_MAX + 8];
@@ -125,27 +122,34 @@ static plast_status write_config(const plast_run *r, plast_err *err) {
 
 /* ---- checkpoints -------------------------------------------------------------------------------------------- */
 
-enum { META_N = 9 };
-static const char *const META_KEYS[META_N] = {"run_step",        "run_loss_sum", "run_metric_sum",
-                                               "run_metric_weight", "run_grad_norm_sum", "run_count",
-                                               "run_best",        "run_best_step", "run_seconds"};
+/* The progress a checkpoint carries, as metadata "run_<member>": one row per member of run_progress. */
+#define RUN_PROGRESS_FIELDS(X)                                                                                     \
+    X(step, INT) X(loss_sum, REAL) X(metric_sum, REAL) X(metric_weight, REAL) X(grad_norm_sum, REAL)                \
+    X(count, INT) X(best, REAL) X(best_step, INT) X(seconds, REAL)
+enum { PROGRESS_INT, PROGRESS_REAL };
+typedef struct progress_field {
+    const char *key;
+    int kind;      /* PROGRESS_INT: an int64_t member; PROGRESS_REAL: a double */
+    size_t offset; /* into run_progress */
+} progress_field;
+#define PROGRESS_ROW(member, kind) {"run_" #member, PROGRESS_##kind, offsetof(run_progress, member)},
+static const progress_field PROGRESS_FIELDS[] = {RUN_PROGRESS_FIELDS(PROGRESS_ROW)};
+#undef PROGRESS_ROW
+enum { PROGRESS_N = (int)(sizeof PROGRESS_FIELDS / sizeof PROGRESS_FIELDS[0]) };
 
 plast_status run_save_last(plast_run *r, plast_err *err) {
-    const run_progress *p = &r->prog;
-    char v[META_N][40];
-    snprintf(v[0], sizeof v[0], "%lld", (long long)p->step);
-    plast_format_double(p->loss_sum, v[1], sizeof v[1]);
-    plast_format_double(p->metric_sum, v[2], sizeof v[2]);
-    plast_format_double(p->metric_weight, v[3], sizeof v[3]);
-    plast_format_double(p->grad_norm_sum, v[4], sizeof v[4]);
-    snprintf(v[5], sizeof v[5], "%lld", (long long)p->count);
-    plast_format_double(p->best, v[6], sizeof v[6]);
-    snprintf(v[7], sizeof v[7], "%lld", (long long)p->best_step);
-    plast_format_double(p->seconds, v[8], sizeof v[8]);
-    const char *vals[META_N];
-    for (int k = 0; k < META_N; k++) vals[k] = v[k];
+    char v[PROGRESS_N][40];
+    const char *keys[PROGRESS_N], *vals[PROGRESS_N];
+    for (int k = 0; k < PROGRESS_N; k++) {
+        const progress_field *f = &PROGRESS_FIELDS[k];
+        const char *member = (const char *)&r->prog + f->offset;
+        if (f->kind == PROGRESS_INT) snprintf(v[k], sizeof v[k], "%lld", (long long)*(const int64_t *)member);
+        else plast_format_double(*(const double *)member, v[k], sizeof v[k]);
+        keys[k] = f->key;
+        vals[k] = v[k];
+    }
     char path[RUN_PATH_MAX];
-    return plast_ckpt_save(run_path(r, "last.safetensors", path), r->params, r->optim, META_N, META_KEYS, vals, err);
+    return plast_ckpt_save(run_path(r, "last.safetensors", path), r->params, r->optim, PROGRESS_N, keys, vals, err);
 }
 
 plast_status run_save_best(plast_run *r, double val_metric, plast_err *err) {
@@ -156,23 +160,23 @@ plast_status run_save_best(plast_run *r, double val_metric, plast_err *err) {
     return plast_ckpt_save(run_path(r, "best.safetensors", path), r->params, NULL, 2, keys, vals, err);
 }
 
-/* Reads the progress metadata of last.safetensors. */
-static plast_status read_progress(const char *path, run_progress *p, plast_err *err) {
-    plast_st_reader *rd = plast_st_reader_open(path, err);
-    if (!rd) return err ? err->status : PLAST_ERR_IO;
-    double v[META_N];
-    plast_status s = PLAST_OK;
-    for (int k = 0; k < META_N && s == PLAST_OK; k++) {
-        const char *text = plast_st_reader_meta(rd, META_KEYS[k]);
+/* Reads the progress metadata of an open last.safetensors; p is written only when every key is read. */
+static plast_status read_progress(const plast_st_reader *rd, run_progress *p, plast_err *err) {
+    run_progress got = *p;
+    for (int k = 0; k < PROGRESS_N; k++) {
+        const progress_field *f = &PROGRESS_FIELDS[k];
+        const char *text = plast_st_reader_meta(rd, f->key);
         char *end = NULL;
-        v[k] = text ? strtod(text, &end) : 0;
+        double v = text ? strtod(text, &end) : 0;
         if (!text || end == text || *end)
-            s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata '%s' is %s%s%s, not a number", path, META_KEYS[k],
-                              text ? "\"" : "missing", text ? text : "", text ? "\"" : "");
+            return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata '%s' is %s%s%s, not a number",
+                                 plast_st_reader_path(rd), f->key, text ? "\"" : "missing", text ? text : "",
+                                 text ? "\"" : "");
+        char *member = (char *)&got + f->offset;
+        if (f->kind == PROGRESS_INT) *(int64_t *)member = (int64_t)v;
+        else *(double *)member = v;
     }
-    plast_st_reader_close(rd);
-    if (s != PLAST_OK) return s;
-    *p = (run_progress){(int64_t)v[0], v[1], v[2], v[3], v[4], (int64_t)v[5], v[6], (int64_t)v[7], v[8]};
+    *p = got;
     return PLAST_OK;
 }
 
@@ -182,9 +186,12 @@ static plast_status load_last(plast_run *r, int with_optim, int *found, plast_er
     run_path(r, "last.safetensors", path);
     *found = access(path, F_OK) == 0;
     if (!*found) return PLAST_OK;
-    plast_status s = plast_ckpt_load(path, r->params, with_optim ? r->optim : NULL, err);
-    if (s == PLAST_OK) s = read_progress(path, &r->prog, err);
-    if (s != PLAST_OK) return plast_err_prefix(err, "cannot resume (use --restart to start over): ");
+    plast_st_reader *rd = plast_st_reader_open(path, err);
+    plast_status s = rd ? PLAST_OK : plast_err_status(err, PLAST_ERR_IO);
+    if (s == PLAST_OK) s = plast_ckpt_read(rd, r->params, with_optim ? r->optim : NULL, err);
+    if (s == PLAST_OK) s = read_progress(rd, &r->prog, err);
+    plast_st_reader_close(rd);
+    if (s != PLAST_OK) return plast_err_prefix(err, s, "cannot resume (use --restart to start over): ");
     return PLAST_OK;
 }
 
@@ -253,19 +260,5 @@ plast_run *plast_run_load(const char *dir, int n_set, const char *const *sets, p
         plast_run_free(r);
         return NULL;
     }
-    return r;
-}
-
-/* splitmix64: a bijective mix, so distinct (seed, index) pairs give well-separated PCG seeds */
-static uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-plast_rng plast_run_rng(uint64_t seed, int purpose, uint64_t index) {
-    plast_rng r;
-    plast_rng_init(&r, mix64(mix64(seed) ^ index), (uint64_t)purpose);
     return r;
 }

@@ -11,10 +11,16 @@
 
 #include "core/err.h"
 #include "core/strbuf.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 #include "train/run_internal.h"
 
 #define CSV_HEADER "step,train_loss,train_metric,val_loss,val_metric,lr,grad_norm,seconds\n"
+
+const char *run_path(const plast_run *r, const char *name, char *buf) {
+    int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", r->dir, name); /* fits: dir < RUN_DIR_MAX, names are short */
+    (void)n;
+    return buf;
+}
 
 plast_status run_mkdirs(const char *dir, plast_err *err) {
     char buf[RUN_PATH_MAX];

@@ -45,7 +45,7 @@ static plast_status train_step(loop *L, plast_err *err) {
     plast_run *r = L->r;
     const plast_train_cfg *tc = &r->cfg.train;
     run_progress *p = &r->prog;
-    plast_rng rng = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
+    plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
     plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err);
     if (s != PLAST_OK) return s;
     plast_params_zero_grad(r->params);
@@ -83,7 +83,7 @@ static plast_status validate(loop *L, plast_err *err) {
     plast_run *r = L->r;
     const plast_train_cfg *tc = &r->cfg.train;
     run_progress *p = &r->prog;
-    plast_rng rng = plast_run_rng((uint64_t)tc->seed, PLAST_STREAM_VALID, (uint64_t)p->step);
+    plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_VALID, (uint64_t)p->step);
     double loss, metric;
     plast_status s = plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
                                     &loss, &metric, NULL, err);

@@ -1,9 +1,9 @@
-/* src/train/params.c: one allocation holding named parameter views, their values and their gradients. */
+/* src/params/params.c: one allocation holding named parameter views, their values and their gradients. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
-#include "train/params_internal.h"
+#include "params/params_internal.h"
 
 #define ALIGN 64
 

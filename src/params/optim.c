@@ -1,11 +1,11 @@
-/* src/train/optim.c: SGD, Adam and AdamW exactly as torch.optim (1.13) computes them, with amsgrad. */
+/* src/params/optim.c: SGD, Adam and AdamW exactly as torch.optim (1.13) computes them, with amsgrad. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "plast/optim.h"
-#include "train/params_internal.h"
+#include "params/params_internal.h"
 
 #define MAX_STATE 3
 

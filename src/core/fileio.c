@@ -1,4 +1,4 @@
-/* src/io/fileio.c: whole-file reads and crash-safe writes. */
+/* src/core/fileio.c: whole-file reads and crash-safe writes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
-#include "io/fileio.h"
+#include "core/fileio.h"
 
 #define MAX_FILE ((size_t)1 << 36)
 

@@ -1,6 +1,6 @@
-/* src/train/params_internal.h: the layout of a plast_params (internal; the tape reads views directly). */
-#ifndef PLAST_TRAIN_PARAMS_INTERNAL_H
-#define PLAST_TRAIN_PARAMS_INTERNAL_H
+/* src/params/params_internal.h: the layout of a plast_params (internal; the tape reads views directly). */
+#ifndef PLAST_PARAMS_PARAMS_INTERNAL_H
+#define PLAST_PARAMS_PARAMS_INTERNAL_H
 
 #include "plast/params.h"
 

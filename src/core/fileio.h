@@ -1,6 +1,6 @@
-/* src/io/fileio.h: whole-file reads and atomic writes (internal). */
-#ifndef PLAST_IO_FILEIO_H
-#define PLAST_IO_FILEIO_H
+/* src/core/fileio.h: whole-file reads and atomic writes (internal). */
+#ifndef PLAST_CORE_FILEIO_H
+#define PLAST_CORE_FILEIO_H
 
 #include <stddef.h>
 
