@@ -21,13 +21,14 @@
 extern "C" {
 #endif
 
-typedef enum plast_engine_kind {
-    PLAST_ENGINE_AUTO,
-    PLAST_ENGINE_TAPE,
-    PLAST_ENGINE_LOWRANK,
-    PLAST_ENGINE_DENSE,
-    PLAST_ENGINE_KIND_COUNT
-} plast_engine_kind;
+/* The execution paths, once: X(ID, name). The enum, plast_engine_kind_name and train.engine's choices come from it. */
+#define PLAST_ENGINE_KIND_LIST(X) X(AUTO, "auto") X(TAPE, "tape") X(LOWRANK, "lowrank") X(DENSE, "dense")
+#define PLAST_ENGINE_KIND_ENUM(ID, name) PLAST_ENGINE_##ID,
+typedef enum plast_engine_kind { PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_ENUM) PLAST_ENGINE_KIND_COUNT } plast_engine_kind;
+#undef PLAST_ENGINE_KIND_ENUM
+/* "auto|tape|lowrank|dense", as configuration choices */
+#define PLAST_ENGINE_KIND_BAR(ID, name) "|" name
+#define PLAST_ENGINE_KIND_CHOICES (PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_BAR) + 1)
 
 PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense" */
 

@@ -13,12 +13,17 @@
 extern "C" {
 #endif
 
-typedef enum plast_optim_kind {
-    PLAST_OPTIM_SGD,   /* b = momentum*b + (g + wd*p); p -= lr*b   (b = g on the first step, as torch) */
-    PLAST_OPTIM_ADAM,  /* g += wd*p; Adam moments; p -= lr * mhat / (sqrt(vhat) + eps) */
-    PLAST_OPTIM_ADAMW, /* p *= 1 - lr*wd; then the Adam update on the raw gradient */
-    PLAST_OPTIM_KIND_COUNT
-} plast_optim_kind;
+/* The optimizers, once: X(ID, name). The enum, plast_optim_kind_name and train.optimizer's choices come from it.
+ *   sgd    b = momentum*b + (g + wd*p); p -= lr*b   (b = g on the first step, as torch)
+ *   adam   g += wd*p; Adam moments; p -= lr * mhat / (sqrt(vhat) + eps)
+ *   adamw  p *= 1 - lr*wd; then the Adam update on the raw gradient */
+#define PLAST_OPTIM_KIND_LIST(X) X(SGD, "sgd") X(ADAM, "adam") X(ADAMW, "adamw")
+#define PLAST_OPTIM_KIND_ENUM(ID, name) PLAST_OPTIM_##ID,
+typedef enum plast_optim_kind { PLAST_OPTIM_KIND_LIST(PLAST_OPTIM_KIND_ENUM) PLAST_OPTIM_KIND_COUNT } plast_optim_kind;
+#undef PLAST_OPTIM_KIND_ENUM
+/* "sgd|adam|adamw", as configuration choices */
+#define PLAST_OPTIM_KIND_BAR(ID, name) "|" name
+#define PLAST_OPTIM_KIND_CHOICES (PLAST_OPTIM_KIND_LIST(PLAST_OPTIM_KIND_BAR) + 1)
 
 PLAST_API const char *plast_optim_kind_name(plast_optim_kind k); /* "sgd", "adam", "adamw" */
 /* Parses "sgd", "adam" or "adamw"; returns PLAST_OPTIM_KIND_COUNT for anything else. */

@@ -6,12 +6,44 @@
 #include "core/err.h"
 #include "engine/engine_internal.h"
 
-static const char *const KIND_NAMES[] = {"auto", "tape", "lowrank", "dense"};
+#define KIND_NAME(ID, name) name,
+static const char *const KIND_NAMES[] = {PLAST_ENGINE_KIND_LIST(KIND_NAME)};
+#undef KIND_NAME
 _Static_assert(sizeof KIND_NAMES / sizeof KIND_NAMES[0] == PLAST_ENGINE_KIND_COUNT, "an engine kind lacks a name");
 
 const char *plast_engine_kind_name(plast_engine_kind k) {
     return ((int)k >= 0 && k < PLAST_ENGINE_KIND_COUNT) ? KIND_NAMES[k] : "unknown";
 }
+
+/* ---- the paths: one row each, in order of preference for train.engine = auto ------------------------------------ */
+
+typedef struct engine_path_row {
+    plast_engine_kind kind;
+    /* 1 if the path serves model m (with the energy measure if asked); otherwise 0 and the reason in why */
+    int (*supports)(const plast_model *m, int want_energy, char *why, size_t cap);
+    plast_status (*open)(plast_engine *e, plast_err *err); /* sets e->path and e->impl */
+} engine_path_row;
+
+static int lowrank_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    return engine_duan_supports(m, PLAST_ENGINE_LOWRANK, want_energy, why, cap);
+}
+static int dense_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    return engine_duan_supports(m, PLAST_ENGINE_DENSE, want_energy, why, cap);
+}
+static int tape_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    (void)m, (void)want_energy, (void)why, (void)cap;
+    return 1; /* every model records on the tape */
+}
+/* Duan models with the Conv-4 image encoder run it by hand in front of the recurrent core (engine_frontend.c) */
+static plast_status duan_open(plast_engine *e, plast_err *err) {
+    return engine_duan_has_image_encoder(e->model) ? engine_frontend_init(e, err) : engine_duan_init(e, err);
+}
+
+static const engine_path_row PATHS[] = {
+    {PLAST_ENGINE_LOWRANK, lowrank_supports, duan_open},
+    {PLAST_ENGINE_DENSE, dense_supports, duan_open},
+    {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init},
+};
 
 plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
                                 int want_energy, plast_err *err) {
@@ -28,13 +60,16 @@ plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t ste
     e->B = batch;
     e->T = steps;
     e->want_energy = want_energy;
+    /* auto: the first path that serves the model, in the table's order (fastest first); otherwise the one asked */
     char why[256] = "";
+    const engine_path_row *row = NULL;
+    for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++)
+        if ((kind == PLAST_ENGINE_AUTO || kind == PATHS[i].kind) && PATHS[i].supports(m, want_energy, why, sizeof why))
+            row = &PATHS[i];
     plast_status s;
-    if (kind != PLAST_ENGINE_TAPE && engine_duan_supports(m, kind, want_energy, why, sizeof why)) {
-        s = engine_duan_has_image_encoder(m) ? engine_frontend_init(e, err) : engine_duan_init(e, err);
-    } else if (kind == PLAST_ENGINE_AUTO || kind == PLAST_ENGINE_TAPE) {
-        e->kind = PLAST_ENGINE_TAPE;
-        s = engine_tape_init(e, err);
+    if (row) {
+        e->kind = row->kind;
+        s = row->open(e, err);
     } else {
         s = plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: no %s path for %s: %s", plast_engine_kind_name(kind),
                           plast_model_describe(m), why);

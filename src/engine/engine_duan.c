@@ -970,7 +970,7 @@ static double duan_flops(const plast_engine *eng) {
 static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes, duan_flops};
 
 int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap) {
-    if (strcmp(m->family->name, "duan") != 0) {
+    if (!(m->family->caps & PLAST_FAMILY_DUAN_PATHS)) {
         snprintf(why, cap, "the %s family has no hand-written path", m->family->name);
         return 0;
     }
@@ -979,7 +979,7 @@ int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_
         return 0;
     }
     const duan_priv *d = PLAST_PRIV(m, duan_priv);
-    if (d->plastic && strcmp(m->rule->name, "hebbian") != 0 && !m->rule->needs_internal_loss) {
+    if (d->plastic && !m->rule->rank_one && !m->rule->needs_internal_loss) {
         snprintf(why, cap, "rule \"%s\" does not make rank-one updates", m->rule->name);
         return 0;
     }

@@ -1,15 +1,14 @@
-/* src/models/families.c: the table of model families (model.family). Adding a family: write family_<name>.c
- * defining `const plast_family_def plast_family_<name>`, list it here, and add its configurations to
- * tests/test_models_grad.c. */
+/* src/models/families.c: the table of model families (model.family), generated from family_list.h. Adding a
+ * family: write family_<name>.c defining its row `const plast_family_def plast_family_<name>`, add it to
+ * family_list.h, and add its configurations to tests/test_models_grad.c. */
+#include "models/family_list.h"
 #include "models/model_internal.h"
 
-extern const plast_family_def plast_family_duan, plast_family_stpn, plast_family_rnn, plast_family_lstm,
-    plast_family_mlp, plast_family_fastweights, plast_family_hebbff, plast_family_modplast, plast_family_diffplast,
-    plast_family_bohp;
+#define FAMILY_DECLARE(name) extern const plast_family_def plast_family_##name;
+PLAST_FAMILY_LIST(FAMILY_DECLARE)
+#undef FAMILY_DECLARE
 
-const plast_family_def *const plast_family_table[] = {
-    &plast_family_duan,     &plast_family_stpn,     &plast_family_rnn,      &plast_family_lstm,
-    &plast_family_mlp,      &plast_family_fastweights, &plast_family_hebbff, &plast_family_modplast,
-    &plast_family_diffplast, &plast_family_bohp,
-};
+#define FAMILY_ENTRY(name) &plast_family_##name,
+const plast_family_def *const plast_family_table[] = {PLAST_FAMILY_LIST(FAMILY_ENTRY)};
+#undef FAMILY_ENTRY
 const int plast_family_count = (int)(sizeof plast_family_table / sizeof plast_family_table[0]);

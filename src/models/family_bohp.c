@@ -21,9 +21,6 @@ _Static_assert(sizeof(bohp_priv) <= PLAST_MODEL_PRIV_BYTES, "bohp_priv does not 
 static plast_status bohp_layout(plast_model *m, plast_err *err) {
     bohp_priv *d = (bohp_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (m->rule && m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "bohp needs a local plasticity rule or none (got \"%s\")", c->rule);
     d->has_readout = strcmp(c->readout, "linear") == 0;
     if (!d->has_readout && m->O != m->H)
         return plast_model_cfg_fail(err, "readout", "none needs model.output (%lld) = model.hidden (%lld)",
@@ -72,5 +69,15 @@ static void bohp_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_bohp = {
-    "bohp", "Miconi 2016: backpropagation of Hebbian plasticity (x -> y plastic, y -> z readout)", bohp_layout,
-    bohp_init, bohp_step, NULL, NULL};
+    .name = "bohp",
+    .summary = "Miconi 2016: backpropagation of Hebbian plasticity (x -> y plastic, y -> z readout)",
+    .rule_use = PLAST_RULE_USE_OPTIONAL,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = bohp_layout,
+    .init = bohp_init,
+    .step = bohp_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

@@ -24,10 +24,6 @@ _Static_assert(sizeof(diffplast_priv) <= PLAST_MODEL_PRIV_BYTES, "diffplast_priv
 static plast_status diffplast_layout(plast_model *m, plast_err *err) {
     diffplast_priv *d = (diffplast_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (m->rule && m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "diffplast needs a local plasticity rule or none (got \"%s\")",
-                                    c->rule);
     d->clip = strcmp(c->trace, "clip") == 0;
     d->clamp = c->clamp > 0 ? c->clamp : 1.0;
     d->direct = c->direct_input;
@@ -87,5 +83,15 @@ static void diffplast_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_diffplast = {
-    "diffplast", "Miconi et al. 2018: differentiable plasticity, w + alpha * Hebb with a learned rate",
-    diffplast_layout, diffplast_init, diffplast_step, NULL, NULL};
+    .name = "diffplast",
+    .summary = "Miconi et al. 2018: differentiable plasticity, w + alpha * Hebb with a learned rate",
+    .rule_use = PLAST_RULE_USE_OPTIONAL,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = diffplast_layout,
+    .init = diffplast_init,
+    .step = diffplast_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

@@ -75,7 +75,6 @@ static plast_status conv_layout(plast_model *m, duan_priv *d, plast_err *err) {
 static plast_status duan_layout(plast_model *m, plast_err *err) {
     const plast_model_cfg *c = &m->cfg;
     duan_priv *d = (duan_priv *)m->priv;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
     d->plastic = m->rule != NULL;
     d->lstm = strcmp(c->cell, "lstm") == 0;
     d->modulated = d->plastic && c->modulation;
@@ -120,8 +119,6 @@ static plast_status duan_layout(plast_model *m, plast_err *err) {
     d->out = layer_layout(L, seq ? "out_fc.0" : "out_fc", "out_fc", H, d->D, d->plastic, learn_alpha);
     d->out_weight = plast_layout_param(L, PLAST_SHAPE1(d->D), "out_weight");
     if (d->out_weight < 0 || d->out.pb >= PLAST_MODEL_MAX_STATE) return plast_model_cfg_fail(err, "family", "layout overflow");
-    if (m->rule && !m->rule->needs_internal_loss && !m->rule->weight)
-        return plast_model_cfg_fail(err, "rule", "rule \"%s\" cannot drive the duan model", m->rule->name);
     return PLAST_OK;
 }
 
@@ -327,6 +324,19 @@ static const char *duan_alias(const plast_model *m, const char *name, char *buf,
     return NULL;
 }
 
+/* the recurrent cell, "lstm" or "rnn", in descriptions */
+static const char *duan_variant(const plast_model *m) { return m->cfg.cell; }
+
 const plast_family_def plast_family_duan = {
-    "duan", "Duan et al. 2023: plastic RNN/LSTM, Hebbian or gradient-based, neuromodulated", duan_layout, duan_init,
-    duan_step, NULL, duan_alias};
+    .name = "duan",
+    .summary = "Duan et al. 2023: plastic RNN/LSTM, Hebbian or gradient-based, neuromodulated",
+    .rule_use = PLAST_RULE_USE_OPTIONAL,
+    .default_rule = "hebbian",
+    .caps = PLAST_FAMILY_INTERNAL_LOSS | PLAST_FAMILY_DUAN_PATHS,
+    .variant = duan_variant,
+    .layout = duan_layout,
+    .init = duan_init,
+    .step = duan_step,
+    .constrain = NULL,
+    .alias = duan_alias,
+};

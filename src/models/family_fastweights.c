@@ -19,10 +19,8 @@ typedef struct fw_priv {
 _Static_assert(sizeof(fw_priv) <= PLAST_MODEL_PRIV_BYTES, "fw_priv does not fit");
 
 static plast_status fw_layout(plast_model *m, plast_err *err) {
+    (void)err; /* the rule is checked by model_init; fast weights have no other checked key */
     fw_priv *f = (fw_priv *)m->priv;
-    if (strcmp(m->cfg.rule, "default") != 0 && strcmp(m->cfg.rule, "hebbian") != 0)
-        return plast_model_cfg_fail(err, "rule", "fast weights use their fixed Hebbian rule (got \"%s\")", m->cfg.rule);
-    m->rule = plast_rule_find("hebbian");
     const int64_t H = m->H;
     plast_model_layout *L = &m->layout;
     f->w = plast_layout_param(L, PLAST_SHAPE2(m->I + H, H), "fw.weight");
@@ -69,4 +67,15 @@ static void fw_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_fastweights = {
-    "fastweights", "Ba et al. 2016: fast weights with layer normalisation", fw_layout, fw_init, fw_step, NULL, NULL};
+    .name = "fastweights",
+    .summary = "Ba et al. 2016: fast weights with layer normalisation",
+    .rule_use = PLAST_RULE_USE_FIXED,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = fw_layout,
+    .init = fw_init,
+    .step = fw_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

@@ -19,11 +19,9 @@ typedef struct hebbff_priv {
 _Static_assert(sizeof(hebbff_priv) <= PLAST_MODEL_PRIV_BYTES, "hebbff_priv does not fit");
 
 static plast_status hebbff_layout(plast_model *m, plast_err *err) {
+    (void)err; /* the rule is checked by model_init; every other hebbff key is a choice */
     hebbff_priv *d = (hebbff_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (!m->rule || m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "hebbff needs a local plasticity rule (got \"%s\")", c->rule);
     d->lam_sigmoid = strcmp(c->hebbff_lambda, "sigmoid") == 0;
     d->eta_mode = strcmp(c->hebbff_eta, "anti") == 0 ? 1 : strcmp(c->hebbff_eta, "hebb") == 0 ? 2 : 0;
     const int64_t H = m->H, I = m->I;
@@ -75,5 +73,15 @@ static void hebbff_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_hebbff = {
-    "hebbff", "Tyulmankov et al. 2022: HebbFF, a feed-forward layer with a decaying Hebbian trace",
-    hebbff_layout, hebbff_init, hebbff_step, hebbff_constrain, NULL};
+    .name = "hebbff",
+    .summary = "Tyulmankov et al. 2022: HebbFF, a feed-forward layer with a decaying Hebbian trace",
+    .rule_use = PLAST_RULE_USE_REQUIRED,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = hebbff_layout,
+    .init = hebbff_init,
+    .step = hebbff_step,
+    .constrain = hebbff_constrain,
+    .alias = NULL,
+};

@@ -24,11 +24,9 @@ typedef struct modplast_priv {
 _Static_assert(sizeof(modplast_priv) <= PLAST_MODEL_PRIV_BYTES, "modplast_priv does not fit");
 
 static plast_status modplast_layout(plast_model *m, plast_err *err) {
+    (void)err; /* the rule is checked by model_init; every other modplast key is a choice */
     modplast_priv *d = (modplast_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (!m->rule || m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "modplast needs a local plasticity rule (got \"%s\")", c->rule);
     d->retro = strcmp(c->neuromod, "retroactive") == 0;
     d->modulator = strcmp(c->modulator, "tanh") == 0 ? 0 : strcmp(c->modulator, "sigmoid") == 0 ? 1 : 2;
     d->clamp = c->clamp > 0 ? c->clamp : 1.0;
@@ -88,5 +86,15 @@ static void modplast_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_modplast = {
-    "modplast", "Miconi et al. 2019 (Backpropamine): simple or retroactive neuromodulated plasticity",
-    modplast_layout, modplast_init, modplast_step, NULL, NULL};
+    .name = "modplast",
+    .summary = "Miconi et al. 2019 (Backpropamine): simple or retroactive neuromodulated plasticity",
+    .rule_use = PLAST_RULE_USE_REQUIRED,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = modplast_layout,
+    .init = modplast_init,
+    .step = modplast_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

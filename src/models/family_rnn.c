@@ -22,9 +22,6 @@ _Static_assert(sizeof(rnn_priv) <= PLAST_MODEL_PRIV_BYTES, "rnn_priv does not fi
 
 static plast_status layout_kind(plast_model *m, plast_err *err, int kind, const char *prefix) {
     rnn_priv *r = (rnn_priv *)m->priv;
-    if (strcmp(m->cfg.rule, "default") != 0 && strcmp(m->cfg.rule, "none") != 0)
-        return plast_model_cfg_fail(err, "rule", "%s has no plasticity (got \"%s\")", m->family->name, m->cfg.rule);
-    m->rule = NULL;
     if (kind == 1 && strcmp(m->cfg.activation, "default") != 0)
         return plast_model_cfg_fail(err, "activation", "the LSTM uses its own gate nonlinearities");
     r->kind = kind;
@@ -79,9 +76,42 @@ static void rnn_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &r->readout, h);
 }
 
-const plast_family_def plast_family_rnn = {"rnn", "Elman RNN baseline with a linear readout", rnn_layout, rnn_init,
-                                           rnn_step, NULL, NULL};
-const plast_family_def plast_family_lstm = {"lstm", "LSTM baseline with a linear readout", lstm_layout, rnn_init,
-                                            rnn_step, NULL, NULL};
-const plast_family_def plast_family_mlp = {"mlp", "one hidden layer, no memory, with a linear readout", mlp_layout,
-                                           rnn_init, rnn_step, NULL, NULL};
+const plast_family_def plast_family_rnn = {
+    .name = "rnn",
+    .summary = "Elman RNN baseline with a linear readout",
+    .rule_use = PLAST_RULE_USE_NONE,
+    .default_rule = NULL,
+    .caps = 0,
+    .variant = NULL,
+    .layout = rnn_layout,
+    .init = rnn_init,
+    .step = rnn_step,
+    .constrain = NULL,
+    .alias = NULL,
+};
+const plast_family_def plast_family_lstm = {
+    .name = "lstm",
+    .summary = "LSTM baseline with a linear readout",
+    .rule_use = PLAST_RULE_USE_NONE,
+    .default_rule = NULL,
+    .caps = 0,
+    .variant = NULL,
+    .layout = lstm_layout,
+    .init = rnn_init,
+    .step = rnn_step,
+    .constrain = NULL,
+    .alias = NULL,
+};
+const plast_family_def plast_family_mlp = {
+    .name = "mlp",
+    .summary = "one hidden layer, no memory, with a linear readout",
+    .rule_use = PLAST_RULE_USE_NONE,
+    .default_rule = NULL,
+    .caps = 0,
+    .variant = NULL,
+    .layout = mlp_layout,
+    .init = rnn_init,
+    .step = rnn_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

@@ -28,12 +28,9 @@ typedef struct stpn_priv {
 _Static_assert(sizeof(stpn_priv) <= PLAST_MODEL_PRIV_BYTES, "stpn_priv does not fit");
 
 static plast_status stpn_layout(plast_model *m, plast_err *err) {
+    (void)err; /* the rule is checked by model_init; every other stpn key is a choice */
     stpn_priv *s = (stpn_priv *)m->priv;
     const plast_model_cfg *c = &m->cfg;
-    if (!m->rule && strcmp(c->rule, "default") == 0) m->rule = plast_rule_find("hebbian");
-    if (!m->rule) return plast_model_cfg_fail(err, "rule", "stpn needs a plasticity rule (hebbian, oja, ...)");
-    if (m->rule->needs_internal_loss)
-        return plast_model_cfg_fail(err, "rule", "stpn has no internal loss for rule \"%s\"", m->rule->name);
     s->recurrent = strcmp(c->variant, "r") == 0;
     s->scalar = strcmp(c->stp_params, "scalar") == 0;
     s->norm = strcmp(c->norm, "pre") == 0 ? 1 : strcmp(c->norm, "post") == 0 ? 2 : 0;
@@ -108,5 +105,15 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_stpn = {
-    "stpn", "Rodriguez et al. 2022: short-term plasticity neurons, recurrent (r) or feed-forward (f)",
-    stpn_layout, stpn_init, stpn_step, NULL, NULL};
+    .name = "stpn",
+    .summary = "Rodriguez et al. 2022: short-term plasticity neurons, recurrent (r) or feed-forward (f)",
+    .rule_use = PLAST_RULE_USE_REQUIRED,
+    .default_rule = "hebbian",
+    .caps = 0,
+    .variant = NULL,
+    .layout = stpn_layout,
+    .init = stpn_init,
+    .step = stpn_step,
+    .constrain = NULL,
+    .alias = NULL,
+};

@@ -15,6 +15,43 @@ static const plast_family_def *family_find(const char *name) {
     return NULL;
 }
 
+/* model.rule for family fam: "default" is the family's default rule, "none" no rule; checked against the family's
+ * rule_use and capabilities. */
+static plast_status rule_resolve(const plast_family_def *fam, const char *name, const plast_rule_def **out,
+                                 plast_err *err) {
+    const int dflt = strcmp(name, "default") == 0, none = strcmp(name, "none") == 0;
+    const plast_rule_def *rule = dflt ? (fam->default_rule ? plast_rule_find(fam->default_rule) : NULL)
+                                      : (none ? NULL : plast_rule_find(name));
+    if (!dflt && !none && !rule) {
+        char names[256];
+        return plast_model_cfg_fail(err, "rule", "unknown plasticity rule \"%s\" (none, default or one of %s)", name,
+                                    plast_rule_names(names, sizeof names));
+    }
+    switch (fam->rule_use) {
+    case PLAST_RULE_USE_NONE:
+        if (rule) return plast_model_cfg_fail(err, "rule", "%s has no plasticity (got \"%s\")", fam->name, name);
+        break;
+    case PLAST_RULE_USE_FIXED:
+        if (rule != plast_rule_find(fam->default_rule))
+            return plast_model_cfg_fail(err, "rule", "%s uses its fixed %s rule (got \"%s\")", fam->name,
+                                        fam->default_rule, name);
+        break;
+    case PLAST_RULE_USE_REQUIRED:
+        if (!rule) return plast_model_cfg_fail(err, "rule", "%s needs a plasticity rule (got \"%s\")", fam->name, name);
+        break;
+    case PLAST_RULE_USE_OPTIONAL:
+    case PLAST_RULE_USE_COUNT:
+        break;
+    }
+    if (rule && rule->needs_internal_loss && !(fam->caps & PLAST_FAMILY_INTERNAL_LOSS))
+        return plast_model_cfg_fail(err, "rule", "%s has no internal loss for rule \"%s\" (a local rule, or none)",
+                                    fam->name, rule->name);
+    if (rule && !rule->needs_internal_loss && !rule->weight)
+        return plast_model_cfg_fail(err, "rule", "rule \"%s\" has no weight update", rule->name);
+    *out = rule;
+    return PLAST_OK;
+}
+
 plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     if (!cfg) {
         plast_err_set(err, PLAST_ERR_INVALID_ARG, "model: no configuration");
@@ -30,12 +67,8 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
         plast_model_cfg_fail(err, "family", "unknown family \"%s\" (one of %s)", cfg->family, names);
         return NULL;
     }
-    if (strcmp(cfg->rule, "none") != 0 && strcmp(cfg->rule, "default") != 0 && !plast_rule_find(cfg->rule)) {
-        char names[256];
-        plast_model_cfg_fail(err, "rule", "unknown plasticity rule \"%s\" (none, default or one of %s)", cfg->rule,
-                             plast_rule_names(names, sizeof names));
-        return NULL;
-    }
+    const plast_rule_def *rule = NULL;
+    if (rule_resolve(fam, cfg->rule, &rule, err) != PLAST_OK) return NULL;
     plast_model *m = calloc(1, sizeof *m);
     if (!m) {
         plast_err_set(err, PLAST_ERR_NOMEM, "model: out of memory");
@@ -43,7 +76,7 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     }
     m->cfg = *cfg;
     m->family = fam;
-    m->rule = plast_rule_find(cfg->rule);
+    m->rule = rule;
     m->I = cfg->input;
     m->O = cfg->output;
     m->H = cfg->hidden;
@@ -59,10 +92,10 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     }
     int64_t n = 0;
     for (int i = 0; i < m->layout.n_params; i++) n += plast_shape_numel(m->layout.params[i].shape);
-    int duan = strcmp(fam->name, "duan") == 0;
+    const char *variant = fam->variant ? fam->variant(m) : NULL;
     snprintf(m->description, sizeof m->description, "%s%s%s, rule %s, H=%lld I=%lld O=%lld, %lld parameters",
-             fam->name, duan ? " " : "", duan ? cfg->cell : "", m->rule ? m->rule->name : "none", (long long)m->H,
-             (long long)m->I, (long long)m->O, (long long)n);
+             fam->name, variant ? " " : "", variant ? variant : "", m->rule ? m->rule->name : "none",
+             (long long)m->H, (long long)m->I, (long long)m->O, (long long)n);
     return m;
 }
 
@@ -78,6 +111,10 @@ int plast_model_param_count(const plast_model *m) { return m->layout.n_params; }
 const plast_param_spec *plast_model_param_specs(const plast_model *m) { return m->layout.params; }
 
 plast_params *plast_model_params_init(const plast_model *m, plast_err *err) {
+    if (!m) {
+        plast_err_set(err, PLAST_ERR_INVALID_ARG, "model parameters: no model");
+        return NULL;
+    }
     return plast_params_init(m->layout.n_params, m->layout.params, err);
 }
 

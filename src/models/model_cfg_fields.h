@@ -1,15 +1,17 @@
 /* src/models/model_cfg_fields.h: the model.* configuration keys, as an X-macro list so that every schema that
  * embeds a plast_model_cfg (the model's own, an experiment's) is a compile-time constant table.
- * Include it with MF(key, type, member, def, lo, hi, choices, help) defined; types are PLAST_CFG_* suffixes. */
-MF("family", STRING, family, "duan", 0, -1, NULL,
-    "duan | stpn | rnn | lstm | mlp | fastweights | hebbff | modplast | diffplast | bohp")
+ * Include it with MF(key, type, member, def, lo, hi, choices, help) defined; types are PLAST_CFG_* suffixes. The
+ * family and rule names come from their lists. */
+#include "models/family_list.h"
+#include "models/rule_list.h"
+MF("family", STRING, family, "duan", 0, -1, NULL, PLAST_FAMILY_NAMES)
 MF("input", INT, input, "0", 0, 1 << 24, NULL, "input size I (0: the task's)")
 MF("output", INT, output, "0", 0, 1 << 24, NULL, "task output size O (0: the task's)")
 MF("hidden", INT, hidden, "128", 1, 1 << 20, NULL, "hidden size H (duan with hidden_scaling=paper: the base size)")
 MF("hidden_scaling", CHOICE, hidden_scaling, "none", 0, -1, "none|paper",
     "duan: 'paper' scales H by 1.5 without learned plasticity and by 2 for the RNN cell, as the reference")
 MF("rule", STRING, rule, "default", 0, -1, NULL,
-    "plasticity rule: none, or one of the rules table (hebbian, oja, gradient); 'default' = the family's")
+    "plasticity rule: none | default (the family's)" PLAST_RULE_LIST(PLAST_RULE_NAME_BAR))
 MF("activation", CHOICE, activation, "default", 0, -1, "default|tanh|relu|sigmoid",
     "hidden nonlinearity where the family allows a choice")
 MF("cell", CHOICE, cell, "lstm", 0, -1, "rnn|lstm", "duan: recurrent cell")

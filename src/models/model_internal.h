@@ -3,7 +3,7 @@
  * A model family (family_*.c) is one `const plast_family_def`: it lays out parameters and state from the
  * configuration, initialises parameters as its paper does, and records one time step on a tape. A plasticity rule
  * (rules.c) is one `const plast_rule_def`: the raw weight update from pre- and postsynaptic activity. Families that
- * take a `model.rule` call whichever rule the configuration names, so a new rule is one entry in rules.c.
+ * take a `model.rule` call whichever rule the configuration names, so a new rule is one row in rule_list.h.
  */
 #ifndef PLAST_MODELS_MODEL_INTERNAL_H
 #define PLAST_MODELS_MODEL_INTERNAL_H
@@ -35,6 +35,8 @@ typedef struct plast_rule_def {
     /* 1 for the gradient rule: G is the gradient of the network's internal loss, which only a family with an
      * internal loss (duan) can form; `weight` and `bias` are then NULL. */
     int needs_internal_loss;
+    /* 1 when G = pre (x) post exactly (biases 0): each update has rank one, which the low-rank path exploits */
+    int rank_one;
     /* G (B, in, out) for a plastic weight from presynaptic pre (B, in), postsynaptic post (B, out) and the current
      * plastic state F (B, in, out) */
     plast_node *(*weight)(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F);
@@ -60,10 +62,31 @@ typedef struct plast_step_ctx {
     int want_energy;
 } plast_step_ctx;
 
+/* How a family takes model.rule. model_init resolves and checks the rule from this, so families never do. */
+typedef enum plast_rule_use {
+    PLAST_RULE_USE_NONE,     /* no plastic weights: model.rule must be none (or default) */
+    PLAST_RULE_USE_FIXED,    /* its own rule, default_rule, only */
+    PLAST_RULE_USE_REQUIRED, /* any rule its capabilities allow, not none */
+    PLAST_RULE_USE_OPTIONAL, /* any rule its capabilities allow, or none (the non-plastic control) */
+    PLAST_RULE_USE_COUNT
+} plast_rule_use;
+
+/* Capabilities of a family, as bits of plast_family_def.caps. */
+enum {
+    PLAST_FAMILY_INTERNAL_LOSS = 1 << 0, /* forms a learned internal loss, so it can run the gradient rule */
+    PLAST_FAMILY_DUAN_PATHS = 1 << 1,    /* the hand-written low-rank and dense paths of src/engine/ serve it */
+};
+
 typedef struct plast_family_def {
     const char *name;
     const char *summary;
-    /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. */
+    plast_rule_use rule_use;
+    const char *default_rule; /* the rule model.rule = default means, or NULL for none */
+    unsigned caps;            /* PLAST_FAMILY_* bits */
+    /* a word after the family name in descriptions ("duan lstm"), or NULL for none */
+    const char *(*variant)(const plast_model *m);
+    /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. m->rule is set
+     * (resolved and checked against rule_use and caps) before it is called. */
     plast_status (*layout)(plast_model *m, plast_err *err);
     void (*init)(const plast_model *m, plast_params *p, plast_rng *rng);
     void (*step)(const plast_step_ctx *c, plast_step_out *out);

@@ -1,12 +1,13 @@
 /* src/models/rules.c: the plasticity rules. A rule turns the activity of one step into the raw update G of a
  * plastic weight; the family decides how G is accumulated (decay, modulation, clipping, normalisation).
  *
- * Adding a rule: write its update function(s) below and add one entry to RULES. Every family that takes
- * `model.rule` (duan, stpn, diffplast, modplast, hebbff) can then use it, and tests/test_models_grad.c checks its
- * BPTT gradients. docs/models/RULES.md walks through an example. */
+ * Adding a rule: write its update function(s) below and add one row to rule_list.h. Every family whose row takes
+ * a rule (rule_use REQUIRED or OPTIONAL in its plast_family_def) can then use it, and tests/test_models_grad.c
+ * checks its BPTT gradients. docs/models/RULES.md walks through an example. */
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/rule_list.h"
 
 /* G = pre (x) post:  G[b,i,j] = pre[b,i] post[b,j] */
 static plast_node *hebbian_weight(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F) {
@@ -31,12 +32,9 @@ static plast_node *instar_weight(plast_tape *t, plast_node *pre, plast_node *pos
     return plast_mul(t, post3, plast_sub(t, pre3, F));
 }
 
-static const plast_rule_def RULES[] = {
-    {"hebbian", "G = pre (x) post; biases 0", 0, hebbian_weight, NULL},
-    {"oja", "G = post * (pre - F * post) per synapse; biases 0", 0, oja_weight, NULL},
-    {"instar", "G = post * (pre - F) per synapse; biases 0", 0, instar_weight, NULL},
-    {"gradient", "G = d L_int / d F, L_int the network's learned internal loss (Duan et al. 2023)", 1, NULL, NULL},
-};
+#define RULE_ROW(name, formula, internal, rank_one, weight, bias) {#name, formula, internal, rank_one, weight, bias},
+static const plast_rule_def RULES[] = {PLAST_RULE_LIST(RULE_ROW)};
+#undef RULE_ROW
 
 const plast_rule_def *plast_rule_find(const char *name) {
     for (size_t i = 0; i < sizeof RULES / sizeof RULES[0]; i++)

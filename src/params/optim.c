@@ -18,7 +18,9 @@ struct plast_optim {
     plast_real *state[MAX_STATE]; /* each numel, in the params' layout, inside this allocation */
 };
 
-static const char *const KIND_NAMES[] = {"sgd", "adam", "adamw"};
+#define KIND_NAME(ID, name) name,
+static const char *const KIND_NAMES[] = {PLAST_OPTIM_KIND_LIST(KIND_NAME)};
+#undef KIND_NAME
 _Static_assert(sizeof KIND_NAMES / sizeof KIND_NAMES[0] == PLAST_OPTIM_KIND_COUNT, "an optimizer lacks a name");
 
 const char *plast_optim_kind_name(plast_optim_kind k) {

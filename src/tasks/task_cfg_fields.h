@@ -1,7 +1,7 @@
 /* src/tasks/task_cfg_fields.h: the task.* configuration keys, an X-macro list (see models/model_cfg_fields.h).
  * Include it with TF(key, type, member, def, lo, hi, choices, help) defined. 0 or "" = the task's default. */
-TF("name", STRING, name, "cuereward", 0, -1, NULL,
-   "copy | cuereward | regression | oneshot | art | cfd | completion | oneshot_binary | reversal | pattern | random")
+#include "tasks/task_list.h"
+TF("name", STRING, name, "cuereward", 0, -1, NULL, PLAST_TASK_NAMES)
 TF("steps", INT, steps, "0", 0, 1 << 24, NULL, "random: time steps T (5); its sizes are task.dim (I) and task.items (O)")
 TF("length", INT, length, "0", 0, 1 << 24, NULL, "copy: n (20); cuereward: trial length (20); cfd: T (5000)")
 TF("delay", INT, delay, "-1", -1, 1 << 24, NULL, "copy: delay m (-1: 20)")

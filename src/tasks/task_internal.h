@@ -2,7 +2,7 @@
  *
  * A task is one `const plast_task_def` in its own file (one file per task or family of tasks), listed in tasks.c:
  * it checks its settings and fixes the sizes (init), and fills batches of trials (sample). Losses and metrics are
- * common (task.c). Adding a task: write src/tasks/<name>.c, list it in tasks.c, add a short learning run to
+ * common (task.c). Adding a task: write src/tasks/<name>.c, add it to task_list.h, add a short learning run to
  * tests/test_tasks.c and a page to docs/tasks/.
  */
 #ifndef PLAST_TASKS_TASK_INTERNAL_H

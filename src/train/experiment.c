@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "plast/engine.h"
 #include "plast/experiment.h"
+#include "plast/optim.h"
 
 #define E(key, type, member, size, def, lo, hi, choices, help)                                                    \
     {key, PLAST_CFG_##type, offsetof(plast_experiment_cfg, member), size, def, lo, hi, choices, help},
@@ -21,7 +23,7 @@ static const plast_cfg_field FIELDS[] = {
     TR("batch", INT, batch, "64", 1, 1 << 20, NULL, "trials per optimizer step")
     TR("steps", INT, steps, "1000", 0, 1e12, NULL, "optimizer steps")
     TR("seed", INT, seed, "0", 0, 4e18, NULL, "the run's seed: initialisation, training and validation data")
-    TR("optimizer", CHOICE, optimizer, "adamw", 0, -1, "adamw|adam|sgd", "outer optimizer")
+    TR("optimizer", CHOICE, optimizer, "adamw", 0, -1, PLAST_OPTIM_KIND_CHOICES, "outer optimizer")
     TR("lr", REAL, lr, "1e-3", 0, 10, NULL, "learning rate")
     TR("weight_decay", REAL, weight_decay, "0", 0, 10, NULL, "weight decay (decoupled for adamw)")
     TR("amsgrad", BOOL, amsgrad, "true", 0, -1, NULL, "adam/adamw: amsgrad, as Duan et al.")
@@ -36,7 +38,7 @@ static const plast_cfg_field FIELDS[] = {
     TR("test_on", CHOICE, test_on, "best", 0, -1, "best|last",
        "test the best validation checkpoint (Duan et al.) or the last parameters (Rodriguez et al.'s ART)")
     TR("ckpt_every", INT, ckpt_every, "100", 1, 1e12, NULL, "write the resume checkpoint every N steps")
-    TR("engine", CHOICE, engine, "auto", 0, -1, "auto|tape|lowrank|dense", "execution path (auto: the fastest)")
+    TR("engine", CHOICE, engine, "auto", 0, -1, PLAST_ENGINE_KIND_CHOICES, "execution path (auto: the fastest)")
     TR("log_every", INT, log_every, "100", 1, 1e12, NULL, "progress line every N steps when not on a terminal")
     E("sweep.vary", STRING, sweep.vary, sizeof(((plast_sweep_cfg *)0)->vary), "", 0, -1, NULL,
       "plast sweep: \"key=v1,v2;key2=w1,w2\", every combination is run")
