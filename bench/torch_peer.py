@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""The PyTorch peer of `plast bench`: the same models, sizes and training step, written as a competent PyTorch user
-would write them, timed the same way. `plast bench` runs it side by side, case by case, in the same invocation.
+"""The PyTorch peer of `build/bench/plast-bench` (bench/plast_bench.c): the same models, sizes and training step, written as a competent PyTorch user
+would write them, timed the same way. The harness runs it side by side, case by case, in the same invocation.
 
     /usr/bin/python3 bench/torch_peer.py --case NAME --spec JSON [--form dense|lowrank|auto] [--steps N]
 
-(JSON: family, cell, rule, I, O, H, B, T, norm, clamp, and for image models encoder, S, C, L; `plast bench` passes
+(JSON: family, cell, rule, I, O, H, B, T, norm, clamp, and for image models encoder, S, C, L; the harness passes
 each case's spec)
 
 prints one JSON object: median/min/max seconds per training step (forward, loss, backward, clip 5, AdamW with
@@ -456,7 +456,7 @@ def timed(c, form, steps, warmup, budget):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", required=True)
-    ap.add_argument("--spec", required=True, help="the case as JSON, from plast bench")
+    ap.add_argument("--spec", required=True, help="the case as JSON, from plast-bench")
     ap.add_argument("--form", default="auto", choices=("auto", "dense", "lowrank", "cell", "sequence"))
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)

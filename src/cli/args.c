@@ -1,5 +1,6 @@
 /* src/cli/args.c: argument parsing and error exits shared by the subcommands. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,35 +40,61 @@ static int allowed(const char *allow, const char *opt) {
     return 0;
 }
 
+/* Every option of every command, once: "--<name>", what it takes, where it goes in cli_args. */
+typedef enum { OPT_FLAG, OPT_PATH, OPT_WORD, OPT_COUNT } opt_kind;
+typedef struct cli_option {
+    const char *name;
+    opt_kind kind;   /* FLAG: sets an int to 1; PATH/WORD: a non-empty string; COUNT: an integer in [1, max] */
+    size_t offset;   /* into cli_args */
+    long max;        /* COUNT only */
+} cli_option;
+static const cli_option OPTIONS[] = {
+    {"out", OPT_PATH, offsetof(cli_args, out), 0},
+    {"params", OPT_PATH, offsetof(cli_args, params), 0},
+    {"inputs", OPT_PATH, offsetof(cli_args, inputs), 0},
+    {"quiet", OPT_FLAG, offsetof(cli_args, quiet), 0},
+    {"restart", OPT_FLAG, offsetof(cli_args, restart), 0},
+    {"threads", OPT_COUNT, offsetof(cli_args, threads), 1024},
+    {"json", OPT_FLAG, offsetof(cli_args, json), 0},
+    {"case", OPT_WORD, offsetof(cli_args, case_name), 0},
+    {"steps", OPT_COUNT, offsetof(cli_args, steps), 100000},
+    {"list", OPT_FLAG, offsetof(cli_args, list), 0},
+};
+
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {
     memset(a, 0, sizeof *a);
+    unsigned char seen[sizeof OPTIONS / sizeof OPTIONS[0]] = {0};
     for (int i = first; i < argc; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "--set") == 0) {
-            if (i + 1 >= argc) cli_usage_fail(command, "--set needs key=value");
+        if (strcmp(arg, "--set") == 0 || strncmp(arg, "--set=", 6) == 0) {
+            const char *kv = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!kv) cli_usage_fail(command, "--set needs key=value");
             if (a->n_sets == CLI_MAX_SETS) cli_usage_fail(command, "more than %d --set options", CLI_MAX_SETS);
-            a->sets[a->n_sets++] = argv[++i];
-        } else if (strncmp(arg, "--set=", 6) == 0) {
-            if (a->n_sets == CLI_MAX_SETS) cli_usage_fail(command, "more than %d --set options", CLI_MAX_SETS);
-            a->sets[a->n_sets++] = arg + 6;
-        } else if ((strcmp(arg, "--out") == 0 && allowed(allow, "out")) ||
-                   (strcmp(arg, "--params") == 0 && allowed(allow, "params")) ||
-                   (strcmp(arg, "--inputs") == 0 && allowed(allow, "inputs"))) {
-            if (i + 1 >= argc || argv[i + 1][0] == '\0') cli_usage_fail(command, "%s needs a path", arg);
-            const char **dst = arg[2] == 'o' ? &a->out : arg[2] == 'p' ? &a->params : &a->inputs;
-            *dst = argv[++i];
-        } else if (strcmp(arg, "--quiet") == 0 && allowed(allow, "quiet")) {
-            a->quiet = 1;
-        } else if (strcmp(arg, "--restart") == 0 && allowed(allow, "restart")) {
-            a->restart = 1;
-        } else if (strcmp(arg, "--threads") == 0 && allowed(allow, "threads")) {
-            char *end = NULL;
-            long n = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-            if (i + 1 >= argc || !end || *end || n < 1 || n > 1024)
-                cli_usage_fail(command, "--threads needs a count from 1 to 1024, got '%s'",
-                               i + 1 < argc ? argv[i + 1] : "");
-            a->threads = (int)n;
-            i++;
+            a->sets[a->n_sets++] = kv;
+            continue;
+        }
+        const cli_option *o = NULL;
+        for (size_t k = 0; arg[0] == '-' && arg[1] == '-' && k < sizeof OPTIONS / sizeof OPTIONS[0]; k++)
+            if (strcmp(arg + 2, OPTIONS[k].name) == 0 && allowed(allow, OPTIONS[k].name)) o = &OPTIONS[k];
+        if (o) {
+            size_t k = (size_t)(o - OPTIONS);
+            if (seen[k]++) cli_usage_fail(command, "%s given twice", arg);
+            char *field = (char *)a + o->offset;
+            if (o->kind == OPT_FLAG) {
+                *(int *)field = 1;
+            } else if (o->kind == OPT_COUNT) {
+                char *end = NULL;
+                long n = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+                if (i + 1 >= argc || !end || end == argv[i + 1] || *end || n < 1 || n > o->max)
+                    cli_usage_fail(command, "%s needs a count from 1 to %ld, got '%s'", arg, o->max,
+                                   i + 1 < argc ? argv[i + 1] : "");
+                *(int *)field = (int)n;
+                i++;
+            } else {
+                if (i + 1 >= argc || argv[i + 1][0] == '\0')
+                    cli_usage_fail(command, "%s needs %s", arg, o->kind == OPT_PATH ? "a path" : "a value");
+                *(const char **)field = argv[++i];
+            }
         } else if (arg[0] == '-' && arg[1] != '\0') {
             cli_usage_fail(command, "unknown option '%s'", arg);
         } else if (!a->config) {

@@ -18,10 +18,15 @@ typedef struct cli_args {
     int quiet;                      /* --quiet */
     int restart;                    /* --restart */
     int threads;                    /* --threads N, 0 = default */
+    int json;                       /* --json */
+    const char *case_name;          /* --case NAME (bench) */
+    int steps;                      /* --steps N (bench), 0 = default */
+    int list;                       /* --list (bench) */
 } cli_args;
 
-/* Parses argv[first..] into a; exits with a usage message naming the bad argument. `allow` lists the accepted
- * options besides --set ("out", "quiet", "threads"). */
+/* Parses argv[first..] into a, by the one table of options in args.c; exits with a usage message naming the bad
+ * argument. `allow` lists the options the command accepts besides --set ("out quiet threads"). An option given
+ * twice is an error. */
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a);
 
 /* Prints "plast: <message>" to stderr and exits with status 1 (2 for usage errors). */
@@ -44,8 +49,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-int cmd_bench_run(int argc, char **argv);
-int cmd_bench_floor(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);

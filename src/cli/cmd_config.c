@@ -6,16 +6,9 @@
 #include "cli/cli.h"
 
 int cmd_config(int argc, char **argv) {
-    int json = 0;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-            for (int k = i; k < argc - 1; k++) argv[k] = argv[k + 1];
-            argc--;
-            break;
-        }
     cli_args a;
-    cli_parse_args(argc, argv, 1, "config", "", &a);
+    cli_parse_args(argc, argv, 1, "config", "json", &a);
+    const int json = a.json;
     plast_experiment_cfg cfg;
     plast_err err;
     if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);

@@ -34,8 +34,8 @@ static const command COMMANDS[] = {
      "describe the build; with a configuration, the model's parameters, state and memory per trial"},
     {"config", cmd_config, "[CONFIG] [--set key=value]... [--json]",
      "list every configuration key with its value and meaning, or print the resolved JSON"},
-    {"bench", cmd_bench, "[--case NAME] [--json] [--rounds N] [--steps N] [--no-peer] [--list]",
-     "time training steps of every model family at paper sizes, side by side with a PyTorch peer"},
+    {"bench", cmd_bench, "[--case NAME] [--steps N] [--json] [--list] [--threads N]",
+     "time training steps of every model family at paper sizes on this machine"},
     {"version", cmd_version, "", "print the version"},
     {"help", cmd_help, "[COMMAND]", "show this help, or one command's"},
 };
@@ -69,9 +69,6 @@ int main(int argc, char **argv) {
     if (strcmp(name, "--version") == 0) return cmd_version(1, argv);
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(name, COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
-    /* internal: the processes plast bench starts */
-    if (strcmp(name, "bench-run") == 0) return cmd_bench_run(argc - 1, argv + 1);
-    if (strcmp(name, "bench-floor") == 0) return cmd_bench_floor(argc - 1, argv + 1);
     fprintf(stderr, "plast: unknown command '%s' (see 'plast help')\n", name);
     return 2;
 }

@@ -1,0 +1,143 @@
+/* src/cli/bench_cases.c: the benchmark cases and the timing of one case (bench_cases.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/bench_cases.h"
+#include "core/err.h"
+
+#define DUAN(task, I, T, cell, rule)                                                                                 \
+    {task "_" cell "_" rule,                                                                                        \
+     {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=" #I, "model.output=1",              \
+      "model.hidden=128", "model.hidden_scaling=paper"},                                                             \
+     64, T, "Duan et al. at paper size"}
+
+const bench_case bench_cases[] = {
+    DUAN("cuereward", 16, 20, "lstm", "hebbian"),
+    DUAN("cuereward", 16, 20, "lstm", "gradient"),
+    DUAN("cuereward", 16, 20, "lstm", "none"),
+    DUAN("cuereward", 16, 20, "rnn", "hebbian"),
+    DUAN("cuereward", 16, 20, "rnn", "gradient"),
+    DUAN("cuereward", 16, 20, "rnn", "none"),
+    DUAN("copy", 3, 30, "lstm", "hebbian"),
+    DUAN("copy", 3, 30, "lstm", "gradient"),
+    DUAN("copy", 3, 30, "lstm", "none"),
+    DUAN("copy", 3, 30, "rnn", "hebbian"),
+    DUAN("copy", 3, 30, "rnn", "gradient"),
+    DUAN("copy", 3, 30, "rnn", "none"),
+    {"art_stpn", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 128, 9,
+     "STPNr, associative retrieval size"},
+    {"art_lstm", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 128, 9, ""},
+    {"art_rnn", {"model.family=rnn", "model.input=37", "model.output=37", "model.hidden=20"}, 128, 9, ""},
+    {"art_fastweights", {"model.family=fastweights", "model.input=37", "model.output=37", "model.hidden=20"}, 128, 9,
+     ""},
+    {"art_modplast", {"model.family=modplast", "model.input=37", "model.output=37", "model.hidden=17"}, 128, 9, ""},
+    {"maze_stpn", {"model.family=stpn", "model.input=17", "model.output=5", "model.hidden=55", "model.norm=post",
+                   "model.clamp=1"}, 16, 200, "maze size, batch 16 (the paper uses 512)"},
+    {"cfd_hebbff", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 1, 5000,
+     "familiarity detection, one 5000-step sequence"},
+    {"pendulum_mlp", {"model.family=mlp", "model.input=4", "model.output=2", "model.hidden=64"}, 64, 100,
+     "inverted-pendulum policy size, 64 rollouts of 100 steps"},
+    {"pattern_diffplast", {"model.family=diffplast", "model.input=51", "model.output=51", "model.hidden=51",
+                           "model.direct_input=true", "model.readout=none"}, 16, 25,
+     "Miconi 2018 pattern memorisation, 50 bits + bias, batch 16"},
+    {"oneshot_bohp", {"model.family=bohp", "model.input=10", "model.output=2", "model.hidden=2",
+                      "model.trace_decay=0.98"}, 32, 20, "Miconi 2016 one-shot learning, batch 32"},
+#define FASHION(cell, rule)                                                                                          \
+    {"fashion_" cell "_" rule,                                                                                      \
+     {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=789", "model.output=5",              \
+      "model.hidden=256", "model.hidden_scaling=paper", "model.encoder=conv4", "model.image_channels=1",             \
+      "model.image_size=28"},                                                                                        \
+     64, 10, "Duan et al. 5-way 1-shot at paper size, Fashion-MNIST images (28 x 28)"}
+    FASHION("lstm", "hebbian"),
+    FASHION("lstm", "gradient"),
+    FASHION("lstm", "none"),
+};
+const int bench_case_count = (int)(sizeof bench_cases / sizeof bench_cases[0]);
+
+
+const bench_case *bench_case_find(const char *name) {
+    for (int i = 0; i < bench_case_count; i++)
+        if (strcmp(bench_cases[i].name, name) == 0) return &bench_cases[i];
+    return NULL;
+}
+
+plast_model *bench_case_model(const bench_case *c, plast_err *err) {
+    plast_model_cfg cfg;
+    plast_model_cfg_default(&cfg, NULL);
+    for (int k = 0; k < BENCH_MAX_SETS && c->sets[k]; k++)
+        if (plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, c->sets[k], err) != PLAST_OK) return NULL;
+    return plast_model_init(&cfg, err);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n) {
+    if (n < 1) return 0;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+plast_status bench_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err) {
+    memset(out, 0, sizeof *out);
+    if (steps > BENCH_MAX_STEPS) steps = BENCH_MAX_STEPS;
+    plast_model *m = bench_case_model(c, err);
+    plast_params *p = m ? plast_model_params_init(m, err) : NULL;
+    plast_engine *e = p ? plast_engine_init(m, c->B, c->T, PLAST_ENGINE_AUTO, 0, err) : NULL;
+    plast_optim_config oc = plast_optim_config_default(PLAST_OPTIM_ADAMW);
+    oc.weight_decay = 0, oc.amsgrad = 1;
+    plast_optim *opt = e ? plast_optim_init(&oc, p, err) : NULL;
+    const int64_t n_in = m ? c->T * c->B * plast_model_input(m) : 0, n_out = m ? c->T * c->B * plast_model_output(m) : 0;
+    plast_real *x = malloc(sizeof(plast_real) * (size_t)(n_in + 1)), *y = malloc(sizeof(plast_real) * (size_t)(n_out + 1));
+    plast_real *target = malloc(sizeof(plast_real) * (size_t)(n_out + 1));
+    plast_real *dy = malloc(sizeof(plast_real) * (size_t)(n_out + 1));
+    plast_status s = opt ? PLAST_OK : plast_err_status(err, PLAST_ERR_NOMEM);
+    if (s == PLAST_OK && (!x || !y || !target || !dy)) s = plast_err_set(err, PLAST_ERR_NOMEM, "bench: out of memory");
+    if (s == PLAST_OK) {
+        plast_rng rng;
+        plast_rng_init(&rng, 1, 0);
+        plast_model_params_reset(m, p, &rng);
+        plast_rng_fill_uniform(&rng, x, (size_t)n_in, -1, 1);
+        plast_rng_fill_uniform(&rng, target, (size_t)n_out, -1, 1);
+        snprintf(out->path, sizeof out->path, "%s", plast_engine_kind_name(plast_engine_get_kind(e)));
+        out->flops = plast_engine_flops(e);
+        out->engine_bytes = plast_engine_bytes(e);
+        const int warmup = 2;
+        const double start = now();
+        for (int k = 0; k < warmup + steps && s == PLAST_OK; k++) {
+            const double t0 = now();
+            s = plast_engine_forward(e, p, x, y, NULL, NULL, 1, err);
+            for (int64_t i = 0; i < n_out && s == PLAST_OK; i++)
+                dy[i] = (plast_real)(2.0 * (y[i] - target[i]) / (double)n_out);
+            plast_params_zero_grad(p);
+            if (s == PLAST_OK) s = plast_engine_backward(e, p, dy, err);
+            plast_params_clip_grad_norm(p, 5.0);
+            if (s == PLAST_OK) s = plast_optim_step(opt, p, oc.lr, err);
+            if (k >= warmup) out->step_s[out->n_steps++] = now() - t0;
+            if (k >= warmup + 2 && now() - start > budget_s) break; /* a budget for the slow reference paths */
+        }
+        double ev[3];
+        for (int k = 0; k < 3 && s == PLAST_OK; k++) {
+            const double t0 = now();
+            s = plast_engine_forward(e, p, x, y, NULL, NULL, 0, err);
+            ev[k] = now() - t0;
+        }
+        if (s == PLAST_OK) out->eval_s = bench_median(ev, 3);
+    }
+    plast_engine_free(e);
+    plast_optim_free(opt);
+    plast_params_free(p);
+    plast_model_free(m);
+    free(x), free(y), free(target), free(dy);
+    return s;
+}

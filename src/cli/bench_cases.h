@@ -1,0 +1,41 @@
+/* src/cli/bench_cases.h: the benchmark cases (training steps at the papers' sizes) and the timing of one of them in
+ * this process. `plast bench` times them on the user's machine; bench/plast_bench.c runs them side by side with the
+ * PyTorch peer (docs/PERFORMANCE.md). */
+#ifndef PLAST_CLI_BENCH_CASES_H
+#define PLAST_CLI_BENCH_CASES_H
+
+#include "plast.h"
+
+#define BENCH_MAX_SETS 12
+#define BENCH_MAX_STEPS 512
+
+typedef struct bench_case {
+    const char *name;
+    const char *sets[BENCH_MAX_SETS]; /* model.* keys */
+    int64_t B, T;
+    const char *note;
+} bench_case;
+
+extern const bench_case bench_cases[];
+extern const int bench_case_count;
+
+const bench_case *bench_case_find(const char *name); /* NULL if unknown */
+plast_model *bench_case_model(const bench_case *c, plast_err *err);
+
+/* One case timed in this process: what train does per step (forward, d(mse)/dy, backward, global-norm clip 5,
+ * AdamW with amsgrad) after 2 warm-up steps, `steps` times or until `budget_s` seconds have passed (at least 3),
+ * then the median of 3 evaluation passes (forward without keeping what backward needs). */
+typedef struct bench_timing {
+    char path[16];                 /* the engine path auto chose */
+    double flops;                  /* per step, as the path counts them (0: not counted) */
+    size_t engine_bytes;           /* memory the engine holds */
+    double step_s[BENCH_MAX_STEPS]; /* each timed step */
+    int n_steps;
+    double eval_s;
+} bench_timing;
+plast_status bench_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err);
+
+/* Median of n values (sorts them). */
+double bench_median(double *v, int n);
+
+#endif
