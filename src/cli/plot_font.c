@@ -1,82 +1,43 @@
-/* src/cli/plot_font.c: a tiny bitmap font for plot labels. The glyph data is stb_easy_font's (Sean Barrett,
- * public domain, /usr/include/stb/stb_easy_font.h): each printable ASCII character is a list of horizontal and
- * vertical segments; here they are kept constant and drawn straight onto a canvas. */
+/* src/cli/plot_font.c: plot labels in stb_easy_font (Sean Barrett, public domain; Debian's libstb-dev), whose quads
+ * are filled straight onto a canvas at an integer scale. */
+#include <string.h>
+
 #include "cli/plot.h"
 
-typedef struct glyph {
-    unsigned char advance; /* low 4 bits: width; bit 4: drawn one pixel lower */
-    unsigned char h_seg, v_seg;
-} glyph;
+/* The header is written for its own style: unused helpers and implicit conversions, not ours to fix. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include <stb_easy_font.h>
+#pragma GCC diagnostic pop
 
-static const glyph GLYPHS[96] = {
-    {6, 0, 0}, {3, 0, 0}, {5, 1, 1}, {7, 1, 4}, {7, 3, 7}, {7, 6, 12}, {7, 8, 19}, {4, 16, 21},
-    {4, 17, 22}, {4, 19, 23}, {23, 21, 24}, {23, 22, 31}, {20, 23, 34}, {22, 23, 36}, {19, 24, 36}, {21, 25, 36},
-    {6, 25, 39}, {6, 27, 43}, {6, 28, 45}, {6, 30, 49}, {6, 33, 53}, {6, 34, 57}, {6, 40, 58}, {6, 46, 59},
-    {6, 47, 62}, {6, 55, 64}, {19, 57, 68}, {20, 59, 68}, {21, 61, 69}, {22, 66, 69}, {21, 68, 69}, {7, 73, 69},
-    {9, 75, 74}, {6, 78, 81}, {6, 80, 85}, {6, 83, 90}, {6, 85, 91}, {6, 87, 95}, {6, 90, 96}, {7, 92, 97},
-    {6, 96, 102}, {5, 97, 106}, {6, 99, 107}, {6, 100, 110}, {6, 100, 115}, {7, 101, 116}, {6, 101, 121}, {6, 101, 125},
-    {6, 102, 129}, {7, 103, 133}, {6, 104, 140}, {6, 105, 145}, {7, 107, 149}, {6, 108, 151}, {7, 109, 155}, {7, 109, 160},
-    {7, 109, 165}, {7, 118, 167}, {6, 118, 172}, {4, 120, 176}, {6, 122, 177}, {4, 122, 181}, {23, 124, 182}, {22, 129, 182},
-    {4, 130, 182}, {22, 131, 183}, {6, 133, 187}, {22, 135, 191}, {6, 137, 192}, {22, 139, 196}, {6, 144, 197}, {22, 147, 198},
-    {6, 150, 202}, {19, 151, 206}, {21, 152, 207}, {6, 155, 209}, {3, 160, 210}, {23, 160, 211}, {22, 164, 216}, {22, 165, 220},
-    {22, 167, 224}, {22, 169, 228}, {21, 171, 232}, {21, 173, 233}, {5, 178, 233}, {22, 179, 234}, {23, 180, 238}, {23, 180, 243},
-    {23, 180, 248}, {22, 189, 248}, {22, 191, 252}, {5, 196, 252}, {3, 203, 252}, {5, 203, 253}, {22, 210, 253}, {0, 214, 253},
-};
+#define TEXT_MAX 128 /* a label longer than this is cut */
 
-static const unsigned char HSEG[214] = {
-    97, 37, 69, 84, 28, 51, 2, 18, 10, 49, 98, 41, 65, 25, 81, 105, 33, 9, 97, 1, 97, 37, 37, 36,
-    81, 10, 98, 107, 3, 100, 3, 99, 58, 51, 4, 99, 58, 8, 73, 81, 10, 50, 98, 8, 73, 81, 4, 10,
-    50, 98, 8, 25, 33, 65, 81, 10, 50, 17, 65, 97, 25, 33, 25, 49, 9, 65, 20, 68, 1, 65, 25, 49,
-    41, 11, 105, 13, 101, 76, 10, 50, 10, 50, 98, 11, 99, 10, 98, 11, 50, 99, 11, 50, 11, 99, 8, 57,
-    58, 3, 99, 99, 107, 10, 10, 11, 10, 99, 11, 5, 100, 41, 65, 57, 41, 65, 9, 17, 81, 97, 3, 107,
-    9, 97, 1, 97, 33, 25, 9, 25, 41, 100, 41, 26, 82, 42, 98, 27, 83, 42, 98, 26, 51, 82, 8, 41,
-    35, 8, 10, 26, 82, 114, 42, 1, 114, 8, 9, 73, 57, 81, 41, 97, 18, 8, 8, 25, 26, 26, 82, 26,
-    82, 26, 82, 41, 25, 33, 82, 26, 49, 73, 35, 90, 17, 81, 41, 65, 57, 41, 65, 25, 81, 90, 114, 20,
-    84, 73, 57, 41, 49, 25, 33, 65, 81, 9, 97, 1, 97, 25, 33, 65, 81, 57, 33, 25, 41, 25,
-};
-
-static const unsigned char VSEG[253] = {
-    4, 2, 8, 10, 15, 8, 15, 33, 8, 15, 8, 73, 82, 73, 57, 41, 82, 10, 82, 18, 66, 10, 21, 29,
-    1, 65, 27, 8, 27, 9, 65, 8, 10, 50, 97, 74, 66, 42, 10, 21, 57, 41, 29, 25, 14, 81, 73, 57,
-    26, 8, 8, 26, 66, 3, 8, 8, 15, 19, 21, 90, 58, 26, 18, 66, 18, 105, 89, 28, 74, 17, 8, 73,
-    57, 26, 21, 8, 42, 41, 42, 8, 28, 22, 8, 8, 30, 7, 8, 8, 26, 66, 21, 7, 8, 8, 29, 7,
-    7, 21, 8, 8, 8, 59, 7, 8, 8, 15, 29, 8, 8, 14, 7, 57, 43, 10, 82, 7, 7, 25, 42, 25,
-    15, 7, 25, 41, 15, 21, 105, 105, 29, 7, 57, 57, 26, 21, 105, 73, 97, 89, 28, 97, 7, 57, 58, 26,
-    82, 18, 57, 57, 74, 8, 30, 6, 8, 8, 14, 3, 58, 90, 58, 11, 7, 74, 43, 74, 15, 2, 82, 2,
-    42, 75, 42, 10, 67, 57, 41, 10, 7, 2, 42, 74, 106, 15, 2, 35, 8, 8, 29, 7, 8, 8, 59, 35,
-    51, 8, 8, 15, 35, 30, 35, 8, 8, 30, 7, 8, 8, 60, 36, 8, 45, 7, 7, 36, 8, 43, 8, 44,
-    21, 8, 8, 44, 35, 8, 8, 43, 23, 8, 8, 43, 35, 8, 8, 31, 21, 15, 20, 8, 8, 28, 18, 58,
-    89, 58, 26, 21, 89, 73, 89, 29, 20, 8, 8, 30, 7,
-};
-
-/* Each segment byte: bits 0-2 the length, bit 3 a step right before it, bits 4-7 the row (font pixels from the
- * glyph's origin ox, oy in canvas pixels). */
-static void draw_segs(canvas *c, int ox, int oy, const unsigned char *segs, int n, int vertical, int scale, rgb col) {
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        int len = segs[i] & 7;
-        x += (segs[i] >> 3) & 1;
-        if (!len) continue;
-        int y = segs[i] >> 4, w = vertical ? 1 : len, h = vertical ? len : 1;
-        canvas_rect(c, ox + x * scale, oy + y * scale, ox + (x + w) * scale, oy + (y + h) * scale, col);
-    }
+/* stb_easy_font takes a mutable string; labels are short */
+static void copy_label(char *dst, const char *text) {
+    size_t n = strlen(text);
+    if (n > TEXT_MAX - 1) n = TEXT_MAX - 1;
+    memcpy(dst, text, n);
+    dst[n] = '\0';
 }
 
 int canvas_text_width(const char *text, int scale) {
-    int w = 0;
-    for (const char *p = text; *p; p++)
-        if (*p >= 32 && *p < 127) w += GLYPHS[*p - 32].advance & 15;
-    return w * scale;
+    char buf[TEXT_MAX];
+    copy_label(buf, text);
+    return stb_easy_font_width(buf) * scale;
 }
 
 void canvas_text(canvas *c, int x, int y, const char *text, int scale, rgb col) {
-    for (const char *p = text; *p; p++) {
-        if (*p < 32 || *p >= 127) continue;
-        const int k = *p - 32;
-        const glyph *g = &GLYPHS[k];
-        const int oy = y + (g->advance & 16 ? scale : 0);
-        draw_segs(c, x, oy, HSEG + g->h_seg, GLYPHS[k + 1].h_seg - g->h_seg, 0, scale, col);
-        draw_segs(c, x, oy, VSEG + g->v_seg, GLYPHS[k + 1].v_seg - g->v_seg, 1, scale, col);
-        x += (g->advance & 15) * scale;
+    char buf[TEXT_MAX];
+    copy_label(buf, text);
+    /* each quad: 4 vertices of (x, y, z as float, colour as 4 bytes), at most 270 bytes of quads per character */
+    float quads[TEXT_MAX * 270 / sizeof(float)];
+    int n = stb_easy_font_print(0, 0, buf, NULL, quads, (int)sizeof quads);
+    for (int q = 0; q < n; q++) {
+        const float *v = quads + 16 * q; /* 4 vertices x 4 floats */
+        int x0 = (int)v[0], y0 = (int)v[1], x1 = (int)v[8], y1 = (int)v[9];
+        canvas_rect(c, x + x0 * scale, y + y0 * scale, x + x1 * scale, y + y1 * scale, col);
     }
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "core/err.h"
 #include "core/strbuf.h"
 #include "plast/checkpoint.h"
@@ -74,24 +76,38 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
 
 /* ---- a run's test ------------------------------------------------------------------------------------------- */
 
+/* Adds key: v, written as plast_format_double writes it (shortest exact form), or null when v is not finite. */
+static int json_add_number(cJSON *obj, const char *key, double v) {
+    char text[40];
+    cJSON *item = isfinite(v) ? cJSON_CreateRaw(plast_format_double(v, text, sizeof text)) : cJSON_CreateNull();
+    return item && cJSON_AddItemToObject(obj, key, item);
+}
+
 static plast_status write_test_files(plast_run *r, const plast_test_result *res, const plast_eval_trace *tr,
                                      plast_err *err) {
     const int64_t T = plast_task_steps(r->task);
-    char a[40], b[40], c[40], d[40];
+    char a[40];
+    /* test.json through cJSON: strings escaped, a non-finite number written as null (never invalid JSON) */
+    cJSON *root = cJSON_CreateObject();
+    int ok = root != NULL;
+    ok = ok && cJSON_AddStringToObject(root, "which", res->which);
+    ok = ok && json_add_number(root, "step", (double)res->step);
+    ok = ok && json_add_number(root, "trials", (double)res->trials);
+    ok = ok && json_add_number(root, "test_seed", (double)r->cfg.train.test_seed);
+    ok = ok && json_add_number(root, "loss", res->loss);
+    ok = ok && cJSON_AddStringToObject(root, "metric_name", res->metric_name);
+    ok = ok && json_add_number(root, "metric", res->metric);
+    ok = ok && json_add_number(root, "chance_loss", res->chance_loss);
+    ok = ok && json_add_number(root, "chance_metric", res->chance_metric);
+    ok = ok && cJSON_AddStringToObject(root, "task", plast_task_describe(r->task));
+    ok = ok && cJSON_AddStringToObject(root, "model", plast_model_describe(r->model));
+    char *text = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
     plast_strbuf js, csv;
     plast_strbuf_init(&js);
     plast_strbuf_init(&csv);
-    int ok = plast_strbuf_printf(&js,
-                                 "{\n  \"which\": \"%s\",\n  \"step\": %lld,\n  \"trials\": %lld,\n"
-                                 "  \"test_seed\": %lld,\n  \"loss\": %s,\n  \"metric_name\": \"%s\",\n"
-                                 "  \"metric\": %s,\n  \"chance_loss\": %s,\n  \"chance_metric\": %s,\n",
-                                 res->which, (long long)res->step, (long long)res->trials,
-                                 (long long)r->cfg.train.test_seed, plast_format_double(res->loss, a, sizeof a),
-                                 res->metric_name, plast_format_double(res->metric, b, sizeof b),
-                                 plast_format_double(res->chance_loss, c, sizeof c),
-                                 plast_format_double(res->chance_metric, d, sizeof d));
-    ok &= plast_strbuf_printf(&js, "  \"task\": \"%s\",\n  \"model\": \"%s\"\n}\n", plast_task_describe(r->task),
-                              plast_model_describe(r->model));
+    ok = text && plast_strbuf_puts(&js, text) && plast_strbuf_putc(&js, '\n');
+    free(text);
     ok &= plast_strbuf_puts(&csv, "step,eta_mean,eta_std,energy\n");
     for (int64_t t = 0; t < T; t++) {
         const double v[3] = {tr->eta_mean[t], tr->eta_std[t], tr->energy[t]};
