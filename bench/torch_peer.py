@@ -87,7 +87,7 @@ class Duan(torch.nn.Module):
         return o * tau, c2, torch.cat([i, f, g, o], 1), (i, f, g, o, tau)
 
     def inner(self, o, z, a, c_prev, gates, Pw):
-        """The gradient rule's deltas, by hand (plasticrnns.md §1.9)."""
+        """The gradient rule's deltas, by hand (docs/models/DUAN.md)."""
         H = self.H
         do = self.kappa * self.out_weight ** 2 * o
         dh = do @ self.w["out"].t() + Pw("out", do, transpose=True)

@@ -140,6 +140,29 @@ def check_tree(root, layers, objects=()):
     return bad
 
 
+OUTSIDE_RE = re.compile(r'research notes|plasticrnns\.md|stpn_miconi_hebbff\.md|shared/research|\.\./shared')
+
+
+def outside_citations(root):
+    """Comments and docs cite papers, public reference repositories or docs/ pages, never notes a reader of the
+    repository cannot open."""
+    found = []
+    for top in ('src', 'include', 'tests', 'bench', 'configs', 'docs', 'examples', 'tools', 'README.md'):
+        base = os.path.join(root, top)
+        paths = [base] if os.path.isfile(base) else [os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs]
+        for path in paths:
+            if path.endswith(('.safetensors', '.png', '.gz', '.bin')) or os.path.basename(path) == 'test_layers.py':
+                continue
+            try:
+                text = open(path, encoding='utf-8').read()
+            except (UnicodeDecodeError, OSError):
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                if OUTSIDE_RE.search(line):
+                    found.append(f'{os.path.relpath(path, root)}:{n}: cites notes outside the repository')
+    return found
+
+
 def self_test(layers):
     """Small trees with one known violation each; the checker must report every one."""
     cases = {
@@ -193,6 +216,10 @@ def main():
     check(not objects or len(objects) > 20, f'only {len(objects)} object files given')
     missed = self_test(layers)
     check(not missed, 'the checker missed planted violations: ' + ', '.join(missed))
+    cites = outside_citations(root)
+    for c in cites:
+        print('  ' + c)
+    check(not cites, f'{len(cites)} citations of notes outside the repository')
     order = ' -> '.join(L['folder'] for L in sorted(layers, key=lambda L: L['order']))
     print(f'layers: {order}; {len(objects)} objects checked by symbol')
     print(f'test_layers: {passed} passed, {failed} failed')

@@ -25,8 +25,8 @@ typedef struct count_case {
     int64_t plastic; /* per-sample plastic floats, or -1 */
 } count_case;
 
-/* Duan et al.: research notes plasticrnns.md §1.13 (counted from the reference's own model classes).
- * STPN paper, ART (I = O = 37): §1.3 of stpn_miconi_hebbff.md; CFD (d = 100): HebbNet and uSTPNf at about 10.2k. */
+/* Duan et al.: docs/models/DUAN.md (counted from the reference's own model classes).
+ * STPN paper, ART (I = O = 37): docs/models/STPN.md; CFD (d = 100): HebbNet and uSTPNf at about 10.2k. */
 #define DUAN(in, cell) "model.input=" #in, "model.output=1", "model.cell=" #cell, "model.hidden_scaling=paper"
 static const count_case COUNTS[] = {
     {"duan copy RNN plastic", {DUAN(3, rnn)}, 268306, 134150},

@@ -11,7 +11,7 @@
  *   trace.csv          per step of a test trial: eta(t) mean and std (modulated models), energy per step
  * Files are replaced atomically; on resume the metrics files are cut back to the checkpoint's step.
  *
- * Protocol (Duan et al. 2023; research notes plasticrnns.md §2.1): every optimizer step draws a fresh batch of
+ * Protocol (Duan et al. 2023; docs/TRAINING.md): every optimizer step draws a fresh batch of
  * trials (or one from the task's fixed training set); validation every train.val_every steps, step 0 included, on
  * fresh trials; the best validation checkpoint (or the last, train.test_on) is tested on a fixed test set drawn
  * from train.test_seed, the same trials for every run, model and seed.

@@ -1,5 +1,4 @@
-/* src/models/family_bohp.c: backpropagation of Hebbian plasticity, Miconi 2016 (paper 002; research notes
- * stpn_miconi_hebbff.md §3.1): layers x -> y -> z, only x -> y plastic.
+/* src/models/family_bohp.c: backpropagation of Hebbian plasticity, Miconi 2016 (paper 002; docs/models/MICONI.md): layers x -> y -> z, only x -> y plastic.
  *   y_t = tanh(x_t (W + alpha * Hebb_t) + b_y);   z_t = y_t W_yz + b_z (or z_t = y_t without a readout)
  *   Hebb_{t+1} = gamma Hebb_t + (1 - gamma) G_t,  G_t = x_t (x) y_t (the rule's update), gamma = trace_decay
  * The reference computes gradients forward in time (RTRL-style recursions); plast differentiates the same

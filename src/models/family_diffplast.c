@@ -1,5 +1,4 @@
-/* src/models/family_diffplast.c: differentiable plasticity, Miconi et al. 2018 (research notes
- * stpn_miconi_hebbff.md §2.2): a recurrent layer whose weights are w + alpha * Hebb, Hebb a trace driven by a
+/* src/models/family_diffplast.c: differentiable plasticity, Miconi et al. 2018 (docs/models/MICONI.md): a recurrent layer whose weights are w + alpha * Hebb, Hebb a trace driven by a
  * plasticity rule at a learned rate eta (one scalar):
  *   h_t = tanh(u_t + h_{t-1} (w + alpha * Hebb_t)),   u_t = x_t W_in^T + b_in, or x_t itself (direct_input)
  *   trace "decay": Hebb_{t+1} = (1 - eta) Hebb_t + eta G_t          (the decaying average of the 2018 paper)

@@ -1,5 +1,5 @@
 /* src/models/family_duan.c: Duan et al. 2023, "Hebbian and gradient-based plasticity enables robust memory and
- * rapid learning in RNNs" (paper 000), as its reference code computes it (research notes plasticrnns.md §1).
+ * rapid learning in RNNs" (paper 000), as its reference code computes it (docs/models/DUAN.md).
  *
  *   e_t = relu(x_t (W_in + P_in) + (b_in + p_in))                                     encoder, I -> H
  *   z_t = h_{t-1} (W_hh + P_hh) + (b_hh + p_hh) + e_t (W_ih + P_ih) + (b_ih + p_ih)     cell, H -> H (RNN) or 4H

@@ -1,5 +1,5 @@
 /* src/models/family_fastweights.c: the Fast Weights RNN of Ba et al. 2016, with layer normalisation, as the STPN
- * reference runs it (research notes stpn_miconi_hebbff.md §1.7):
+ * reference runs it (docs/models/BASELINES.md):
  *   A_t = lambda A_{t-1} + eta h_{t-1} (x) h_{t-1}              fast weights on hidden -> hidden only, not learned
  *   z = [x_t; h_{t-1}] W + b;   h^0 = tanh(LN(z));   h^s = tanh(LN(z + h^{s-1} A_t)), s = 1..S;   h_t = h^S
  * LN has a learned gain and bias, initialised U[-1/sqrt(H), 1/sqrt(H)] like every slow weight there (the

@@ -1,4 +1,4 @@
-/* src/models/family_hebbff.c: HebbFF, Tyulmankov, Yang & Abbott 2022 (research notes stpn_miconi_hebbff.md §4.2),
+/* src/models/family_hebbff.c: HebbFF, Tyulmankov, Yang & Abbott 2022 (docs/models/BASELINES.md),
  * the continual-familiarity-detection network:
  *   h_t = sigmoid(b1 + x_t (W1 + A_t));   A_{t+1} = lambda A_t + eta G_t (Hebbian: x_t (x) h_t);
  *   y_t = w2 h_t + b2, a logit: the task applies the sigmoid (binary cross-entropy on logits).

@@ -1,5 +1,5 @@
 /* src/models/family_modplast.c: Backpropamine, Miconi et al. 2019: neuromodulated plasticity, the "modulated
- * plasticity" baseline of Rodriguez et al. 2022 (research notes stpn_miconi_hebbff.md §2.3 and §1.7).
+ * plasticity" baseline of Rodriguez et al. 2022 (docs/models/MICONI.md).
  *   h_t = tanh(x_t W_in^T + b_in + h_{t-1} (w + alpha * Hebb_t))        w, alpha, Hebb: (H pre, H post)
  *   M_t = f(h_t w_M^T + b_M)                                            one modulator per sample, f = tanh
  *   simple:      Hebb_{t+1} = clamp(Hebb_t + M_t G_t, -c, c)

@@ -1,5 +1,4 @@
-/* src/models/family_rnn.c: the non-plastic baselines of Rodriguez et al. 2022 (research notes
- * stpn_miconi_hebbff.md §1.7), each followed by a linear readout (torch layout):
+/* src/models/family_rnn.c: the non-plastic baselines of Rodriguez et al. 2022 (docs/models/BASELINES.md), each followed by a linear readout (torch layout):
  *   rnn:  h_t = act([x_t; h_{t-1}] W + b)                     W (I+H, H), one bias; act tanh by default
  *   lstm: [i f g o] = [x_t; h_{t-1}] W + b, gates as torch's LSTMCell (i, f, g, o), W (I+H, 4H), one bias
  *   mlp:  h_t = act(x_t W + b)                                no memory; the inverted-pendulum baseline

@@ -1,5 +1,5 @@
 /* src/models/family_stpn.c: Short-Term Plasticity Neurons, Rodriguez, Guo & Moraitis 2022 (paper 001), as the
- * reference code computes them (research notes stpn_miconi_hebbff.md §1.2).
+ * reference code computes them (docs/models/STPN.md).
  *
  * With presynaptic vector p_t = [x_t; h_{t-1}] (STPNr) or x_t (STPNf), efficacies G = W + F (in x out here: the
  * transpose of the reference's out x in) and n_j = |G_{:,j}| + 1e-16, the norm over each postsynaptic neuron's

@@ -1,5 +1,5 @@
 /* src/tasks/art.c: the associative retrieval task (ART) of Rodriguez et al. 2022 (reference data_art.py, after Ba
- * et al. 2016; research notes stpn_miconi_hebbff.md §1.3). 37 one-hot symbols: letters a-z (0-25) are keys, digits
+ * et al. 2016; docs/tasks/art.md). 37 one-hot symbols: letters a-z (0-25) are keys, digits
  * 0-9 (26-35) values, and 36 is '?'. A trial with P = task.items pairs (3) is
  *   k1 v1 k2 v2 ... kP vP ? ? q          (2P + 3 steps; 9 for P = 3)
  * with the keys drawn without replacement, the values with replacement and the query q one of the keys, uniformly.

@@ -1,5 +1,5 @@
 /* src/tasks/bohp_tasks.c: the three tasks of Miconi 2016 (paper 002; reference LearningToLearnBOHP
- * completion.py, oneshot.py, reversal.py; research notes stpn_miconi_hebbff.md §3.2).
+ * completion.py, oneshot.py, reversal.py; docs/tasks/completion.md, oneshot_binary.md and reversal.md).
  *
  * completion (N = task.dim, 8): a random +-1 pattern p; step 0 shows p, step 1 shows p with one random bit kept and
  *   the others 0. The target is p; only step 1 counts (the learning period is step 0). Loss: mean squared error

@@ -1,5 +1,5 @@
 /* src/tasks/cfd.c: continual familiarity detection (Tyulmankov et al. 2022, generator data.py; used by Rodriguez et
- * al. 2022; research notes stpn_miconi_hebbff.md §1.5 and §4.3). A stream of T = task.length (5000) random items
+ * al. 2022; docs/tasks/cfd.md). A stream of T = task.length (5000) random items
  * x_t in {-1, +1}^d (d = task.dim, 100); from step R on, with probability P (task.repeat_prob, 0.5) the item R
  * steps back is shown again, unless that item was itself a repeat. The target is 1 for a repeat ("familiar") and 0
  * otherwise, at every step: binary cross-entropy on a logit, mean over steps; the metric is the fraction of steps

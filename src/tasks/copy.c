@@ -1,4 +1,4 @@
-/* src/tasks/copy.c: the copying task of Duan et al. 2023 (reference SeqReproduction; research notes plasticrnns.md
+/* src/tasks/copy.c: the copying task of Duan et al. 2023 (reference SeqReproduction; docs/tasks/copy.md
  * §2.2). n values v_k ~ U[-1, 1], a delay of m steps, then the values back:
  *   steps 0..n-1:        x = [v_k, 1, 0]
  *   steps n..n+m-1:      x = [0, 0, 0]

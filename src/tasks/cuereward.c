@@ -1,5 +1,4 @@
-/* src/tasks/cuereward.c: cue-reward association, Duan et al. 2023 (reference CueReward; research notes
- * plasticrnns.md §2.3). Each trial draws 5 cues, stimuli s_c ~ U[0, 1]^14 and rewards r_c ~ U[-1, 1], fixed for the
+/* src/tasks/cuereward.c: cue-reward association, Duan et al. 2023 (reference CueReward; docs/tasks/cuereward.md). Each trial draws 5 cues, stimuli s_c ~ U[0, 1]^14 and rewards r_c ~ U[-1, 1], fixed for the
  * trial. At every step a cue c is drawn uniformly with replacement and shown with fresh noise:
  *   steps 0..9:    x = [s_c + N(0, 0.1^2) | r_c | 0]     (the reward is shown)
  *   steps 10..19:  x = [s_c + N(0, 0.1^2) | 0   | 1]     (the model must recall it)

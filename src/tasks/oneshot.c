@@ -1,5 +1,5 @@
 /* src/tasks/oneshot.c: N-way K-shot image classification, as Duan et al. 2023 (reference FSC and CNNtoRNN;
- * research notes plasticrnns.md §2.5). An episode draws N = task.items (5) classes of the split and K + Q distinct
+ * docs/tasks/oneshot.md). An episode draws N = task.items (5) classes of the split and K + Q distinct
  * images of each (task.shots 1, task.queries 1). The N K support steps show an image with its one-hot label, the
  * N Q query steps an image with zeros, each group in a shuffled order; labels 0..N-1 follow the drawn classes'
  * order in the data set (the reference sorts by class id), so they are a random assignment. Inputs are the image

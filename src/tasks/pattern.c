@@ -1,5 +1,5 @@
 /* src/tasks/pattern.c: binary pattern memorisation and completion, Miconi et al. 2018 ("differentiable
- * plasticity"; reference simple/full.py; research notes stpn_miconi_hebbff.md §2.2). Each trial draws K =
+ * plasticity"; reference simple/full.py; docs/tasks/pattern.md). Each trial draws K =
  * task.items (2) patterns of N = task.dim (50) bits in {-1, +1}, balanced (exactly N/2 of each sign, as the
  * reference's simple/full.py). In each of task.cycles (1) cycles the patterns are shown in a shuffled order, each
  * for task.presentations (3) steps followed by task.delay (1) blank steps; then one of them, with exactly half of its

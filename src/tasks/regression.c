@@ -1,5 +1,4 @@
-/* src/tasks/regression.c: few-shot regression, Duan et al. 2023 (reference Regression; research notes
- * plasticrnns.md §2.4). Each trial draws a function f with torch's nn.Linear initialisation (weights and biases
+/* src/tasks/regression.c: few-shot regression, Duan et al. 2023 (reference Regression; docs/tasks/regression.md). Each trial draws a function f with torch's nn.Linear initialisation (weights and biases
  * ~ U[-1/sqrt(fan_in), 1/sqrt(fan_in)]): linear, Linear(12, 1); or mlp, Linear(6, 2) -> tanh -> Linear(2, 1).
  * K + 20 points v ~ U[-1, 1]^d, values standardised over the trial (mean 0, unbiased std 1):
  *   support steps 0..K-1:   x = [v | f(v) + N(0, 0.1^2) | 1]
