@@ -46,10 +46,14 @@ typedef struct duan_engine {
     plast_real *dWenc, *dbenc, *dWcat, *dbhh, *dbih, *dWout, *dbout, *dwo;
     plast_real *daenc, *dabenc, *dacat, *dabhh, *dabih, *daout, *dabout;
 
-    /* forward record, time-major (T, B, n) unless noted */
+    /* forward record, time-major (T, B, n) unless noted: Apre (T, B, H) the encoder's pre-activation, E (T, B, H)
+     * its output e_t, Zc (T, B, G) the cell's pre-activation, GATE (T, B, G) the LSTM gates, TAU (T, B, H)
+     * tanh(c_t), Orec (T, B, D) the outputs before the readout */
     plast_real *Apre, *E, *Zc, *GATE, *TAU, *Hs, *Cs, *Orec;    /* Hs, Cs: (T + 1, B, H), index 0 the zero state */
-    plast_real *SIG, *ETA, *LAM, *S, *N2, *COEF;             /* (T, B) */
-    plast_real *Do, *Dh, *Dc, *Dz, *De, *Da;                 /* inner-gradient deltas (gradient rule) */
+    /* (T, B): the modulation's sigmoid, eta_t, lambda_t, the max-norm scale s_t, the joint squared norm, c_t */
+    plast_real *SIG, *ETA, *LAM, *S, *N2, *COEF;
+    /* inner-gradient deltas (gradient rule): Do (T, B, D), Dh, Dc, De, Da (T, B, H), Dz (T, B, G) */
+    plast_real *Do, *Dh, *Dc, *Dz, *De, *Da;
     plast_real *Uenc, *Venc, *Ucell, *Vcell, *Uout, *Vout;   /* histories, sample-major (B, T, n) */
     plast_real *GAM;                                         /* (T, B, T): gamma_t[b, k] */
     plast_real *PBenc, *PBhh, *PBih, *PBout;                 /* plastic biases (T + 1, B, n) */
@@ -58,14 +62,22 @@ typedef struct duan_engine {
     plast_real *Ap[N_PROD];
     plast_real *sN, *sM; /* scratch (B T, widest); sM also holds lr_dalpha's blocks */
     int64_t sM_n;
-    plast_real *tA_all, *tZ_all, *tO_all, *qE_all, *qH_all;  /* per-step adjoints kept for the weight gradients */
+    /* per-step adjoints kept for the weight gradients: tA_all (B, T, H), tZ_all (B, T, G), tO_all (T, B, D),
+     * qE_all and qH_all (T, B, H) */
+    plast_real *tA_all, *tZ_all, *tO_all, *qE_all, *qH_all;
 
-    /* backward */
-    plast_real *gVenc, *gUcell, *gVcell, *gUout, *gVout, *gGAM;
-    plast_real *gPBenc, *gPBhh, *gPBih, *gPBout, *gh, *gc;
-    plast_real *tO, *tH, *tGate, *tZ, *tCell, *tE, *tA, *tTau, *tC, *tCp;
-    plast_real *qO, *qH, *qC, *qZ, *qE, *qA, *gge, *ggz, *ggo; /* adjoints of the deltas and bias updates */
-    plast_real *gcoef, *glam;
+    /* backward. Naming: g<X> is the adjoint of forward buffer X; t<X> the adjoint of one step's forward quantity X
+     * (B, n), reused every step; q<X> the adjoint of the gradient rule's delta D<X> at one step (B, n). */
+    plast_real *gVenc, *gUcell, *gVcell, *gUout, *gVout; /* adjoints of the histories, (B, T, n) as U/V */
+    plast_real *gGAM;                                    /* (T, B, T): adjoint of GAM */
+    plast_real *gPBenc, *gPBhh, *gPBih, *gPBout;         /* (B, n): adjoints of the plastic biases, carried back */
+    plast_real *gh, *gc;                                 /* (B, H): adjoints of h_t and c_t, carried back */
+    plast_real *tO, *tH, *tGate, *tZ;                    /* (B, D) outputs, (B, H) h, (B, G) gates and pre-gates */
+    plast_real *tCell, *tE, *tA;                         /* (B, C2) cell input [h; e], (B, H) e_t, encoder pre-act */
+    plast_real *tTau, *tC, *tCp;                         /* (B, H) tanh(c_t), c_t, c_{t-1} (LSTM) */
+    plast_real *qO, *qH, *qC, *qZ, *qE, *qA;             /* (B, n): adjoints of Do, Dh, Dc, Dz, De, Da */
+    plast_real *gge, *ggz, *ggo;                         /* (B, n): adjoints of the bias updates de, dz, do */
+    plast_real *gcoef, *glam;                            /* (B): adjoints of c_t = eta_t s_t and lambda_t */
     plast_real *DX; /* (T, B, I): d loss / d input, without an encoder */
 
     size_t bytes;
