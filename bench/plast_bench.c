@@ -40,16 +40,6 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* --run NAME STEPS: one case on our side, in this process */
 static int run_one(const char *name, int steps) {
@@ -77,19 +67,19 @@ static int run_floor(void) {
     for (int64_t i = 0; i < K * N; i++) Bm[i] = (plast_real)((i % 5) * 0.01);
     double best = 1e30;
     for (int r = 0; r < 7; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int q = 0; q < 10; q++) plast_gemm(0, 0, M, N, K, 1, A, K, Bm, N, 0, C, N);
-        best = fmin(best, (now() - t0) / 10);
+        best = fmin(best, (bench_now() - t0) / 10);
     }
     double gflops = 2.0 * M * N * K / best / 1e9;
 #pragma omp parallel for
     for (int64_t i = 0; i < n; i++) a[i] = 0, b[i] = 1, c[i] = 2;
     double bt = 1e30;
     for (int r = 0; r < 5; r++) {
-        double t0 = now();
+        double t0 = bench_now();
 #pragma omp parallel for
         for (int64_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
-        bt = fmin(bt, now() - t0);
+        bt = fmin(bt, bench_now() - t0);
     }
     printf("%.3f %.3f\n", gflops, 3.0 * sizeof(float) * (double)n / bt / 1e9);
     free(A), free(Bm), free(C), free(a), free(b), free(c);
@@ -140,8 +130,7 @@ typedef struct series {
 } series;
 
 static void series_stats(series *s, double *med, double *mn, double *mx) {
-    qsort(s->t, (size_t)s->n, sizeof s->t[0], cmp_double);
-    *med = s->n ? (s->n % 2 ? s->t[s->n / 2] : 0.5 * (s->t[s->n / 2 - 1] + s->t[s->n / 2])) : NAN;
+    *med = s->n ? bench_median(s->t, s->n) : NAN; /* sorts s->t */
     *mn = s->n ? s->t[0] : NAN;
     *mx = s->n ? s->t[s->n - 1] : NAN;
 }

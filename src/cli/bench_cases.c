@@ -14,18 +14,13 @@
      64, T, "Duan et al. at paper size"}
 
 const bench_case bench_cases[] = {
-    DUAN("cuereward", 16, 20, "lstm", "hebbian"),
-    DUAN("cuereward", 16, 20, "lstm", "gradient"),
-    DUAN("cuereward", 16, 20, "lstm", "none"),
-    DUAN("cuereward", 16, 20, "rnn", "hebbian"),
-    DUAN("cuereward", 16, 20, "rnn", "gradient"),
-    DUAN("cuereward", 16, 20, "rnn", "none"),
-    DUAN("copy", 3, 30, "lstm", "hebbian"),
-    DUAN("copy", 3, 30, "lstm", "gradient"),
-    DUAN("copy", 3, 30, "lstm", "none"),
-    DUAN("copy", 3, 30, "rnn", "hebbian"),
-    DUAN("copy", 3, 30, "rnn", "gradient"),
-    DUAN("copy", 3, 30, "rnn", "none"),
+/* the three rules of one cell: Hebbian, gradient, none */
+#define DUAN_RULES(task, I, T, cell)                                                                                 \
+    DUAN(task, I, T, cell, "hebbian"), DUAN(task, I, T, cell, "gradient"), DUAN(task, I, T, cell, "none")
+    DUAN_RULES("cuereward", 16, 20, "lstm"),
+    DUAN_RULES("cuereward", 16, 20, "rnn"),
+    DUAN_RULES("copy", 3, 30, "lstm"),
+    DUAN_RULES("copy", 3, 30, "rnn"),
     {"art_stpn", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 128, 9,
      "STPNr, associative retrieval size"},
     {"art_lstm", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 128, 9, ""},
@@ -71,7 +66,7 @@ plast_model *bench_case_model(const bench_case *c, plast_err *err) {
     return plast_model_init(&cfg, err);
 }
 
-static double now(void) {
+double bench_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -113,9 +108,9 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
         out->flops = plast_engine_flops(e);
         out->engine_bytes = plast_engine_bytes(e);
         const int warmup = 2;
-        const double start = now();
+        const double start = bench_now();
         for (int k = 0; k < warmup + steps && s == PLAST_OK; k++) {
-            const double t0 = now();
+            const double t0 = bench_now();
             s = plast_engine_forward(e, p, x, y, NULL, NULL, 1, err);
             for (int64_t i = 0; i < n_out && s == PLAST_OK; i++)
                 dy[i] = (plast_real)(2.0 * (y[i] - target[i]) / (double)n_out);
@@ -123,14 +118,14 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
             if (s == PLAST_OK) s = plast_engine_backward(e, p, dy, err);
             plast_params_clip_grad_norm(p, 5.0);
             if (s == PLAST_OK) s = plast_optim_step(opt, p, oc.lr, err);
-            if (k >= warmup) out->step_s[out->n_steps++] = now() - t0;
-            if (k >= warmup + 2 && now() - start > budget_s) break; /* a budget for the slow reference paths */
+            if (k >= warmup) out->step_s[out->n_steps++] = bench_now() - t0;
+            if (k >= warmup + 2 && bench_now() - start > budget_s) break; /* a budget for the slow reference paths */
         }
         double ev[3];
         for (int k = 0; k < 3 && s == PLAST_OK; k++) {
-            const double t0 = now();
+            const double t0 = bench_now();
             s = plast_engine_forward(e, p, x, y, NULL, NULL, 0, err);
-            ev[k] = now() - t0;
+            ev[k] = bench_now() - t0;
         }
         if (s == PLAST_OK) out->eval_s = bench_median(ev, 3);
     }

@@ -35,6 +35,8 @@ typedef struct bench_timing {
 } bench_timing;
 plast_status bench_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err);
 
+/* Monotonic seconds. */
+double bench_now(void);
 /* Median of n values (sorts them). */
 double bench_median(double *v, int n);
 

@@ -105,15 +105,7 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
 }
 
 const plast_family_def plast_family_stpn = {
-    .name = "stpn",
+    .name = "stpn", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Rodriguez et al. 2022: short-term plasticity neurons, recurrent (r) or feed-forward (f)",
-    .rule_use = PLAST_RULE_USE_REQUIRED,
-    .default_rule = "hebbian",
-    .caps = 0,
-    .variant = NULL,
-    .layout = stpn_layout,
-    .init = stpn_init,
-    .step = stpn_step,
-    .constrain = NULL,
-    .alias = NULL,
-};
+    .caps = 0, .variant = NULL,
+    .layout = stpn_layout, .init = stpn_init, .step = stpn_step, .constrain = NULL, .alias = NULL};
