@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "core/err.h"
 #include "plast.h"
 #include "test.h"
 
@@ -28,9 +29,9 @@ static plast_model *make_model(const char *family, int64_t hidden) {
 
 /* ---- the cases: each returns the status of one failing call made with `err` ------------------------------------ */
 
-#define PTR_STATUS(p, free_fn) ((p) ? (free_fn(p), PLAST_OK) : plast_err_status_of(err))
-/* A failed constructor's status: from err when given; else the caller cannot know it beyond "failed". */
-static plast_status plast_err_status_of(plast_err *err) { return err ? err->status : PLAST_ERR_STATE; }
+/* A constructor's result as a status: OK (freed) on success; on failure err's status, or PLAST_ERR_STATE when err is
+ * NULL (the caller cannot know more than "failed") */
+#define PTR_STATUS(p, free_fn) ((p) ? (free_fn(p), PLAST_OK) : plast_err_status(err, PLAST_ERR_STATE))
 
 static plast_status c_ckpt_add_params(plast_err *err) {
     plast_st_writer *w = plast_st_writer_init(NULL);

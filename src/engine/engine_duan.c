@@ -1034,7 +1034,6 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     memset(E->block, 0, pl.off);
     eng->impl = E;
     eng->path = &DUAN_PATH;
-    eng->kind = d->plastic ? PLAST_ENGINE_LOWRANK : PLAST_ENGINE_DENSE;
     return PLAST_OK;
 }
 

@@ -104,6 +104,5 @@ plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
         e->impl = NULL, e->path = NULL;
         return s;
     }
-    e->kind = F->core.kind;
     return PLAST_OK;
 }
