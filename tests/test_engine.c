@@ -56,6 +56,26 @@ static const engine_case CASES[] = {
                                                                  "model.encoder=conv4", "model.image_channels=1",
                                                                  "model.image_size=20", "model.conv_channels=3",
                                                                  "model.input=402"}},
+    /* the fused path (STPN): T = 10 runs three checkpoint segments (K = 4); energy compared too */
+#define STPN "model.family=stpn"
+    {"stpnr pre hebbian", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r", "model.norm=pre"}},
+    {"stpnr post hebbian, clamp active", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r", "model.norm=post",
+                                                                      "model.clamp=0.0004"}},
+    {"stpnr none hebbian, clamp active, scalar", PLAST_ENGINE_FUSED, 2, 7, {STPN, "model.variant=r", "model.norm=none",
+                                                                      "model.clamp=0.00002", "model.stp_params=scalar"}},
+    {"stpnr pre scalar, new h in the rule", PLAST_ENGINE_FUSED, 3, 9, {STPN, "model.variant=r", "model.norm=pre",
+                                                                        "model.stp_params=scalar", "model.pre_new_h=true"}},
+    {"stpnr post oja, new h in the rule", PLAST_ENGINE_FUSED, 2, 6, {STPN, "model.variant=r", "model.norm=post",
+                                                                      "model.rule=oja", "model.pre_new_h=true"}},
+    {"stpnr pre instar, relu", PLAST_ENGINE_FUSED, 2, 6, {STPN, "model.variant=r", "model.norm=pre",
+                                                           "model.rule=instar", "model.activation=relu"}},
+    {"stpnf pre hebbian", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=f", "model.norm=pre"}},
+    {"stpnf post instar, clamp active", PLAST_ENGINE_FUSED, 2, 8, {STPN, "model.variant=f", "model.norm=post",
+                                                                    "model.rule=instar", "model.clamp=0.0004"}},
+    {"stpnf none oja, sigmoid, scalar", PLAST_ENGINE_FUSED, 3, 5, {STPN, "model.variant=f", "model.norm=none",
+                                                                    "model.rule=oja", "model.activation=sigmoid",
+                                                                    "model.stp_params=scalar"}},
+    {"stpnr pre hebbian, one step", PLAST_ENGINE_FUSED, 2, 1, {STPN, "model.variant=r"}},
 };
 
 static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {
@@ -83,29 +103,35 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     plast_model_params_reset(m, p, rng);
     plast_real *x = malloc(sizeof(plast_real) * (size_t)(T * B * I)), *dy = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real *y1 = malloc(sizeof(plast_real) * (size_t)(T * B * O)), *y2 = malloc(sizeof(plast_real) * (size_t)(T * B * O));
-    plast_real m1[64], m2[64];
+    plast_real m1[64], m2[64], e1[64], e2[64];
+    const int energy = c->kind == PLAST_ENGINE_FUSED; /* the paths that compute the energy */
     plast_rng_fill_uniform(rng, x, (size_t)(T * B * I), -1, 1);
     plast_rng_fill_uniform(rng, dy, (size_t)(T * B * O), -1, 1);
     int64_t n = plast_params_numel(p);
     plast_real *g1 = malloc(sizeof(plast_real) * (size_t)n);
 
-    plast_engine *ref = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, 0, &err);
-    plast_engine *fast = plast_engine_init(m, B, T, c->kind, 0, &err);
+    plast_engine *ref = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, energy, &err);
+    plast_engine *fast = plast_engine_init(m, B, T, c->kind, energy, &err);
     CHECK(ref && fast, "%s: engine: %s", c->name, err.msg);
     if (ref && fast) {
         CHECK(plast_engine_get_kind(fast) == c->kind, "%s: got the %s path", c->name,
               plast_engine_kind_name(plast_engine_get_kind(fast)));
         plast_params_zero_grad(p);
-        plast_engine_forward(ref, p, x, y1, m1, NULL, 1, &err);
+        plast_engine_forward(ref, p, x, y1, m1, energy ? e1 : NULL, 1, &err);
         plast_engine_backward(ref, p, dy, &err);
         memcpy(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n);
         plast_params_zero_grad(p);
-        CHECK(plast_engine_forward(fast, p, x, y2, m2, NULL, 1, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+        CHECK(plast_engine_forward(fast, p, x, y2, m2, energy ? e2 : NULL, 1, &err) == PLAST_OK, "%s: %s", c->name,
+              err.msg);
         CHECK(plast_engine_backward(fast, p, dy, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
         const double tol = sizeof(plast_real) == 8 ? 1e-10 : 1e-4;
         double ey = rel_err(y2, y1, T * B * O), em = rel_err(m2, m1, T * B);
         CHECK(ey <= tol, "%s: outputs differ by %g", c->name, ey);
         CHECK(em <= tol, "%s: modulation differs by %g", c->name, em);
+        if (energy) {
+            const double ee = rel_err(e2, e1, T * B);
+            CHECK(ee <= tol && e1[0] > 0, "%s: energy differs by %g (tape %g)", c->name, ee, (double)e1[0]);
+        }
         double worst = 0;
         for (int i = 0; i < plast_params_count(p); i++) {
             int64_t off = plast_params_offset(p, i), k = plast_shape_numel(plast_params_shape(p, i));

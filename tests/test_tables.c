@@ -101,7 +101,7 @@ static void test_families(void) {
 
 static void test_rules(void) {
     static const char *const names[] = {
-#define RULE_NAME(name, formula, internal, rank_one, weight, bias) #name,
+#define RULE_NAME(name, formula, internal, rank_one, weight, bias, kernel) #name,
         PLAST_RULE_LIST(RULE_NAME)
 #undef RULE_NAME
     };

@@ -22,20 +22,20 @@ extern "C" {
 #endif
 
 /* The execution paths, once: X(ID, name). The enum, plast_engine_kind_name and train.engine's choices come from it. */
-#define PLAST_ENGINE_KIND_LIST(X) X(AUTO, "auto") X(TAPE, "tape") X(LOWRANK, "lowrank") X(DENSE, "dense")
+#define PLAST_ENGINE_KIND_LIST(X) X(AUTO, "auto") X(TAPE, "tape") X(LOWRANK, "lowrank") X(DENSE, "dense") X(FUSED, "fused")
 #define PLAST_ENGINE_KIND_ENUM(ID, name) PLAST_ENGINE_##ID,
 typedef enum plast_engine_kind { PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_ENUM) PLAST_ENGINE_KIND_COUNT } plast_engine_kind;
 #undef PLAST_ENGINE_KIND_ENUM
-/* "auto|tape|lowrank|dense", as configuration choices */
+/* "auto|tape|lowrank|dense|fused", as configuration choices */
 #define PLAST_ENGINE_KIND_BAR(ID, name) "|" name
 #define PLAST_ENGINE_KIND_CHOICES (PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_BAR) + 1)
 
-PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense" */
+PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense", "fused" */
 
 typedef struct plast_engine plast_engine;
 
 /* An engine for batches of `batch` trials of `steps` steps. With a kind other than AUTO, fails (naming the reason)
- * if the model has no such path. want_energy asks for the energy measure (only the tape path computes it). */
+ * if the model has no such path. want_energy asks for the energy measure (the tape and fused paths compute it). */
 PLAST_API plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
                                           int want_energy, plast_err *err);
 PLAST_API void plast_engine_free(plast_engine *e);

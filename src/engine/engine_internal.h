@@ -29,6 +29,9 @@ plast_status engine_duan_init(plast_engine *e, plast_err *err);
 /* Duan models with the conv4 image encoder: the encoder on a tape over all steps, then the Duan engine. */
 plast_status engine_frontend_init(plast_engine *e, plast_err *err);
 int engine_duan_has_image_encoder(const plast_model *m);
+/* Models that are one plastic layer (models/plastic_layer.h): STPNr and STPNf */
+int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap);
+plast_status engine_fused_init(plast_engine *e, plast_err *err);
 /* d loss / d input (T, B, I) after backward, for a Duan engine without an encoder layer */
 const plast_real *engine_duan_input_grad(const plast_engine *e);
 

@@ -70,5 +70,5 @@ static void bohp_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_bohp = {
     .name = "bohp", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi 2016: backpropagation of Hebbian plasticity (x -> y plastic, y -> z readout)",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = bohp_layout, .init = bohp_init, .step = bohp_step, .constrain = NULL, .alias = NULL};

@@ -84,5 +84,5 @@ static void diffplast_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_diffplast = {
     .name = "diffplast", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi et al. 2018: differentiable plasticity, w + alpha * Hebb with a learned rate",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = diffplast_layout, .init = diffplast_init, .step = diffplast_step, .constrain = NULL, .alias = NULL};

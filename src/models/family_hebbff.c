@@ -75,5 +75,5 @@ static void hebbff_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_hebbff = {
     .name = "hebbff", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Tyulmankov et al. 2022: HebbFF, a feed-forward layer with a decaying Hebbian trace",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = hebbff_layout, .init = hebbff_init, .step = hebbff_step, .constrain = hebbff_constrain, .alias = NULL};

@@ -88,5 +88,5 @@ static void modplast_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_modplast = {
     .name = "modplast", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Miconi et al. 2019 (Backpropamine): simple or retroactive neuromodulated plasticity",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = modplast_layout, .init = modplast_init, .step = modplast_step, .constrain = NULL, .alias = NULL};

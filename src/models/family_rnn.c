@@ -78,15 +78,15 @@ static void rnn_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_rnn = {
     .name = "rnn", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "Elman RNN baseline with a linear readout",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = rnn_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};
 const plast_family_def plast_family_lstm = {
     .name = "lstm", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "LSTM baseline with a linear readout",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = lstm_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};
 const plast_family_def plast_family_mlp = {
     .name = "mlp", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "one hidden layer, no memory, with a linear readout",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL,
     .layout = mlp_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};

@@ -12,9 +12,11 @@
  * A linear readout (torch layout) gives the output; energy is sum x^2 |G/n| over the normalised efficacies.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/plastic_layer.h"
 
 typedef struct stpn_priv {
     int recurrent, scalar, norm; /* norm: 0 none, 1 pre, 2 post */
@@ -104,8 +106,25 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &s->readout, h);
 }
 
+/* the same step as one plastic layer, for the fused path */
+static int stpn_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    const stpn_priv *s = PLAST_PRIV(m, stpn_priv);
+    if (!m->rule->kernel) {
+        snprintf(why, cap, "rule \"%s\" has no elementwise kernel", m->rule->name);
+        return 0;
+    }
+    *L = (plast_plastic_layer){
+        .I = m->I, .H = m->H, .P = s->P, .recurrent = s->recurrent, .hebb_new_h = s->recurrent && m->cfg.pre_new_h,
+        .norm = s->norm ? PLAST_LAYER_NORM_COLUMNS : PLAST_LAYER_NORM_NONE,
+        .decay_normalised = s->norm == 1 && s->recurrent, .renormalise = s->norm == 2 && s->recurrent,
+        .scalar_rates = s->scalar, .clamp = s->clamp, .act = s->act, .w = s->w,
+        .b = (s->recurrent || !s->norm) ? s->b : -1, .lambda = s->lambda, .gamma = s->gamma, .readout = s->readout,
+        .h = s->h, .F = s->F};
+    return 1;
+}
+
 const plast_family_def plast_family_stpn = {
     .name = "stpn", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Rodriguez et al. 2022: short-term plasticity neurons, recurrent (r) or feed-forward (f)",
-    .caps = 0, .variant = NULL,
+    .caps = 0, .variant = NULL, .fused = stpn_fused,
     .layout = stpn_layout, .init = stpn_init, .step = stpn_step, .constrain = NULL, .alias = NULL};

@@ -42,6 +42,10 @@ typedef struct plast_rule_def {
     plast_node *(*weight)(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F);
     /* G (B, out) for a plastic bias, or NULL for none (zero) */
     plast_node *(*bias)(plast_tape *t, plast_node *post, plast_node *F);
+    /* The same update one synapse at a time, G_ij = kernel(pre_i, post_j, F_ij), with its partial derivatives
+     * written to d[0..2] (d/dpre, d/dpost, d/dF); NULL for a rule that is not elementwise. The fused path
+     * (src/engine/engine_fused.c) runs every rule that has one; test_engine checks it against `weight`. */
+    plast_real (*kernel)(plast_real pre, plast_real post, plast_real F, plast_real d[3]);
 } plast_rule_def;
 
 /* The rule named `name`, or NULL ("none" and unknown names alike; check with plast_rule_exists). */
@@ -77,6 +81,8 @@ enum {
     PLAST_FAMILY_DUAN_PATHS = 1 << 1,    /* the hand-written low-rank and dense paths of src/engine/ serve it */
 };
 
+struct plast_plastic_layer; /* plastic_layer.h */
+
 typedef struct plast_family_def {
     const char *name;
     const char *summary;
@@ -85,6 +91,9 @@ typedef struct plast_family_def {
     unsigned caps;            /* PLAST_FAMILY_* bits */
     /* a word after the family name in descriptions ("duan lstm"), or NULL for none */
     const char *(*variant)(const plast_model *m);
+    /* 1 and L filled when this model is one plastic layer (plastic_layer.h) the fused path runs; 0 with the reason
+     * in why otherwise. NULL: the family has no such form. */
+    int (*fused)(const plast_model *m, struct plast_plastic_layer *L, char *why, size_t cap);
     /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. m->rule is set
      * (resolved and checked against rule_use and caps) before it is called. */
     plast_status (*layout)(plast_model *m, plast_err *err);

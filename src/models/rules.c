@@ -15,12 +15,23 @@ static plast_node *hebbian_weight(plast_tape *t, plast_node *pre, plast_node *po
     return plast_outer(t, pre, post);
 }
 
+static plast_real hebbian_kernel(plast_real pre, plast_real post, plast_real F, plast_real d[3]) {
+    (void)F;
+    d[0] = post, d[1] = pre, d[2] = 0;
+    return pre * post;
+}
+
 /* Oja's rule: G[b,i,j] = post[b,j] (pre[b,i] - F[b,i,j] post[b,j]), Hebbian growth with a decay that keeps each
  * postsynaptic neuron's incoming weights bounded (Miconi et al. 2018's "oja" option). */
 static plast_node *oja_weight(plast_tape *t, plast_node *pre, plast_node *post, plast_node *F) {
     int64_t B = plast_node_shape(post).d[0], out = plast_node_shape(post).d[1];
     plast_node *post3 = plast_reshape(t, post, PLAST_SHAPE3(B, 1, out));
     return plast_sub(t, plast_outer(t, pre, post), plast_mul(t, F, plast_square(t, post3)));
+}
+
+static plast_real oja_kernel(plast_real pre, plast_real post, plast_real F, plast_real d[3]) {
+    d[0] = post, d[1] = pre - 2 * F * post, d[2] = -post * post;
+    return pre * post - F * (post * post);
 }
 
 /* Grossberg's instar rule: G[b,i,j] = post[b,j] (pre[b,i] - F[b,i,j]): each active postsynaptic neuron moves
@@ -32,7 +43,13 @@ static plast_node *instar_weight(plast_tape *t, plast_node *pre, plast_node *pos
     return plast_mul(t, post3, plast_sub(t, pre3, F));
 }
 
-#define RULE_ROW(name, formula, internal, rank_one, weight, bias) {#name, formula, internal, rank_one, weight, bias},
+static plast_real instar_kernel(plast_real pre, plast_real post, plast_real F, plast_real d[3]) {
+    d[0] = post, d[1] = pre - F, d[2] = -post;
+    return post * (pre - F);
+}
+
+#define RULE_ROW(name, formula, internal, rank_one, weight, bias, kernel)                                         \
+    {#name, formula, internal, rank_one, weight, bias, kernel},
 static const plast_rule_def RULES[] = {PLAST_RULE_LIST(RULE_ROW)};
 #undef RULE_ROW
 

@@ -1,0 +1,475 @@
+/* src/engine/engine_fused.c: the fused path: a model whose core is one plastic layer (models/plastic_layer.h gives
+ * the equations; STPNr and STPNf are) run by hand, one sample per thread at a time. Each step's work on a sample's
+ * plastic matrix F (P, H) is a few passes over it while it sits in cache: the column norms, the product with p_t,
+ * the energy and the rule's update in the forward; the update's adjoint, the product's and the norms' in the
+ * backward. The readout, which does not feed back, runs as one matrix product over all (step, sample) rows.
+ *
+ * Memory does not grow with T times P H: the forward keeps F only every K steps (checkpoints, K about sqrt(T));
+ * the backward recomputes the K states of a segment from its checkpoint (only the rule's update, from the saved
+ * p_t, h_t and norms) and walks them back. Per step it keeps the vectors p_t, a_t, h_t and the norms.
+ * tests/test_engine.c checks outputs, energy and every gradient against the tape path. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/fastmath.h"
+#include "core/gemm.h"
+#include "engine/engine_internal.h"
+#include "models/plastic_layer.h"
+
+#define NORM_EPS 1e-16 /* n_j = |G_:j| + eps, as the reference */
+
+typedef struct fused_engine {
+    plast_plastic_layer L;
+    plast_real (*kernel)(plast_real pre, plast_real post, plast_real F, plast_real d[3]);
+    int hebbian;         /* the rule is pre (x) post: its kernel inlined */
+    int64_t B, T, O, PH; /* PH: elements of one plastic matrix */
+    int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
+    int threads;
+
+    /* forward record, time-major (T, B, n) */
+    plast_real *PRE; /* (T, B, P) presynaptic vectors p_t */
+    plast_real *A;   /* (T, B, H) pre-activations a_t */
+    plast_real *HS;  /* (T, B, H) h_t */
+    plast_real *NR;  /* (T, B, H) column norms |G_:j| without eps (norm only) */
+    plast_real *MR;  /* (T, B, H) column norms |W + F'|_:j of the renormalisation, without eps (renormalise only) */
+    plast_real *CK;  /* (B, n_ck, P, H) F at the start of steps 0, K, 2K, ... */
+    plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
+    /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H), gradient accumulators gW, glam, ggam
+     * (P, H), gb (H), and vectors (see thread_ws); ACC (threads, H) double accumulators */
+    plast_real *WS;
+    double *ACC;
+    int64_t ws_n;
+    size_t bytes;
+    void *block;
+} fused_engine;
+
+typedef struct thread_ws {
+    plast_real *Fseg;          /* (K, P, H) F at the start of each step of a segment */
+    plast_real *gF, *Fc;       /* (P, H) adjoint of the plastic state; the clamped update before renormalising */
+    plast_real *gW, *glam, *ggam; /* (P, H) (glam, ggam (1) with scalar rates): this thread's gradients */
+    plast_real *gb;            /* (H) */
+    plast_real *gh, *ghn, *ga, *gn, *inv, *sum; /* (H) */
+    plast_real *gp, *gq;       /* (P) */
+    plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
+    plast_real *rr;            /* (H) norms of a recomputed renormalisation */
+    double *acc;               /* (H) */
+} thread_ws;
+
+static int64_t rates_n(const fused_engine *E) { return E->L.scalar_rates ? 1 : E->PH; }
+
+static thread_ws ws_of(const fused_engine *E, int k) {
+    const int64_t PH = E->PH, H = E->L.H, P = E->L.P, R = rates_n(E);
+    plast_real *p = E->WS + (int64_t)k * E->ws_n;
+    thread_ws w;
+    w.Fseg = p, p += E->K * PH;
+    w.gF = p, p += PH;
+    w.Fc = p, p += PH;
+    w.gW = p, p += PH;
+    w.glam = p, p += R;
+    w.ggam = p, p += R;
+    w.gb = p, p += H;
+    w.gh = p, p += H;
+    w.ghn = p, p += H;
+    w.ga = p, p += H;
+    w.gn = p, p += H;
+    w.inv = p, p += H;
+    w.sum = p, p += H;
+    w.gp = p, p += P;
+    w.gq = p, p += P;
+    w.qbuf = p, p += P + H;
+    w.rr = p;
+    w.acc = E->ACC + (int64_t)k * H;
+    return w;
+}
+
+static int64_t ws_count(int64_t K, int64_t PH, int64_t R, int64_t H, int64_t P) {
+    return K * PH + 3 * PH + 2 * R + 9 * H + 3 * P;
+}
+
+/* ---- the layer, one sample ------------------------------------------------------------------------------------- */
+
+static inline plast_real act_fwd(plast_act a, plast_real x) {
+    switch (a) {
+    case PLAST_ACT_TANH: return plast_ftanh(x);
+    case PLAST_ACT_RELU: return x > 0 ? x : 0;
+    case PLAST_ACT_SIGMOID: return plast_fsigmoid(x);
+    default: return x;
+    }
+}
+
+/* d act / d a from a and h = act(a), as the tape's rules */
+static inline plast_real act_grad(plast_act a, plast_real x, plast_real h) {
+    switch (a) {
+    case PLAST_ACT_TANH: return 1 - h * h;
+    case PLAST_ACT_RELU: return x > 0 ? 1 : 0;
+    case PLAST_ACT_SIGMOID: return h * (1 - h);
+    default: return 1;
+    }
+}
+
+/* column norms |W + F|_:j into r (H), 1 / (r + eps) into inv */
+static void col_norms(const plast_real *W, const plast_real *F, int64_t P, int64_t H, plast_real *r, plast_real *inv,
+                      double *acc) {
+    for (int64_t j = 0; j < H; j++) acc[j] = 0;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *w = W + i * H, *f = F + i * H;
+        for (int64_t j = 0; j < H; j++) {
+            const double g = (double)w[j] + f[j];
+            acc[j] += g * g;
+        }
+    }
+    for (int64_t j = 0; j < H; j++) {
+        r[j] = (plast_real)sqrt(acc[j]);
+        inv[j] = 1 / (r[j] + (plast_real)NORM_EPS);
+    }
+}
+
+static inline plast_real clamp_to(plast_real x, double c) { return c > 0 ? (x < -c ? (plast_real)-c : (x > c ? (plast_real)c : x)) : x; }
+
+/* the hebbian presynaptic vector q: [x_t; h_t] or p_t */
+static const plast_real *hebb_pre(const fused_engine *E, const plast_real *p, const plast_real *h, plast_real *buf) {
+    if (!E->L.hebb_new_h) return p;
+    memcpy(buf, p, (size_t)E->L.I * sizeof(plast_real));
+    memcpy(buf + E->L.I, h, (size_t)E->L.H * sizeof(plast_real));
+    return buf;
+}
+
+/* F' = clamp(lambda Fk + gamma rule(q, h, Fk)) into Fout (may be F); returns nothing else. inv: 1 / n (decay). */
+static void layer_update(const fused_engine *E, const plast_real *lam, const plast_real *gam, const plast_real *F,
+                         const plast_real *q, const plast_real *h, const plast_real *inv, plast_real *Fout) {
+    const int64_t P = E->L.P, H = E->L.H;
+    const int scalar = E->L.scalar_rates, dn = E->L.decay_normalised;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *f = F + i * H, *li = scalar ? lam : lam + i * H, *gi = scalar ? gam : gam + i * H;
+        plast_real *fo = Fout + i * H, qi = q[i];
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real fk = dn ? f[j] * inv[j] : f[j];
+            plast_real d3[3];
+            const plast_real g = E->hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
+            fo[j] = clamp_to(li[scalar ? 0 : j] * fk + gi[scalar ? 0 : j] * g, E->L.clamp);
+        }
+    }
+}
+
+/* the renormalisation F = F' / (|W + F'| + eps), r the norms */
+static void layer_renormalise(const fused_engine *E, const plast_real *W, plast_real *F, plast_real *r, plast_real *inv,
+                              double *acc) {
+    const int64_t P = E->L.P, H = E->L.H;
+    col_norms(W, F, P, H, r, inv, acc);
+    for (int64_t i = 0; i < P; i++)
+        for (int64_t j = 0; j < H; j++) F[i * H + j] *= inv[j];
+}
+
+typedef struct layer_params {
+    const plast_real *W, *b, *lam, *gam;
+} layer_params;
+
+/* One step forward for one sample: a, h, the norms and the energy from p and F; F updated in place. */
+static plast_real layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *p,
+                                plast_real *a, plast_real *h, plast_real *nr, plast_real *mr, plast_real *inv,
+                                plast_real *qbuf, double *acc) {
+    const int64_t P = E->L.P, H = E->L.H;
+    if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, nr, inv, acc);
+    else
+        for (int64_t j = 0; j < H; j++) inv[j] = 1;
+    double energy = 0;
+    for (int64_t j = 0; j < H; j++) acc[j] = 0;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *w = lp->W + i * H, *f = F + i * H, pi = p[i];
+        double row = 0;
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real gn = (w[j] + f[j]) * inv[j];
+            acc[j] += (double)pi * gn;
+            row += fabs((double)gn);
+        }
+        energy += (double)pi * pi * row;
+    }
+    for (int64_t j = 0; j < H; j++) {
+        a[j] = (plast_real)acc[j] + (lp->b ? lp->b[j] : 0);
+        h[j] = act_fwd(E->L.act, a[j]);
+    }
+    layer_update(E, lp->lam, lp->gam, F, hebb_pre(E, p, h, qbuf), h, inv, F);
+    if (E->L.renormalise) {
+        plast_real *inv2 = qbuf + P; /* after q */
+        layer_renormalise(E, lp->W, F, mr, inv2, acc);
+    }
+    return (plast_real)energy;
+}
+
+/* One step backward for one sample. In: F_t (the state before the step), its saved vectors, w->gh (d loss / d h_t
+ * from the readout and step t + 1) and w->gF (d loss / d F_{t+1}). Out: w->gF becomes d loss / d F_t, w->gp
+ * d loss / d p_t; the parameter gradients accumulate in w. */
+static void layer_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
+                           const plast_real *a, const plast_real *h, const plast_real *nr, const plast_real *mr,
+                           thread_ws *w, plast_real *qbuf) {
+    const int64_t P = E->L.P, H = E->L.H, I = E->L.I;
+    const int scalar = E->L.scalar_rates, dn = E->L.decay_normalised, norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
+    const double c = E->L.clamp;
+    plast_real *inv = w->inv, *gF = w->gF;
+    for (int64_t j = 0; j < H; j++) inv[j] = norm ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
+    const plast_real *q = hebb_pre(E, p, h, qbuf);
+    memset(w->gq, 0, (size_t)P * sizeof(plast_real));
+    memset(w->gn, 0, (size_t)H * sizeof(plast_real));
+
+    /* the renormalisation F_{t+1} = Fc / m, m = |W + Fc| + eps: gF becomes d loss / d Fc */
+    if (E->L.renormalise) {
+        layer_update(E, lp->lam, lp->gam, F, q, h, inv, w->Fc);
+        plast_real *gm = w->sum;
+        for (int64_t j = 0; j < H; j++) gm[j] = 0;
+        for (int64_t i = 0; i < P; i++)
+            for (int64_t j = 0; j < H; j++) gm[j] += gF[i * H + j] * w->Fc[i * H + j];
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real im = 1 / (mr[j] + (plast_real)NORM_EPS);
+            gm[j] = -gm[j] * im * im;
+            w->ga[j] = mr[j] > 0 ? gm[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
+        }
+        for (int64_t i = 0; i < P; i++)
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real im = 1 / (mr[j] + (plast_real)NORM_EPS);
+                const plast_real gs = w->ga[j] * (lp->W[i * H + j] + w->Fc[i * H + j]);
+                gF[i * H + j] = gF[i * H + j] * im + gs;
+                w->gW[i * H + j] += gs;
+            }
+    }
+    /* the update F' = clamp(lambda Fk + gamma G(q, h, Fk)): gF becomes d loss / d F_t (through Fk) */
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *f = F + i * H, qi = q[i];
+        const plast_real *li = scalar ? lp->lam : lp->lam + i * H, *gi = scalar ? lp->gam : lp->gam + i * H;
+        plast_real *gf = gF + i * H, *gli = scalar ? w->glam : w->glam + i * H, *ggi = scalar ? w->ggam : w->ggam + i * H;
+        double gqi = 0;
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real fk = dn ? f[j] * inv[j] : f[j], l = li[scalar ? 0 : j], g = gi[scalar ? 0 : j];
+            plast_real d3[3];
+            plast_real G;
+            if (E->hebbian) G = qi * h[j], d3[0] = h[j], d3[1] = qi, d3[2] = 0;
+            else G = E->kernel(qi, h[j], fk, d3);
+            plast_real gfn = gf[j];
+            if (c > 0) {
+                const plast_real fn = l * fk + g * G;
+                if (!(fn > -c && fn < c)) gfn = 0;
+            }
+            gli[scalar ? 0 : j] += gfn * fk;
+            ggi[scalar ? 0 : j] += gfn * G;
+            const plast_real gG = g * gfn, gfk = l * gfn + gG * d3[2];
+            gqi += (double)gG * d3[0];
+            w->gh[j] += gG * d3[1];
+            if (dn) {
+                gf[j] = gfk * inv[j];
+                w->gn[j] -= gfk * fk * inv[j];
+            } else {
+                gf[j] = gfk;
+            }
+        }
+        w->gq[i] = (plast_real)gqi;
+    }
+    /* the Hebbian presynaptic vector: [x; h_t] sends its h part to h_t, or it is p_t */
+    if (E->L.hebb_new_h)
+        for (int64_t j = 0; j < H; j++) w->gh[j] += w->gq[I + j];
+    for (int64_t i = 0; i < P; i++) w->gp[i] = E->L.hebb_new_h ? 0 : w->gq[i];
+    /* h = act(a), a = p (G / n) + b */
+    for (int64_t j = 0; j < H; j++) {
+        w->ga[j] = w->gh[j] * act_grad(E->L.act, a[j], h[j]);
+        if (lp->b) w->gb[j] += w->ga[j];
+        w->sum[j] = 0;
+    }
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        double gpi = 0;
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real gn = (wr[j] + f[j]) * inv[j];
+            gpi += (double)gn * w->ga[j];
+            w->sum[j] += pi * gn;
+        }
+        w->gp[i] += (plast_real)gpi;
+    }
+    /* n = |G| + eps: d/dG_ij of (G/n) through n, gn_j collects -sum_i gGn_ij G_ij / n_j^2 */
+    if (norm)
+        for (int64_t j = 0; j < H; j++) {
+            w->gn[j] -= w->ga[j] * w->sum[j] * inv[j];
+            w->gn[j] = nr[j] > 0 ? w->gn[j] / nr[j] : 0; /* now d loss / d n_j times 1 / |G_:j| */
+        }
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        plast_real *gf = gF + i * H, *gw = w->gW + i * H;
+        for (int64_t j = 0; j < H; j++) {
+            plast_real gG = pi * w->ga[j] * inv[j];
+            if (norm) gG += w->gn[j] * (wr[j] + f[j]);
+            gw[j] += gG;
+            gf[j] += gG;
+        }
+    }
+}
+
+/* ---- the engine path ------------------------------------------------------------------------------------------ */
+
+static layer_params params_of(const fused_engine *E, plast_params *p) {
+    return (layer_params){plast_params_value(p, E->L.w), E->L.b >= 0 ? plast_params_value(p, E->L.b) : NULL,
+                          plast_params_value(p, E->L.lambda), plast_params_value(p, E->L.gamma)};
+}
+
+static plast_status fused_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
+                                  plast_real *modulation, plast_real *energy, int train, plast_err *err) {
+    (void)train, (void)err;
+    fused_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH;
+    const layer_params lp = params_of(E, p);
+#pragma omp parallel for schedule(static) num_threads(E->threads)
+    for (int64_t b = 0; b < B; b++) {
+        thread_ws w = ws_of(E, omp_get_thread_num());
+        plast_real *F = w.gF; /* the running state; gF is free during the forward */
+        memset(F, 0, (size_t)PH * sizeof(plast_real));
+        for (int64_t t = 0; t < T; t++) {
+            const int64_t r = t * B + b;
+            if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * PH, F, (size_t)PH * sizeof(plast_real));
+            plast_real *pt = E->PRE + r * P;
+            memcpy(pt, x + r * I, (size_t)I * sizeof(plast_real));
+            if (E->L.recurrent) {
+                if (t > 0) memcpy(pt + I, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
+                else memset(pt + I, 0, (size_t)H * sizeof(plast_real));
+            }
+            const plast_real e = layer_forward(E, &lp, F, pt, E->A + r * H, E->HS + r * H, E->NR + r * H,
+                                               E->MR + r * H, w.inv, w.qbuf, w.acc);
+            if (energy) energy[r] = e;
+            if (modulation) modulation[r] = 0;
+        }
+    }
+    /* the readout over every (step, sample) row: y = h R^T + r */
+    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
+    plast_gemm(0, 1, T * B, O, H, 1, E->HS, H, R, H, 0, y, O);
+    for (int64_t r = 0; r < T * B; r++)
+        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
+    return PLAST_OK;
+}
+
+static plast_status fused_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
+    (void)err;
+    fused_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH, R = rates_n(E);
+    const layer_params lp = params_of(E, p);
+    /* the readout: d h from every row at once, d R and d r */
+    const plast_real *Rw = plast_params_value(p, E->L.readout.w);
+    plast_gemm(0, 0, T * B, H, O, 1, dy, O, Rw, H, 0, E->GHY, H);
+    plast_gemm(1, 0, O, H, T * B, 1, dy, O, E->HS, H, 1, plast_params_grad(p, E->L.readout.w), H);
+    plast_real *grb = plast_params_grad(p, E->L.readout.b);
+    for (int64_t r = 0; r < T * B; r++)
+        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
+
+    for (int k = 0; k < E->threads; k++) {
+        thread_ws w = ws_of(E, k);
+        memset(w.gW, 0, (size_t)(PH + 2 * R + H) * sizeof(plast_real)); /* gW, glam, ggam, gb are contiguous */
+    }
+#pragma omp parallel for schedule(static) num_threads(E->threads)
+    for (int64_t b = 0; b < B; b++) {
+        thread_ws w = ws_of(E, omp_get_thread_num());
+        memset(w.gF, 0, (size_t)PH * sizeof(plast_real));
+        memset(w.ghn, 0, (size_t)H * sizeof(plast_real));
+        for (int64_t seg = E->n_ck - 1; seg >= 0; seg--) {
+            const int64_t s = seg * E->K, e = s + E->K < T ? s + E->K : T;
+            /* the states of the segment from its checkpoint: the update of each step, from its saved vectors */
+            memcpy(w.Fseg, E->CK + (b * E->n_ck + seg) * PH, (size_t)PH * sizeof(plast_real));
+            for (int64_t t = s; t + 1 < e; t++) {
+                const int64_t r = t * B + b;
+                const plast_real *nr = E->NR + r * H, *h = E->HS + r * H;
+                for (int64_t j = 0; j < H; j++)
+                    w.inv[j] = E->L.norm == PLAST_LAYER_NORM_COLUMNS ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
+                plast_real *Fn = w.Fseg + (t - s + 1) * PH;
+                layer_update(E, lp.lam, lp.gam, w.Fseg + (t - s) * PH, hebb_pre(E, E->PRE + r * P, h, w.qbuf), h,
+                             w.inv, Fn);
+                if (E->L.renormalise) layer_renormalise(E, lp.W, Fn, w.rr, w.inv, w.acc);
+            }
+            for (int64_t t = e - 1; t >= s; t--) {
+                const int64_t r = t * B + b;
+                for (int64_t j = 0; j < H; j++) w.gh[j] = E->GHY[r * H + j] + w.ghn[j];
+                layer_backward(E, &lp, w.Fseg + (t - s) * PH, E->PRE + r * P, E->A + r * H, E->HS + r * H,
+                               E->NR + r * H, E->MR + r * H, &w, w.qbuf);
+                if (E->L.recurrent) memcpy(w.ghn, w.gp + I, (size_t)H * sizeof(plast_real));
+            }
+        }
+    }
+    /* the threads' gradients, summed in thread order */
+    plast_real *gW = plast_params_grad(p, E->L.w), *gl = plast_params_grad(p, E->L.lambda);
+    plast_real *gg = plast_params_grad(p, E->L.gamma), *gb = E->L.b >= 0 ? plast_params_grad(p, E->L.b) : NULL;
+    for (int k = 0; k < E->threads; k++) {
+        thread_ws w = ws_of(E, k);
+        for (int64_t i = 0; i < PH; i++) gW[i] += w.gW[i];
+        for (int64_t i = 0; i < R; i++) gl[i] += w.glam[i], gg[i] += w.ggam[i];
+        for (int64_t j = 0; j < H && gb; j++) gb[j] += w.gb[j];
+    }
+    return PLAST_OK;
+}
+
+static void fused_release(plast_engine *eng) {
+    fused_engine *E = eng->impl;
+    if (E) free(E->block);
+    free(E);
+}
+
+static size_t fused_bytes(const plast_engine *eng) { return ((const fused_engine *)eng->impl)->bytes; }
+
+/* the products with the plastic matrices (p G forward; G ga and the recomputed update backward) and the readout */
+static double fused_flops(const plast_engine *eng) {
+    const fused_engine *E = eng->impl;
+    const double BT = (double)E->B * (double)E->T, PH = (double)E->PH, HO = (double)E->L.H * (double)E->O;
+    return BT * (2 * PH + 2 * HO) + BT * (4 * PH + 4 * HO);
+}
+
+static const engine_path FUSED_PATH = {fused_forward, fused_backward, fused_release, fused_bytes, fused_flops};
+
+int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    (void)want_energy; /* the fused path computes the energy */
+    if (!m->family->fused) {
+        snprintf(why, cap, "the %s family is not one plastic layer", m->family->name);
+        return 0;
+    }
+    plast_plastic_layer L;
+    return m->family->fused(m, &L, why, cap);
+}
+
+/* the checkpoint interval: about sqrt(T), so that the checkpoints (T / K) and a segment (K) cost alike */
+static int64_t checkpoint_interval(int64_t T) {
+    int64_t K = (int64_t)ceil(sqrt((double)T));
+    return K < 1 ? 1 : K;
+}
+
+plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
+    const plast_model *m = eng->model;
+    fused_engine *E = calloc(1, sizeof *E);
+    if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
+    char why[128];
+    m->family->fused(m, &E->L, why, sizeof why);
+    E->kernel = m->rule->kernel;
+    E->hebbian = m->rule->rank_one;
+    E->B = eng->B, E->T = eng->T, E->O = m->O, E->PH = E->L.P * E->L.H;
+    E->K = checkpoint_interval(E->T);
+    E->n_ck = (E->T + E->K - 1) / E->K;
+    E->threads = omp_get_max_threads();
+    const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
+    E->ws_n = ws_count(E->K, PH, rates_n(E), H, P);
+    /* every buffer in one block, 64-byte aligned */
+    const int64_t dbl = (int64_t)(sizeof(double) / sizeof(plast_real)); /* ACC in plast_real units */
+    const int64_t counts[] = {T * B * P, T * B * H, T * B * H, T * B * H, T * B * H, B * E->n_ck * PH, T * B * H,
+                              (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
+    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->WS, NULL}; /* NULL: ACC */
+    enum { NBUF = sizeof counts / sizeof counts[0] };
+    size_t off[NBUF], total = 0;
+    for (int k = 0; k < NBUF; k++) {
+        off[k] = total;
+        total += ((size_t)counts[k] * sizeof(plast_real) + 63) / 64 * 64;
+    }
+    E->block = aligned_alloc(64, total);
+    if (!E->block) {
+        free(E);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", total);
+    }
+    memset(E->block, 0, total);
+    for (int k = 0; k < NBUF - 1; k++) *bufs[k] = (plast_real *)((char *)E->block + off[k]);
+    E->ACC = (double *)((char *)E->block + off[NBUF - 1]);
+    E->bytes = total + sizeof *E;
+    eng->impl = E;
+    eng->path = &FUSED_PATH;
+    return PLAST_OK;
+}
