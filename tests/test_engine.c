@@ -58,9 +58,11 @@ static const engine_case CASES[] = {
                                                                  "model.input=402"}},
     /* the fused path (STPN): T = 10 runs three checkpoint segments (K = 4); energy compared too */
 #define STPN "model.family=stpn"
-    {"stpnr pre hebbian", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r", "model.norm=pre"}},
-    {"stpnr post hebbian, clamp active", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r", "model.norm=post",
-                                                                      "model.clamp=0.0004"}},
+    {"stpnr pre hebbian, H = 11", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r", "model.norm=pre",
+                                                              "model.hidden=11"}},
+    {"stpnr post hebbian, clamp active, H = 19", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r",
+                                                                             "model.norm=post", "model.clamp=0.0004",
+                                                                             "model.hidden=19"}},
     {"stpnr none hebbian, clamp active, scalar", PLAST_ENGINE_FUSED, 2, 7, {STPN, "model.variant=r", "model.norm=none",
                                                                       "model.clamp=0.00002", "model.stp_params=scalar"}},
     {"stpnr pre scalar, new h in the rule", PLAST_ENGINE_FUSED, 3, 9, {STPN, "model.variant=r", "model.norm=pre",
@@ -69,7 +71,8 @@ static const engine_case CASES[] = {
                                                                       "model.rule=oja", "model.pre_new_h=true"}},
     {"stpnr pre instar, relu", PLAST_ENGINE_FUSED, 2, 6, {STPN, "model.variant=r", "model.norm=pre",
                                                            "model.rule=instar", "model.activation=relu"}},
-    {"stpnf pre hebbian", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=f", "model.norm=pre"}},
+    {"stpnf pre hebbian, H = 9", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=f", "model.norm=pre",
+                                                             "model.hidden=9"}},
     {"stpnf post instar, clamp active", PLAST_ENGINE_FUSED, 2, 8, {STPN, "model.variant=f", "model.norm=post",
                                                                     "model.rule=instar", "model.clamp=0.0004"}},
     {"stpnf none oja, sigmoid, scalar", PLAST_ENGINE_FUSED, 3, 5, {STPN, "model.variant=f", "model.norm=none",
@@ -140,7 +143,7 @@ static void run_case(const engine_case *c, plast_rng *rng) {
             worst = fmax(worst, e);
         }
         CHECK(worst <= tol, "%s: gradients differ by up to %g", c->name, worst);
-        printf("%-38s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
+        printf("%-42s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
     }
     plast_engine_free(ref);
     plast_engine_free(fast);
@@ -192,7 +195,7 @@ static void check_stateless_fold(plast_rng *rng) {
     const double tol = sizeof(plast_real) == 8 ? 1e-12 : 1e-5;
     const double ey = rel_err(y1, y2, T * B * O), eg = rel_err(g1, plast_params_grads(p), n);
     CHECK(ey <= tol && eg <= tol, "mlp folded into one step: outputs differ by %g, gradients by %g", ey, eg);
-    printf("%-38s %-7s outputs %.1e, gradients %.1e\n", "mlp, steps folded into the batch", "tape", ey, eg);
+    printf("%-42s %-7s outputs %.1e, gradients %.1e\n", "mlp, steps folded into the batch", "tape", ey, eg);
     plast_tape_free(t);
     plast_engine_free(e);
     plast_params_free(p);

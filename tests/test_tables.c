@@ -140,7 +140,7 @@ static void test_kinds(void) {
         CHECK(strcmp(n, "unknown") != 0, "engine kind %d has no name", k);
         CHECK(doc && has_word(doc, n), "engine path %s is not in docs/TRAINING.md", n);
     }
-    CHECK(strcmp(PLAST_ENGINE_KIND_CHOICES, "auto|tape|lowrank|dense") == 0, "engine choices: %s",
+    CHECK(strcmp(PLAST_ENGINE_KIND_CHOICES, "auto|tape|lowrank|dense|fused") == 0, "engine choices: %s",
           PLAST_ENGINE_KIND_CHOICES);
     for (int k = 0; k < PLAST_OPTIM_KIND_COUNT; k++) {
         const char *n = plast_optim_kind_name((plast_optim_kind)k);

@@ -38,6 +38,7 @@ typedef struct fused_engine {
     plast_real *MR;  /* (T, B, H) column norms |W + F'|_:j of the renormalisation, without eps (renormalise only) */
     plast_real *CK;  /* (B, n_ck, P, H) F at the start of steps 0, K, 2K, ... */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
+    plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar spread over all) */
     /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H), gradient accumulators gW, glam, ggam
      * (P, H), gb (H), and vectors (see thread_ws); ACC (threads, H) double accumulators */
     plast_real *WS;
@@ -50,33 +51,32 @@ typedef struct fused_engine {
 typedef struct thread_ws {
     plast_real *Fseg;          /* (K, P, H) F at the start of each step of a segment */
     plast_real *gF, *Fc;       /* (P, H) adjoint of the plastic state; the clamped update before renormalising */
-    plast_real *gW, *glam, *ggam; /* (P, H) (glam, ggam (1) with scalar rates): this thread's gradients */
+    plast_real *gW, *glam, *ggam; /* (P, H): this thread's gradients (per synapse, summed for scalar rates) */
     plast_real *gb;            /* (H) */
-    plast_real *gh, *ghn, *ga, *gn, *inv, *sum; /* (H) */
+    plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
     plast_real *rr;            /* (H) norms of a recomputed renormalisation */
     double *acc;               /* (H) */
 } thread_ws;
 
-static int64_t rates_n(const fused_engine *E) { return E->L.scalar_rates ? 1 : E->PH; }
-
 static thread_ws ws_of(const fused_engine *E, int k) {
-    const int64_t PH = E->PH, H = E->L.H, P = E->L.P, R = rates_n(E);
+    const int64_t PH = E->PH, H = E->L.H, P = E->L.P;
     plast_real *p = E->WS + (int64_t)k * E->ws_n;
     thread_ws w;
     w.Fseg = p, p += E->K * PH;
     w.gF = p, p += PH;
     w.Fc = p, p += PH;
     w.gW = p, p += PH;
-    w.glam = p, p += R;
-    w.ggam = p, p += R;
+    w.glam = p, p += PH;
+    w.ggam = p, p += PH;
     w.gb = p, p += H;
     w.gh = p, p += H;
     w.ghn = p, p += H;
     w.ga = p, p += H;
     w.gn = p, p += H;
     w.inv = p, p += H;
+    w.dv = p, p += H;
     w.sum = p, p += H;
     w.gp = p, p += P;
     w.gq = p, p += P;
@@ -86,8 +86,8 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     return w;
 }
 
-static int64_t ws_count(int64_t K, int64_t PH, int64_t R, int64_t H, int64_t P) {
-    return K * PH + 3 * PH + 2 * R + 9 * H + 3 * P;
+static int64_t ws_count(int64_t K, int64_t PH, int64_t H, int64_t P) {
+    return K * PH + 5 * PH + 10 * H + 3 * P;
 }
 
 /* ---- the layer, one sample ------------------------------------------------------------------------------------- */
@@ -128,7 +128,18 @@ static void col_norms(const plast_real *W, const plast_real *F, int64_t P, int64
     }
 }
 
-static inline plast_real clamp_to(plast_real x, double c) { return c > 0 ? (x < -c ? (plast_real)-c : (x > c ? (plast_real)c : x)) : x; }
+/* the clamp's bounds, infinite without one (clamping to them changes nothing, NaN included) */
+static plast_real clamp_lo(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)-E->L.clamp : -(plast_real)INFINITY; }
+static plast_real clamp_hi(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)E->L.clamp : (plast_real)INFINITY; }
+
+/* Sums over j run in LANES independent partial sums, which the compiler turns into vector registers (a single
+ * running sum would have to stay scalar without -ffast-math); the lanes are added in order at the end. */
+enum { LANES = 8 };
+static inline plast_real lanes_sum(const plast_real s[LANES]) {
+    plast_real t = 0;
+    for (int l = 0; l < LANES; l++) t += s[l];
+    return t;
+}
 
 /* the hebbian presynaptic vector q: [x_t; h_t] or p_t */
 static const plast_real *hebb_pre(const fused_engine *E, const plast_real *p, const plast_real *h, plast_real *buf) {
@@ -138,19 +149,26 @@ static const plast_real *hebb_pre(const fused_engine *E, const plast_real *p, co
     return buf;
 }
 
-/* F' = clamp(lambda Fk + gamma rule(q, h, Fk)) into Fout (may be F); returns nothing else. inv: 1 / n (decay). */
-static void layer_update(const fused_engine *E, const plast_real *lam, const plast_real *gam, const plast_real *F,
-                         const plast_real *q, const plast_real *h, const plast_real *inv, plast_real *Fout) {
+/* F' = clamp(lambda Fk + gamma rule(q, h, Fk)) into Fout (may be F), Fk = F dv (dv = 1 / n or 1); lambda and gamma
+ * per synapse (E->LX, E->GX) */
+static void layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                         const plast_real *dv, plast_real *Fout) {
     const int64_t P = E->L.P, H = E->L.H;
-    const int scalar = E->L.scalar_rates, dn = E->L.decay_normalised;
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E);
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *f = F + i * H, *li = scalar ? lam : lam + i * H, *gi = scalar ? gam : gam + i * H;
-        plast_real *fo = Fout + i * H, qi = q[i];
-        for (int64_t j = 0; j < H; j++) {
-            const plast_real fk = dn ? f[j] * inv[j] : f[j];
-            plast_real d3[3];
-            const plast_real g = E->hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
-            fo[j] = clamp_to(li[scalar ? 0 : j] * fk + gi[scalar ? 0 : j] * g, E->L.clamp);
+        const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
+        plast_real *fo = Fout + i * H;
+        if (E->hebbian) {
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real v = li[j] * (f[j] * dv[j]) + gi[j] * (qi * h[j]);
+                fo[j] = v < lo ? lo : (v > hi ? hi : v);
+            }
+        } else {
+            for (int64_t j = 0; j < H; j++) {
+                plast_real d3[3];
+                const plast_real fk = f[j] * dv[j], v = li[j] * fk + gi[j] * E->kernel(qi, h[j], fk, d3);
+                fo[j] = v < lo ? lo : (v > hi ? hi : v);
+            }
         }
     }
 }
@@ -165,39 +183,169 @@ static void layer_renormalise(const fused_engine *E, const plast_real *W, plast_
 }
 
 typedef struct layer_params {
-    const plast_real *W, *b, *lam, *gam;
+    const plast_real *W, *b;
 } layer_params;
+
+/* 1 / n (or 1 without the norm) and the decay's factor dv (1 / n when F / n decays, else 1) */
+static void step_scales(const fused_engine *E, const plast_real *nr, plast_real *inv, plast_real *dv) {
+    const int norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
+    for (int64_t j = 0; j < E->L.H; j++) {
+        inv[j] = norm ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
+        dv[j] = E->L.decay_normalised ? inv[j] : 1;
+    }
+}
 
 /* One step forward for one sample: a, h, the norms and the energy from p and F; F updated in place. */
 static plast_real layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *p,
-                                plast_real *a, plast_real *h, plast_real *nr, plast_real *mr, plast_real *inv,
-                                plast_real *qbuf, double *acc) {
+                                plast_real *a, plast_real *h, plast_real *nr, plast_real *mr, thread_ws *w) {
     const int64_t P = E->L.P, H = E->L.H;
-    if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, nr, inv, acc);
-    else
-        for (int64_t j = 0; j < H; j++) inv[j] = 1;
-    double energy = 0;
-    for (int64_t j = 0; j < H; j++) acc[j] = 0;
+    plast_real *inv = w->inv, *sum = w->sum;
+    if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, nr, inv, w->acc);
+    step_scales(E, nr, inv, w->dv);
+    plast_real energy = 0;
+    for (int64_t j = 0; j < H; j++) sum[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *w = lp->W + i * H, *f = F + i * H, pi = p[i];
-        double row = 0;
-        for (int64_t j = 0; j < H; j++) {
-            const plast_real gn = (w[j] + f[j]) * inv[j];
-            acc[j] += (double)pi * gn;
-            row += fabs((double)gn);
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        plast_real row[LANES] = {0};
+        int64_t j = 0;
+        for (; j + LANES <= H; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                const plast_real gn = (wr[j + l] + f[j + l]) * inv[j + l];
+                sum[j + l] += pi * gn;
+                row[l] += gn < 0 ? -gn : gn;
+            }
+        for (; j < H; j++) {
+            const plast_real gn = (wr[j] + f[j]) * inv[j];
+            sum[j] += pi * gn;
+            row[0] += gn < 0 ? -gn : gn;
         }
-        energy += (double)pi * pi * row;
+        energy += pi * pi * lanes_sum(row);
     }
     for (int64_t j = 0; j < H; j++) {
-        a[j] = (plast_real)acc[j] + (lp->b ? lp->b[j] : 0);
+        a[j] = sum[j] + (lp->b ? lp->b[j] : 0);
         h[j] = act_fwd(E->L.act, a[j]);
     }
-    layer_update(E, lp->lam, lp->gam, F, hebb_pre(E, p, h, qbuf), h, inv, F);
-    if (E->L.renormalise) {
-        plast_real *inv2 = qbuf + P; /* after q */
-        layer_renormalise(E, lp->W, F, mr, inv2, acc);
+    layer_update(E, F, hebb_pre(E, p, h, w->qbuf), h, w->dv, F);
+    if (E->L.renormalise) layer_renormalise(E, lp->W, F, mr, w->qbuf, w->acc);
+    return energy;
+}
+
+/* the renormalisation F_{t+1} = Fc / m, m = |W + Fc| + eps, backwards: gF becomes d loss / d Fc */
+static void renormalise_backward(const fused_engine *E, const layer_params *lp, const plast_real *mr, thread_ws *w) {
+    const int64_t P = E->L.P, H = E->L.H;
+    plast_real *gm = w->sum, *im = w->ga, *gF = w->gF;
+    for (int64_t j = 0; j < H; j++) gm[j] = 0;
+    for (int64_t i = 0; i < P; i++)
+        for (int64_t j = 0; j < H; j++) gm[j] += gF[i * H + j] * w->Fc[i * H + j];
+    for (int64_t j = 0; j < H; j++) {
+        im[j] = 1 / (mr[j] + (plast_real)NORM_EPS);
+        gm[j] = mr[j] > 0 ? -gm[j] * im[j] * im[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
     }
-    return (plast_real)energy;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *wr = lp->W + i * H, *fc = w->Fc + i * H;
+        plast_real *gf = gF + i * H, *gw = w->gW + i * H;
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real gs = gm[j] * (wr[j] + fc[j]);
+            gf[j] = gf[j] * im[j] + gs;
+            gw[j] += gs;
+        }
+    }
+}
+
+/* the update F' = clamp(lambda Fk + gamma G(q, h, Fk)) backwards: gF becomes d loss / d F_t through Fk; gq, gh,
+ * gn (the decay's F / n), glam and ggam collect theirs */
+static void update_backward(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                            thread_ws *w) {
+    const int64_t P = E->L.P, H = E->L.H;
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
+    const plast_real *dv = w->dv;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
+        plast_real *gf = w->gF + i * H, *gli = w->glam + i * H, *ggi = w->ggam + i * H, *gh = w->gh, *gn = w->gn;
+        plast_real gq[LANES] = {0};
+        if (E->hebbian) {
+            int64_t j = 0;
+            for (; j + LANES <= H; j += LANES)
+                for (int l = 0; l < LANES; l++) {
+                    const int64_t k = j + l;
+                    const plast_real fk = f[k] * dv[k], G = qi * h[k], fn = li[k] * fk + gi[k] * G;
+                    const plast_real gfn = (fn > lo && fn < hi) ? gf[k] : 0;
+                    gli[k] += gfn * fk;
+                    ggi[k] += gfn * G;
+                    const plast_real gG = gi[k] * gfn, gfk = li[k] * gfn;
+                    gq[l] += gG * h[k];
+                    gh[k] += gG * qi;
+                    gf[k] = gfk * dv[k];
+                    gn[k] -= dnf * gfk * fk * dv[k];
+                }
+            for (; j < H; j++) {
+                const plast_real fk = f[j] * dv[j], G = qi * h[j], fn = li[j] * fk + gi[j] * G;
+                const plast_real gfn = (fn > lo && fn < hi) ? gf[j] : 0;
+                gli[j] += gfn * fk;
+                ggi[j] += gfn * G;
+                const plast_real gG = gi[j] * gfn, gfk = li[j] * gfn;
+                gq[0] += gG * h[j];
+                gh[j] += gG * qi;
+                gf[j] = gfk * dv[j];
+                gn[j] -= dnf * gfk * fk * dv[j];
+            }
+        } else {
+            for (int64_t j = 0; j < H; j++) {
+                plast_real d3[3];
+                const plast_real fk = f[j] * dv[j], G = E->kernel(qi, h[j], fk, d3), fn = li[j] * fk + gi[j] * G;
+                const plast_real gfn = (fn > lo && fn < hi) ? gf[j] : 0;
+                gli[j] += gfn * fk;
+                ggi[j] += gfn * G;
+                const plast_real gG = gi[j] * gfn, gfk = li[j] * gfn + gG * d3[2];
+                gq[0] += gG * d3[0];
+                gh[j] += gG * d3[1];
+                gf[j] = gfk * dv[j];
+                gn[j] -= dnf * gfk * fk * dv[j];
+            }
+        }
+        w->gq[i] = lanes_sum(gq);
+    }
+}
+
+/* a = p (G / n) + b with G = W + F, n = |G| + eps, backwards from ga: gp, and d/dG into gW and gF */
+static void product_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
+                             const plast_real *nr, thread_ws *w) {
+    const int64_t P = E->L.P, H = E->L.H;
+    const int norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
+    const plast_real *inv = w->inv, *ga = w->ga;
+    plast_real *sum = w->sum, *gn = w->gn;
+    for (int64_t j = 0; j < H; j++) sum[j] = 0;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        plast_real gp[LANES] = {0};
+        int64_t j = 0;
+        for (; j + LANES <= H; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                const plast_real gnv = (wr[j + l] + f[j + l]) * inv[j + l];
+                gp[l] += gnv * ga[j + l];
+                sum[j + l] += pi * gnv;
+            }
+        for (; j < H; j++) {
+            const plast_real gnv = (wr[j] + f[j]) * inv[j];
+            gp[0] += gnv * ga[j];
+            sum[j] += pi * gnv;
+        }
+        w->gp[i] += lanes_sum(gp);
+    }
+    /* through n: gn_j gets -sum_i gGn_ij G_ij / n_j^2, then d |G_:j| / d G_ij = G_ij / |G_:j| */
+    for (int64_t j = 0; j < H; j++) {
+        const plast_real g = gn[j] - ga[j] * sum[j] * inv[j];
+        gn[j] = norm && nr[j] > 0 ? g / nr[j] : 0;
+    }
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        plast_real *gf = w->gF + i * H, *gw = w->gW + i * H;
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real gG = pi * ga[j] * inv[j] + gn[j] * (wr[j] + f[j]);
+            gw[j] += gG;
+            gf[j] += gG;
+        }
+    }
 }
 
 /* One step backward for one sample. In: F_t (the state before the step), its saved vectors, w->gh (d loss / d h_t
@@ -205,110 +353,39 @@ static plast_real layer_forward(const fused_engine *E, const layer_params *lp, p
  * d loss / d p_t; the parameter gradients accumulate in w. */
 static void layer_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
                            const plast_real *a, const plast_real *h, const plast_real *nr, const plast_real *mr,
-                           thread_ws *w, plast_real *qbuf) {
+                           thread_ws *w) {
     const int64_t P = E->L.P, H = E->L.H, I = E->L.I;
-    const int scalar = E->L.scalar_rates, dn = E->L.decay_normalised, norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
-    const double c = E->L.clamp;
-    plast_real *inv = w->inv, *gF = w->gF;
-    for (int64_t j = 0; j < H; j++) inv[j] = norm ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
-    const plast_real *q = hebb_pre(E, p, h, qbuf);
-    memset(w->gq, 0, (size_t)P * sizeof(plast_real));
+    step_scales(E, nr, w->inv, w->dv);
+    const plast_real *q = hebb_pre(E, p, h, w->qbuf);
     memset(w->gn, 0, (size_t)H * sizeof(plast_real));
-
-    /* the renormalisation F_{t+1} = Fc / m, m = |W + Fc| + eps: gF becomes d loss / d Fc */
     if (E->L.renormalise) {
-        layer_update(E, lp->lam, lp->gam, F, q, h, inv, w->Fc);
-        plast_real *gm = w->sum;
-        for (int64_t j = 0; j < H; j++) gm[j] = 0;
-        for (int64_t i = 0; i < P; i++)
-            for (int64_t j = 0; j < H; j++) gm[j] += gF[i * H + j] * w->Fc[i * H + j];
-        for (int64_t j = 0; j < H; j++) {
-            const plast_real im = 1 / (mr[j] + (plast_real)NORM_EPS);
-            gm[j] = -gm[j] * im * im;
-            w->ga[j] = mr[j] > 0 ? gm[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
-        }
-        for (int64_t i = 0; i < P; i++)
-            for (int64_t j = 0; j < H; j++) {
-                const plast_real im = 1 / (mr[j] + (plast_real)NORM_EPS);
-                const plast_real gs = w->ga[j] * (lp->W[i * H + j] + w->Fc[i * H + j]);
-                gF[i * H + j] = gF[i * H + j] * im + gs;
-                w->gW[i * H + j] += gs;
-            }
+        layer_update(E, F, q, h, w->dv, w->Fc);
+        renormalise_backward(E, lp, mr, w);
     }
-    /* the update F' = clamp(lambda Fk + gamma G(q, h, Fk)): gF becomes d loss / d F_t (through Fk) */
-    for (int64_t i = 0; i < P; i++) {
-        const plast_real *f = F + i * H, qi = q[i];
-        const plast_real *li = scalar ? lp->lam : lp->lam + i * H, *gi = scalar ? lp->gam : lp->gam + i * H;
-        plast_real *gf = gF + i * H, *gli = scalar ? w->glam : w->glam + i * H, *ggi = scalar ? w->ggam : w->ggam + i * H;
-        double gqi = 0;
-        for (int64_t j = 0; j < H; j++) {
-            const plast_real fk = dn ? f[j] * inv[j] : f[j], l = li[scalar ? 0 : j], g = gi[scalar ? 0 : j];
-            plast_real d3[3];
-            plast_real G;
-            if (E->hebbian) G = qi * h[j], d3[0] = h[j], d3[1] = qi, d3[2] = 0;
-            else G = E->kernel(qi, h[j], fk, d3);
-            plast_real gfn = gf[j];
-            if (c > 0) {
-                const plast_real fn = l * fk + g * G;
-                if (!(fn > -c && fn < c)) gfn = 0;
-            }
-            gli[scalar ? 0 : j] += gfn * fk;
-            ggi[scalar ? 0 : j] += gfn * G;
-            const plast_real gG = g * gfn, gfk = l * gfn + gG * d3[2];
-            gqi += (double)gG * d3[0];
-            w->gh[j] += gG * d3[1];
-            if (dn) {
-                gf[j] = gfk * inv[j];
-                w->gn[j] -= gfk * fk * inv[j];
-            } else {
-                gf[j] = gfk;
-            }
-        }
-        w->gq[i] = (plast_real)gqi;
-    }
+    update_backward(E, F, q, h, w);
     /* the Hebbian presynaptic vector: [x; h_t] sends its h part to h_t, or it is p_t */
     if (E->L.hebb_new_h)
         for (int64_t j = 0; j < H; j++) w->gh[j] += w->gq[I + j];
     for (int64_t i = 0; i < P; i++) w->gp[i] = E->L.hebb_new_h ? 0 : w->gq[i];
-    /* h = act(a), a = p (G / n) + b */
+    /* h = act(a) */
     for (int64_t j = 0; j < H; j++) {
         w->ga[j] = w->gh[j] * act_grad(E->L.act, a[j], h[j]);
         if (lp->b) w->gb[j] += w->ga[j];
-        w->sum[j] = 0;
     }
-    for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
-        double gpi = 0;
-        for (int64_t j = 0; j < H; j++) {
-            const plast_real gn = (wr[j] + f[j]) * inv[j];
-            gpi += (double)gn * w->ga[j];
-            w->sum[j] += pi * gn;
-        }
-        w->gp[i] += (plast_real)gpi;
-    }
-    /* n = |G| + eps: d/dG_ij of (G/n) through n, gn_j collects -sum_i gGn_ij G_ij / n_j^2 */
-    if (norm)
-        for (int64_t j = 0; j < H; j++) {
-            w->gn[j] -= w->ga[j] * w->sum[j] * inv[j];
-            w->gn[j] = nr[j] > 0 ? w->gn[j] / nr[j] : 0; /* now d loss / d n_j times 1 / |G_:j| */
-        }
-    for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
-        plast_real *gf = gF + i * H, *gw = w->gW + i * H;
-        for (int64_t j = 0; j < H; j++) {
-            plast_real gG = pi * w->ga[j] * inv[j];
-            if (norm) gG += w->gn[j] * (wr[j] + f[j]);
-            gw[j] += gG;
-            gf[j] += gG;
-        }
-    }
+    product_backward(E, lp, F, p, nr, w);
 }
 
 /* ---- the engine path ------------------------------------------------------------------------------------------ */
 
-static layer_params params_of(const fused_engine *E, plast_params *p) {
-    return (layer_params){plast_params_value(p, E->L.w), E->L.b >= 0 ? plast_params_value(p, E->L.b) : NULL,
-                          plast_params_value(p, E->L.lambda), plast_params_value(p, E->L.gamma)};
+/* W and b as they are; lambda and gamma spread per synapse into LX, GX */
+static layer_params params_of(fused_engine *E, plast_params *p) {
+    const plast_real *lam = plast_params_value(p, E->L.lambda), *gam = plast_params_value(p, E->L.gamma);
+    const int scalar = E->L.scalar_rates;
+    for (int64_t k = 0; k < E->PH; k++) {
+        E->LX[k] = lam[scalar ? 0 : k];
+        E->GX[k] = gam[scalar ? 0 : k];
+    }
+    return (layer_params){plast_params_value(p, E->L.w), E->L.b >= 0 ? plast_params_value(p, E->L.b) : NULL};
 }
 
 static plast_status fused_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
@@ -332,7 +409,7 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
                 else memset(pt + I, 0, (size_t)H * sizeof(plast_real));
             }
             const plast_real e = layer_forward(E, &lp, F, pt, E->A + r * H, E->HS + r * H, E->NR + r * H,
-                                               E->MR + r * H, w.inv, w.qbuf, w.acc);
+                                               E->MR + r * H, &w);
             if (energy) energy[r] = e;
             if (modulation) modulation[r] = 0;
         }
@@ -345,10 +422,26 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
     return PLAST_OK;
 }
 
+/* the states of segment [s, e) of sample b from its checkpoint into w->Fseg: each step's update again, from the
+ * saved vectors */
+static void segment_recompute(const fused_engine *E, const layer_params *lp, int64_t b, int64_t seg, int64_t s,
+                              int64_t e, thread_ws *w) {
+    const int64_t B = E->B, H = E->L.H, P = E->L.P, PH = E->PH;
+    memcpy(w->Fseg, E->CK + (b * E->n_ck + seg) * PH, (size_t)PH * sizeof(plast_real));
+    for (int64_t t = s; t + 1 < e; t++) {
+        const int64_t r = t * B + b;
+        const plast_real *h = E->HS + r * H;
+        step_scales(E, E->NR + r * H, w->inv, w->dv);
+        plast_real *Fn = w->Fseg + (t - s + 1) * PH;
+        layer_update(E, w->Fseg + (t - s) * PH, hebb_pre(E, E->PRE + r * P, h, w->qbuf), h, w->dv, Fn);
+        if (E->L.renormalise) layer_renormalise(E, lp->W, Fn, w->rr, w->inv, w->acc);
+    }
+}
+
 static plast_status fused_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
     (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH, R = rates_n(E);
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH;
     const layer_params lp = params_of(E, p);
     /* the readout: d h from every row at once, d R and d r */
     const plast_real *Rw = plast_params_value(p, E->L.readout.w);
@@ -360,7 +453,7 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
 
     for (int k = 0; k < E->threads; k++) {
         thread_ws w = ws_of(E, k);
-        memset(w.gW, 0, (size_t)(PH + 2 * R + H) * sizeof(plast_real)); /* gW, glam, ggam, gb are contiguous */
+        memset(w.gW, 0, (size_t)(3 * PH + H) * sizeof(plast_real)); /* gW, glam, ggam, gb are contiguous */
     }
 #pragma omp parallel for schedule(static) num_threads(E->threads)
     for (int64_t b = 0; b < B; b++) {
@@ -369,23 +462,12 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
         memset(w.ghn, 0, (size_t)H * sizeof(plast_real));
         for (int64_t seg = E->n_ck - 1; seg >= 0; seg--) {
             const int64_t s = seg * E->K, e = s + E->K < T ? s + E->K : T;
-            /* the states of the segment from its checkpoint: the update of each step, from its saved vectors */
-            memcpy(w.Fseg, E->CK + (b * E->n_ck + seg) * PH, (size_t)PH * sizeof(plast_real));
-            for (int64_t t = s; t + 1 < e; t++) {
-                const int64_t r = t * B + b;
-                const plast_real *nr = E->NR + r * H, *h = E->HS + r * H;
-                for (int64_t j = 0; j < H; j++)
-                    w.inv[j] = E->L.norm == PLAST_LAYER_NORM_COLUMNS ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
-                plast_real *Fn = w.Fseg + (t - s + 1) * PH;
-                layer_update(E, lp.lam, lp.gam, w.Fseg + (t - s) * PH, hebb_pre(E, E->PRE + r * P, h, w.qbuf), h,
-                             w.inv, Fn);
-                if (E->L.renormalise) layer_renormalise(E, lp.W, Fn, w.rr, w.inv, w.acc);
-            }
+            segment_recompute(E, &lp, b, seg, s, e, &w);
             for (int64_t t = e - 1; t >= s; t--) {
                 const int64_t r = t * B + b;
                 for (int64_t j = 0; j < H; j++) w.gh[j] = E->GHY[r * H + j] + w.ghn[j];
                 layer_backward(E, &lp, w.Fseg + (t - s) * PH, E->PRE + r * P, E->A + r * H, E->HS + r * H,
-                               E->NR + r * H, E->MR + r * H, &w, w.qbuf);
+                               E->NR + r * H, E->MR + r * H, &w);
                 if (E->L.recurrent) memcpy(w.ghn, w.gp + I, (size_t)H * sizeof(plast_real));
             }
         }
@@ -393,10 +475,14 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
     /* the threads' gradients, summed in thread order */
     plast_real *gW = plast_params_grad(p, E->L.w), *gl = plast_params_grad(p, E->L.lambda);
     plast_real *gg = plast_params_grad(p, E->L.gamma), *gb = E->L.b >= 0 ? plast_params_grad(p, E->L.b) : NULL;
+    const int scalar = E->L.scalar_rates;
     for (int k = 0; k < E->threads; k++) {
         thread_ws w = ws_of(E, k);
-        for (int64_t i = 0; i < PH; i++) gW[i] += w.gW[i];
-        for (int64_t i = 0; i < R; i++) gl[i] += w.glam[i], gg[i] += w.ggam[i];
+        for (int64_t i = 0; i < PH; i++) {
+            gW[i] += w.gW[i];
+            gl[scalar ? 0 : i] += w.glam[i];
+            gg[scalar ? 0 : i] += w.ggam[i];
+        }
         for (int64_t j = 0; j < H && gb; j++) gb[j] += w.gb[j];
     }
     return PLAST_OK;
@@ -448,12 +534,13 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();
     const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
-    E->ws_n = ws_count(E->K, PH, rates_n(E), H, P);
+    E->ws_n = ws_count(E->K, PH, H, P);
     /* every buffer in one block, 64-byte aligned */
     const int64_t dbl = (int64_t)(sizeof(double) / sizeof(plast_real)); /* ACC in plast_real units */
     const int64_t counts[] = {T * B * P, T * B * H, T * B * H, T * B * H, T * B * H, B * E->n_ck * PH, T * B * H,
-                              (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
-    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->WS, NULL}; /* NULL: ACC */
+                              PH, PH, (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
+    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->LX, &E->GX, &E->WS,
+                           NULL}; /* NULL: ACC */
     enum { NBUF = sizeof counts / sizeof counts[0] };
     size_t off[NBUF], total = 0;
     for (int k = 0; k < NBUF; k++) {
