@@ -143,6 +143,19 @@ static void run_case(const engine_case *c, plast_rng *rng) {
             worst = fmax(worst, e);
         }
         CHECK(worst <= tol, "%s: gradients differ by up to %g", c->name, worst);
+        /* the same on one thread, bit for bit: results never depend on the number of threads */
+        memcpy(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n);
+        const int threads = plast_runtime_threads();
+        plast_runtime_set_threads(1);
+        plast_engine *one = plast_engine_init(m, B, T, c->kind, energy, &err);
+        plast_params_zero_grad(p);
+        CHECK(one && plast_engine_forward(one, p, x, y1, m1, energy ? e1 : NULL, 1, &err) == PLAST_OK &&
+                  plast_engine_backward(one, p, dy, &err) == PLAST_OK, "%s, one thread: %s", c->name, err.msg);
+        CHECK(memcmp(y1, y2, sizeof(plast_real) * (size_t)(T * B * O)) == 0 &&
+                  memcmp(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n) == 0,
+              "%s: one thread and %d threads differ", c->name, threads);
+        plast_engine_free(one);
+        plast_runtime_set_threads(threads);
         printf("%-42s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
     }
     plast_engine_free(ref);
@@ -204,6 +217,7 @@ static void check_stateless_fold(plast_rng *rng) {
 }
 
 int main(void) {
+    if (plast_runtime_threads() < 3) plast_runtime_set_threads(3); /* so that samples split between threads */
     plast_rng rng;
     plast_rng_init(&rng, 5, 1);
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &rng);

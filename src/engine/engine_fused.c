@@ -39,8 +39,11 @@ typedef struct fused_engine {
     plast_real *CK;  /* (B, n_ck, P, H) F at the start of steps 0, K, 2K, ... */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
     plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar spread over all) */
-    /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H), gradient accumulators gW, glam, ggam
-     * (P, H), gb (H), and vectors (see thread_ws); ACC (threads, H) double accumulators */
+    /* (B, 3 P H + H): each sample's gradients of W, lambda, gamma (per synapse) and b, summed over the samples in
+     * order afterwards, so the result does not depend on the number of threads */
+    plast_real *GS;
+    /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H) and vectors (see thread_ws); ACC
+     * (threads, H) double accumulators */
     plast_real *WS;
     double *ACC;
     int64_t ws_n;
@@ -51,8 +54,8 @@ typedef struct fused_engine {
 typedef struct thread_ws {
     plast_real *Fseg;          /* (K, P, H) F at the start of each step of a segment */
     plast_real *gF, *Fc;       /* (P, H) adjoint of the plastic state; the clamped update before renormalising */
-    plast_real *gW, *glam, *ggam; /* (P, H): this thread's gradients (per synapse, summed for scalar rates) */
-    plast_real *gb;            /* (H) */
+    plast_real *gW, *glam, *ggam; /* (P, H): the sample's gradients (per synapse, summed for scalar rates), in GS */
+    plast_real *gb;            /* (H), in GS */
     plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
@@ -67,10 +70,7 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     w.Fseg = p, p += E->K * PH;
     w.gF = p, p += PH;
     w.Fc = p, p += PH;
-    w.gW = p, p += PH;
-    w.glam = p, p += PH;
-    w.ggam = p, p += PH;
-    w.gb = p, p += H;
+    w.gW = w.glam = w.ggam = w.gb = NULL; /* set per sample by sample_grads */
     w.gh = p, p += H;
     w.ghn = p, p += H;
     w.ga = p, p += H;
@@ -87,7 +87,7 @@ static thread_ws ws_of(const fused_engine *E, int k) {
 }
 
 static int64_t ws_count(int64_t K, int64_t PH, int64_t H, int64_t P) {
-    return K * PH + 5 * PH + 10 * H + 3 * P;
+    return K * PH + 2 * PH + 9 * H + 3 * P;
 }
 
 /* ---- the layer, one sample ------------------------------------------------------------------------------------- */
@@ -438,6 +438,32 @@ static void segment_recompute(const fused_engine *E, const layer_params *lp, int
     }
 }
 
+/* the samples' gradients (GS) into the parameters' gradients, summed in sample order; the columns are split
+ * between threads, so the sums do not depend on their number */
+static void sum_samples(const fused_engine *E, plast_params *p, int64_t gs_n) {
+    const int64_t B = E->B, PH = E->PH;
+    plast_real *acc = E->GS + B * gs_n; /* one more row: the totals */
+#pragma omp parallel for schedule(static) num_threads(E->threads)
+    for (int64_t c0 = 0; c0 < gs_n; c0 += 256) {
+        const int64_t c1 = c0 + 256 < gs_n ? c0 + 256 : gs_n;
+        for (int64_t c = c0; c < c1; c++) acc[c] = 0;
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t c = c0; c < c1; c++) acc[c] += E->GS[b * gs_n + c];
+    }
+    plast_real *gW = plast_params_grad(p, E->L.w), *gl = plast_params_grad(p, E->L.lambda);
+    plast_real *gg = plast_params_grad(p, E->L.gamma);
+    const int scalar = E->L.scalar_rates;
+    for (int64_t i = 0; i < PH; i++) {
+        gW[i] += acc[i];
+        gl[scalar ? 0 : i] += acc[PH + i];
+        gg[scalar ? 0 : i] += acc[2 * PH + i];
+    }
+    if (E->L.b >= 0) {
+        plast_real *gb = plast_params_grad(p, E->L.b);
+        for (int64_t j = 0; j < E->L.H; j++) gb[j] += acc[3 * PH + j];
+    }
+}
+
 static plast_status fused_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
     (void)err;
     fused_engine *E = eng->impl;
@@ -451,13 +477,13 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
     for (int64_t r = 0; r < T * B; r++)
         for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
 
-    for (int k = 0; k < E->threads; k++) {
-        thread_ws w = ws_of(E, k);
-        memset(w.gW, 0, (size_t)(3 * PH + H) * sizeof(plast_real)); /* gW, glam, ggam, gb are contiguous */
-    }
+    const int64_t gs_n = 3 * PH + H; /* one sample's gradients in GS */
 #pragma omp parallel for schedule(static) num_threads(E->threads)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
+        plast_real *gs = E->GS + b * gs_n;
+        memset(gs, 0, (size_t)gs_n * sizeof(plast_real));
+        w.gW = gs, w.glam = gs + PH, w.ggam = gs + 2 * PH, w.gb = gs + 3 * PH;
         memset(w.gF, 0, (size_t)PH * sizeof(plast_real));
         memset(w.ghn, 0, (size_t)H * sizeof(plast_real));
         for (int64_t seg = E->n_ck - 1; seg >= 0; seg--) {
@@ -472,19 +498,7 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
             }
         }
     }
-    /* the threads' gradients, summed in thread order */
-    plast_real *gW = plast_params_grad(p, E->L.w), *gl = plast_params_grad(p, E->L.lambda);
-    plast_real *gg = plast_params_grad(p, E->L.gamma), *gb = E->L.b >= 0 ? plast_params_grad(p, E->L.b) : NULL;
-    const int scalar = E->L.scalar_rates;
-    for (int k = 0; k < E->threads; k++) {
-        thread_ws w = ws_of(E, k);
-        for (int64_t i = 0; i < PH; i++) {
-            gW[i] += w.gW[i];
-            gl[scalar ? 0 : i] += w.glam[i];
-            gg[scalar ? 0 : i] += w.ggam[i];
-        }
-        for (int64_t j = 0; j < H && gb; j++) gb[j] += w.gb[j];
-    }
+    sum_samples(E, p, gs_n);
     return PLAST_OK;
 }
 
@@ -538,8 +552,8 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     /* every buffer in one block, 64-byte aligned */
     const int64_t dbl = (int64_t)(sizeof(double) / sizeof(plast_real)); /* ACC in plast_real units */
     const int64_t counts[] = {T * B * P, T * B * H, T * B * H, T * B * H, T * B * H, B * E->n_ck * PH, T * B * H,
-                              PH, PH, (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
-    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->LX, &E->GX, &E->WS,
+                              PH, PH, (B + 1) * (3 * PH + H), (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
+    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->LX, &E->GX, &E->GS, &E->WS,
                            NULL}; /* NULL: ACC */
     enum { NBUF = sizeof counts / sizeof counts[0] };
     size_t off[NBUF], total = 0;
