@@ -30,8 +30,9 @@ typedef struct plast_train_cfg {
     int64_t test_seed;      /* the test set's seed, the same for every run */
     char test_on[8];        /* best | last: the parameters tested */
     int64_t ckpt_every;     /* write the resume checkpoint every N steps */
-    char engine[8];         /* auto | tape | lowrank | dense */
+    char engine[8];         /* auto | tape | lowrank | dense | fused */
     int64_t log_every;      /* progress line period when not on a terminal */
+    int adapt_threads;      /* use only the cores other processes leave free (plast_cpu_meter) */
 } plast_train_cfg;
 
 typedef struct plast_sweep_cfg {

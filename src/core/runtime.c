@@ -1,5 +1,10 @@
-/* src/core/runtime.c: thread settings and a one-line build description. */
+/* src/core/runtime.c: thread settings, the free-core meter and a one-line build description. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -26,4 +31,63 @@ char *plast_runtime_describe(char *buf, size_t cap) {
              sizeof(plast_real) == 8 ? "float64" : "float32", __GNUC__, __GNUC_MINOR__, omp_get_max_threads(), blas,
              blas_threads);
     return buf;
+}
+
+/* ---- the free-core meter ------------------------------------------------------------------------------------- */
+
+static double clock_seconds(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* busy and total ticks of the CPUs in our affinity mask; 0 CPUs when /proc/stat cannot be read */
+static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return 0;
+    char line[512];
+    int cpus = 0;
+    *busy = *total = 0;
+    while (fgets(line, sizeof line, f)) {
+        int id;
+        unsigned long long v[8] = {0};
+        if (strncmp(line, "cpu", 3) != 0 || line[3] < '0' || line[3] > '9') continue;
+        if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &id, &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) < 5 || id < 0 || id >= CPU_SETSIZE || !CPU_ISSET(id, &mask))
+            continue;
+        unsigned long long all = 0;
+        for (int k = 0; k < 8; k++) all += v[k];
+        *total += all;
+        *busy += all - v[3] - v[4]; /* less idle and iowait */
+        cpus++;
+    }
+    fclose(f);
+    return cpus;
+}
+
+void plast_cpu_meter_init(plast_cpu_meter *m) {
+    memset(m, 0, sizeof *m);
+    m->cpus = read_cpu_ticks(&m->busy, &m->total);
+    m->wall = clock_seconds(CLOCK_MONOTONIC);
+    m->own = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+int plast_cpu_meter_free(plast_cpu_meter *m, int max) {
+    if (max < 1) max = 1;
+    const double wall = clock_seconds(CLOCK_MONOTONIC);
+    if (m->cpus == 0 || wall - m->wall < 0.2) return max;
+    unsigned long long busy, total;
+    const int cpus = read_cpu_ticks(&busy, &total);
+    const double own = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    const long hz = sysconf(_SC_CLK_TCK);
+    if (cpus == 0 || hz <= 0 || busy < m->busy) return max;
+    /* other processes' busy cores over the interval; our own CPU time (spinning threads included) is not theirs */
+    double others = ((double)(busy - m->busy) / (double)hz - (own - m->own)) / (wall - m->wall);
+    m->busy = busy, m->total = total, m->wall = wall, m->own = own, m->cpus = cpus;
+    int free_cores = cpus - (int)(others + 0.5);
+    if (free_cores < 1) free_cores = 1;
+    return free_cores < max ? free_cores : max;
 }

@@ -39,6 +39,8 @@ static const plast_cfg_field FIELDS[] = {
        "test the best validation checkpoint (Duan et al.) or the last parameters (Rodriguez et al.'s ART)")
     TR("ckpt_every", INT, ckpt_every, "100", 1, 1e12, NULL, "write the resume checkpoint every N steps")
     TR("engine", CHOICE, engine, "auto", 0, -1, PLAST_ENGINE_KIND_CHOICES, "execution path (auto: the fastest)")
+    TR("adapt_threads", BOOL, adapt_threads, "true", 0, -1, NULL,
+       "compute on the cores other processes leave free, measured every few seconds (results do not change)")
     TR("log_every", INT, log_every, "100", 1, 1e12, NULL, "progress line every N steps when not on a terminal")
     E("sweep.vary", STRING, sweep.vary, sizeof(((plast_sweep_cfg *)0)->vary), "", 0, -1, NULL,
       "plast sweep: \"key=v1,v2;key2=w1,w2\", every combination is run")

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/err.h"
+#include "plast/runtime.h"
 #include "train/run_internal.h"
 
 static double now_seconds(void) {
@@ -25,7 +26,21 @@ typedef struct loop {
     void *user;
     int stop;
     double clock; /* time of the last progress update */
+    /* train.adapt_threads: the threads asked for, the meter, the time of its last reading */
+    int max_threads;
+    plast_cpu_meter meter;
+    double metered;
 } loop;
+
+/* every few seconds, compute on the cores other processes leave free (never more than asked for) */
+static void adapt_threads(loop *L) {
+    if (!L->r->cfg.train.adapt_threads) return;
+    const double t = now_seconds();
+    if (t - L->metered < 3) return;
+    L->metered = t;
+    const int n = plast_cpu_meter_free(&L->meter, L->max_threads);
+    if (n != plast_runtime_threads()) plast_runtime_set_threads(n);
+}
 
 static void emit(loop *L, plast_train_event ev) {
     ev.step = L->r->prog.step;
@@ -122,7 +137,9 @@ plast_status plast_run_train(plast_run *r, plast_train_callback cb, void *user, 
         return plast_err_set(err, PLAST_ERR_STATE, "run %s: opened for evaluation only (plast_run_open trains)",
                              r->dir);
     const plast_train_cfg *tc = &r->cfg.train;
-    loop L = {r, cb, user, 0, now_seconds()};
+    loop L = {.r = r, .cb = cb, .user = user, .clock = now_seconds(), .max_threads = plast_runtime_threads(),
+              .metered = now_seconds()};
+    plast_cpu_meter_init(&L.meter);
     emit(&L, (plast_train_event){.kind = PLAST_EVENT_START, .resumed = r->resumed});
     plast_status s = PLAST_OK;
     if (!r->resumed) { /* the step-0 validation; a checkpoint is written after each validation */
@@ -133,11 +150,13 @@ plast_status plast_run_train(plast_run *r, plast_train_callback cb, void *user, 
     while (s == PLAST_OK && !L.stop && r->prog.step < tc->steps) {
         s = train_step(&L, err);
         if (s != PLAST_OK) break;
+        adapt_threads(&L);
         const int64_t step = r->prog.step;
         int due = step % tc->val_every == 0 || step == tc->steps;
         if (due) s = validate(&L, err);
         if (s == PLAST_OK && (due || step % tc->ckpt_every == 0 || L.stop)) s = checkpoint(&L, err);
     }
     if (s == PLAST_OK && r->prog.step >= tc->steps) emit(&L, (plast_train_event){.kind = PLAST_EVENT_DONE});
+    if (plast_runtime_threads() != L.max_threads) plast_runtime_set_threads(L.max_threads);
     return s;
 }
