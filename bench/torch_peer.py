@@ -193,12 +193,14 @@ class Readout(torch.nn.Module):
 
 
 class STPN(Readout):
-    """STPNr (family_stpn.c): per-synapse lambda and gamma, per-neuron normalisation."""
+    """STPNr, or STPNf (recurrent=False: p = x, no bias, F not rescaled; family_stpn.c): per-synapse lambda and
+    gamma, per-neuron normalisation."""
 
-    def __init__(self, I, O, H, norm="pre", clamp=0.0):
+    def __init__(self, I, O, H, norm="pre", clamp=0.0, recurrent=True):
         super().__init__(H, O)
-        s = 1 / math.sqrt(H)
-        P = I + H
+        s = 1 / math.sqrt(H if recurrent else I)
+        P = I + H if recurrent else I
+        self.recurrent = recurrent
         self.W = uniform((P, H), s)
         self.b = uniform((H,), s)
         self.lam = torch.nn.Parameter(torch.rand(P, H))
@@ -211,12 +213,17 @@ class STPN(Readout):
         F_ = xs.new_zeros(B, *self.W.shape)
         ys = []
         for t in range(T):
-            p = torch.cat([xs[t], h], 1)
+            p = torch.cat([xs[t], h], 1) if self.recurrent else xs[t]
             G = self.W + F_
             n = G.norm(dim=1, keepdim=True) + 1e-16
-            hn = torch.tanh(torch.bmm(p.unsqueeze(1), G / n).squeeze(1) + self.b)
+            a = torch.bmm(p.unsqueeze(1), G / n).squeeze(1)
+            hn = torch.tanh(a + self.b if self.recurrent else a)
             hebb = torch.bmm(p.unsqueeze(2), hn.unsqueeze(1))
-            if self.norm == "pre":
+            if not self.recurrent:  # STPNf: F decays undivided and is never rescaled
+                F_ = self.lam * F_ + self.gam * hebb
+                if self.clamp:
+                    F_ = F_.clamp(-self.clamp, self.clamp)
+            elif self.norm == "pre":
                 F_ = self.lam * (F_ / n) + self.gam * hebb
             else:
                 F_ = self.lam * F_ + self.gam * hebb
@@ -408,7 +415,8 @@ def build(c, form):
     if f == "duan":
         return Duan(c["cell"], c["rule"], c["I"], c["O"], c["H"], c["B"], form, image)
     if f == "stpn":
-        return STPN(c["I"], c["O"], c["H"], norm=c.get("norm", "pre"), clamp=c.get("clamp", 0.0))
+        return STPN(c["I"], c["O"], c["H"], norm=c.get("norm", "pre"), clamp=c.get("clamp", 0.0),
+                    recurrent=c.get("variant", "r") == "r")
     if f in ("lstm", "rnn"):
         return RNN(c["I"], c["O"], c["H"], f)
     if f == "fastweights":

@@ -34,6 +34,8 @@ const bench_case bench_cases[] = {
                        "model.clamp=1"}, 512, 200, "maze at the paper's size: batch 512, 200 steps"},
     {"cfd_hebbff", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 1, 5000,
      "familiarity detection, one 5000-step sequence"},
+    {"cfd_stpnf", {"model.family=stpn", "model.variant=f", "model.input=100", "model.output=1", "model.hidden=100"},
+     1, 5000, "familiarity detection with STPNf, one 5000-step sequence"},
     {"pendulum_mlp", {"model.family=mlp", "model.input=4", "model.output=2", "model.hidden=64"}, 64, 100,
      "inverted-pendulum policy size, 64 rollouts of 100 steps"},
     {"pattern_diffplast", {"model.family=diffplast", "model.input=51", "model.output=51", "model.hidden=51",
