@@ -22,7 +22,7 @@ PLAST_API int plast_runtime_threads(void);
  * for a thread sharing that core cost far more than the core gives. */
 typedef struct plast_cpu_meter {
     double wall, own;               /* at the last reading: monotonic seconds; this process's CPU seconds */
-    unsigned long long busy, total; /* at the last reading: /proc/stat ticks of our CPUs, busy and all */
+    unsigned long long busy;        /* at the last reading: /proc/stat busy ticks of our CPUs */
     int cpus;                       /* CPUs this process may run on; 0 when /proc/stat cannot be read */
 } plast_cpu_meter;
 PLAST_API void plast_cpu_meter_init(plast_cpu_meter *m);

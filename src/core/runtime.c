@@ -41,8 +41,8 @@ static double clock_seconds(clockid_t id) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* busy and total ticks of the CPUs in our affinity mask; 0 CPUs when /proc/stat cannot be read */
-static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
+/* busy ticks of the CPUs in our affinity mask; 0 CPUs when /proc/stat cannot be read */
+static int read_cpu_ticks(unsigned long long *busy) {
     cpu_set_t mask;
     CPU_ZERO(&mask);
     if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 0;
@@ -50,7 +50,7 @@ static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
     if (!f) return 0;
     char line[512];
     int cpus = 0;
-    *busy = *total = 0;
+    *busy = 0;
     while (fgets(line, sizeof line, f)) {
         int id;
         unsigned long long v[8] = {0};
@@ -60,7 +60,6 @@ static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
             continue;
         unsigned long long all = 0;
         for (int k = 0; k < 8; k++) all += v[k];
-        *total += all;
         *busy += all - v[3] - v[4]; /* less idle and iowait */
         cpus++;
     }
@@ -70,7 +69,7 @@ static int read_cpu_ticks(unsigned long long *busy, unsigned long long *total) {
 
 void plast_cpu_meter_init(plast_cpu_meter *m) {
     memset(m, 0, sizeof *m);
-    m->cpus = read_cpu_ticks(&m->busy, &m->total);
+    m->cpus = read_cpu_ticks(&m->busy);
     m->wall = clock_seconds(CLOCK_MONOTONIC);
     m->own = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
@@ -79,14 +78,14 @@ int plast_cpu_meter_free(plast_cpu_meter *m, int max) {
     if (max < 1) max = 1;
     const double wall = clock_seconds(CLOCK_MONOTONIC);
     if (m->cpus == 0 || wall - m->wall < 0.2) return max;
-    unsigned long long busy, total;
-    const int cpus = read_cpu_ticks(&busy, &total);
+    unsigned long long busy;
+    const int cpus = read_cpu_ticks(&busy);
     const double own = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
     const long hz = sysconf(_SC_CLK_TCK);
     if (cpus == 0 || hz <= 0 || busy < m->busy) return max;
     /* other processes' busy cores over the interval; our own CPU time (spinning threads included) is not theirs */
     double others = ((double)(busy - m->busy) / (double)hz - (own - m->own)) / (wall - m->wall);
-    m->busy = busy, m->total = total, m->wall = wall, m->own = own, m->cpus = cpus;
+    m->busy = busy, m->wall = wall, m->own = own, m->cpus = cpus;
     int free_cores = cpus - (int)(others + 0.5);
     if (free_cores < 1) free_cores = 1;
     return free_cores < max ? free_cores : max;

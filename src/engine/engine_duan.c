@@ -10,21 +10,11 @@
 #include "engine/engine_duan_internal.h"
 
 
-/* ---- memory plan: every buffer carved from one block, sized before allocation ------------------------------ */
+/* ---- memory plan: every buffer carved from one block, sized before allocation (engine_plan) -------------- */
 
-typedef struct plan {
-    char *base; /* NULL while counting */
-    size_t off;
-} plan;
+static plast_real *carve(engine_plan *pl, int64_t n) { return engine_plan_carve(pl, n); }
 
-static plast_real *carve(plan *pl, int64_t n) {
-    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(plast_real) + 63) / 64 * 64;
-    plast_real *p = pl->base ? (plast_real *)(pl->base + pl->off) : NULL;
-    pl->off += bytes;
-    return p;
-}
-
-static void layout_buffers(duan_engine *E, plan *pl) {
+static void layout_buffers(duan_engine *E, engine_plan *pl) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const int64_t tri = B * T * (T - 1) / 2; /* rows over all steps of the (sample, update) products */
     plast_real **w[] = {&E->Wenc, &E->aenc, &E->dWenc, &E->daenc};
@@ -398,7 +388,7 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     E->learn_alpha = d->plastic && d->hh.aw >= 0;
     E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
     E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
-    plan pl = {NULL, 0};
+    engine_plan pl = {NULL, 0};
     layout_buffers(E, &pl);
     E->bytes = pl.off + sizeof *E;
     E->block = aligned_alloc(64, pl.off);
@@ -406,7 +396,7 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
         free(E);
         return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes", pl.off);
     }
-    pl = (plan){E->block, 0};
+    pl = (engine_plan){E->block, 0};
     layout_buffers(E, &pl);
     memset(E->block, 0, pl.off);
     eng->impl = E;

@@ -28,7 +28,8 @@ typedef struct fused_engine {
     int hebbian;         /* the rule is pre (x) post: its kernel inlined */
     int64_t B, T, O, PH; /* PH: elements of one plastic matrix */
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
-    int threads;
+    int64_t gs_n;        /* one sample's gradients in GS: 3 P H + H */
+    int threads;         /* the most threads a call uses: the workspaces allocated */
 
     /* forward record, time-major (T, B, n) */
     plast_real *PRE; /* (T, B, P) presynaptic vectors p_t */
@@ -63,6 +64,12 @@ typedef struct thread_ws {
     double *acc;               /* (H) */
 } thread_ws;
 
+/* the threads a call runs on: those OpenMP has now (train.adapt_threads may lower them), at most the workspaces */
+static int threads_now(const fused_engine *E) {
+    const int n = omp_get_max_threads();
+    return n < E->threads ? n : E->threads;
+}
+
 static thread_ws ws_of(const fused_engine *E, int k) {
     const int64_t PH = E->PH, H = E->L.H, P = E->L.P;
     plast_real *p = E->WS + (int64_t)k * E->ws_n;
@@ -70,7 +77,7 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     w.Fseg = p, p += E->K * PH;
     w.gF = p, p += PH;
     w.Fc = p, p += PH;
-    w.gW = w.glam = w.ggam = w.gb = NULL; /* set per sample by sample_grads */
+    w.gW = w.glam = w.ggam = w.gb = NULL; /* set per sample, into GS, by fused_backward */
     w.gh = p, p += H;
     w.ghn = p, p += H;
     w.ga = p, p += H;
@@ -394,7 +401,8 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
     fused_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH;
     const layer_params lp = params_of(E, p);
-#pragma omp parallel for schedule(static) num_threads(E->threads)
+    const int nt = threads_now(E);
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *F = w.gF; /* the running state; gF is free during the forward */
@@ -440,10 +448,11 @@ static void segment_recompute(const fused_engine *E, const layer_params *lp, int
 
 /* the samples' gradients (GS) into the parameters' gradients, summed in sample order; the columns are split
  * between threads, so the sums do not depend on their number */
-static void sum_samples(const fused_engine *E, plast_params *p, int64_t gs_n) {
-    const int64_t B = E->B, PH = E->PH;
+static void sum_samples(const fused_engine *E, plast_params *p) {
+    const int64_t B = E->B, PH = E->PH, gs_n = E->gs_n;
     plast_real *acc = E->GS + B * gs_n; /* one more row: the totals */
-#pragma omp parallel for schedule(static) num_threads(E->threads)
+    const int nt = threads_now(E);
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t c0 = 0; c0 < gs_n; c0 += 256) {
         const int64_t c1 = c0 + 256 < gs_n ? c0 + 256 : gs_n;
         for (int64_t c = c0; c < c1; c++) acc[c] = 0;
@@ -477,8 +486,9 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
     for (int64_t r = 0; r < T * B; r++)
         for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
 
-    const int64_t gs_n = 3 * PH + H; /* one sample's gradients in GS */
-#pragma omp parallel for schedule(static) num_threads(E->threads)
+    const int64_t gs_n = E->gs_n;
+    const int nt = threads_now(E);
+#pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *gs = E->GS + b * gs_n;
@@ -498,7 +508,7 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
             }
         }
     }
-    sum_samples(E, p, gs_n);
+    sum_samples(E, p);
     return PLAST_OK;
 }
 
@@ -529,6 +539,23 @@ int engine_fused_supports(const plast_model *m, int want_energy, char *why, size
     return m->family->fused(m, &L, why, cap);
 }
 
+/* every buffer of the engine from one block (engine_plan) */
+static void layout_buffers(fused_engine *E, engine_plan *pl) {
+    const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
+    E->PRE = engine_plan_carve(pl, T * B * P);
+    E->A = engine_plan_carve(pl, T * B * H);
+    E->HS = engine_plan_carve(pl, T * B * H);
+    E->NR = engine_plan_carve(pl, T * B * H);
+    E->MR = engine_plan_carve(pl, T * B * H);
+    E->CK = engine_plan_carve(pl, B * E->n_ck * PH);
+    E->GHY = engine_plan_carve(pl, T * B * H);
+    E->LX = engine_plan_carve(pl, PH);
+    E->GX = engine_plan_carve(pl, PH);
+    E->GS = engine_plan_carve(pl, (B + 1) * E->gs_n); /* and a row for the totals */
+    E->WS = engine_plan_carve(pl, (int64_t)E->threads * E->ws_n);
+    E->ACC = engine_plan_take(pl, (size_t)E->threads * (size_t)H * sizeof(double));
+}
+
 /* the checkpoint interval: about sqrt(T), so that the checkpoints (T / K) and a segment (K) cost alike */
 static int64_t checkpoint_interval(int64_t T) {
     int64_t K = (int64_t)ceil(sqrt((double)T));
@@ -547,29 +574,19 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->K = checkpoint_interval(E->T);
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();
-    const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
-    E->ws_n = ws_count(E->K, PH, H, P);
-    /* every buffer in one block, 64-byte aligned */
-    const int64_t dbl = (int64_t)(sizeof(double) / sizeof(plast_real)); /* ACC in plast_real units */
-    const int64_t counts[] = {T * B * P, T * B * H, T * B * H, T * B * H, T * B * H, B * E->n_ck * PH, T * B * H,
-                              PH, PH, (B + 1) * (3 * PH + H), (int64_t)E->threads * E->ws_n, dbl * E->threads * H};
-    plast_real **bufs[] = {&E->PRE, &E->A, &E->HS, &E->NR, &E->MR, &E->CK, &E->GHY, &E->LX, &E->GX, &E->GS, &E->WS,
-                           NULL}; /* NULL: ACC */
-    enum { NBUF = sizeof counts / sizeof counts[0] };
-    size_t off[NBUF], total = 0;
-    for (int k = 0; k < NBUF; k++) {
-        off[k] = total;
-        total += ((size_t)counts[k] * sizeof(plast_real) + 63) / 64 * 64;
-    }
-    E->block = aligned_alloc(64, total);
+    E->ws_n = ws_count(E->K, E->PH, E->L.H, E->L.P);
+    E->gs_n = 3 * E->PH + E->L.H;
+    engine_plan pl = {NULL, 0};
+    layout_buffers(E, &pl);
+    E->block = aligned_alloc(64, pl.off);
     if (!E->block) {
         free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", total);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", pl.off);
     }
-    memset(E->block, 0, total);
-    for (int k = 0; k < NBUF - 1; k++) *bufs[k] = (plast_real *)((char *)E->block + off[k]);
-    E->ACC = (double *)((char *)E->block + off[NBUF - 1]);
-    E->bytes = total + sizeof *E;
+    pl = (engine_plan){E->block, 0};
+    layout_buffers(E, &pl);
+    memset(E->block, 0, pl.off);
+    E->bytes = pl.off + sizeof *E;
     eng->impl = E;
     eng->path = &FUSED_PATH;
     return PLAST_OK;

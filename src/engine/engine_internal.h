@@ -22,6 +22,25 @@ struct plast_engine {
     void *impl; /* the path's own state */
 };
 
+/* A path's memory plan: every buffer taken from one block, sized before allocation. Run the path's layout once with
+ * base NULL (counting: off becomes the size), allocate off bytes, run it again with base set. */
+typedef struct engine_plan {
+    char *base; /* NULL while counting */
+    size_t off;
+} engine_plan;
+
+/* the next n bytes (at least 64, 64-aligned) of the block; NULL while counting */
+static inline void *engine_plan_take(engine_plan *pl, size_t n) {
+    const size_t bytes = ((n > 0 ? n : 1) + 63) / 64 * 64;
+    void *p = pl->base ? pl->base + pl->off : NULL;
+    pl->off += bytes;
+    return p;
+}
+/* n reals (none: still one slot) */
+static inline plast_real *engine_plan_carve(engine_plan *pl, int64_t n) {
+    return engine_plan_take(pl, (size_t)(n > 0 ? n : 1) * sizeof(plast_real));
+}
+
 /* Each path: 1 if it serves the model (a reason in why otherwise), then init. */
 plast_status engine_tape_init(plast_engine *e, plast_err *err);
 int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap);
