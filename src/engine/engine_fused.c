@@ -1,13 +1,14 @@
 /* src/engine/engine_fused.c: the fused path: a model whose core is one plastic layer (models/plastic_layer.h gives
- * the equations; STPNr and STPNf are) run by hand, one sample per thread at a time. Each step's work on a sample's
- * plastic matrix F (P, H) is a few passes over it while it sits in cache: the column norms, the product with p_t,
- * the energy and the rule's update in the forward; the update's adjoint, the product's and the norms' in the
- * backward. The readout, which does not feed back, runs as one matrix product over all (step, sample) rows.
+ * the equations; STPNr/STPNf, HebbFF, differentiable plasticity, simple neuromodulated plasticity and BOHP are) run
+ * by hand, one sample per thread at a time. Each step's work on a sample's plastic matrix F (P, H) is a few passes
+ * over it while it sits in cache: the column norms, the product with p_t, the energy and the rule's update in the
+ * forward; the update's adjoint, the product's and the norms' in the backward. The drive and the readout, which
+ * do not depend on F, run as one matrix product each over all (step, sample) rows.
  *
  * Memory does not grow with T times P H: the forward keeps F only every K steps (checkpoints, K about sqrt(T));
  * the backward recomputes the K states of a segment from its checkpoint (only the rule's update, from the saved
- * p_t, h_t and norms) and walks them back. Per step it keeps the vectors p_t, a_t, h_t and the norms.
- * tests/test_engine.c checks outputs, energy and every gradient against the tape path. */
+ * p_t, h_t, norms and modulators) and walks them back. Per step it keeps the vectors p_t, a_t, h_t and the norms.
+ * tests/test_engine.c checks outputs, modulation, energy and every gradient against the tape path. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -21,14 +22,18 @@
 #include "models/plastic_layer.h"
 
 #define NORM_EPS 1e-16 /* n_j = |G_:j| + eps, as the reference */
+/* the hot loops are written once with flags that are constants at each call site, so each variant compiles
+ * without the branches of the others */
+#define HOT static inline __attribute__((always_inline))
 
 typedef struct fused_engine {
     plast_plastic_layer L;
     plast_real (*kernel)(plast_real pre, plast_real post, plast_real F, plast_real d[3]);
     int hebbian;         /* the rule is pre (x) post: its kernel inlined */
+    int modulated;       /* a modulator m_t scales gamma */
     int64_t B, T, O, PH; /* PH: elements of one plastic matrix */
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
-    int64_t gs_n;        /* one sample's gradients in GS: 3 P H + H */
+    int64_t gs_n;        /* one sample's gradients in GS (see gs_layout) */
     int threads;         /* the most threads a call uses: the workspaces allocated */
 
     /* forward record, time-major (T, B, n) */
@@ -37,11 +42,16 @@ typedef struct fused_engine {
     plast_real *HS;  /* (T, B, H) h_t */
     plast_real *NR;  /* (T, B, H) column norms |G_:j| without eps (norm only) */
     plast_real *MR;  /* (T, B, H) column norms |W + F'|_:j of the renormalisation, without eps (renormalise only) */
+    plast_real *MZ, *MS; /* (T, B) the modulator before and after mod_act (modulated only) */
+    plast_real *XS;  /* (T, B, I) the inputs (linear drive only: its weight's gradient) */
+    plast_real *UG;  /* (T, B, H) the drive u_t in the forward, d loss / d a_t in the backward (drive only) */
     plast_real *CK;  /* (B, n_ck, P, H) F at the start of steps 0, K, 2K, ... */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
-    plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar spread over all) */
-    /* (B, 3 P H + H): each sample's gradients of W, lambda, gamma (per synapse) and b, summed over the samples in
-     * order afterwards, so the result does not depend on the number of threads */
+    plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar or constant spread over all) */
+    plast_real *CIN; /* (I) sum_j |W_in_ji|: the drive's energy weights (linear drive only) */
+    double dlam, dgam; /* d rate / d parameter of a mapped scalar rate */
+    /* (B, gs_n): each sample's gradients, summed over the samples in order afterwards, so the result does not
+     * depend on the number of threads */
     plast_real *GS;
     /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H) and vectors (see thread_ws); ACC
      * (threads, H) double accumulators */
@@ -52,11 +62,26 @@ typedef struct fused_engine {
     void *block;
 } fused_engine;
 
+/* one sample's gradients in a row of GS: W, lambda, gamma (P, H each), alpha (P, H, with alpha), b, w_M (H each),
+ * b_M (1) */
+typedef struct gs_layout {
+    int64_t w, lam, gam, alpha, b, wm, bm, n;
+} gs_layout;
+
+static gs_layout gs_of(const plast_plastic_layer *L) {
+    const int64_t PH = L->P * L->H;
+    gs_layout g;
+    g.w = 0, g.lam = PH, g.gam = 2 * PH, g.alpha = 3 * PH;
+    g.b = g.alpha + (L->alpha >= 0 ? PH : 0);
+    g.wm = g.b + L->H, g.bm = g.wm + L->H, g.n = g.bm + 1;
+    return g;
+}
+
 typedef struct thread_ws {
     plast_real *Fseg;          /* (K, P, H) F at the start of each step of a segment */
     plast_real *gF, *Fc;       /* (P, H) adjoint of the plastic state; the clamped update before renormalising */
-    plast_real *gW, *glam, *ggam; /* (P, H): the sample's gradients (per synapse, summed for scalar rates), in GS */
-    plast_real *gb;            /* (H), in GS */
+    plast_real *gW, *glam, *ggam, *galpha; /* (P, H): the sample's gradients (per synapse), in GS */
+    plast_real *gb, *gwm, *gbm; /* (H), (H), (1), in GS */
     plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
@@ -77,7 +102,7 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     w.Fseg = p, p += E->K * PH;
     w.gF = p, p += PH;
     w.Fc = p, p += PH;
-    w.gW = w.glam = w.ggam = w.gb = NULL; /* set per sample, into GS, by fused_backward */
+    w.gW = w.glam = w.ggam = w.galpha = w.gb = w.gwm = w.gbm = NULL; /* set per sample, into GS, by fused_backward */
     w.gh = p, p += H;
     w.ghn = p, p += H;
     w.ga = p, p += H;
@@ -156,10 +181,10 @@ static const plast_real *hebb_pre(const fused_engine *E, const plast_real *p, co
     return buf;
 }
 
-/* F' = clamp(lambda Fk + gamma rule(q, h, Fk)) into Fout (may be F), Fk = F dv (dv = 1 / n or 1); lambda and gamma
- * per synapse (E->LX, E->GX) */
+/* F' = clamp(lambda Fk + gamma m G(q, h, Fk)) into Fout (may be F), Fk = F dv (dv = 1 / n or 1); lambda and gamma
+ * per synapse (E->LX, E->GX), m the step's modulator (1 without one) */
 static void layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
-                         const plast_real *dv, plast_real *Fout) {
+                         const plast_real *dv, plast_real m, plast_real *Fout) {
     const int64_t P = E->L.P, H = E->L.H;
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E);
     for (int64_t i = 0; i < P; i++) {
@@ -167,13 +192,13 @@ static void layer_update(const fused_engine *E, const plast_real *F, const plast
         plast_real *fo = Fout + i * H;
         if (E->hebbian) {
             for (int64_t j = 0; j < H; j++) {
-                const plast_real v = li[j] * (f[j] * dv[j]) + gi[j] * (qi * h[j]);
+                const plast_real v = li[j] * (f[j] * dv[j]) + (gi[j] * m) * (qi * h[j]);
                 fo[j] = v < lo ? lo : (v > hi ? hi : v);
             }
         } else {
             for (int64_t j = 0; j < H; j++) {
                 plast_real d3[3];
-                const plast_real fk = f[j] * dv[j], v = li[j] * fk + gi[j] * E->kernel(qi, h[j], fk, d3);
+                const plast_real fk = f[j] * dv[j], v = li[j] * fk + (gi[j] * m) * E->kernel(qi, h[j], fk, d3);
                 fo[j] = v < lo ? lo : (v > hi ? hi : v);
             }
         }
@@ -190,7 +215,8 @@ static void layer_renormalise(const fused_engine *E, const plast_real *W, plast_
 }
 
 typedef struct layer_params {
-    const plast_real *W, *b;
+    const plast_real *W, *b, *alpha; /* (P, H), (H) or NULL, (P, H) or NULL */
+    const plast_real *wm, *bm;       /* the modulator: (H), (1); NULL without one */
 } layer_params;
 
 /* 1 / n (or 1 without the norm) and the decay's factor dv (1 / n when F / n decays, else 1) */
@@ -202,38 +228,82 @@ static void step_scales(const fused_engine *E, const plast_real *nr, plast_real 
     }
 }
 
-/* One step forward for one sample: a, h, the norms and the energy from p and F; F updated in place. */
-static plast_real layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *p,
-                                plast_real *a, plast_real *h, plast_real *nr, plast_real *mr, thread_ws *w) {
+/* sum = p (G / n) with G = W + alpha F (W + F without alpha); returns the energy sum_i p_i^2 sum_j |G_ij / n_j| */
+HOT plast_real product_forward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
+                               const plast_real *inv, plast_real *sum, const int has_alpha) {
     const int64_t P = E->L.P, H = E->L.H;
-    plast_real *inv = w->inv, *sum = w->sum;
-    if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, nr, inv, w->acc);
-    step_scales(E, nr, inv, w->dv);
     plast_real energy = 0;
     for (int64_t j = 0; j < H; j++) sum[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
         plast_real row[LANES] = {0};
         int64_t j = 0;
         for (; j + LANES <= H; j += LANES)
             for (int l = 0; l < LANES; l++) {
-                const plast_real gn = (wr[j + l] + f[j + l]) * inv[j + l];
+                const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
+                const plast_real gn = g * inv[j + l];
                 sum[j + l] += pi * gn;
                 row[l] += gn < 0 ? -gn : gn;
             }
         for (; j < H; j++) {
-            const plast_real gn = (wr[j] + f[j]) * inv[j];
+            const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
+            const plast_real gn = g * inv[j];
             sum[j] += pi * gn;
             row[0] += gn < 0 ? -gn : gn;
         }
         energy += pi * pi * lanes_sum(row);
     }
+    return energy;
+}
+
+/* the vectors a step keeps for its sample: written by the forward, read back by the backward */
+typedef struct step_rec {
+    const plast_real *x; /* (I) the input */
+    plast_real *p;       /* (P) */
+    plast_real *u;       /* (H) the drive (NULL without); the backward writes d loss / d a there */
+    plast_real *a, *h, *nr, *mr; /* (H) */
+    plast_real *mz, *ms; /* the modulator before and after mod_act (NULL without one) */
+} step_rec;
+
+static step_rec rec_of(const fused_engine *E, const plast_real *x, int64_t r) {
+    const int64_t H = E->L.H;
+    step_rec s;
+    s.x = x ? x + r * E->L.I : NULL;
+    s.p = E->PRE + r * E->L.P;
+    s.u = E->UG ? E->UG + r * H : NULL;
+    s.a = E->A + r * H, s.h = E->HS + r * H, s.nr = E->NR + r * H, s.mr = E->MR + r * H;
+    s.mz = E->modulated ? E->MZ + r : NULL;
+    s.ms = E->modulated ? E->MS + r : NULL;
+    return s;
+}
+
+/* the step's modulator m (1 without one) */
+static plast_real step_mod(const step_rec *s) { return s->ms ? *s->ms : 1; }
+
+/* One step forward for one sample: a, h, the norms, the modulator and the energy from p and F; F updated in
+ * place. */
+static plast_real layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const step_rec *s,
+                                thread_ws *w) {
+    const int64_t P = E->L.P, H = E->L.H;
+    plast_real *inv = w->inv, *sum = w->sum, *a = s->a, *h = s->h;
+    if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, s->nr, inv, w->acc);
+    step_scales(E, s->nr, inv, w->dv);
+    plast_real energy = lp->alpha ? product_forward(E, lp, F, s->p, inv, sum, 1)
+                                  : product_forward(E, lp, F, s->p, inv, sum, 0);
+    if (E->L.drive == PLAST_DRIVE_LINEAR)
+        for (int64_t i = 0; i < E->L.I; i++) energy += s->x[i] * s->x[i] * E->CIN[i];
     for (int64_t j = 0; j < H; j++) {
-        a[j] = sum[j] + (lp->b ? lp->b[j] : 0);
+        a[j] = (s->u ? s->u[j] + sum[j] : sum[j]) + (lp->b ? lp->b[j] : 0);
         h[j] = act_fwd(E->L.act, a[j]);
     }
-    layer_update(E, F, hebb_pre(E, p, h, w->qbuf), h, w->dv, F);
-    if (E->L.renormalise) layer_renormalise(E, lp->W, F, mr, w->qbuf, w->acc);
+    if (E->modulated) {
+        plast_real z = 0;
+        for (int64_t j = 0; j < H; j++) z += h[j] * lp->wm[j];
+        *s->mz = z + lp->bm[0];
+        *s->ms = act_fwd(E->L.mod_act, *s->mz);
+    }
+    layer_update(E, F, hebb_pre(E, s->p, h, w->qbuf), h, w->dv, step_mod(s), F);
+    if (E->L.renormalise) layer_renormalise(E, lp->W, F, s->mr, w->qbuf, w->acc);
     return energy;
 }
 
@@ -259,81 +329,78 @@ static void renormalise_backward(const fused_engine *E, const layer_params *lp, 
     }
 }
 
-/* the update F' = clamp(lambda Fk + gamma G(q, h, Fk)) backwards: gF becomes d loss / d F_t through Fk; gq, gh,
- * gn (the decay's F / n), glam and ggam collect theirs */
-static void update_backward(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
-                            thread_ws *w) {
+/* the update F' = clamp(lambda Fk + gamma m G(q, h, Fk)) backwards: gF becomes d loss / d F_t through Fk; gq, gh,
+ * gn (the decay's F / n), glam and ggam collect theirs; returns d loss / d m (0 unless modulated) */
+HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, const plast_real *q,
+                                    const plast_real *h, plast_real m, thread_ws *w, const int hebbian,
+                                    const int modulated) {
     const int64_t P = E->L.P, H = E->L.H;
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
     const plast_real *dv = w->dv;
+    plast_real gmod[LANES] = {0};
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
         plast_real *gf = w->gF + i * H, *gli = w->glam + i * H, *ggi = w->ggam + i * H, *gh = w->gh, *gn = w->gn;
         plast_real gq[LANES] = {0};
-        if (E->hebbian) {
-            int64_t j = 0;
+        int64_t j = 0;
+        /* one synapse; l the lane of the partial sums */
+#define UPDATE_BACKWARD_ONE(k, l)                                                                                   \
+    do {                                                                                                            \
+        plast_real d3[3] = {qi, h[k], 0}, G;                                                                        \
+        const plast_real fk = f[k] * dv[k];                                                                         \
+        if (hebbian) G = qi * h[k], d3[0] = h[k], d3[1] = qi;                                                       \
+        else G = E->kernel(qi, h[k], fk, d3);                                                                       \
+        const plast_real ge = gi[k] * m, fn = li[k] * fk + ge * G;                                                  \
+        const plast_real gfn = (fn > lo && fn < hi) ? gf[k] : 0;                                                    \
+        gli[k] += gfn * fk;                                                                                         \
+        ggi[k] += (gfn * m) * G;                                                                                    \
+        if (modulated) gmod[l] += gfn * gi[k] * G;                                                                  \
+        const plast_real gG = ge * gfn, gfk = li[k] * gfn + (hebbian ? 0 : gG * d3[2]);                             \
+        gq[l] += gG * d3[0];                                                                                        \
+        gh[k] += gG * d3[1];                                                                                        \
+        gf[k] = gfk * dv[k];                                                                                        \
+        gn[k] -= dnf * gfk * fk * dv[k];                                                                            \
+    } while (0)
+        if (hebbian)
             for (; j + LANES <= H; j += LANES)
-                for (int l = 0; l < LANES; l++) {
-                    const int64_t k = j + l;
-                    const plast_real fk = f[k] * dv[k], G = qi * h[k], fn = li[k] * fk + gi[k] * G;
-                    const plast_real gfn = (fn > lo && fn < hi) ? gf[k] : 0;
-                    gli[k] += gfn * fk;
-                    ggi[k] += gfn * G;
-                    const plast_real gG = gi[k] * gfn, gfk = li[k] * gfn;
-                    gq[l] += gG * h[k];
-                    gh[k] += gG * qi;
-                    gf[k] = gfk * dv[k];
-                    gn[k] -= dnf * gfk * fk * dv[k];
-                }
-            for (; j < H; j++) {
-                const plast_real fk = f[j] * dv[j], G = qi * h[j], fn = li[j] * fk + gi[j] * G;
-                const plast_real gfn = (fn > lo && fn < hi) ? gf[j] : 0;
-                gli[j] += gfn * fk;
-                ggi[j] += gfn * G;
-                const plast_real gG = gi[j] * gfn, gfk = li[j] * gfn;
-                gq[0] += gG * h[j];
-                gh[j] += gG * qi;
-                gf[j] = gfk * dv[j];
-                gn[j] -= dnf * gfk * fk * dv[j];
-            }
-        } else {
-            for (int64_t j = 0; j < H; j++) {
-                plast_real d3[3];
-                const plast_real fk = f[j] * dv[j], G = E->kernel(qi, h[j], fk, d3), fn = li[j] * fk + gi[j] * G;
-                const plast_real gfn = (fn > lo && fn < hi) ? gf[j] : 0;
-                gli[j] += gfn * fk;
-                ggi[j] += gfn * G;
-                const plast_real gG = gi[j] * gfn, gfk = li[j] * gfn + gG * d3[2];
-                gq[0] += gG * d3[0];
-                gh[j] += gG * d3[1];
-                gf[j] = gfk * dv[j];
-                gn[j] -= dnf * gfk * fk * dv[j];
-            }
-        }
+                for (int l = 0; l < LANES; l++) UPDATE_BACKWARD_ONE(j + l, l);
+        for (; j < H; j++) UPDATE_BACKWARD_ONE(j, 0);
+#undef UPDATE_BACKWARD_ONE
         w->gq[i] = lanes_sum(gq);
     }
+    return lanes_sum(gmod);
 }
 
-/* a = p (G / n) + b with G = W + F, n = |G| + eps, backwards from ga: gp, and d/dG into gW and gF */
-static void product_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
-                             const plast_real *nr, thread_ws *w) {
+static plast_real update_backward(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                                  plast_real m, thread_ws *w) {
+    if (E->hebbian)
+        return E->modulated ? update_backward_impl(E, F, q, h, m, w, 1, 1) : update_backward_impl(E, F, q, h, m, w, 1, 0);
+    return E->modulated ? update_backward_impl(E, F, q, h, m, w, 0, 1) : update_backward_impl(E, F, q, h, m, w, 0, 0);
+}
+
+/* a = u + p (G / n) + b with G = W + alpha F, n = |G| + eps, backwards from ga: gp, and d/dG into gW, gF (through
+ * alpha) and galpha */
+HOT void product_backward_impl(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
+                               const plast_real *nr, thread_ws *w, const int has_alpha) {
     const int64_t P = E->L.P, H = E->L.H;
     const int norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
     const plast_real *inv = w->inv, *ga = w->ga;
     plast_real *sum = w->sum, *gn = w->gn;
     for (int64_t j = 0; j < H; j++) sum[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
         plast_real gp[LANES] = {0};
         int64_t j = 0;
         for (; j + LANES <= H; j += LANES)
             for (int l = 0; l < LANES; l++) {
-                const plast_real gnv = (wr[j + l] + f[j + l]) * inv[j + l];
+                const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
+                const plast_real gnv = g * inv[j + l];
                 gp[l] += gnv * ga[j + l];
                 sum[j + l] += pi * gnv;
             }
         for (; j < H; j++) {
-            const plast_real gnv = (wr[j] + f[j]) * inv[j];
+            const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
+            const plast_real gnv = g * inv[j];
             gp[0] += gnv * ga[j];
             sum[j] += pi * gnv;
         }
@@ -345,62 +412,168 @@ static void product_backward(const fused_engine *E, const layer_params *lp, cons
         gn[j] = norm && nr[j] > 0 ? g / nr[j] : 0;
     }
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, pi = p[i];
-        plast_real *gf = w->gF + i * H, *gw = w->gW + i * H;
+        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
+        plast_real *gf = w->gF + i * H, *gw = w->gW + i * H, *gal = has_alpha ? w->galpha + i * H : NULL;
         for (int64_t j = 0; j < H; j++) {
-            const plast_real gG = pi * ga[j] * inv[j] + gn[j] * (wr[j] + f[j]);
+            const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
+            const plast_real gG = pi * ga[j] * inv[j] + gn[j] * g;
             gw[j] += gG;
-            gf[j] += gG;
+            if (has_alpha) {
+                gf[j] += al[j] * gG;
+                gal[j] += f[j] * gG;
+            } else {
+                gf[j] += gG;
+            }
         }
     }
 }
 
-/* One step backward for one sample. In: F_t (the state before the step), its saved vectors, w->gh (d loss / d h_t
- * from the readout and step t + 1) and w->gF (d loss / d F_{t+1}). Out: w->gF becomes d loss / d F_t, w->gp
- * d loss / d p_t; the parameter gradients accumulate in w. */
-static void layer_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
-                           const plast_real *a, const plast_real *h, const plast_real *nr, const plast_real *mr,
+/* One step backward for one sample. In: F_t (the state before the step), its record, w->gh (d loss / d h_t from
+ * the readout and step t + 1) and w->gF (d loss / d F_{t+1}). Out: w->gF becomes d loss / d F_t, w->gp
+ * d loss / d p_t, s->u (with a drive) d loss / d a_t; the parameter gradients accumulate in w. */
+static void layer_backward(const fused_engine *E, const layer_params *lp, const plast_real *F, const step_rec *s,
                            thread_ws *w) {
     const int64_t P = E->L.P, H = E->L.H, I = E->L.I;
-    step_scales(E, nr, w->inv, w->dv);
-    const plast_real *q = hebb_pre(E, p, h, w->qbuf);
+    const plast_real *h = s->h, m = step_mod(s);
+    step_scales(E, s->nr, w->inv, w->dv);
+    const plast_real *q = hebb_pre(E, s->p, h, w->qbuf);
     memset(w->gn, 0, (size_t)H * sizeof(plast_real));
     if (E->L.renormalise) {
-        layer_update(E, F, q, h, w->dv, w->Fc);
-        renormalise_backward(E, lp, mr, w);
+        layer_update(E, F, q, h, w->dv, m, w->Fc);
+        renormalise_backward(E, lp, s->mr, w);
     }
-    update_backward(E, F, q, h, w);
+    const plast_real gm = update_backward(E, F, q, h, m, w);
+    /* m = mod_act(h w_M^T + b_M) */
+    if (E->modulated) {
+        const plast_real gz = gm * act_grad(E->L.mod_act, *s->mz, m);
+        for (int64_t j = 0; j < H; j++) {
+            w->gh[j] += gz * lp->wm[j];
+            w->gwm[j] += gz * h[j];
+        }
+        w->gbm[0] += gz;
+    }
     /* the Hebbian presynaptic vector: [x; h_t] sends its h part to h_t, or it is p_t */
     if (E->L.hebb_new_h)
         for (int64_t j = 0; j < H; j++) w->gh[j] += w->gq[I + j];
     for (int64_t i = 0; i < P; i++) w->gp[i] = E->L.hebb_new_h ? 0 : w->gq[i];
     /* h = act(a) */
     for (int64_t j = 0; j < H; j++) {
-        w->ga[j] = w->gh[j] * act_grad(E->L.act, a[j], h[j]);
+        w->ga[j] = w->gh[j] * act_grad(E->L.act, s->a[j], h[j]);
         if (lp->b) w->gb[j] += w->ga[j];
     }
-    product_backward(E, lp, F, p, nr, w);
+    if (s->u) memcpy(s->u, w->ga, (size_t)H * sizeof(plast_real));
+    if (lp->alpha) product_backward_impl(E, lp, F, s->p, s->nr, w, 1);
+    else product_backward_impl(E, lp, F, s->p, s->nr, w, 0);
 }
 
 /* ---- the engine path ------------------------------------------------------------------------------------------ */
 
-/* W and b as they are; lambda and gamma spread per synapse into LX, GX */
-static layer_params params_of(fused_engine *E, plast_params *p) {
-    const plast_real *lam = plast_params_value(p, E->L.lambda), *gam = plast_params_value(p, E->L.gamma);
-    const int scalar = E->L.scalar_rates;
-    for (int64_t k = 0; k < E->PH; k++) {
-        E->LX[k] = lam[scalar ? 0 : k];
-        E->GX[k] = gam[scalar ? 0 : k];
+/* a rate's value at synapse k from its parameter v, and d value / d parameter into d */
+static plast_real rate_at(const plast_layer_rate *r, const plast_real *v, int64_t k, int scalar, double *d) {
+    switch (r->map) {
+    case PLAST_RATE_PARAM: *d = 1; return v[scalar ? 0 : k];
+    case PLAST_RATE_SIGMOID: {
+        const plast_real s = plast_fsigmoid(v[0]);
+        *d = (double)s * (1 - s);
+        return s;
     }
-    return (layer_params){plast_params_value(p, E->L.w), E->L.b >= 0 ? plast_params_value(p, E->L.b) : NULL};
+    case PLAST_RATE_EXP: *d = plast_fexp(v[0]); return plast_fexp(v[0]);
+    case PLAST_RATE_NEG_EXP: *d = -plast_fexp(v[0]); return -plast_fexp(v[0]);
+    case PLAST_RATE_ONE_MINUS: *d = -1; return 1 - v[0];
+    default: *d = 0; return (plast_real)r->value;
+    }
+}
+
+/* the parameters as the layer uses them: lambda and gamma spread per synapse into LX, GX (their derivatives in
+ * dlam, dgam); the drive's energy weights into CIN */
+static layer_params params_of(fused_engine *E, plast_params *p) {
+    const plast_plastic_layer *L = &E->L;
+    const plast_real *lam = L->lambda.param >= 0 ? plast_params_value(p, L->lambda.param) : NULL;
+    const plast_real *gam = L->gamma.param >= 0 ? plast_params_value(p, L->gamma.param) : NULL;
+    for (int64_t k = 0; k < E->PH; k++) {
+        E->LX[k] = rate_at(&L->lambda, lam, k, L->scalar_rates, &E->dlam);
+        E->GX[k] = rate_at(&L->gamma, gam, k, L->scalar_rates, &E->dgam);
+    }
+    if (L->drive == PLAST_DRIVE_LINEAR) {
+        const plast_real *Win = plast_params_value(p, L->drive_w.w); /* (H, I) */
+        for (int64_t i = 0; i < L->I; i++) E->CIN[i] = 0;
+        for (int64_t j = 0; j < L->H; j++)
+            for (int64_t i = 0; i < L->I; i++) E->CIN[i] += fabs(Win[j * L->I + i]);
+    }
+    layer_params lp = {plast_params_value(p, L->w), L->b >= 0 ? plast_params_value(p, L->b) : NULL,
+                       L->alpha >= 0 ? plast_params_value(p, L->alpha) : NULL, NULL, NULL};
+    if (E->modulated) lp.wm = plast_params_value(p, L->modulator.w), lp.bm = plast_params_value(p, L->modulator.b);
+    return lp;
+}
+
+/* the drive of every (step, sample) row at once into UG: x W_in^T + b_in, or x */
+static void drive_forward(const fused_engine *E, plast_params *p, const plast_real *x) {
+    const int64_t TB = E->T * E->B, H = E->L.H, I = E->L.I;
+    if (E->L.drive == PLAST_DRIVE_DIRECT) {
+        memcpy(E->UG, x, (size_t)(TB * H) * sizeof(plast_real));
+        return;
+    }
+    memcpy(E->XS, x, (size_t)(TB * I) * sizeof(plast_real));
+    const plast_real *bin = plast_params_value(p, E->L.drive_w.b);
+    plast_gemm(0, 1, TB, H, I, 1, x, I, plast_params_value(p, E->L.drive_w.w), I, 0, E->UG, H);
+    for (int64_t r = 0; r < TB; r++)
+        for (int64_t j = 0; j < H; j++) E->UG[r * H + j] += bin[j];
+}
+
+/* the linear drive's gradients from d loss / d a of every row (UG) */
+static void drive_backward(const fused_engine *E, plast_params *p) {
+    if (E->L.drive != PLAST_DRIVE_LINEAR) return;
+    const int64_t TB = E->T * E->B, H = E->L.H, I = E->L.I;
+    plast_gemm(1, 0, H, I, TB, 1, E->UG, H, E->XS, I, 1, plast_params_grad(p, E->L.drive_w.w), I);
+    plast_real *gb = plast_params_grad(p, E->L.drive_w.b);
+    for (int64_t r = 0; r < TB; r++)
+        for (int64_t j = 0; j < H; j++) gb[j] += E->UG[r * H + j];
+}
+
+/* the readout of every row at once: y from HS */
+static void readout_forward(const fused_engine *E, plast_params *p, plast_real *y) {
+    const int64_t TB = E->T * E->B, H = E->L.H, O = E->O;
+    if (E->L.readout_form == PLAST_READOUT_FIRST) {
+        for (int64_t r = 0; r < TB; r++) memcpy(y + r * O, E->HS + r * H, (size_t)O * sizeof(plast_real));
+        return;
+    }
+    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
+    if (E->L.readout_form == PLAST_READOUT_TORCH) plast_gemm(0, 1, TB, O, H, 1, E->HS, H, R, H, 0, y, O);
+    else plast_gemm(0, 0, TB, O, H, 1, E->HS, H, R, O, 0, y, O);
+    for (int64_t r = 0; r < TB; r++)
+        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
+}
+
+/* the readout backwards: d loss / d h_t of every row into GHY; the readout's gradients */
+static void readout_backward(const fused_engine *E, plast_params *p, const plast_real *dy) {
+    const int64_t TB = E->T * E->B, H = E->L.H, O = E->O;
+    if (E->L.readout_form == PLAST_READOUT_FIRST) {
+        memset(E->GHY, 0, (size_t)(TB * H) * sizeof(plast_real));
+        for (int64_t r = 0; r < TB; r++) memcpy(E->GHY + r * H, dy + r * O, (size_t)O * sizeof(plast_real));
+        return;
+    }
+    const plast_real *R = plast_params_value(p, E->L.readout.w);
+    plast_real *gR = plast_params_grad(p, E->L.readout.w), *grb = plast_params_grad(p, E->L.readout.b);
+    if (E->L.readout_form == PLAST_READOUT_TORCH) {
+        plast_gemm(0, 0, TB, H, O, 1, dy, O, R, H, 0, E->GHY, H);
+        plast_gemm(1, 0, O, H, TB, 1, dy, O, E->HS, H, 1, gR, H);
+    } else {
+        plast_gemm(0, 1, TB, H, O, 1, dy, O, R, O, 0, E->GHY, H);
+        plast_gemm(1, 0, H, O, TB, 1, E->HS, H, dy, O, 1, gR, O);
+    }
+    for (int64_t r = 0; r < TB; r++)
+        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
 }
 
 static plast_status fused_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH;
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, PH = E->PH;
+    const int64_t h_off = plast_layer_h_offset(&E->L);
+    const int recurrent = plast_layer_recurrent(&E->L), has_x = E->L.pre != PLAST_LAYER_PRE_H;
     const layer_params lp = params_of(E, p);
+    if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
@@ -410,23 +583,18 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
         for (int64_t t = 0; t < T; t++) {
             const int64_t r = t * B + b;
             if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * PH, F, (size_t)PH * sizeof(plast_real));
-            plast_real *pt = E->PRE + r * P;
-            memcpy(pt, x + r * I, (size_t)I * sizeof(plast_real));
-            if (E->L.recurrent) {
-                if (t > 0) memcpy(pt + I, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
-                else memset(pt + I, 0, (size_t)H * sizeof(plast_real));
+            const step_rec s = rec_of(E, x, r);
+            if (has_x) memcpy(s.p, s.x, (size_t)I * sizeof(plast_real));
+            if (recurrent) {
+                if (t > 0) memcpy(s.p + h_off, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
+                else memset(s.p + h_off, 0, (size_t)H * sizeof(plast_real));
             }
-            const plast_real e = layer_forward(E, &lp, F, pt, E->A + r * H, E->HS + r * H, E->NR + r * H,
-                                               E->MR + r * H, &w);
+            const plast_real e = layer_forward(E, &lp, F, &s, &w);
             if (energy) energy[r] = e;
-            if (modulation) modulation[r] = 0;
+            if (modulation) modulation[r] = E->modulated ? *s.ms : 0;
         }
     }
-    /* the readout over every (step, sample) row: y = h R^T + r */
-    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
-    plast_gemm(0, 1, T * B, O, H, 1, E->HS, H, R, H, 0, y, O);
-    for (int64_t r = 0; r < T * B; r++)
-        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
+    readout_forward(E, p, y);
     return PLAST_OK;
 }
 
@@ -434,22 +602,36 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
  * saved vectors */
 static void segment_recompute(const fused_engine *E, const layer_params *lp, int64_t b, int64_t seg, int64_t s,
                               int64_t e, thread_ws *w) {
-    const int64_t B = E->B, H = E->L.H, P = E->L.P, PH = E->PH;
+    const int64_t B = E->B, PH = E->PH;
     memcpy(w->Fseg, E->CK + (b * E->n_ck + seg) * PH, (size_t)PH * sizeof(plast_real));
     for (int64_t t = s; t + 1 < e; t++) {
-        const int64_t r = t * B + b;
-        const plast_real *h = E->HS + r * H;
-        step_scales(E, E->NR + r * H, w->inv, w->dv);
+        const step_rec sr = rec_of(E, NULL, t * B + b);
+        step_scales(E, sr.nr, w->inv, w->dv);
         plast_real *Fn = w->Fseg + (t - s + 1) * PH;
-        layer_update(E, w->Fseg + (t - s) * PH, hebb_pre(E, E->PRE + r * P, h, w->qbuf), h, w->dv, Fn);
+        layer_update(E, w->Fseg + (t - s) * PH, hebb_pre(E, sr.p, sr.h, w->qbuf), sr.h, w->dv, step_mod(&sr), Fn);
         if (E->L.renormalise) layer_renormalise(E, lp->W, Fn, w->rr, w->inv, w->acc);
     }
+}
+
+/* a rate's gradient: per synapse as it is, or the sum over synapses times the map's derivative */
+static void rate_grad(const plast_layer_rate *r, int scalar, double deriv, plast_params *p, const plast_real *acc,
+                      int64_t PH) {
+    if (r->map == PLAST_RATE_CONST) return;
+    plast_real *g = plast_params_grad(p, r->param);
+    if (r->map == PLAST_RATE_PARAM && !scalar) {
+        for (int64_t i = 0; i < PH; i++) g[i] += acc[i];
+        return;
+    }
+    plast_real s = 0;
+    for (int64_t i = 0; i < PH; i++) s += acc[i];
+    g[0] += (plast_real)(s * deriv);
 }
 
 /* the samples' gradients (GS) into the parameters' gradients, summed in sample order; the columns are split
  * between threads, so the sums do not depend on their number */
 static void sum_samples(const fused_engine *E, plast_params *p) {
-    const int64_t B = E->B, PH = E->PH, gs_n = E->gs_n;
+    const int64_t B = E->B, PH = E->PH, gs_n = E->gs_n, H = E->L.H;
+    const gs_layout g = gs_of(&E->L);
     plast_real *acc = E->GS + B * gs_n; /* one more row: the totals */
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
@@ -459,41 +641,45 @@ static void sum_samples(const fused_engine *E, plast_params *p) {
         for (int64_t b = 0; b < B; b++)
             for (int64_t c = c0; c < c1; c++) acc[c] += E->GS[b * gs_n + c];
     }
-    plast_real *gW = plast_params_grad(p, E->L.w), *gl = plast_params_grad(p, E->L.lambda);
-    plast_real *gg = plast_params_grad(p, E->L.gamma);
-    const int scalar = E->L.scalar_rates;
-    for (int64_t i = 0; i < PH; i++) {
-        gW[i] += acc[i];
-        gl[scalar ? 0 : i] += acc[PH + i];
-        gg[scalar ? 0 : i] += acc[2 * PH + i];
+    const plast_plastic_layer *L = &E->L;
+    plast_real *gW = plast_params_grad(p, L->w);
+    for (int64_t i = 0; i < PH; i++) gW[i] += acc[g.w + i];
+    rate_grad(&L->lambda, L->scalar_rates, E->dlam, p, acc + g.lam, PH);
+    rate_grad(&L->gamma, L->scalar_rates, E->dgam, p, acc + g.gam, PH);
+    if (L->alpha >= 0) {
+        plast_real *ga = plast_params_grad(p, L->alpha);
+        for (int64_t i = 0; i < PH; i++) ga[i] += acc[g.alpha + i];
     }
-    if (E->L.b >= 0) {
-        plast_real *gb = plast_params_grad(p, E->L.b);
-        for (int64_t j = 0; j < E->L.H; j++) gb[j] += acc[3 * PH + j];
+    if (L->b >= 0) {
+        plast_real *gb = plast_params_grad(p, L->b);
+        for (int64_t j = 0; j < H; j++) gb[j] += acc[g.b + j];
+    }
+    if (E->modulated) {
+        plast_real *gwm = plast_params_grad(p, L->modulator.w);
+        for (int64_t j = 0; j < H; j++) gwm[j] += acc[g.wm + j];
+        plast_params_grad(p, L->modulator.b)[0] += acc[g.bm];
     }
 }
 
 static plast_status fused_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
     (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, P = E->L.P, O = E->O, PH = E->PH;
+    const int64_t B = E->B, T = E->T, H = E->L.H, PH = E->PH;
+    const int64_t h_off = plast_layer_h_offset(&E->L);
+    const int recurrent = plast_layer_recurrent(&E->L);
     const layer_params lp = params_of(E, p);
-    /* the readout: d h from every row at once, d R and d r */
-    const plast_real *Rw = plast_params_value(p, E->L.readout.w);
-    plast_gemm(0, 0, T * B, H, O, 1, dy, O, Rw, H, 0, E->GHY, H);
-    plast_gemm(1, 0, O, H, T * B, 1, dy, O, E->HS, H, 1, plast_params_grad(p, E->L.readout.w), H);
-    plast_real *grb = plast_params_grad(p, E->L.readout.b);
-    for (int64_t r = 0; r < T * B; r++)
-        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
+    readout_backward(E, p, dy);
 
     const int64_t gs_n = E->gs_n;
+    const gs_layout g = gs_of(&E->L);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *gs = E->GS + b * gs_n;
         memset(gs, 0, (size_t)gs_n * sizeof(plast_real));
-        w.gW = gs, w.glam = gs + PH, w.ggam = gs + 2 * PH, w.gb = gs + 3 * PH;
+        w.gW = gs + g.w, w.glam = gs + g.lam, w.ggam = gs + g.gam, w.galpha = gs + g.alpha;
+        w.gb = gs + g.b, w.gwm = gs + g.wm, w.gbm = gs + g.bm;
         memset(w.gF, 0, (size_t)PH * sizeof(plast_real));
         memset(w.ghn, 0, (size_t)H * sizeof(plast_real));
         for (int64_t seg = E->n_ck - 1; seg >= 0; seg--) {
@@ -501,14 +687,15 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
             segment_recompute(E, &lp, b, seg, s, e, &w);
             for (int64_t t = e - 1; t >= s; t--) {
                 const int64_t r = t * B + b;
+                const step_rec sr = rec_of(E, NULL, r);
                 for (int64_t j = 0; j < H; j++) w.gh[j] = E->GHY[r * H + j] + w.ghn[j];
-                layer_backward(E, &lp, w.Fseg + (t - s) * PH, E->PRE + r * P, E->A + r * H, E->HS + r * H,
-                               E->NR + r * H, E->MR + r * H, &w);
-                if (E->L.recurrent) memcpy(w.ghn, w.gp + I, (size_t)H * sizeof(plast_real));
+                layer_backward(E, &lp, w.Fseg + (t - s) * PH, &sr, &w);
+                if (recurrent) memcpy(w.ghn, w.gp + h_off, (size_t)H * sizeof(plast_real));
             }
         }
     }
     sum_samples(E, p);
+    drive_backward(E, p);
     return PLAST_OK;
 }
 
@@ -520,11 +707,13 @@ static void fused_release(plast_engine *eng) {
 
 static size_t fused_bytes(const plast_engine *eng) { return ((const fused_engine *)eng->impl)->bytes; }
 
-/* the products with the plastic matrices (p G forward; G ga and the recomputed update backward) and the readout */
+/* the products with the plastic matrices (p G forward; G ga and the recomputed update backward), the drive and
+ * the readout */
 static double fused_flops(const plast_engine *eng) {
     const fused_engine *E = eng->impl;
     const double BT = (double)E->B * (double)E->T, PH = (double)E->PH, HO = (double)E->L.H * (double)E->O;
-    return BT * (2 * PH + 2 * HO) + BT * (4 * PH + 4 * HO);
+    const double HI = E->L.drive == PLAST_DRIVE_LINEAR ? (double)E->L.H * (double)E->L.I : 0;
+    return BT * (2 * PH + 2 * HO + 2 * HI) + BT * (4 * PH + 4 * HO + 2 * HI);
 }
 
 static const engine_path FUSED_PATH = {fused_forward, fused_backward, fused_release, fused_bytes, fused_flops};
@@ -536,21 +725,32 @@ int engine_fused_supports(const plast_model *m, int want_energy, char *why, size
         return 0;
     }
     plast_plastic_layer L;
-    return m->family->fused(m, &L, why, cap);
+    if (!m->family->fused(m, &L, why, cap)) return 0;
+    if (!m->rule || !m->rule->kernel) {
+        snprintf(why, cap, "rule \"%s\" has no elementwise kernel", m->rule ? m->rule->name : "none");
+        return 0;
+    }
+    return 1;
 }
 
 /* every buffer of the engine from one block (engine_plan) */
 static void layout_buffers(fused_engine *E, engine_plan *pl) {
     const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
+    const int drive = E->L.drive != PLAST_DRIVE_NONE, linear = E->L.drive == PLAST_DRIVE_LINEAR;
     E->PRE = engine_plan_carve(pl, T * B * P);
     E->A = engine_plan_carve(pl, T * B * H);
     E->HS = engine_plan_carve(pl, T * B * H);
     E->NR = engine_plan_carve(pl, T * B * H);
     E->MR = engine_plan_carve(pl, T * B * H);
+    E->MZ = E->modulated ? engine_plan_carve(pl, T * B) : NULL;
+    E->MS = E->modulated ? engine_plan_carve(pl, T * B) : NULL;
+    E->XS = linear ? engine_plan_carve(pl, T * B * E->L.I) : NULL;
+    E->UG = drive ? engine_plan_carve(pl, T * B * H) : NULL;
     E->CK = engine_plan_carve(pl, B * E->n_ck * PH);
     E->GHY = engine_plan_carve(pl, T * B * H);
     E->LX = engine_plan_carve(pl, PH);
     E->GX = engine_plan_carve(pl, PH);
+    E->CIN = linear ? engine_plan_carve(pl, E->L.I) : NULL;
     E->GS = engine_plan_carve(pl, (B + 1) * E->gs_n); /* and a row for the totals */
     E->WS = engine_plan_carve(pl, (int64_t)E->threads * E->ws_n);
     E->ACC = engine_plan_take(pl, (size_t)E->threads * (size_t)H * sizeof(double));
@@ -570,12 +770,13 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     m->family->fused(m, &E->L, why, sizeof why);
     E->kernel = m->rule->kernel;
     E->hebbian = m->rule->rank_one;
+    E->modulated = E->L.modulator.w >= 0;
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->PH = E->L.P * E->L.H;
     E->K = checkpoint_interval(E->T);
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();
     E->ws_n = ws_count(E->K, E->PH, E->L.H, E->L.P);
-    E->gs_n = 3 * E->PH + E->L.H;
+    E->gs_n = gs_of(&E->L).n;
     engine_plan pl = {NULL, 0};
     layout_buffers(E, &pl);
     E->block = aligned_alloc(64, pl.off);

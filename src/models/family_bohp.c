@@ -6,9 +6,11 @@
  * model.rule = none is the same network without alpha and Hebb: the non-plastic control.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/plastic_layer.h"
 
 typedef struct bohp_priv {
     int has_readout;
@@ -67,8 +69,27 @@ static void bohp_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = d->has_readout ? plast_add(t, plast_mm_shared(t, y, c->param[d->wyz], 0), c->param[d->bz]) : y;
 }
 
+/* the same step as one plastic layer, for the fused path: p = x, G = W + alpha Hebb, lambda = gamma_trace and
+ * gamma = 1 - gamma_trace constants, the readout y W_yz + b_z or none */
+static int bohp_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    const bohp_priv *d = PLAST_PRIV(m, bohp_priv);
+    if (!m->rule) {
+        snprintf(why, cap, "without a rule there is no plastic state");
+        return 0;
+    }
+    const double g = m->cfg.trace_decay;
+    *L = (plast_plastic_layer){
+        .I = m->I, .H = m->H, .P = m->I, .pre = PLAST_LAYER_PRE_X, .hebb_new_h = 0, .norm = PLAST_LAYER_NORM_NONE,
+        .decay_normalised = 0, .renormalise = 0, .scalar_rates = 1, .clamp = 0, .act = PLAST_ACT_TANH, .w = d->w,
+        .b = d->by, .alpha = d->alpha, .lambda = {PLAST_RATE_CONST, -1, g}, .gamma = {PLAST_RATE_CONST, -1, 1 - g},
+        .drive = PLAST_DRIVE_NONE, .drive_w = {-1, -1, 0, 0}, .modulator = {-1, -1, 0, 0},
+        .mod_act = PLAST_ACT_IDENTITY, .readout_form = d->has_readout ? PLAST_READOUT_PLAIN : PLAST_READOUT_FIRST,
+        .readout = {d->wyz, d->bz, m->H, m->O}, .h = -1, .F = d->hebb};
+    return 1;
+}
+
 const plast_family_def plast_family_bohp = {
     .name = "bohp", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi 2016: backpropagation of Hebbian plasticity (x -> y plastic, y -> z readout)",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = bohp_fused,
     .layout = bohp_layout, .init = bohp_init, .step = bohp_step, .constrain = NULL, .alias = NULL};

@@ -7,9 +7,11 @@
  * 0.01 N(0, 1), eta = eta_init (0.01); torch's Linear default for W_in and the readout.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/plastic_layer.h"
 
 typedef struct diffplast_priv {
     int clip, direct, has_readout;
@@ -81,8 +83,28 @@ static void diffplast_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = d->has_readout ? plast_linear_apply(c, &d->readout, h) : m->O == m->H ? h : plast_slice(t, h, 1, 0, m->O);
 }
 
+/* the same step as one plastic layer, for the fused path: p = h_{t-1}, u = i2h(x) or x, G = w + alpha Hebb;
+ * decay: lambda = 1 - eta, gamma = eta; clip: lambda = 1, gamma = eta, the clamp */
+static int diffplast_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    const diffplast_priv *d = PLAST_PRIV(m, diffplast_priv);
+    if (!m->rule) {
+        snprintf(why, cap, "without a rule there is no plastic state");
+        return 0;
+    }
+    *L = (plast_plastic_layer){
+        .I = m->I, .H = m->H, .P = m->H, .pre = PLAST_LAYER_PRE_H, .hebb_new_h = 0, .norm = PLAST_LAYER_NORM_NONE,
+        .decay_normalised = 0, .renormalise = 0, .scalar_rates = 1, .clamp = d->clip ? d->clamp : 0,
+        .act = PLAST_ACT_TANH, .w = d->w, .b = -1, .alpha = d->alpha,
+        .lambda = d->clip ? (plast_layer_rate){PLAST_RATE_CONST, -1, 1.0} : (plast_layer_rate){PLAST_RATE_ONE_MINUS, d->eta, 0},
+        .gamma = {PLAST_RATE_PARAM, d->eta, 0}, .drive = d->direct ? PLAST_DRIVE_DIRECT : PLAST_DRIVE_LINEAR,
+        .drive_w = d->i2h, .modulator = {-1, -1, 0, 0}, .mod_act = PLAST_ACT_IDENTITY,
+        .readout_form = d->has_readout ? PLAST_READOUT_TORCH : PLAST_READOUT_FIRST, .readout = d->readout,
+        .h = d->h, .F = d->hebb};
+    return 1;
+}
+
 const plast_family_def plast_family_diffplast = {
     .name = "diffplast", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi et al. 2018: differentiable plasticity, w + alpha * Hebb with a learned rate",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = diffplast_fused,
     .layout = diffplast_layout, .init = diffplast_init, .step = diffplast_step, .constrain = NULL, .alias = NULL};

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/plastic_layer.h"
 
 typedef struct hebbff_priv {
     int lam_sigmoid, eta_mode; /* eta_mode: 0 free, 1 anti (-exp), 2 hebb (+exp) */
@@ -72,8 +73,24 @@ static void hebbff_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_add(t, plast_mm_shared(t, h, c->param[d->w2], 1), c->param[d->b2]);
 }
 
+/* the same step as one plastic layer, for the fused path: p = x, G = W1 + A, lambda and eta scalar maps */
+static int hebbff_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    (void)why, (void)cap;
+    const hebbff_priv *d = PLAST_PRIV(m, hebbff_priv);
+    static const plast_rate_map ETA[3] = {PLAST_RATE_PARAM, PLAST_RATE_NEG_EXP, PLAST_RATE_EXP};
+    *L = (plast_plastic_layer){
+        .I = m->I, .H = m->H, .P = m->I, .pre = PLAST_LAYER_PRE_X, .hebb_new_h = 0, .norm = PLAST_LAYER_NORM_NONE,
+        .decay_normalised = 0, .renormalise = 0, .scalar_rates = 1, .clamp = 0, .act = PLAST_ACT_SIGMOID,
+        .w = d->w1, .b = d->b1, .alpha = -1,
+        .lambda = {d->lam_sigmoid ? PLAST_RATE_SIGMOID : PLAST_RATE_PARAM, d->lam, 0},
+        .gamma = {ETA[d->eta_mode], d->eta, 0}, .drive = PLAST_DRIVE_NONE, .drive_w = {-1, -1, 0, 0},
+        .modulator = {-1, -1, 0, 0}, .mod_act = PLAST_ACT_IDENTITY, .readout_form = PLAST_READOUT_TORCH,
+        .readout = {d->w2, d->b2, m->H, m->O}, .h = -1, .F = d->A};
+    return 1;
+}
+
 const plast_family_def plast_family_hebbff = {
     .name = "hebbff", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Tyulmankov et al. 2022: HebbFF, a feed-forward layer with a decaying Hebbian trace",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = hebbff_fused,
     .layout = hebbff_layout, .init = hebbff_init, .step = hebbff_step, .constrain = hebbff_constrain, .alias = NULL};

@@ -9,9 +9,11 @@
  * Init: w, alpha ~ 0.01 U[0, 1]; W_in, the modulator and the readout torch's Linear default.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "models/plastic_layer.h"
 
 typedef struct modplast_priv {
     int retro;
@@ -85,8 +87,27 @@ static void modplast_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &d->readout, h);
 }
 
+/* simple neuromodulation as one plastic layer, for the fused path: p = h_{t-1}, u = i2h(x), G = w + alpha Hebb,
+ * lambda = gamma = 1 with the modulator; retroactive neuromodulation (two traces) runs on the tape */
+static int modplast_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    const modplast_priv *d = PLAST_PRIV(m, modplast_priv);
+    if (d->retro) {
+        snprintf(why, cap, "retroactive neuromodulation keeps two traces");
+        return 0;
+    }
+    static const plast_act MOD[3] = {PLAST_ACT_TANH, PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY};
+    *L = (plast_plastic_layer){
+        .I = m->I, .H = m->H, .P = m->H, .pre = PLAST_LAYER_PRE_H, .hebb_new_h = 0, .norm = PLAST_LAYER_NORM_NONE,
+        .decay_normalised = 0, .renormalise = 0, .scalar_rates = 1, .clamp = d->clamp, .act = PLAST_ACT_TANH,
+        .w = d->w, .b = -1, .alpha = d->alpha, .lambda = {PLAST_RATE_CONST, -1, 1.0},
+        .gamma = {PLAST_RATE_CONST, -1, 1.0}, .drive = PLAST_DRIVE_LINEAR, .drive_w = d->i2h,
+        .modulator = d->h2mod, .mod_act = MOD[d->modulator], .readout_form = PLAST_READOUT_TORCH,
+        .readout = d->readout, .h = d->h, .F = d->hebb};
+    return 1;
+}
+
 const plast_family_def plast_family_modplast = {
     .name = "modplast", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Miconi et al. 2019 (Backpropamine): simple or retroactive neuromodulated plasticity",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = modplast_fused,
     .layout = modplast_layout, .init = modplast_init, .step = modplast_step, .constrain = NULL, .alias = NULL};

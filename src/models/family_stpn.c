@@ -108,18 +108,18 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
 
 /* the same step as one plastic layer, for the fused path */
 static int stpn_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    (void)why, (void)cap;
     const stpn_priv *s = PLAST_PRIV(m, stpn_priv);
-    if (!m->rule->kernel) {
-        snprintf(why, cap, "rule \"%s\" has no elementwise kernel", m->rule->name);
-        return 0;
-    }
     *L = (plast_plastic_layer){
-        .I = m->I, .H = m->H, .P = s->P, .recurrent = s->recurrent, .hebb_new_h = s->recurrent && m->cfg.pre_new_h,
+        .I = m->I, .H = m->H, .P = s->P, .pre = s->recurrent ? PLAST_LAYER_PRE_XH : PLAST_LAYER_PRE_X,
+        .hebb_new_h = s->recurrent && m->cfg.pre_new_h,
         .norm = s->norm ? PLAST_LAYER_NORM_COLUMNS : PLAST_LAYER_NORM_NONE,
         .decay_normalised = s->norm == 1 && s->recurrent, .renormalise = s->norm == 2 && s->recurrent,
         .scalar_rates = s->scalar, .clamp = s->clamp, .act = s->act, .w = s->w,
-        .b = (s->recurrent || !s->norm) ? s->b : -1, .lambda = s->lambda, .gamma = s->gamma, .readout = s->readout,
-        .h = s->h, .F = s->F};
+        .b = (s->recurrent || !s->norm) ? s->b : -1, .alpha = -1,
+        .lambda = {PLAST_RATE_PARAM, s->lambda, 0}, .gamma = {PLAST_RATE_PARAM, s->gamma, 0},
+        .drive = PLAST_DRIVE_NONE, .drive_w = {-1, -1, 0, 0}, .modulator = {-1, -1, 0, 0}, .mod_act = PLAST_ACT_IDENTITY,
+        .readout_form = PLAST_READOUT_TORCH, .readout = s->readout, .h = s->recurrent ? s->h : -1, .F = s->F};
     return 1;
 }
 
