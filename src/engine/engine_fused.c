@@ -183,25 +183,31 @@ static const plast_real *hebb_pre(const fused_engine *E, const plast_real *p, co
 
 /* F' = clamp(lambda Fk + gamma m G(q, h, Fk)) into Fout (may be F), Fk = F dv (dv = 1 / n or 1); lambda and gamma
  * per synapse (E->LX, E->GX), m the step's modulator (1 without one) */
-static void layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
-                         const plast_real *dv, plast_real m, plast_real *Fout) {
+HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                           const plast_real *dv, plast_real m_step, plast_real *Fout, const int hebbian,
+                           const int modulated) {
     const int64_t P = E->L.P, H = E->L.H;
-    const plast_real lo = clamp_lo(E), hi = clamp_hi(E);
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1;
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
         plast_real *fo = Fout + i * H;
-        if (E->hebbian) {
-            for (int64_t j = 0; j < H; j++) {
-                const plast_real v = li[j] * (f[j] * dv[j]) + (gi[j] * m) * (qi * h[j]);
-                fo[j] = v < lo ? lo : (v > hi ? hi : v);
-            }
-        } else {
-            for (int64_t j = 0; j < H; j++) {
-                plast_real d3[3];
-                const plast_real fk = f[j] * dv[j], v = li[j] * fk + (gi[j] * m) * E->kernel(qi, h[j], fk, d3);
-                fo[j] = v < lo ? lo : (v > hi ? hi : v);
-            }
+        for (int64_t j = 0; j < H; j++) {
+            plast_real d3[3];
+            const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
+            const plast_real v = li[j] * fk + (gi[j] * m) * G;
+            fo[j] = v < lo ? lo : (v > hi ? hi : v);
         }
+    }
+}
+
+static void layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                         const plast_real *dv, plast_real m, plast_real *Fout) {
+    if (E->hebbian) {
+        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0);
+    } else {
+        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0);
     }
 }
 
@@ -332,9 +338,10 @@ static void renormalise_backward(const fused_engine *E, const layer_params *lp, 
 /* the update F' = clamp(lambda Fk + gamma m G(q, h, Fk)) backwards: gF becomes d loss / d F_t through Fk; gq, gh,
  * gn (the decay's F / n), glam and ggam collect theirs; returns d loss / d m (0 unless modulated) */
 HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, const plast_real *q,
-                                    const plast_real *h, plast_real m, thread_ws *w, const int hebbian,
+                                    const plast_real *h, plast_real m_step, thread_ws *w, const int hebbian,
                                     const int modulated) {
     const int64_t P = E->L.P, H = E->L.H;
+    const plast_real m = modulated ? m_step : 1; /* folded away without a modulator */
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
     const plast_real *dv = w->dv;
     plast_real gmod[LANES] = {0};
@@ -346,18 +353,22 @@ HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, 
         /* one synapse; l the lane of the partial sums */
 #define UPDATE_BACKWARD_ONE(k, l)                                                                                   \
     do {                                                                                                            \
-        plast_real d3[3] = {qi, h[k], 0}, G;                                                                        \
         const plast_real fk = f[k] * dv[k];                                                                         \
-        if (hebbian) G = qi * h[k], d3[0] = h[k], d3[1] = qi;                                                       \
-        else G = E->kernel(qi, h[k], fk, d3);                                                                       \
+        plast_real G, dq, dpost, dfk = 0; /* the rule and its partial derivatives */                               \
+        if (hebbian) {                                                                                              \
+            G = qi * h[k], dq = h[k], dpost = qi;                                                                   \
+        } else {                                                                                                    \
+            plast_real d3[3];                                                                                       \
+            G = E->kernel(qi, h[k], fk, d3), dq = d3[0], dpost = d3[1], dfk = d3[2];                                \
+        }                                                                                                           \
         const plast_real ge = gi[k] * m, fn = li[k] * fk + ge * G;                                                  \
         const plast_real gfn = (fn > lo && fn < hi) ? gf[k] : 0;                                                    \
         gli[k] += gfn * fk;                                                                                         \
         ggi[k] += (gfn * m) * G;                                                                                    \
         if (modulated) gmod[l] += gfn * gi[k] * G;                                                                  \
-        const plast_real gG = ge * gfn, gfk = li[k] * gfn + (hebbian ? 0 : gG * d3[2]);                             \
-        gq[l] += gG * d3[0];                                                                                        \
-        gh[k] += gG * d3[1];                                                                                        \
+        const plast_real gG = ge * gfn, gfk = hebbian ? li[k] * gfn : li[k] * gfn + gG * dfk;                       \
+        gq[l] += gG * dq;                                                                                           \
+        gh[k] += gG * dpost;                                                                                        \
         gf[k] = gfk * dv[k];                                                                                        \
         gn[k] -= dnf * gfk * fk * dv[k];                                                                            \
     } while (0)
