@@ -25,6 +25,9 @@
 /* the hot loops are written once with flags that are constants at each call site, so each variant compiles
  * without the branches of the others */
 #define HOT static inline __attribute__((always_inline))
+/* the loop's rows (j) are distinct elements of distinct buffers: GCC drops restrict when it inlines and then gives
+ * up on too many alias checks, so each such elementwise loop says so */
+#define IVDEP _Pragma("GCC ivdep")
 
 typedef struct fused_engine {
     plast_plastic_layer L;
@@ -83,16 +86,19 @@ typedef struct thread_ws {
     plast_real *gW, *glam, *ggam, *galpha; /* (P, H): the sample's gradients (per synapse), in GS */
     plast_real *gb, *gwm, *gbm; /* (H), (H), (1), in GS */
     plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
+    plast_real *tg, *tm;       /* (H) a row's d loss / d G and modulator terms, summed after the row's loop */
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
     plast_real *rr;            /* (H) norms of a recomputed renormalisation */
     double *acc;               /* (H) */
 } thread_ws;
 
-/* the threads a call runs on: those OpenMP has now (train.adapt_threads may lower them), at most the workspaces */
+/* the threads a call runs on: those OpenMP has now (train.adapt_threads may lower them), at most the workspaces
+ * and the samples (an idle thread would only spin) */
 static int threads_now(const fused_engine *E) {
-    const int n = omp_get_max_threads();
-    return n < E->threads ? n : E->threads;
+    int n = omp_get_max_threads();
+    n = n < E->threads ? n : E->threads;
+    return (int64_t)n < E->B ? n : (int)E->B;
 }
 
 static thread_ws ws_of(const fused_engine *E, int k) {
@@ -110,6 +116,8 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     w.inv = p, p += H;
     w.dv = p, p += H;
     w.sum = p, p += H;
+    w.tg = p, p += H;
+    w.tm = p, p += H;
     w.gp = p, p += P;
     w.gq = p, p += P;
     w.qbuf = p, p += P + H;
@@ -119,7 +127,7 @@ static thread_ws ws_of(const fused_engine *E, int k) {
 }
 
 static int64_t ws_count(int64_t K, int64_t PH, int64_t H, int64_t P) {
-    return K * PH + 2 * PH + 9 * H + 3 * P;
+    return K * PH + 2 * PH + 11 * H + 3 * P;
 }
 
 /* ---- the layer, one sample ------------------------------------------------------------------------------------- */
@@ -190,7 +198,8 @@ HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const pla
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1;
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        plast_real *fo = Fout + i * H;
+        plast_real *fo = Fout + i * H; /* Fout is F or a distinct matrix: elementwise either way */
+        IVDEP
         for (int64_t j = 0; j < H; j++) {
             plast_real d3[3];
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
@@ -347,7 +356,8 @@ HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, 
     plast_real gmod[LANES] = {0};
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        plast_real *gf = w->gF + i * H, *gli = w->glam + i * H, *ggi = w->ggam + i * H, *gh = w->gh, *gn = w->gn;
+        plast_real *restrict gf = w->gF + i * H, *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
+        plast_real *restrict gh = w->gh, *restrict gn = w->gn;
         plast_real gq[LANES] = {0};
         int64_t j = 0;
         /* one synapse; l the lane of the partial sums */
@@ -362,7 +372,7 @@ HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, 
             G = E->kernel(qi, h[k], fk, d3), dq = d3[0], dpost = d3[1], dfk = d3[2];                                \
         }                                                                                                           \
         const plast_real ge = gi[k] * m, fn = li[k] * fk + ge * G;                                                  \
-        const plast_real gfn = (fn > lo && fn < hi) ? gf[k] : 0;                                                    \
+        const plast_real gfn = ((fn > lo) & (fn < hi)) ? gf[k] : 0; /* & not &&: no branch, so it vectorises */      \
         gli[k] += gfn * fk;                                                                                         \
         ggi[k] += (gfn * m) * G;                                                                                    \
         if (modulated) gmod[l] += gfn * gi[k] * G;                                                                  \
@@ -382,10 +392,53 @@ HOT plast_real update_backward_impl(const fused_engine *E, const plast_real *F, 
     return lanes_sum(gmod);
 }
 
+/* the same for the Hebbian rule G = q (x) h, in two passes per row so that both vectorise: the elementwise part
+ * (no sums across j), then the row's sums d loss / d q_i and d loss / d m in LANES partial sums */
+HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real *F, const plast_real *q,
+                                        const plast_real *h, plast_real m_step, thread_ws *w, const int modulated) {
+    const int64_t P = E->L.P, H = E->L.H;
+    const plast_real m = modulated ? m_step : 1; /* folded away without a modulator */
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
+    const plast_real *restrict dv = w->dv;
+    plast_real *restrict tg = w->tg, *restrict tm = w->tm, *restrict gh = w->gh, *restrict gn = w->gn;
+    plast_real gmod[LANES] = {0};
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *restrict f = F + i * H, *restrict li = E->LX + i * H, *restrict gi = E->GX + i * H;
+        const plast_real qi = q[i];
+        plast_real *restrict gf = w->gF + i * H, *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
+        IVDEP
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real fk = f[j] * dv[j], G = qi * h[j], ge = gi[j] * m, fn = li[j] * fk + ge * G;
+            const plast_real gfn = ((fn > lo) & (fn < hi)) ? gf[j] : 0; /* & not &&: no branch */
+            gli[j] += gfn * fk;
+            ggi[j] += (gfn * m) * G;
+            if (modulated) tm[j] = gfn * gi[j] * G;
+            const plast_real gG = ge * gfn, gfk = li[j] * gfn;
+            tg[j] = gG;
+            gh[j] += gG * qi;
+            gf[j] = gfk * dv[j];
+            gn[j] -= dnf * gfk * fk * dv[j];
+        }
+        plast_real gq[LANES] = {0};
+        int64_t j = 0;
+        for (; j + LANES <= H; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                gq[l] += tg[j + l] * h[j + l];
+                if (modulated) gmod[l] += tm[j + l];
+            }
+        for (; j < H; j++) {
+            gq[0] += tg[j] * h[j];
+            if (modulated) gmod[0] += tm[j];
+        }
+        w->gq[i] = lanes_sum(gq);
+    }
+    return lanes_sum(gmod);
+}
+
 static plast_real update_backward(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                                   plast_real m, thread_ws *w) {
     if (E->hebbian)
-        return E->modulated ? update_backward_impl(E, F, q, h, m, w, 1, 1) : update_backward_impl(E, F, q, h, m, w, 1, 0);
+        return E->modulated ? update_backward_rank_one(E, F, q, h, m, w, 1) : update_backward_rank_one(E, F, q, h, m, w, 0);
     return E->modulated ? update_backward_impl(E, F, q, h, m, w, 0, 1) : update_backward_impl(E, F, q, h, m, w, 0, 0);
 }
 
@@ -424,7 +477,9 @@ HOT void product_backward_impl(const fused_engine *E, const layer_params *lp, co
     }
     for (int64_t i = 0; i < P; i++) {
         const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
-        plast_real *gf = w->gF + i * H, *gw = w->gW + i * H, *gal = has_alpha ? w->galpha + i * H : NULL;
+        plast_real *restrict gf = w->gF + i * H, *restrict gw = w->gW + i * H;
+        plast_real *restrict gal = has_alpha ? w->galpha + i * H : NULL;
+        IVDEP
         for (int64_t j = 0; j < H; j++) {
             const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
             const plast_real gG = pi * ga[j] * inv[j] + gn[j] * g;
