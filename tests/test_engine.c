@@ -2,6 +2,7 @@
  * setting it serves: outputs, the modulation signal and every parameter gradient of a random loss must agree
  * (1e-10 relative in float64, 1e-4 in float32). The tape path itself is checked against the reference's golden
  * vectors and finite differences, so this carries those checks over to the fast paths. */
+#include "models/rule_list.h"
 #include "plast.h"
 #include "test.h"
 
@@ -238,11 +239,38 @@ static void check_stateless_fold(plast_rng *rng) {
     free(g1);
 }
 
+/* Every rule of the rule table that declares an elementwise kernel runs on the fused path: each is checked here
+ * against its tape form (the rule's weight function) without being listed, in a recurrent STPN layer with the new
+ * h in the rule and in a modulated one. */
+#define RULE_KERNEL(name, formula, internal, rank_one, weight, bias, kernel) {#name, #kernel},
+static const char *const RULE_KERNELS[][2] = {PLAST_RULE_LIST(RULE_KERNEL)};
+#undef RULE_KERNEL
+
+static int check_rule_kernels(plast_rng *rng) {
+    int n = 0;
+    for (size_t i = 0; i < sizeof RULE_KERNELS / sizeof RULE_KERNELS[0]; i++) {
+        if (strcmp(RULE_KERNELS[i][1], "NULL") == 0) continue;
+        static char rule[64], name[2][96];
+        snprintf(rule, sizeof rule, "model.rule=%s", RULE_KERNELS[i][0]);
+        snprintf(name[0], sizeof name[0], "rule table: %s in stpnr", RULE_KERNELS[i][0]);
+        snprintf(name[1], sizeof name[1], "rule table: %s in modplast", RULE_KERNELS[i][0]);
+        const engine_case cases[2] = {
+            {name[0], PLAST_ENGINE_FUSED, 3, 7, {"model.family=stpn", "model.variant=r", "model.pre_new_h=true", rule}},
+            {name[1], PLAST_ENGINE_FUSED, 3, 7, {"model.family=modplast", "model.hidden=6", rule}},
+        };
+        run_case(&cases[0], rng);
+        run_case(&cases[1], rng);
+        n++;
+    }
+    return n;
+}
+
 int main(void) {
     if (plast_runtime_threads() < 3) plast_runtime_set_threads(3); /* so that samples split between threads */
     plast_rng rng;
     plast_rng_init(&rng, 5, 1);
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) run_case(&CASES[i], &rng);
+    CHECK(check_rule_kernels(&rng) >= 3, "the rule table's kernels (hebbian, oja, instar at least) were checked");
     check_stateless_fold(&rng);
     /* paths a model does not have are refused with a reason */
     plast_model_cfg cfg;
