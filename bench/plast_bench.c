@@ -2,7 +2,9 @@
  * build/bench/, never installed): training steps and evaluation passes of every case of src/cli/bench_cases.c,
  * alternating with the PyTorch peer (bench/torch_peer.py), with peak memory and the fraction of the machine floor.
  *
- *   build/bench/plast-bench [--case NAME] [--json] [--rounds N] [--steps N] [--no-peer] [--list]
+ *   build/bench/plast-bench [--case NAME] [--json] [--rounds N] [--steps N] [--no-peer] [--list] [--busy]
+ *     --busy: each case quiet and with one core kept busy by another process (a spinning child), ours and the
+ *     peer's, alternating; prints the slowdowns
  *   build/bench/plast-bench --run NAME STEPS   one case in this process: "path flops bytes t1 t2 ... | eval"
  *   build/bench/plast-bench --floor            the machine's matrix-product rate and memory bandwidth
  *
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,14 +164,77 @@ static const char *self_exe(void) {
     return path;
 }
 
+/* --busy: another process that keeps one core busy while a measurement runs, as a user's second seed or other job
+ * would; a child spinning until killed */
+static pid_t busy_start(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        volatile unsigned long spin = 0;
+        for (;;) spin++;
+    }
+    return pid;
+}
+
+static void busy_stop(pid_t pid) {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* one of our runs (--run in a fresh process) into s; its path, flops and engine bytes into kind, flops, bytes */
+static void measure_ours(const char *exe, const bench_case *c, char *steps_s, series *s, int rounds, char kind[32],
+                         double *flops, size_t *bytes) {
+    child_out o;
+    char *oargv[] = {(char *)exe, "--run", (char *)c->name, steps_s, NULL};
+    run_child(oargv, NULL, &o);
+    char *bar = strchr(o.text, '|');
+    if (o.status != 0 || !bar) die("bench: case %s failed: %s", c->name, o.text);
+    char *p = o.text;
+    int used = 0;
+    if (sscanf(p, "%31s %lf %zu%n", kind, flops, bytes, &used) != 3) die("bench: bad output %s", o.text);
+    p += used;
+    while (p < bar && s->n < 512) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) break;
+        s->t[s->n++] = v;
+        p = end;
+    }
+    s->eval += strtod(bar + 1, NULL) / rounds;
+    s->rss_mb = fmax(s->rss_mb, o.rss_mb);
+}
+
+/* one run of the peer in form `form` into s */
+static void measure_peer(const char *peer_script, const bench_case *c, const char *spec, char *steps_s,
+                         const char *form, series *s, int rounds) {
+    child_out o;
+    char *pargv[] = {"/usr/bin/python3", (char *)peer_script, "--case", (char *)c->name, "--spec", (char *)spec,
+                     "--steps", steps_s, "--form", (char *)form, NULL};
+    const char *penv[] = {"LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/openblas-openmp", "OMP_NUM_THREADS", "2",
+                          "PYTHONUNBUFFERED", "1", NULL};
+    run_child(pargv, penv, &o);
+    if (o.status != 0) die("bench: the peer failed on %s (%s): %s", c->name, form, o.text);
+    const char *ts = strstr(o.text, "\"times\": [");
+    for (ts = ts ? ts + 10 : NULL; ts && *ts && *ts != ']' && s->n < 512;) {
+        char *end;
+        double v = strtod(ts, &end);
+        if (end == ts) break;
+        s->t[s->n++] = v;
+        for (ts = end; *ts == ',' || *ts == ' ';) ts++;
+    }
+    s->eval += json_num(o.text, "eval_s") / rounds;
+    s->rss_mb = fmax(s->rss_mb, o.rss_mb);
+}
+
 static int run_side_by_side(int argc, char **argv) {
     const char *only = NULL;
-    int json = 0, rounds = 2, steps = 6, peer = 1, list = 0;
+    int json = 0, rounds = 2, steps = 6, peer = 1, list = 0, busy = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--case") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--no-peer") == 0) peer = 0;
         else if (strcmp(argv[i], "--list") == 0) list = 1;
+        else if (strcmp(argv[i], "--busy") == 0) busy = 1;
         else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) steps = atoi(argv[++i]);
         else die("unknown or incomplete option '%s'", argv[i]);
@@ -209,7 +275,12 @@ static int run_side_by_side(int argc, char **argv) {
                desc, gemm_rate, bandwidth, peer ? "(bench/torch_peer.py)" : "not run", steps, rounds);
     else
         printf("{\"machine\": true, \"gemm_gflops\": %.1f, \"bandwidth_gbs\": %.1f}\n", gemm_rate, bandwidth);
-    if (!json)
+    if (busy && json) die("--busy prints a table only");
+    if (busy)
+        printf("one core kept busy by another process (a spinning child) during every \"busy\" run\n"
+               "%-24s %-8s %10s %10s %9s | %-8s %10s %10s %9s\n", "case", "path", "quiet s", "busy s", "slowdown",
+               "peer", "quiet s", "busy s", "slowdown");
+    else if (!json)
         printf("%-24s %-8s %10s %10s %8s %8s %8s | %-8s %10s %8s %8s\n", "case", "path", "step s", "eval s", "RSS MB",
                "GFLOP/s", "floor", "peer", "step s", "RSS MB", "ratio");
 
@@ -244,46 +315,36 @@ static int run_side_by_side(int argc, char **argv) {
                 forms[0] = "cell", forms[1] = "sequence";
             n_forms = 2;
         }
+        series ours_busy = {{0}, 0, 0, 0}, theirs_busy = {{0}, 0, 0, 0};
         for (int r = 0; r < rounds; r++) {
             measure_floor(exe, &gemm_rate, &bandwidth);
-            child_out o;
-            char *oargv[] = {(char *)exe, "--run", (char *)c->name, steps_s, NULL};
-            run_child(oargv, NULL, &o);
-            char *bar = strchr(o.text, '|');
-            if (o.status != 0 || !bar) die("bench: case %s failed: %s", c->name, o.text);
-            char *p = o.text;
-            int used = 0;
-            if (sscanf(p, "%31s %lf %zu%n", kind, &flops, &bytes, &used) != 3) die("bench: bad output %s", o.text);
-            p += used;
-            while (p < bar && ours.n < 512) {
-                char *end;
-                double v = strtod(p, &end);
-                if (end == p) break;
-                ours.t[ours.n++] = v;
-                p = end;
+            measure_ours(exe, c, steps_s, &ours, rounds, kind, &flops, &bytes);
+            if (busy) {
+                const pid_t spinner = busy_start();
+                measure_ours(exe, c, steps_s, &ours_busy, rounds, kind, &flops, &bytes);
+                busy_stop(spinner);
             }
-            ours.eval += strtod(bar + 1, NULL) / rounds;
-            ours.rss_mb = fmax(ours.rss_mb, o.rss_mb);
             if (!peer) continue;
-            for (int f = 0; f < n_forms; f++) {
-                char *pargv[] = {"/usr/bin/python3", peer_script, "--case", (char *)c->name, "--spec", spec,
-                                 "--steps", steps_s, "--form", (char *)forms[f], NULL};
-                const char *penv[] = {"LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/openblas-openmp",
-                                      "OMP_NUM_THREADS", "2", "PYTHONUNBUFFERED", "1", NULL};
-                run_child(pargv, penv, &o);
-                if (o.status != 0) die("bench: the peer failed on %s (%s): %s", c->name, forms[f], o.text);
-                series *ps = &theirs[f];
-                const char *ts = strstr(o.text, "\"times\": [");
-                for (ts = ts ? ts + 10 : NULL; ts && *ts && *ts != ']' && ps->n < 512;) {
-                    char *end;
-                    double v = strtod(ts, &end);
-                    if (end == ts) break;
-                    ps->t[ps->n++] = v;
-                    for (ts = end; *ts == ',' || *ts == ' ';) ts++;
-                }
-                ps->eval += json_num(o.text, "eval_s") / rounds;
-                ps->rss_mb = fmax(ps->rss_mb, o.rss_mb);
+            for (int f = 0; f < n_forms; f++) measure_peer(peer_script, c, spec, steps_s, forms[f], &theirs[f], rounds);
+            if (busy) { /* the peer's first form under the same load */
+                const pid_t spinner = busy_start();
+                measure_peer(peer_script, c, spec, steps_s, forms[0], &theirs_busy, rounds);
+                busy_stop(spinner);
             }
+        }
+        if (busy) {
+            double q, bz, pq = NAN, pb = NAN, lo, hi;
+            series_stats(&ours, &q, &lo, &hi);
+            series_stats(&ours_busy, &bz, &lo, &hi);
+            if (peer) {
+                series_stats(&theirs[0], &pq, &lo, &hi);
+                series_stats(&theirs_busy, &pb, &lo, &hi);
+            }
+            printf("%-24s %-8s %10.4f %10.4f %8.1fx | %-8s %10.4f %10.4f %8.1fx\n", c->name, kind, q, bz, bz / q,
+                   peer ? forms[0] : "-", pq, pb, pb / pq);
+            fflush(stdout);
+            plast_model_free(m);
+            continue;
         }
         double med, mn, mx, pmed = NAN, pmn = NAN, pmx = NAN;
         series_stats(&ours, &med, &mn, &mx);

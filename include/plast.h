@@ -12,8 +12,10 @@
  *   plast/config.h       typed JSON configuration with key=value overrides
  *   plast/model.h        model families, caller-owned state, recording trials, stepping
  *   plast/task.h         the papers' tasks: batches of trials, losses, metrics, chance levels
+ *   plast/env.h          environments for reinforcement learning, a batch of copies in lock-step
  *   plast/experiment.h   the configuration of a whole run (model, task, training)
- *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, tape)
+ *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, fused, tape)
+ *   plast/rl.h           agents, rollouts and A2C
  *   plast/train.h        training runs (validation, best checkpoint, resume, test), evaluation, seed summaries
  *   plast/runtime.h      build description and thread settings
  *
@@ -29,10 +31,12 @@
 #include "plast/checkpoint.h"
 #include "plast/config.h"
 #include "plast/engine.h"
+#include "plast/env.h"
 #include "plast/experiment.h"
 #include "plast/model.h"
 #include "plast/optim.h"
 #include "plast/params.h"
+#include "plast/rl.h"
 #include "plast/rng.h"
 #include "plast/runtime.h"
 #include "plast/safetensors.h"

@@ -179,6 +179,24 @@ static void run_case(const engine_case *c, plast_rng *rng) {
               "%s: one thread and %d threads differ", c->name, threads);
         plast_engine_free(one);
         plast_runtime_set_threads(threads);
+        /* closed-loop stepping (plast_engine_step) records the same trial: outputs, energy and gradients agree */
+        for (int k = 0; k < 2; k++) {
+        plast_engine *st = plast_engine_init(m, B, T, k ? PLAST_ENGINE_TAPE : c->kind, energy, &err);
+        if (st && plast_engine_can_step(st)) {
+            plast_params_zero_grad(p);
+            int ok = 1;
+            for (int64_t t = 0; t < T && ok; t++)
+                ok = plast_engine_step(st, p, t, x + t * B * I, y1 + t * B * O, m1 + t * B, energy ? e1 + t * B : NULL,
+                                       &err) == PLAST_OK;
+            CHECK(ok && plast_engine_backward(st, p, dy, &err) == PLAST_OK, "%s, stepped: %s", c->name, err.msg);
+            const double sy = rel_err(y1, y2, T * B * O), sg = rel_err(plast_params_grads(p), g1, n);
+            const double se = energy ? rel_err(e1, e2, T * B) : 0, sm = rel_err(m1, m2, T * B);
+            CHECK(sy <= tol && sg <= tol && se <= tol && sm <= tol,
+                  "%s, stepped: outputs %g, gradients %g, energy %g, modulation %g from the forward", c->name, sy, sg,
+                  se, sm);
+        }
+        plast_engine_free(st);
+        }
         printf("%-42s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
     }
     plast_engine_free(ref);

@@ -327,6 +327,70 @@ static plast_status c_run_test(plast_err *err) { /* the best checkpoint does not
     return s;
 }
 
+static plast_env *small_maze(void) {
+    plast_env_cfg c;
+    plast_env_cfg_default(&c, NULL);
+    c.size = 7, c.episode_length = 3;
+    return plast_env_init(&c, 2, 1, NULL);
+}
+static plast_status c_env_cfg_default(plast_err *err) { return plast_env_cfg_default(NULL, err); }
+static plast_status c_env_init(plast_err *err) { /* an even side */
+    plast_env_cfg c;
+    plast_env_cfg_default(&c, NULL);
+    c.size = 8;
+    plast_env *e = plast_env_init(&c, 2, 1, err);
+    return PTR_STATUS(e, plast_env_free);
+}
+static plast_status c_env_reset(plast_err *err) { /* no observation buffer */
+    plast_env *e = small_maze();
+    plast_status s = plast_env_reset(e, NULL, err);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_env_step(plast_err *err) { /* an action out of range */
+    plast_env *e = small_maze();
+    plast_real obs[34], r[2];
+    const int32_t a[2] = {0, 9};
+    plast_env_reset(e, obs, NULL);
+    plast_status s = plast_env_step(e, (plast_env_actions){a, NULL}, obs, r, NULL, NULL, err);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_env_state_save(plast_err *err) { /* a buffer too small */
+    plast_env *e = small_maze();
+    char buf[8];
+    plast_status s = plast_env_state_save(e, buf, sizeof buf, err);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_env_state_load(plast_err *err) { /* bytes that are not a state */
+    plast_env *e = small_maze();
+    const size_t n = plast_env_state_bytes(e);
+    char *buf = calloc(1, n);
+    plast_status s = plast_env_state_load(e, buf, n, err);
+    free(buf);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_a2c_loss(plast_err *err) { /* an output too small for the logits and the value */
+    plast_a2c_cfg c = plast_a2c_cfg_default();
+    plast_real y[4] = {0}, dy[4], r[1] = {0};
+    int32_t a[1] = {0};
+    return plast_a2c_loss(&c, 1, 1, 4, 4, y, a, r, dy, NULL, err);
+}
+static plast_status c_a2c_init(plast_err *err) { /* the small model (input 3) does not fit the maze (17) */
+    plast_a2c_cfg c = plast_a2c_cfg_default();
+    plast_env *e = small_maze();
+    plast_a2c *a = plast_a2c_init(&c, model, e, PLAST_ENGINE_AUTO, 0, err);
+    plast_status s = PTR_STATUS(a, plast_a2c_free);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_a2c_iterate(plast_err *err) { /* no learner */
+    plast_a2c_stats st;
+    return plast_a2c_iterate(NULL, params, NULL, 1e-3, 0, 0, 0, 0, &st, err);
+}
+
 typedef struct err_case {
     const char *fn;
     plast_status (*call)(plast_err *err); /* NULL: in NO_FAILING_INPUT */
@@ -342,7 +406,8 @@ static const err_case CASES[] = {
     CASE(params_init), CASE(params_copy_values), CASE(st_reader_open), CASE(st_reader_read), CASE(st_reader_read_any),
     CASE(st_writer_add), CASE(st_writer_add_real), CASE(st_writer_set_meta), CASE(st_writer_save),
     CASE(tape_take_error), CASE(task_init), CASE(batch_init), CASE(task_sample), CASE(evaluate), CASE(run_open),
-    CASE(run_load), CASE(run_train), CASE(run_test),
+    CASE(run_load), CASE(run_train), CASE(run_test), CASE(env_cfg_default), CASE(env_init), CASE(env_reset),
+    CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

@@ -53,6 +53,14 @@ PLAST_API double plast_engine_flops(const plast_engine *e);
 PLAST_API plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
                                             plast_real *modulation, plast_real *energy, int train, plast_err *err);
 /* Backward from dy = d loss / d y (T, B, O): adds d loss / d parameter into p's gradient buffer. */
+/* Closed-loop use (reinforcement learning, where x_{t+1} depends on y_t): step t = 0, 1, ..., T - 1 of one
+ * training trial, x_t (B, I) in, y_t (B, O) out, modulation_t and energy_t (B) may be NULL. After step T - 1 the
+ * trial is recorded as by plast_engine_forward with train = 1, and plast_engine_backward may follow. The parameters
+ * must not change during the trial. plast_engine_can_step says whether the path can (the fused and tape paths). */
+PLAST_API int plast_engine_can_step(const plast_engine *e);
+PLAST_API plast_status plast_engine_step(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t,
+                                         plast_real *y_t, plast_real *modulation_t, plast_real *energy_t,
+                                         plast_err *err);
 PLAST_API plast_status plast_engine_backward(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err);
 
 #ifdef __cplusplus

@@ -121,9 +121,20 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
         snprintf(out->path, sizeof out->path, "%s", plast_engine_kind_name(plast_engine_get_kind(e)));
         out->flops = plast_engine_flops(e);
         out->engine_bytes = plast_engine_bytes(e);
-        const int warmup = 2;
+        /* as a training loop with train.adapt_threads: compute on the cores other processes leave free. The
+         * warm-up (2 steps, and 0.3 s for the meter's first reading) is not timed; then a reading every second. */
+        plast_cpu_meter meter;
+        plast_cpu_meter_init(&meter);
+        const int max_threads = plast_runtime_threads();
         const double start = bench_now();
-        for (int k = 0; k < warmup + steps && s == PLAST_OK; k++) {
+        double metered = -1;
+        for (int k = 0; s == PLAST_OK && out->n_steps < steps; k++) {
+            const int warm = k < 2 || (metered < 0 && bench_now() - start < 0.3 && k < 200);
+            if (!warm && (metered < 0 || bench_now() - metered >= 1.0)) {
+                metered = bench_now();
+                const int n = plast_cpu_meter_free(&meter, max_threads);
+                if (n != plast_runtime_threads()) plast_runtime_set_threads(n);
+            }
             const double t0 = bench_now();
             s = plast_engine_forward(e, p, x, y, NULL, NULL, 1, err);
             for (int64_t i = 0; i < n_out && s == PLAST_OK; i++)
@@ -132,8 +143,9 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
             if (s == PLAST_OK) s = plast_engine_backward(e, p, dy, err);
             plast_params_clip_grad_norm(p, 5.0);
             if (s == PLAST_OK) s = plast_optim_step(opt, p, oc.lr, err);
-            if (k >= warmup) out->step_s[out->n_steps++] = bench_now() - t0;
-            if (k >= warmup + 2 && bench_now() - start > budget_s) break; /* a budget for the slow reference paths */
+            if (warm) continue;
+            out->step_s[out->n_steps++] = bench_now() - t0;
+            if (out->n_steps >= 2 && bench_now() - start > budget_s) break; /* a budget for the slow reference paths */
         }
         double ev[3];
         for (int k = 0; k < 3 && s == PLAST_OK; k++) {
@@ -142,6 +154,7 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
             ev[k] = bench_now() - t0;
         }
         if (s == PLAST_OK) out->eval_s = bench_median(ev, 3);
+        plast_runtime_set_threads(max_threads);
     }
     plast_engine_free(e);
     plast_optim_free(opt);

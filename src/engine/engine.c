@@ -101,6 +101,24 @@ plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_
     return e->path->forward(e, p, x, y, modulation, energy, train, err);
 }
 
+int plast_engine_can_step(const plast_engine *e) {
+    if (!e->path->step) return 0;
+    /* the tape path folds a stateless model's steps into one batch */
+    return e->kind != PLAST_ENGINE_TAPE || plast_model_state_count(e->model) > 0;
+}
+
+plast_status plast_engine_step(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
+                               plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
+    if (!e || !p || !x_t || !y_t || t < 0 || t >= e->T)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine step: needs parameters, x_t, y_t and 0 <= t < T");
+    if (!plast_engine_can_step(e))
+        return plast_err_set(err, PLAST_ERR_STATE, "engine step: the %s path cannot step this model",
+                             plast_engine_kind_name(e->kind));
+    if (energy_t && !e->want_energy && e->kind == PLAST_ENGINE_TAPE)
+        return plast_err_set(err, PLAST_ERR_STATE, "engine: energy was not requested at init");
+    return e->path->step(e, p, t, x_t, y_t, modulation_t, energy_t, err);
+}
+
 plast_status plast_engine_backward(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err) {
     return e->path->backward(e, p, dy, err);
 }

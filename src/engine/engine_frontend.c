@@ -81,7 +81,7 @@ static double fe_flops(const plast_engine *e) {
     return flops + (F->core.path->flops ? F->core.path->flops(&F->core) : 0);
 }
 
-static const engine_path FRONTEND_PATH = {fe_forward, fe_backward, fe_release, fe_bytes, fe_flops};
+static const engine_path FRONTEND_PATH = {fe_forward, fe_backward, fe_release, fe_bytes, fe_flops, NULL};
 
 plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
     const plast_model *m = e->model;

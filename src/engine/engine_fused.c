@@ -97,18 +97,19 @@ static layer_params params_of(fused_engine *E, plast_params *p) {
     return lp;
 }
 
-/* the drive of every (step, sample) row at once into UG: x W_in^T + b_in, or x */
-static void drive_forward(const fused_engine *E, plast_params *p, const plast_real *x) {
-    const int64_t TB = E->T * E->B, H = E->L.H, I = E->L.I;
+/* the drive of rows r0 .. r0 + rows - 1 (x holds them) into UG: x W_in^T + b_in, or x */
+static void drive_forward(const fused_engine *E, plast_params *p, const plast_real *x, int64_t r0, int64_t rows) {
+    const int64_t H = E->L.H, I = E->L.I;
+    plast_real *U = E->UG + r0 * H;
     if (E->L.drive == PLAST_DRIVE_DIRECT) {
-        memcpy(E->UG, x, (size_t)(TB * H) * sizeof(plast_real));
+        memcpy(U, x, (size_t)(rows * H) * sizeof(plast_real));
         return;
     }
-    memcpy(E->XS, x, (size_t)(TB * I) * sizeof(plast_real));
+    memcpy(E->XS + r0 * I, x, (size_t)(rows * I) * sizeof(plast_real));
     const plast_real *bin = plast_params_value(p, E->L.drive_w.b);
-    plast_gemm(0, 1, TB, H, I, 1, x, I, plast_params_value(p, E->L.drive_w.w), I, 0, E->UG, H);
-    for (int64_t r = 0; r < TB; r++)
-        for (int64_t j = 0; j < H; j++) E->UG[r * H + j] += bin[j];
+    plast_gemm(0, 1, rows, H, I, 1, x, I, plast_params_value(p, E->L.drive_w.w), I, 0, U, H);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < H; j++) U[r * H + j] += bin[j];
 }
 
 /* the linear drive's gradients from d loss / d a of every row (UG) */
@@ -122,16 +123,17 @@ static void drive_backward(const fused_engine *E, plast_params *p) {
 }
 
 /* the readout of every row at once: y from HS */
-static void readout_forward(const fused_engine *E, plast_params *p, plast_real *y) {
-    const int64_t TB = E->T * E->B, H = E->L.H, O = E->O;
+static void readout_forward(const fused_engine *E, plast_params *p, plast_real *y, int64_t r0, int64_t rows) {
+    const int64_t H = E->L.H, O = E->O;
+    const plast_real *HS = E->HS + r0 * H;
     if (E->L.readout_form == PLAST_READOUT_FIRST) {
-        for (int64_t r = 0; r < TB; r++) memcpy(y + r * O, E->HS + r * H, (size_t)O * sizeof(plast_real));
+        for (int64_t r = 0; r < rows; r++) memcpy(y + r * O, HS + r * H, (size_t)O * sizeof(plast_real));
         return;
     }
     const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
-    if (E->L.readout_form == PLAST_READOUT_TORCH) plast_gemm(0, 1, TB, O, H, 1, E->HS, H, R, H, 0, y, O);
-    else plast_gemm(0, 0, TB, O, H, 1, E->HS, H, R, O, 0, y, O);
-    for (int64_t r = 0; r < TB; r++)
+    if (E->L.readout_form == PLAST_READOUT_TORCH) plast_gemm(0, 1, rows, O, H, 1, HS, H, R, H, 0, y, O);
+    else plast_gemm(0, 0, rows, O, H, 1, HS, H, R, O, 0, y, O);
+    for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
 }
 
@@ -156,36 +158,73 @@ static void readout_backward(const fused_engine *E, plast_params *p, const plast
         for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
 }
 
+/* step t of sample b with input x (I): the checkpoint, p_t, the layer forward on the running state F; returns
+ * the energy */
+static plast_real sample_step(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *x,
+                              int64_t b, int64_t t, thread_ws *w) {
+    const int64_t B = E->B, I = E->L.I, H = E->L.H, PH = E->PH, r = t * B + b;
+    if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * PH, F, (size_t)PH * sizeof(plast_real));
+    step_rec s = rec_of(E, NULL, r);
+    s.x = x;
+    if (E->L.pre != PLAST_LAYER_PRE_H) memcpy(s.p, s.x, (size_t)I * sizeof(plast_real));
+    if (plast_layer_recurrent(&E->L)) {
+        plast_real *ph = s.p + plast_layer_h_offset(&E->L);
+        if (t > 0) memcpy(ph, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
+        else memset(ph, 0, (size_t)H * sizeof(plast_real));
+    }
+    return fused_layer_forward(E, lp, F, &s, w);
+}
+
 static plast_status fused_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, PH = E->PH;
-    const int64_t h_off = plast_layer_h_offset(&E->L);
-    const int recurrent = plast_layer_recurrent(&E->L), has_x = E->L.pre != PLAST_LAYER_PRE_H;
+    const int64_t B = E->B, T = E->T, PH = E->PH;
     const layer_params lp = params_of(E, p);
-    if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x);
+    if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x, 0, T * B);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
-        plast_real *F = w.gF; /* the running state; gF is free during the forward */
+        plast_real *F = w.gF; /* the running state, in cache for the whole trial; gF is free during the forward */
         memset(F, 0, (size_t)PH * sizeof(plast_real));
         for (int64_t t = 0; t < T; t++) {
             const int64_t r = t * B + b;
-            if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * PH, F, (size_t)PH * sizeof(plast_real));
-            const step_rec s = rec_of(E, x, r);
-            if (has_x) memcpy(s.p, s.x, (size_t)I * sizeof(plast_real));
-            if (recurrent) {
-                if (t > 0) memcpy(s.p + h_off, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
-                else memset(s.p + h_off, 0, (size_t)H * sizeof(plast_real));
-            }
-            const plast_real e = fused_layer_forward(E, &lp, F, &s, &w);
+            const plast_real e = sample_step(E, &lp, F, x + r * E->L.I, b, t, &w);
             if (energy) energy[r] = e;
-            if (modulation) modulation[r] = E->modulated ? *s.ms : 0;
+            if (modulation) modulation[r] = E->modulated ? E->MS[r] : 0;
         }
     }
-    readout_forward(E, p, y);
+    readout_forward(E, p, y, 0, T * B);
+    return PLAST_OK;
+}
+
+/* One step of every sample (closed-loop use): the running states live in RUN (B, P, H), allocated at the first
+ * call; the parameters are read at t = 0 and must not change until the trial's backward. */
+static plast_status fused_step(plast_engine *eng, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
+                               plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
+    fused_engine *E = eng->impl;
+    const int64_t B = E->B, PH = E->PH, I = E->L.I;
+    if (!E->RUN) {
+        E->RUN = aligned_alloc(64, ((size_t)(B * PH) * sizeof(plast_real) + 63) / 64 * 64);
+        if (!E->RUN) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %lld running states",
+                                          (long long)B);
+        E->bytes += (size_t)(B * PH) * sizeof(plast_real);
+    }
+    if (t == 0) {
+        E->lp_step = params_of(E, p);
+        memset(E->RUN, 0, (size_t)(B * PH) * sizeof(plast_real));
+    }
+    if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x_t, t * B, B);
+    const int nt = threads_now(E);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < B; b++) {
+        thread_ws w = ws_of(E, omp_get_thread_num());
+        const plast_real e = sample_step(E, &E->lp_step, E->RUN + b * PH, x_t + b * I, b, t, &w);
+        if (energy_t) energy_t[b] = e;
+        if (modulation_t) modulation_t[b] = E->modulated ? E->MS[t * B + b] : 0;
+    }
+    readout_forward(E, p, y_t, t * B, B);
     return PLAST_OK;
 }
 
@@ -292,7 +331,7 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
 
 static void fused_release(plast_engine *eng) {
     fused_engine *E = eng->impl;
-    if (E) free(E->block);
+    if (E) free(E->block), free(E->RUN);
     free(E);
 }
 
@@ -307,7 +346,8 @@ static double fused_flops(const plast_engine *eng) {
     return BT * (2 * PH + 2 * HO + 2 * HI) + BT * (4 * PH + 4 * HO + 2 * HI);
 }
 
-static const engine_path FUSED_PATH = {fused_forward, fused_backward, fused_release, fused_bytes, fused_flops};
+static const engine_path FUSED_PATH = {fused_forward, fused_backward, fused_release, fused_bytes, fused_flops,
+                                       fused_step};
 
 int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
     (void)want_energy; /* the fused path computes the energy */

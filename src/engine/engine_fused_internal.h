@@ -6,6 +6,11 @@
 #include "engine/engine_internal.h"
 #include "models/plastic_layer.h"
 
+typedef struct layer_params {
+    const plast_real *W, *b, *alpha; /* (P, H), (H) or NULL, (P, H) or NULL */
+    const plast_real *wm, *bm;       /* the modulator: (H), (1); NULL without one */
+} layer_params;
+
 typedef struct fused_engine {
     plast_plastic_layer L;
     plast_real (*kernel)(plast_real pre, plast_real post, plast_real F, plast_real d[3]);
@@ -40,6 +45,8 @@ typedef struct fused_engine {
     int64_t ws_n;
     size_t bytes;
     void *block;
+    plast_real *RUN;      /* (B, P, H) the running states of closed-loop stepping (fused_step), or NULL */
+    layer_params lp_step; /* the parameters of the trial being stepped, read at its step 0 */
 } fused_engine;
 
 /* one sample's gradients in a row of GS: W, lambda, gamma (P, H each), alpha (P, H, with alpha), b, w_M (H each),
@@ -70,10 +77,6 @@ typedef struct thread_ws {
     double *acc;               /* (H) */
 } thread_ws;
 
-typedef struct layer_params {
-    const plast_real *W, *b, *alpha; /* (P, H), (H) or NULL, (P, H) or NULL */
-    const plast_real *wm, *bm;       /* the modulator: (H), (1); NULL without one */
-} layer_params;
 
 /* the vectors a step keeps for its sample: written by the forward, read back by the backward */
 typedef struct step_rec {

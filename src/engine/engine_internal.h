@@ -11,6 +11,9 @@ typedef struct engine_path {
     void (*release)(plast_engine *e);
     size_t (*bytes)(const plast_engine *e);
     double (*flops)(const plast_engine *e); /* matrix-product FLOPs of one training step, or 0 if not counted */
+    /* step t of a training trial (plast_engine_step); NULL where the path cannot step */
+    plast_status (*step)(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
+                         plast_real *modulation_t, plast_real *energy_t, plast_err *err);
 } engine_path;
 
 struct plast_engine {

@@ -16,6 +16,7 @@ typedef struct tape_engine {
     int64_t steps;  /* steps recorded per trial: T, or 1 when a stateless model's steps are folded into the batch */
     int64_t batch;  /* samples per recorded step: B, or T B when folded */
     int recorded;   /* a training forward is on the tape */
+    plast_trial trial; /* the trial being stepped (tape_step) */
 } tape_engine;
 
 static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
@@ -61,6 +62,36 @@ static plast_status tape_backward(plast_engine *e, plast_params *p, const plast_
     return plast_tape_take_error(t, err);
 }
 
+/* step t of a training trial recorded step by step (closed-loop use); a folded stateless model cannot step */
+static plast_status tape_step(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
+                              plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
+    tape_engine *te = e->impl;
+    const plast_model *m = e->model;
+    const int64_t B = e->B, I = plast_model_input(m), O = plast_model_output(m);
+    if (te->steps != e->T)
+        return plast_err_set(err, PLAST_ERR_STATE, "engine: a model without state runs its steps as one batch here "
+                                                   "and cannot be stepped");
+    plast_tape *tp = te->tape;
+    if (t == 0) {
+        plast_tape_reset(tp);
+        plast_tape_set_grad_enabled(tp, 1);
+        plast_trial_begin(&te->trial, m, tp, p, B);
+        te->trial.want_energy = e->want_energy;
+        te->recorded = 0;
+    }
+    plast_step_out o;
+    if (plast_trial_step(&te->trial, plast_tape_const(tp, PLAST_SHAPE2(B, I), x_t), &o) != PLAST_OK)
+        return plast_tape_take_error(tp, err);
+    te->y[t] = o.y;
+    memcpy(y_t, plast_node_data(o.y), (size_t)(B * O) * sizeof(plast_real));
+    for (int64_t b = 0; b < B; b++) {
+        if (modulation_t) modulation_t[b] = o.modulation ? plast_node_data(o.modulation)[b] : 0;
+        if (energy_t) energy_t[b] = o.energy ? plast_node_data(o.energy)[b] : 0;
+    }
+    te->recorded = t == e->T - 1 && plast_tape_status(tp) == PLAST_OK;
+    return plast_tape_take_error(tp, err);
+}
+
 static void tape_release(plast_engine *e) {
     tape_engine *te = e->impl;
     if (!te) return;
@@ -74,7 +105,7 @@ static size_t tape_bytes(const plast_engine *e) {
     return plast_tape_bytes_reserved(te->tape);
 }
 
-static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes, NULL};
+static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes, NULL, tape_step};
 
 plast_status engine_tape_init(plast_engine *e, plast_err *err) {
     tape_engine *te = calloc(1, sizeof *te);

@@ -1,0 +1,83 @@
+/* plast/env.h: environments for reinforcement learning, a batch of them stepped in lock-step.
+ *
+ * An environment object holds num_envs independent copies of one environment. Every random draw of copy i comes
+ * from its own counter-based generator, keyed by (seed, i, episode): results do not depend on how the batch is
+ * split (threads, MPI ranks). Observations are rows of num_envs x obs_size reals; actions are an index per copy
+ * (a discrete space) or num_envs x n reals (a box). After an episode ends (terminated or truncated), the next
+ * step resets that copy and returns its first observation with reward 0 and both flags false ("next-step
+ * autoreset", as Gymnasium's vector environments), unless env.autoreset = false. The whole state (positions,
+ * counters, generators) saves into a buffer and loads back, for checkpoints that resume exactly.
+ * docs/envs/ has one page per environment; src/envs/env_list.h lists them.
+ */
+#ifndef PLAST_ENV_H
+#define PLAST_ENV_H
+
+#include "plast/config.h"
+#include "plast/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLAST_ENV_NAME_MAX 32
+
+/* Every setting of every environment; the schema documents each key "env.*". */
+typedef struct plast_env_cfg {
+    char name[PLAST_ENV_NAME_MAX]; /* maze */
+    int64_t size;                  /* maze: side of the square grid (13) */
+    int64_t episode_length;        /* maze: steps per episode (200) */
+    double reward;                 /* maze: reward of reaching the reward cell (10) */
+    double wall_penalty;           /* maze: reward -wall_penalty for moving into a wall (0) */
+    char reward_cells[16];         /* maze: with_centre (Rodriguez et al., 97 cells) | without_centre (Miconi) */
+    int autoreset;                 /* next-step autoreset after an episode ends */
+} plast_env_cfg;
+
+PLAST_API plast_cfg_schema plast_env_cfg_schema(void);
+/* The defaults of every key. */
+PLAST_API plast_status plast_env_cfg_default(plast_env_cfg *cfg, plast_err *err);
+
+typedef enum plast_space_kind { PLAST_SPACE_DISCRETE, PLAST_SPACE_BOX, PLAST_SPACE_KIND_COUNT } plast_space_kind;
+/* A discrete space of n actions, or a box of n reals each in [low, high]. */
+typedef struct plast_space {
+    plast_space_kind kind;
+    int64_t n;
+    double low, high;
+} plast_space;
+
+/* One step's actions: index (num_envs) for a discrete space, value (num_envs, n) for a box; the other NULL. */
+typedef struct plast_env_actions {
+    const int32_t *index;
+    const plast_real *value;
+} plast_env_actions;
+
+typedef struct plast_env plast_env;
+
+/* num_envs copies of the environment cfg names, drawing from seed. Errors name the key at fault. */
+PLAST_API plast_env *plast_env_init(const plast_env_cfg *cfg, int64_t num_envs, uint64_t seed, plast_err *err);
+PLAST_API void plast_env_free(plast_env *e);
+
+PLAST_API int64_t plast_env_count(const plast_env *e);
+PLAST_API plast_space plast_env_observation_space(const plast_env *e); /* a box of obs_size reals */
+PLAST_API plast_space plast_env_action_space(const plast_env *e);
+/* The episode length after which copies are truncated (0: none). */
+PLAST_API int64_t plast_env_max_steps(const plast_env *e);
+/* "maze 13x13, 200 steps, reward 10 ..." */
+PLAST_API const char *plast_env_describe(const plast_env *e);
+
+/* Starts a new episode in every copy; obs (num_envs, obs_size). */
+PLAST_API plast_status plast_env_reset(plast_env *e, plast_real *obs, plast_err *err);
+/* One step of every copy. obs (num_envs, obs_size), reward (num_envs), terminated and truncated (num_envs) are
+ * written; terminated/truncated may be NULL. */
+PLAST_API plast_status plast_env_step(plast_env *e, plast_env_actions a, plast_real *obs, plast_real *reward,
+                                      uint8_t *terminated, uint8_t *truncated, plast_err *err);
+
+/* The whole state as bytes, for checkpoints: plast_env_state_bytes() of them. Loading checks that the state was
+ * saved by the same environment with the same settings and number of copies. */
+PLAST_API size_t plast_env_state_bytes(const plast_env *e);
+PLAST_API plast_status plast_env_state_save(const plast_env *e, void *buf, size_t cap, plast_err *err);
+PLAST_API plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

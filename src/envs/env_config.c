@@ -1,0 +1,31 @@
+/* src/envs/env_config.c: the env.* configuration schema (keys listed in env_cfg_fields.h). */
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "envs/env_internal.h"
+
+#define EF(key, type, member, def, lo, hi, choices, help)                                                          \
+    {"env." key, PLAST_CFG_##type, offsetof(plast_env_cfg, member), sizeof(((plast_env_cfg *)0)->member), def, lo, \
+     hi, choices, help},
+static const plast_cfg_field FIELDS[] = {
+#include "envs/env_cfg_fields.h"
+};
+#undef EF
+
+plast_cfg_schema plast_env_cfg_schema(void) {
+    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0])};
+    return s;
+}
+
+plast_status plast_env_cfg_default(plast_env_cfg *cfg, plast_err *err) {
+    if (!cfg) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env: no configuration to fill");
+    return plast_cfg_defaults(plast_env_cfg_schema(), cfg, err);
+}
+
+plast_status plast_env_cfg_fail(plast_err *err, const char *key, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    plast_status s = plast_err_config_key(err, "env", key, fmt, ap);
+    va_end(ap);
+    return s;
+}
