@@ -391,6 +391,23 @@ static plast_status c_a2c_iterate(plast_err *err) { /* no learner */
     return plast_a2c_iterate(NULL, params, NULL, 1e-3, 0, 0, 0, 0, &st, err);
 }
 
+static plast_status c_experiment_env(plast_err *err) { /* the model's input disagrees with the maze's 17 */
+    plast_experiment_cfg c;
+    plast_experiment_cfg_load(&c, NULL, 0, NULL, NULL);
+    snprintf(c.rl.algorithm, sizeof c.rl.algorithm, "a2c");
+    c.model.input = 5;
+    c.train.batch = 2;
+    plast_env *e = plast_experiment_env(&c, err);
+    return PTR_STATUS(e, plast_env_free);
+}
+static plast_status c_engine_step(plast_err *err) { /* a step past the trial's end */
+    plast_engine *e = plast_engine_init(model, 2, 3, PLAST_ENGINE_AUTO, 0, NULL);
+    plast_real x[6] = {0}, y[4];
+    plast_status s = plast_engine_step(e, params, 3, x, y, NULL, NULL, err);
+    plast_engine_free(e);
+    return s;
+}
+
 typedef struct err_case {
     const char *fn;
     plast_status (*call)(plast_err *err); /* NULL: in NO_FAILING_INPUT */
@@ -408,6 +425,7 @@ static const err_case CASES[] = {
     CASE(tape_take_error), CASE(task_init), CASE(batch_init), CASE(task_sample), CASE(evaluate), CASE(run_open),
     CASE(run_load), CASE(run_train), CASE(run_test), CASE(env_cfg_default), CASE(env_init), CASE(env_reset),
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
+    CASE(experiment_env), CASE(engine_step),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

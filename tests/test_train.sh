@@ -116,5 +116,34 @@ check "sweep table: 2 seeds per combination" grep -qE '\| rule=default +\| +2 \|
 expect 1 "sweep.vary: value 'stpn' of 'model.family+model.hidden' needs 2 parts" sweep "$work/sweep.json" \
   --out "$work/s2" --set 'sweep.vary=model.family+model.hidden=stpn'
 
+# reinforcement learning: a small maze run has the same directory, resumes exactly after SIGKILL and is tested
+cat > "$work/maze.json" <<'EOF'
+{"rl": {"algorithm": "a2c", "burn_in": 2},
+ "env": {"name": "maze", "size": 7, "episode_length": 30},
+ "model": {"family": "stpn", "hidden": 12, "norm": "post", "clamp": 1},
+ "train": {"steps": 40, "batch": 16, "optimizer": "adam", "lr": 3e-3, "eps": 1e-4, "amsgrad": false, "clip": 4,
+           "val_every": 10, "val_batches": 1, "test_batches": 2, "test_on": "last", "ckpt_every": 3}}
+EOF
+expect 0 "test reward" train "$work/maze.json" --out "$work/ra" --quiet
+for f in config.json metrics.csv last.safetensors test.json trace.csv curves.png energy.png; do
+  check "RL run directory has $f" test -s "$work/ra/$f"
+done
+check "RL test.json has the reward, the energy and a random agent's reward" \
+  bash -c "grep -q '\"metric_name\":.*\"reward\"' '$work/ra/test.json' && grep -q '\"energy\"' '$work/ra/test.json' && grep -q chance_metric '$work/ra/test.json'"
+"$plast" train "$work/maze.json" --out "$work/rb" --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 400); do
+  [ -s "$work/rb/metrics.csv" ] && [ "$(wc -l < "$work/rb/metrics.csv")" -ge 3 ] && break
+  sleep 0.02
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rows=$(wc -l < "$work/rb/metrics.csv")
+check "the killed RL run had stopped part-way ($rows metrics lines)" test "$rows" -lt 6
+expect 0 "resuming at step" train "$work/maze.json" --out "$work/rb"
+check "resumed RL run: the same metrics" diff <(metrics "$work/ra") <(metrics "$work/rb")
+check "resumed RL run: the same test result" diff <(grep -v seconds "$work/ra/test.json") <(grep -v seconds "$work/rb/test.json")
+expect 1 "odd side" train "$work/maze.json" --out "$work/rc" --set env.size=8
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

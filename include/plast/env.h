@@ -64,6 +64,9 @@ PLAST_API int64_t plast_env_max_steps(const plast_env *e);
 /* "maze 13x13, 200 steps, reward 10 ..." */
 PLAST_API const char *plast_env_describe(const plast_env *e);
 
+/* The next reset of every copy starts episode number `episode` (its draws keyed by it): a learner that starts
+ * new episodes in every copy each iteration resumes exactly by seeking to its iteration. */
+PLAST_API void plast_env_seek(plast_env *e, int64_t episode);
 /* Starts a new episode in every copy; obs (num_envs, obs_size). */
 PLAST_API plast_status plast_env_reset(plast_env *e, plast_real *obs, plast_err *err);
 /* One step of every copy. obs (num_envs, obs_size), reward (num_envs), terminated and truncated (num_envs) are

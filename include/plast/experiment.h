@@ -2,13 +2,20 @@
  *
  *   {"model": {...}, "task": {...}, "train": {...}, "sweep": {...}}
  *
- * every key documented by its schema (`plast config` lists them all with their meaning). The task fixes the
- * model's input and output sizes: model.input and model.output may be left at 0 (or must agree with the task).
+ * or, for reinforcement learning (rl.algorithm other than none), an environment instead of a task:
+ *
+ *   {"model": {...}, "env": {...}, "rl": {...}, "train": {...}}
+ *
+ * every key documented by its schema (`plast config` lists them all with their meaning). The task (or the
+ * environment) fixes the model's input and output sizes: model.input and model.output may be left at 0 (or must
+ * agree with it). In an RL run train.batch is the number of environment copies and a step is one iteration.
  */
 #ifndef PLAST_EXPERIMENT_H
 #define PLAST_EXPERIMENT_H
 
+#include "plast/env.h"
 #include "plast/model.h"
+#include "plast/rl.h"
 #include "plast/task.h"
 
 #ifdef __cplusplus
@@ -33,7 +40,14 @@ typedef struct plast_train_cfg {
     char engine[8];         /* auto | tape | lowrank | dense | fused */
     int64_t log_every;      /* progress line period when not on a terminal */
     int adapt_threads;      /* use only the cores other processes leave free (plast_cpu_meter) */
+    double eps;             /* adam/adamw: the denominator term (1e-8; the maze's A2C: 1e-4) */
 } plast_train_cfg;
+
+/* Reinforcement learning: the algorithm (none: a supervised run on the task) and its settings. */
+typedef struct plast_rl_cfg {
+    char algorithm[8]; /* none | a2c */
+    plast_a2c_cfg a2c;
+} plast_rl_cfg;
 
 typedef struct plast_sweep_cfg {
     char vary[512]; /* "key=v1,v2,...;key2=..." : every combination is run */
@@ -45,9 +59,17 @@ typedef struct plast_experiment_cfg {
     plast_task_cfg task;
     plast_train_cfg train;
     plast_sweep_cfg sweep;
+    plast_env_cfg env;
+    plast_rl_cfg rl;
 } plast_experiment_cfg;
 
-/* The schema of every key of an experiment (model.*, task.*, train.*, sweep.*). */
+/* 1 when the configuration is a reinforcement-learning run (rl.algorithm is not none) */
+PLAST_API int plast_experiment_is_rl(const plast_experiment_cfg *cfg);
+/* Creates the environment copies (train.batch of them) of an RL run and writes its observation size and action
+ * count + 1 (the value) into the model section, as plast_experiment_task does. */
+PLAST_API plast_env *plast_experiment_env(plast_experiment_cfg *cfg, plast_err *err);
+
+/* The schema of every key of an experiment (model.*, task.*, train.*, sweep.*, env.*, rl.*). */
 PLAST_API plast_cfg_schema plast_experiment_cfg_schema(void);
 /* Defaults, then the file (if path != NULL), then the overrides. */
 PLAST_API plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *path, int n_set,

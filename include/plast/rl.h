@@ -5,9 +5,10 @@
  * An agent is any model with output size A + 1 for A discrete actions: outputs 0..A-1 are the logits of a
  * categorical policy, output A the value estimate (the reference's h2o and h2v heads, one linear readout here).
  * Actions are sampled with a generator per (seed, copy, iteration), so they do not depend on how the batch is
- * split. An A2C iteration runs one episode of length T in every copy (a rollout, stepping the model with
- * plast_model_step), then one forward and backward pass of the engine over the recorded observations (the fastest
- * path the model has), the loss below, a clipped gradient and an optimizer step. */
+ * split. An A2C iteration runs one episode of length T in every copy: a rollout that is the engine's training
+ * trial itself where the path can step (plast_engine_step: the fused and tape paths), otherwise the model stepped
+ * without gradients and then one engine forward pass over the recorded observations; then the loss below, one
+ * backward pass, a clipped gradient and an optimizer step. */
 #ifndef PLAST_RL_H
 #define PLAST_RL_H
 
@@ -68,8 +69,11 @@ PLAST_API plast_a2c *plast_a2c_init(const plast_a2c_cfg *cfg, const plast_model 
                                     plast_engine_kind kind, int want_energy, plast_err *err);
 PLAST_API void plast_a2c_free(plast_a2c *a);
 PLAST_API plast_engine *plast_a2c_engine(plast_a2c *a);
-/* One iteration number `iteration` (its actions drawn from (seed, copy, iteration)): a rollout of a new episode in
- * every copy, the loss, gradients (clipped to clip when clip > 0) and, after the burn-in, an optimizer step with
+/* The last rollout's energy per step (T), averaged over the copies (zeros without want_energy). */
+PLAST_API const double *plast_a2c_step_energy(const plast_a2c *a);
+/* One iteration number `iteration` (its actions drawn from (seed, copy, iteration), its episodes the environment's
+ * episode `iteration` of every copy): a rollout of a new episode in every copy, the loss, gradients (clipped to
+ * clip when clip > 0) and, after the burn-in, an optimizer step with
  * learning rate lr. With update = 0 nothing is learned (evaluation). */
 PLAST_API plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_optim *o, double lr, double clip,
                                          uint64_t seed, int64_t iteration, int update, plast_a2c_stats *stats,

@@ -47,7 +47,7 @@ PLAST_API plast_status plast_evaluate(plast_engine *e, const plast_model *m, pla
                                       plast_eval_trace *trace, plast_err *err);
 
 /* The RNG streams of a run: batch `index` for a purpose is plast_rng_derive(seed, PLAST_STREAM_<purpose>, index). */
-enum { PLAST_STREAM_INIT, PLAST_STREAM_TRAIN, PLAST_STREAM_VALID, PLAST_STREAM_TEST };
+enum { PLAST_STREAM_INIT, PLAST_STREAM_TRAIN, PLAST_STREAM_VALID, PLAST_STREAM_TEST, PLAST_STREAM_ENV };
 
 /* ---- runs ---------------------------------------------------------------------------------------------------- */
 
@@ -86,6 +86,8 @@ PLAST_API void plast_run_free(plast_run *r);
 PLAST_API const plast_experiment_cfg *plast_run_cfg(const plast_run *r);
 PLAST_API const plast_model *plast_run_model(const plast_run *r);
 PLAST_API const plast_task *plast_run_task(const plast_run *r);
+/* One line describing the run's data: its task, or its environment in an RL run (plast_run_task is then NULL). */
+PLAST_API const char *plast_run_data_describe(const plast_run *r);
 PLAST_API const char *plast_run_dir(const plast_run *r);
 PLAST_API int64_t plast_run_step(const plast_run *r); /* optimizer steps taken */
 PLAST_API int plast_run_finished(const plast_run *r); /* step == train.steps */

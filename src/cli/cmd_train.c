@@ -35,7 +35,7 @@ int cmd_eval(int argc, char **argv) {
     plast_test_result res;
     /* with overrides the results describe another test, so the run's own test.json stays as it is */
     if (plast_run_test(r, a.n_sets == 0, &res, &err) != PLAST_OK) cli_fail(&err);
-    if (a.n_sets) printf("%s (task: %s)\n", a.config, plast_task_describe(plast_run_task(r)));
+    if (a.n_sets) printf("%s (%s)\n", a.config, plast_run_data_describe(r));
     print_result(a.config, &res);
     plast_run_free(r);
     return 0;

@@ -93,7 +93,7 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
     if (!r) cli_fail(&err);
     if (!quiet) {
         fprintf(stderr, "%s%s%s | %s | %s engine | %s\n", label ? label : "", label ? ": " : "",
-                plast_model_describe(plast_run_model(r)), plast_task_describe(plast_run_task(r)),
+                plast_model_describe(plast_run_model(r)), plast_run_data_describe(r),
                 plast_engine_kind_name(plast_run_engine_kind(r)), dir);
     }
     cli_progress p;

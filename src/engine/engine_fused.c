@@ -384,7 +384,7 @@ static void layout_buffers(fused_engine *E, engine_plan *pl) {
     E->CIN = linear ? engine_plan_carve(pl, E->L.I) : NULL;
     E->GS = engine_plan_carve(pl, (B + 1) * E->gs_n); /* and a row for the totals */
     E->WS = engine_plan_carve(pl, (int64_t)E->threads * E->ws_n);
-    E->ACC = engine_plan_take(pl, (size_t)E->threads * (size_t)H * sizeof(double));
+    E->ACC = engine_plan_carve(pl, (int64_t)E->threads * H);
 }
 
 /* the checkpoint interval: about sqrt(T), so that the checkpoints (T / K) and a segment (K) cost alike */

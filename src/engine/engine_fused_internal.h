@@ -41,7 +41,7 @@ typedef struct fused_engine {
     /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H) and vectors (see thread_ws); ACC
      * (threads, H) double accumulators */
     plast_real *WS;
-    double *ACC;
+    plast_real *ACC;
     int64_t ws_n;
     size_t bytes;
     void *block;
@@ -74,7 +74,7 @@ typedef struct thread_ws {
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
     plast_real *rr;            /* (H) norms of a recomputed renormalisation */
-    double *acc;               /* (H) */
+    plast_real *acc;           /* (H) */
 } thread_ws;
 
 
@@ -112,7 +112,7 @@ void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_
                         const plast_real *dv, plast_real m, plast_real *Fout);
 /* F = F / (|W + F| + eps), the norms into r */
 void fused_layer_renormalise(const fused_engine *E, const plast_real *W, plast_real *F, plast_real *r, plast_real *inv,
-                             double *acc);
+                             plast_real *acc);
 /* one step forward: the record s filled, F updated in place; returns the step's energy */
 plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const step_rec *s,
                                thread_ws *w);

@@ -38,12 +38,13 @@ static inline plast_real act_grad(plast_act a, plast_real x, plast_real h) {
 
 /* column norms |W + F|_:j into r (H), 1 / (r + eps) into inv */
 static void col_norms(const plast_real *W, const plast_real *F, int64_t P, int64_t H, plast_real *r, plast_real *inv,
-                      double *acc) {
+                      plast_real *acc) {
     for (int64_t j = 0; j < H; j++) acc[j] = 0;
     for (int64_t i = 0; i < P; i++) {
         const plast_real *w = W + i * H, *f = F + i * H;
+        IVDEP
         for (int64_t j = 0; j < H; j++) {
-            const double g = (double)w[j] + f[j];
+            const plast_real g = w[j] + f[j];
             acc[j] += g * g;
         }
     }
@@ -107,7 +108,7 @@ void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_
 
 /* the renormalisation F = F' / (|W + F'| + eps), r the norms */
 void fused_layer_renormalise(const fused_engine *E, const plast_real *W, plast_real *F, plast_real *r, plast_real *inv,
-                              double *acc) {
+                              plast_real *acc) {
     const int64_t P = E->L.P, H = E->L.H;
     col_norms(W, F, P, H, r, inv, acc);
     for (int64_t i = 0; i < P; i++)

@@ -75,6 +75,10 @@ static void reset_copy(plast_env *e, int64_t i, plast_real *obs) {
     e->def->reset(e, c, state_of(e, i), obs);
 }
 
+void plast_env_seek(plast_env *e, int64_t episode) {
+    for (int64_t i = 0; i < e->n; i++) copy_of(e, i)->episode = episode;
+}
+
 plast_status plast_env_reset(plast_env *e, plast_real *obs, plast_err *err) {
     if (!e || !obs) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env reset: needs an environment and obs");
     for (int64_t i = 0; i < e->n; i++) reset_copy(e, i, obs + i * e->obs_size);

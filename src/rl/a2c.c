@@ -120,6 +120,7 @@ struct plast_a2c {
     plast_real *y, *dy;  /* (T, B, O) the engine's outputs and their gradient */
     plast_real *rewards; /* (T, B) */
     plast_real *energy;  /* (B) one step's energy */
+    double *step_energy; /* (T) the last rollout's mean energy per step over the copies */
     plast_real *next;    /* (B, I) the environment's next observation */
     int32_t *actions;    /* (T, B) */
     double *u;           /* (B) uniform draws */
@@ -169,7 +170,8 @@ plast_a2c *plast_a2c_init(const plast_a2c_cfg *cfg, const plast_model *m, plast_
     a->actions = malloc(sizeof(int32_t) * (size_t)(T * B));
     a->u = malloc(sizeof(double) * (size_t)B);
     a->rngs = malloc(sizeof(plast_rng) * (size_t)B);
-    if (!a->obs || !a->y_step || !a->y || !a->dy || !a->rewards || !a->energy || !a->next || !a->actions || !a->u ||
+    a->step_energy = calloc((size_t)T, sizeof(double));
+    if (!a->step_energy || !a->obs || !a->y_step || !a->y || !a->dy || !a->rewards || !a->energy || !a->next || !a->actions || !a->u ||
         !a->rngs) {
         plast_err_set(err, PLAST_ERR_NOMEM, "a2c: out of memory for %lld copies x %lld steps", (long long)B,
                       (long long)T);
@@ -192,11 +194,12 @@ void plast_a2c_free(plast_a2c *a) {
     plast_tape_free(a->scratch);
     plast_state_free(a->state);
     free(a->obs), free(a->y_step), free(a->y), free(a->dy), free(a->rewards), free(a->energy), free(a->next);
-    free(a->actions), free(a->u), free(a->rngs);
+    free(a->actions), free(a->u), free(a->rngs), free(a->step_energy);
     free(a);
 }
 
 plast_engine *plast_a2c_engine(plast_a2c *a) { return a->engine; }
+const double *plast_a2c_step_energy(const plast_a2c *a) { return a->step_energy; }
 
 /* one episode in every copy: observations, actions and rewards recorded, the mean energy per step returned. Where
  * the engine can step, the rollout is the engine's training trial itself (a->y filled, ready for the backward);
@@ -208,6 +211,7 @@ static plast_status rollout(plast_a2c *a, plast_params *p, uint64_t seed, int64_
     if (!stepping) plast_state_reset(a->state);
     for (int64_t b = 0; b < B; b++)
         a->rngs[b] = plast_rng_derive(seed, PLAST_RL_ACTION_STREAM + (uint64_t)b, (uint64_t)iteration);
+    plast_env_seek(a->env, iteration); /* iteration i plays episode i of every copy: resumable exactly */
     plast_status s = plast_env_reset(a->env, a->obs, err);
     double e_sum = 0;
     for (int64_t t = 0; t < T && s == PLAST_OK; t++) {
@@ -216,10 +220,13 @@ static plast_status rollout(plast_a2c *a, plast_params *p, uint64_t seed, int64_
         s = stepping ? plast_engine_step(a->engine, p, t, x, y, NULL, e, err)
                      : plast_model_step(a->m, p, a->state, x, y, NULL, e, a->scratch, err);
         if (s != PLAST_OK) break;
+        double e_t = 0;
         for (int64_t b = 0; b < B; b++) {
             a->u[b] = plast_rng_uniform(&a->rngs[b]);
-            if (e) e_sum += e[b];
+            if (e) e_t += e[b];
         }
+        e_sum += e_t;
+        a->step_energy[t] = e_t / (double)B;
         int32_t *act = a->actions + t * B;
         plast_policy_sample(y, B, a->A, O, a->u, act);
         plast_real *next = t + 1 < T ? a->obs + (t + 1) * B * I : a->next;

@@ -146,8 +146,120 @@ static plast_status test_params(plast_run *r, plast_params *scratch, plast_param
     return PLAST_OK;
 }
 
+plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t index, int64_t iterations,
+                             double *loss, double *reward, double *energy, double *trace, plast_err *err) {
+    const uint64_t seed = (uint64_t)(purpose == PLAST_STREAM_TEST ? r->cfg.train.test_seed : r->cfg.train.seed);
+    plast_rng rng = plast_rng_derive(seed, (uint64_t)purpose, (uint64_t)index);
+    const uint64_t action_seed = plast_rng_u64(&rng);
+    /* episodes of their own: iteration numbers 2^48 * purpose + ..., never those of training */
+    const int64_t first = ((int64_t)purpose << 48) + index * iterations;
+    double l = 0, rw = 0, e = 0;
+    const int64_t T = plast_env_max_steps(r->env);
+    if (trace)
+        for (int64_t t = 0; t < T; t++) trace[t] = 0;
+    plast_status s = PLAST_OK;
+    for (int64_t k = 0; k < iterations && s == PLAST_OK; k++) {
+        plast_a2c_stats st;
+        s = plast_a2c_iterate(r->a2c, p, NULL, 0, 0, action_seed, first + k, 0, &st, err);
+        l += st.loss / (double)iterations, rw += st.reward / (double)iterations, e += st.energy / (double)iterations;
+        const double *se = plast_a2c_step_energy(r->a2c);
+        if (trace)
+            for (int64_t t = 0; t < T; t++) trace[t] += se[t] / (double)iterations;
+    }
+    *loss = l, *reward = rw;
+    if (energy) *energy = e;
+    return s;
+}
+
+/* the random agent's mean episode reward in the run's environment (the RL "chance"), over `episodes` per copy */
+static double random_agent_reward(const plast_run *r, int64_t episodes, plast_err *err) {
+    plast_env *e = plast_env_init(&r->cfg.env, plast_env_count(r->env), 0x5eed, err);
+    const plast_space as = e ? plast_env_action_space(e) : (plast_space){PLAST_SPACE_BOX, 0, 0, 0};
+    const int64_t B = e ? plast_env_count(e) : 0, T = e ? plast_env_max_steps(e) : 0;
+    plast_real *obs = malloc(sizeof(plast_real) * (size_t)(B * plast_env_observation_space(e ? e : r->env).n + 1));
+    plast_real *rew = malloc(sizeof(plast_real) * (size_t)(B + 1));
+    int32_t *act = malloc(sizeof(int32_t) * (size_t)(B + 1));
+    double total = NAN;
+    if (e && obs && rew && act && as.kind == PLAST_SPACE_DISCRETE && T > 0) {
+        plast_rng rng = plast_rng_derive(0x5eed, PLAST_STREAM_TEST, 1);
+        total = 0;
+        for (int64_t ep = 0; ep < episodes; ep++) {
+            plast_env_reset(e, obs, NULL);
+            for (int64_t t = 0; t < T; t++) {
+                for (int64_t b = 0; b < B; b++) act[b] = (int32_t)plast_rng_below(&rng, (uint32_t)as.n);
+                plast_env_step(e, (plast_env_actions){act, NULL}, obs, rew, NULL, NULL, NULL);
+                for (int64_t b = 0; b < B; b++) total += rew[b];
+            }
+        }
+        total /= (double)(episodes * B);
+    }
+    free(obs), free(rew), free(act);
+    plast_env_free(e);
+    return total;
+}
+
+/* test.json of an RL run: the inference protocol's mean episode reward and energy, beside a random agent's */
+static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_test_result *res, plast_err *err) {
+    const plast_train_cfg *tc = &r->cfg.train;
+    double energy = NAN;
+    const int64_t T = plast_env_max_steps(r->env);
+    double *trace = calloc((size_t)T, sizeof(double));
+    if (!trace) return plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
+    plast_status s = run_rl_evaluate(r, use, PLAST_STREAM_TEST, 0, tc->test_batches, &res->loss, &res->metric,
+                                     &energy, trace, err);
+    res->chance_loss = NAN;
+    res->chance_metric = random_agent_reward(r, 4, NULL);
+    res->metric_name = "reward";
+    res->trials = tc->test_batches * tc->batch;
+    if (s != PLAST_OK || !write) {
+        free(trace);
+        return s;
+    }
+    cJSON *root = cJSON_CreateObject();
+    int ok = root != NULL;
+    ok = ok && cJSON_AddStringToObject(root, "which", res->which);
+    ok = ok && json_add_number(root, "step", (double)res->step);
+    ok = ok && json_add_number(root, "episodes", (double)res->trials);
+    ok = ok && json_add_number(root, "test_seed", (double)tc->test_seed);
+    ok = ok && json_add_number(root, "loss", res->loss);
+    ok = ok && cJSON_AddStringToObject(root, "metric_name", res->metric_name);
+    ok = ok && json_add_number(root, "metric", res->metric);
+    ok = ok && json_add_number(root, "energy", energy);
+    ok = ok && json_add_number(root, "chance_metric", res->chance_metric);
+    ok = ok && cJSON_AddStringToObject(root, "env", plast_env_describe(r->env));
+    ok = ok && cJSON_AddStringToObject(root, "model", plast_model_describe(r->model));
+    char *text = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    plast_strbuf js;
+    plast_strbuf_init(&js);
+    ok = text && plast_strbuf_puts(&js, text) && plast_strbuf_putc(&js, '\n');
+    free(text);
+    /* trace.csv: the energy per step of the test episodes (no plasticity rate: eta columns empty) */
+    plast_strbuf csv;
+    plast_strbuf_init(&csv);
+    ok &= plast_strbuf_puts(&csv, "step,eta_mean,eta_std,energy\n");
+    char a[40];
+    for (int64_t t = 0; t < T; t++)
+        ok &= plast_strbuf_printf(&csv, "%lld,,,%s\n", (long long)t, plast_format_double(trace[t], a, sizeof a));
+    s = ok ? run_write_text(r, "test.json", js.buf, err) : plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
+    if (s == PLAST_OK) s = run_write_text(r, "trace.csv", csv.buf, err);
+    plast_strbuf_free(&js);
+    plast_strbuf_free(&csv);
+    free(trace);
+    return s;
+}
+
 plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
+    if (r->env) {
+        plast_params *scratch = plast_model_params_init(r->model, err), *use = NULL;
+        memset(res, 0, sizeof *res);
+        snprintf(res->which, sizeof res->which, "%s", tc->test_on);
+        plast_status s = scratch ? test_params(r, scratch, &use, &res->step, err) : PLAST_ERR_NOMEM;
+        if (s == PLAST_OK) s = rl_test(r, use, write, res, err);
+        plast_params_free(scratch);
+        return s;
+    }
     const int64_t T = plast_task_steps(r->task);
     plast_params *scratch = plast_model_params_init(r->model, err), *use = NULL;
     double *trace_buf = malloc(sizeof(double) * (size_t)T * 3);

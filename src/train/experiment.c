@@ -7,6 +7,7 @@
 #include "plast/engine.h"
 #include "plast/experiment.h"
 #include "plast/optim.h"
+#include "plast/train.h"
 
 #define E(key, type, member, size, def, lo, hi, choices, help)                                                    \
     {key, PLAST_CFG_##type, offsetof(plast_experiment_cfg, member), size, def, lo, hi, choices, help},
@@ -16,6 +17,10 @@
     E("task." key, type, task.member, sizeof(((plast_task_cfg *)0)->member), def, lo, hi, choices, help)
 #define TR(key, type, member, def, lo, hi, choices, help)                                                         \
     E("train." key, type, train.member, sizeof(((plast_train_cfg *)0)->member), def, lo, hi, choices, help)
+#define EF(key, type, member, def, lo, hi, choices, help)                                                         \
+    E("env." key, type, env.member, sizeof(((plast_env_cfg *)0)->member), def, lo, hi, choices, help)
+#define RL(key, type, member, def, lo, hi, choices, help)                                                         \
+    E("rl." key, type, rl.a2c.member, sizeof(((plast_a2c_cfg *)0)->member), def, lo, hi, choices, help)
 
 static const plast_cfg_field FIELDS[] = {
 #include "models/model_cfg_fields.h"
@@ -42,10 +47,25 @@ static const plast_cfg_field FIELDS[] = {
     TR("adapt_threads", BOOL, adapt_threads, "true", 0, -1, NULL,
        "compute on the cores other processes leave free, measured every few seconds (results do not change)")
     TR("log_every", INT, log_every, "100", 1, 1e12, NULL, "progress line every N steps when not on a terminal")
+    TR("eps", REAL, eps, "1e-8", 0, 1, NULL, "adam/adamw: the denominator term eps (the maze's A2C: 1e-4)")
     E("sweep.vary", STRING, sweep.vary, sizeof(((plast_sweep_cfg *)0)->vary), "", 0, -1, NULL,
       "plast sweep: \"key=v1,v2;key2=w1,w2\", every combination is run")
     E("sweep.seeds", INT, sweep.seeds, 0, "1", 1, 1000, NULL, "plast sweep: seeds per combination")
+#include "envs/env_cfg_fields.h"
+    E("rl.algorithm", CHOICE, rl.algorithm, sizeof(((plast_rl_cfg *)0)->algorithm), "none", 0, -1, "none|a2c",
+      "reinforcement learning: none (a supervised run on the task) or a2c (an agent in env.*; docs/RL.md)")
+    RL("gamma", REAL, gamma, "0.9", 0, 1, NULL, "a2c: discount of the returns")
+    RL("entropy_coef", REAL, entropy_coef, "0.03", -100, 100, NULL, "a2c: weight of the policy penalty (bent)")
+    RL("value_coef", REAL, value_coef, "0.1", 0, 100, NULL, "a2c: weight of the value loss (blossv)")
+    RL("penalty", CHOICE, penalty, "sum_pi2", 0, -1, "sum_pi2|entropy",
+       "a2c: the reference's sum of pi^2 (a penalty on concentration) or minus the entropy")
+    RL("baseline", CHOICE, baseline, "element0", 0, -1, "element0|per_element",
+       "a2c: the reference's value of copy 0 for every copy (vs[t][0]), or each copy's own value")
+    RL("burn_in", INT, burn_in, "100", -1, 1e12, NULL,
+       "a2c: no optimizer step in iterations 0..burn_in (the reference's numiter > 100); -1: none")
 };
+#undef RL
+#undef EF
 #undef TR
 #undef TF
 #undef MF
@@ -61,6 +81,35 @@ plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *pa
     return plast_cfg_load(plast_experiment_cfg_schema(), cfg, path, n_set, sets, err);
 }
 
+int plast_experiment_is_rl(const plast_experiment_cfg *cfg) { return strcmp(cfg->rl.algorithm, "none") != 0; }
+
+/* model.input and model.output: 0 takes the data's size; another value must agree with it */
+static plast_status fit_sizes(plast_experiment_cfg *cfg, int64_t input, int64_t output, const char *kind,
+                              const char *what, plast_err *err) {
+    struct { int64_t *model; int64_t data; const char *key; } sz[2] = {{&cfg->model.input, input, "model.input"},
+                                                                         {&cfg->model.output, output, "model.output"}};
+    for (int k = 0; k < 2; k++) {
+        if (*sz[k].model != 0 && *sz[k].model != sz[k].data)
+            return plast_err_set(err, PLAST_ERR_CONFIG, "key '%s' = %lld, but %s %s has %lld (leave it at 0)",
+                                 sz[k].key, (long long)*sz[k].model, kind, what, (long long)sz[k].data);
+        *sz[k].model = sz[k].data;
+    }
+    return PLAST_OK;
+}
+
+plast_env *plast_experiment_env(plast_experiment_cfg *cfg, plast_err *err) {
+    plast_rng seeder = plast_rng_derive((uint64_t)cfg->train.seed, PLAST_STREAM_ENV, 0);
+    plast_env *e = plast_env_init(&cfg->env, cfg->train.batch, plast_rng_u64(&seeder), err);
+    if (!e) return NULL;
+    const plast_space as = plast_env_action_space(e);
+    const int64_t out = as.kind == PLAST_SPACE_DISCRETE ? as.n + 1 : 2 * as.n + 1;
+    if (fit_sizes(cfg, plast_env_observation_space(e).n, out, "env", plast_env_describe(e), err) != PLAST_OK) {
+        plast_env_free(e);
+        return NULL;
+    }
+    return e;
+}
+
 plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err) {
     if (strcmp(cfg->task.name, "random") == 0) { /* unstructured data shaped like the model */
         if (cfg->model.input > 0) cfg->task.dim = cfg->model.input;
@@ -68,17 +117,9 @@ plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err) {
     }
     plast_task *task = plast_task_init(&cfg->task, err);
     if (!task) return NULL;
-    struct { int64_t *model; int64_t task; const char *key; } sz[2] = {
-        {&cfg->model.input, plast_task_input(task), "model.input"},
-        {&cfg->model.output, plast_task_output(task), "model.output"}};
-    for (int k = 0; k < 2; k++) {
-        if (*sz[k].model != 0 && *sz[k].model != sz[k].task) {
-            plast_err_set(err, PLAST_ERR_CONFIG, "key '%s' = %lld, but task %s has %lld (leave it at 0)", sz[k].key,
-                          (long long)*sz[k].model, plast_task_describe(task), (long long)sz[k].task);
-            plast_task_free(task);
-            return NULL;
-        }
-        *sz[k].model = sz[k].task;
+    if (fit_sizes(cfg, plast_task_input(task), plast_task_output(task), "task", plast_task_describe(task), err) != PLAST_OK) {
+        plast_task_free(task);
+        return NULL;
     }
     int64_t ch, side; /* image tasks also fix the image geometry of an image encoder */
     if (plast_task_image(task, &ch, &side)) {

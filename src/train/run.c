@@ -19,17 +19,24 @@ const plast_task *plast_run_task(const plast_run *r) { return r->task; }
 const char *plast_run_dir(const plast_run *r) { return r->dir; }
 int64_t plast_run_step(const plast_run *r) { return r->prog.step; }
 int plast_run_finished(const plast_run *r) { return r->prog.step >= r->cfg.train.steps; }
-plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(r->engine); }
+plast_engine *run_engine(const plast_run *r) { return r->a2c ? plast_a2c_engine(r->a2c) : r->engine; }
+plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(run_engine(r)); }
+const char *plast_run_data_describe(const plast_run *r) {
+    return r->env ? plast_env_describe(r->env) : plast_task_describe(r->task);
+}
 
 int run_metric_better(const plast_run *r, double a, double b) {
     if (isnan(a)) return 0;
     if (isnan(b)) return 1;
+    if (r->env) return a > b; /* the mean episode reward */
     return plast_metric_kind_higher_better(plast_task_metric_kind(r->task)) ? a > b : a < b;
 }
 
 void plast_run_free(plast_run *r) {
     if (!r) return;
     plast_engine_free(r->engine);
+    plast_a2c_free(r->a2c);
+    plast_env_free(r->env);
     plast_optim_free(r->optim);
     plast_params_free(r->params);
     plast_batch_free(r->batch);
@@ -50,21 +57,30 @@ static plast_engine_kind engine_kind_parse(const char *s) {
  * seed), optimizer, engine and buffers. */
 static plast_status run_build(plast_run *r, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
-    if (!(r->task = plast_experiment_task(&r->cfg, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
+    const int rl = plast_experiment_is_rl(&r->cfg);
+    if (rl ? !(r->env = plast_experiment_env(&r->cfg, err)) : !(r->task = plast_experiment_task(&r->cfg, err)))
+        return plast_err_status(err, PLAST_ERR_CONFIG);
     if (!(r->model = plast_model_init(&r->cfg.model, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
     if (!(r->params = plast_model_params_init(r->model, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     plast_rng init = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_INIT, 0);
     plast_model_params_reset(r->model, r->params, &init);
-
     plast_optim_config oc = plast_optim_config_default(plast_optim_kind_parse(tc->optimizer));
     oc.lr = tc->lr;
     oc.weight_decay = tc->weight_decay;
     oc.momentum = tc->momentum;
     oc.amsgrad = tc->amsgrad;
+    oc.eps = tc->eps;
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
-
+    r->prog = (run_progress){0, 0, 0, 0, 0, 0, NAN, -1, 0};
+    const plast_engine_kind kind = engine_kind_parse(tc->engine);
+    if (rl) {
+        if (!(r->a2c = plast_a2c_init(&r->cfg.rl.a2c, r->model, r->env, kind, 1, err)))
+            return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
+                                    tc->engine);
+        return PLAST_OK;
+    }
     const int64_t B = tc->batch, T = plast_task_steps(r->task);
-    r->engine = plast_engine_init(r->model, B, T, engine_kind_parse(tc->engine), 0, err);
+    r->engine = plast_engine_init(r->model, B, T, kind, 0, err);
     if (!r->engine)
         return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
                                 tc->engine);
@@ -73,7 +89,6 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     r->y = malloc(ny * sizeof(plast_real));
     r->dy = malloc(ny * sizeof(plast_real));
     if (!r->y || !r->dy) return plast_err_set(err, PLAST_ERR_NOMEM, "run: out of memory for %lld outputs", (long long)ny);
-    r->prog = (run_progress){0, 0, 0, 0, 0, 0, NAN, -1, 0};
     return PLAST_OK;
 }
 

@@ -29,13 +29,24 @@ struct plast_run {
     plast_task *task;
     plast_params *params;
     plast_optim *optim;
-    plast_engine *engine;
+    plast_engine *engine; /* NULL in an RL run: the learner has its own */
     plast_batch *batch;
+    plast_env *env;       /* an RL run's environment copies, and its learner */
+    plast_a2c *a2c;
     plast_real *y, *dy; /* (T, B, O) */
     run_progress prog;
     int resumed;   /* a checkpoint was loaded: its step's validation is done */
     int read_only; /* opened by plast_run_load: never writes the run's files except test results */
 };
+
+/* the engine of the run's training trials (the learner's in an RL run) */
+plast_engine *run_engine(const plast_run *r);
+
+/* An RL run's policy evaluated without updates: `iterations` new episodes of every copy, drawn from stream
+ * `purpose` (PLAST_STREAM_VALID or _TEST) at item `index`; mean A2C loss, episode reward and energy per step, and
+ * (trace, may be NULL) the energy at each step of the episode. */
+plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t index, int64_t iterations,
+                             double *loss, double *reward, double *energy, double *trace, plast_err *err);
 
 /* the path of a file of the run ("<dir>/<name>") */
 const char *run_path(const plast_run *r, const char *name, char *buf);

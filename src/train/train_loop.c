@@ -55,11 +55,39 @@ static void tick(loop *L) {
     L->clock = t;
 }
 
+/* What an RL step adds to the progress: the A2C loss, the mean episode reward as the metric. */
+static void record_step(loop *L, double loss, double metric, double mw, double gn, double lr) {
+    run_progress *p = &L->r->prog;
+    p->step++;
+    p->loss_sum += loss;
+    if (mw > 0) p->metric_sum += metric * mw, p->metric_weight += mw;
+    p->grad_norm_sum += gn;
+    p->count++;
+    tick(L);
+    emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = metric, .lr = lr, .grad_norm = gn});
+}
+
+/* Iteration `step` of an RL run: a new episode in every copy, the update (after the learner's burn-in). */
+static plast_status rl_step(loop *L, double lr, plast_err *err) {
+    plast_run *r = L->r;
+    const plast_train_cfg *tc = &r->cfg.train;
+    plast_a2c_stats st;
+    plast_status s = plast_a2c_iterate(r->a2c, r->params, r->optim, lr, tc->clip, (uint64_t)tc->seed, r->prog.step,
+                                       1, &st, err);
+    if (s != PLAST_OK)
+        return plast_err_prefix(err, s, "iteration %lld: the run diverged or failed (last.safetensors holds the last "
+                                        "good checkpoint): ", (long long)r->prog.step);
+    record_step(L, st.loss, st.reward, 1, st.grad_norm, lr);
+    return PLAST_OK;
+}
+
 /* One optimizer step on a fresh batch. */
 static plast_status train_step(loop *L, plast_err *err) {
     plast_run *r = L->r;
     const plast_train_cfg *tc = &r->cfg.train;
     run_progress *p = &r->prog;
+    double lr = scheduled_lr(tc, p->step);
+    if (r->a2c) return rl_step(L, lr, err);
     plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
     plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err);
     if (s != PLAST_OK) return s;
@@ -79,17 +107,10 @@ static plast_status train_step(loop *L, plast_err *err) {
     if (!isfinite(gn))
         return plast_err_set(err, PLAST_ERR_NUMERIC, "step %lld: the gradient norm is %g: the run diverged",
                              (long long)p->step, gn);
-    double lr = scheduled_lr(tc, p->step);
     s = plast_optim_step(r->optim, r->params, lr, err);
     if (s != PLAST_OK) return s;
     plast_model_params_constrain(r->model, r->params);
-    p->step++;
-    p->loss_sum += loss;
-    if (mw > 0) p->metric_sum += metric * mw, p->metric_weight += mw;
-    p->grad_norm_sum += gn;
-    p->count++;
-    tick(L);
-    emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = metric, .lr = lr, .grad_norm = gn});
+    record_step(L, loss, metric, mw, gn, lr);
     return PLAST_OK;
 }
 
@@ -99,9 +120,11 @@ static plast_status validate(loop *L, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
     run_progress *p = &r->prog;
     plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_VALID, (uint64_t)p->step);
-    double loss, metric;
-    plast_status s = plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
-                                    &loss, &metric, NULL, err);
+    double loss, metric, energy;
+    plast_status s = r->a2c ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
+                                              &metric, &energy, NULL, err)
+                            : plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
+                                             &loss, &metric, NULL, err);
     if (s != PLAST_OK) return s;
     run_metrics_row row = {p->step,
                            p->count ? p->loss_sum / (double)p->count : NAN,
