@@ -316,6 +316,8 @@ static int run_side_by_side(int argc, char **argv) {
             n_forms = 2;
         }
         series ours_busy = {{0}, 0, 0, 0}, theirs_busy = {{0}, 0, 0, 0};
+        /* the peer times supervised training steps; an RL case (an A2C iteration) is timed on our side only */
+        const int case_peer = peer && !bench_case_is_rl(c);
         for (int r = 0; r < rounds; r++) {
             measure_floor(exe, &gemm_rate, &bandwidth);
             measure_ours(exe, c, steps_s, &ours, rounds, kind, &flops, &bytes);
@@ -324,7 +326,7 @@ static int run_side_by_side(int argc, char **argv) {
                 measure_ours(exe, c, steps_s, &ours_busy, rounds, kind, &flops, &bytes);
                 busy_stop(spinner);
             }
-            if (!peer) continue;
+            if (!case_peer) continue;
             for (int f = 0; f < n_forms; f++) measure_peer(peer_script, c, spec, steps_s, forms[f], &theirs[f], rounds);
             if (busy) { /* the peer's first form under the same load */
                 const pid_t spinner = busy_start();
@@ -336,12 +338,12 @@ static int run_side_by_side(int argc, char **argv) {
             double q, bz, pq = NAN, pb = NAN, lo, hi;
             series_stats(&ours, &q, &lo, &hi);
             series_stats(&ours_busy, &bz, &lo, &hi);
-            if (peer) {
+            if (case_peer) {
                 series_stats(&theirs[0], &pq, &lo, &hi);
                 series_stats(&theirs_busy, &pb, &lo, &hi);
             }
             printf("%-24s %-8s %10.4f %10.4f %8.1fx | %-8s %10.4f %10.4f %8.1fx\n", c->name, kind, q, bz, bz / q,
-                   peer ? forms[0] : "-", pq, pb, pb / pq);
+                   case_peer ? forms[0] : "-", pq, pb, pb / pq);
             fflush(stdout);
             plast_model_free(m);
             continue;
@@ -349,7 +351,7 @@ static int run_side_by_side(int argc, char **argv) {
         double med, mn, mx, pmed = NAN, pmn = NAN, pmx = NAN;
         series_stats(&ours, &med, &mn, &mx);
         int best = -1;
-        for (int f = 0; f < n_forms && peer; f++) {
+        for (int f = 0; f < n_forms && case_peer; f++) {
             double fm, fa, fb;
             if (!theirs[f].n) continue;
             series_stats(&theirs[f], &fm, &fa, &fb);

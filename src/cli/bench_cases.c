@@ -40,6 +40,13 @@ const bench_case bench_cases[] = {
      "maze RNN at the paper's size"},
     {"maze_modplast_512", {"model.family=modplast", "model.input=17", "model.output=5", "model.hidden=73"}, 512, 200,
      "maze modulated plasticity at the paper's size"},
+#define MAZE_A2C(family, H, ...)                                                                                      \
+    {"maze_a2c_" family, {"rl.algorithm=a2c", "env.name=maze", "model.family=" family, "model.hidden=" #H, __VA_ARGS__}, \
+     512, 200, "one maze A2C iteration at the paper's size: 512 agents, 200 steps, rollout, backward, update"}
+    MAZE_A2C("stpn", 55, "model.norm=post", "model.clamp=1"),
+    MAZE_A2C("lstm", 47, NULL),
+    MAZE_A2C("rnn", 100, NULL),
+    MAZE_A2C("modplast", 73, NULL),
     {"cfd_hebbff", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 1, 5000,
      "familiarity detection, one 5000-step sequence"},
     {"cfd_stpnf", {"model.family=stpn", "model.variant=f", "model.input=100", "model.output=1", "model.hidden=100"},
@@ -72,12 +79,75 @@ const bench_case *bench_case_find(const char *name) {
     return NULL;
 }
 
+/* the case's keys over the experiment's defaults: model.* for every case, rl.* and env.* for the RL cases */
+static plast_status case_cfg(const bench_case *c, plast_experiment_cfg *cfg, plast_err *err) {
+    plast_status s = plast_experiment_cfg_load(cfg, NULL, 0, NULL, err);
+    for (int k = 0; s == PLAST_OK && k < BENCH_MAX_SETS && c->sets[k]; k++)
+        s = plast_cfg_apply_set(plast_experiment_cfg_schema(), cfg, c->sets[k], err);
+    return s;
+}
+
+int bench_case_is_rl(const bench_case *c) {
+    plast_experiment_cfg cfg;
+    return case_cfg(c, &cfg, NULL) == PLAST_OK && plast_experiment_is_rl(&cfg);
+}
+
 plast_model *bench_case_model(const bench_case *c, plast_err *err) {
-    plast_model_cfg cfg;
-    plast_model_cfg_default(&cfg, NULL);
-    for (int k = 0; k < BENCH_MAX_SETS && c->sets[k]; k++)
-        if (plast_cfg_apply_set(plast_model_cfg_schema(), &cfg, c->sets[k], err) != PLAST_OK) return NULL;
-    return plast_model_init(&cfg, err);
+    plast_experiment_cfg cfg;
+    if (case_cfg(c, &cfg, err) != PLAST_OK) return NULL;
+    if (plast_experiment_is_rl(&cfg)) { /* the model's sizes from the environment */
+        cfg.train.batch = c->B;
+        plast_env *e = plast_experiment_env(&cfg, err);
+        if (!e) return NULL;
+        plast_env_free(e);
+    }
+    return plast_model_init(&cfg.model, err);
+}
+
+/* An RL case: A2C iterations (rollout, loss, backward, clip 4, Adam with eps 1e-4; no burn-in) of B agents */
+static plast_status rl_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err) {
+    plast_experiment_cfg cfg;
+    plast_status s = case_cfg(c, &cfg, err);
+    if (s != PLAST_OK) return s;
+    cfg.train.batch = c->B;
+    cfg.rl.a2c.burn_in = -1;
+    plast_env *env = plast_experiment_env(&cfg, err);
+    plast_model *m = env ? plast_model_init(&cfg.model, err) : NULL;
+    plast_params *p = m ? plast_model_params_init(m, err) : NULL;
+    plast_optim_config oc = plast_optim_config_default(PLAST_OPTIM_ADAM);
+    oc.eps = 1e-4, oc.amsgrad = 0;
+    plast_optim *o = p ? plast_optim_init(&oc, p, err) : NULL;
+    plast_a2c *a = o ? plast_a2c_init(&cfg.rl.a2c, m, env, PLAST_ENGINE_AUTO, 0, err) : NULL;
+    s = a ? PLAST_OK : plast_err_status(err, PLAST_ERR_CONFIG);
+    if (s == PLAST_OK) {
+        plast_rng rng;
+        plast_rng_init(&rng, 1, 0);
+        plast_model_params_reset(m, p, &rng);
+        plast_engine *e = plast_a2c_engine(a);
+        snprintf(out->path, sizeof out->path, "%s", plast_engine_kind_name(plast_engine_get_kind(e)));
+        out->flops = plast_engine_flops(e);
+        out->engine_bytes = plast_engine_bytes(e);
+        const double start = bench_now();
+        for (int k = 0; s == PLAST_OK && out->n_steps < steps; k++) {
+            plast_a2c_stats st;
+            const double t0 = bench_now();
+            s = plast_a2c_iterate(a, p, o, 1e-4, 4.0, 1, k, 1, &st, err);
+            if (k < 1) continue; /* one warm-up iteration */
+            out->step_s[out->n_steps++] = bench_now() - t0;
+            if (out->n_steps >= 2 && bench_now() - start > budget_s) break;
+        }
+        plast_a2c_stats st;
+        const double t0 = bench_now();
+        if (s == PLAST_OK) s = plast_a2c_iterate(a, p, NULL, 0, 0, 2, 0, 0, &st, err);
+        out->eval_s = bench_now() - t0;
+        out->engine_bytes = plast_engine_bytes(e); /* with the running states of stepping */
+    }
+    plast_a2c_free(a);
+    plast_optim_free(o);
+    plast_params_free(p);
+    plast_model_free(m);
+    plast_env_free(env);
+    return s;
 }
 
 double bench_now(void) {
@@ -100,6 +170,7 @@ double bench_median(double *v, int n) {
 plast_status bench_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err) {
     memset(out, 0, sizeof *out);
     if (steps > BENCH_MAX_STEPS) steps = BENCH_MAX_STEPS;
+    if (bench_case_is_rl(c)) return rl_case_time(c, steps, budget_s, out, err);
     plast_model *m = bench_case_model(c, err);
     plast_params *p = m ? plast_model_params_init(m, err) : NULL;
     plast_engine *e = p ? plast_engine_init(m, c->B, c->T, PLAST_ENGINE_AUTO, 0, err) : NULL;

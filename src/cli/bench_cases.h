@@ -11,7 +11,7 @@
 
 typedef struct bench_case {
     const char *name;
-    const char *sets[BENCH_MAX_SETS]; /* model.* keys */
+    const char *sets[BENCH_MAX_SETS]; /* experiment keys: model.*, and env.*, rl.* for an RL case */
     int64_t B, T;
     const char *note;
 } bench_case;
@@ -21,6 +21,8 @@ extern const int bench_case_count;
 
 const bench_case *bench_case_find(const char *name); /* NULL if unknown */
 plast_model *bench_case_model(const bench_case *c, plast_err *err);
+/* 1 for an RL case (its keys set rl.algorithm): a step is an A2C iteration in its environment */
+int bench_case_is_rl(const bench_case *c);
 
 /* One case timed in this process: what train does per step (forward, d(mse)/dy, backward, global-norm clip 5,
  * AdamW with amsgrad) after 2 warm-up steps, `steps` times or until `budget_s` seconds have passed (at least 3),
