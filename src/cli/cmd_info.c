@@ -20,11 +20,16 @@ int cmd_info(int argc, char **argv) {
     plast_experiment_cfg cfg;
     plast_err err;
     if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
-    plast_task *task = plast_experiment_task(&cfg, &err);
-    if (!task) cli_fail(&err);
+    /* the data fixes the model's sizes and the steps: the task, or an RL run's environment (its episode length) */
+    plast_task *task = NULL;
+    plast_env *env = NULL;
+    if (plast_experiment_is_rl(&cfg) ? !(env = plast_experiment_env(&cfg, &err))
+                                     : !(task = plast_experiment_task(&cfg, &err)))
+        cli_fail(&err);
     plast_model *m = plast_model_init(&cfg.model, &err);
     if (!m) cli_fail(&err);
-    const int64_t B = cfg.train.batch, T = plast_task_steps(task);
+    const int64_t B = cfg.train.batch, T = task ? plast_task_steps(task) : plast_env_max_steps(env);
+    plast_env_free(env);
     printf("\nmodel: %s\n\nparameters:\n", plast_model_describe(m));
     const plast_param_spec *specs = plast_model_param_specs(m);
     int64_t total = 0;

@@ -200,9 +200,12 @@ int cmd_sweep(int argc, char **argv) {
             c[i].metric[s] = res.metric;
             c[i].loss[s] = res.loss;
             r0 = res;
-            if (!task_desc[0]) {
-                plast_err err;
-                plast_task *t = plast_experiment_task(&cfg, &err);
+            if (!task_desc[0] && plast_experiment_is_rl(&cfg)) {
+                plast_env *e = plast_experiment_env(&cfg, NULL);
+                if (e) snprintf(task_desc, sizeof task_desc, "%s", plast_env_describe(e));
+                plast_env_free(e);
+            } else if (!task_desc[0]) {
+                plast_task *t = plast_experiment_task(&cfg, NULL);
                 if (t) snprintf(task_desc, sizeof task_desc, "%s", plast_task_describe(t));
                 plast_task_free(t);
             }
