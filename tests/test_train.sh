@@ -29,6 +29,17 @@ expect() { # expect <exit code> <text in output> <args...>
 }
 # metrics rows without the wall-clock column
 metrics() { cut -d, -f1-7 "$1/metrics.csv"; }
+# kill_after <config> <run dir>: starts the run, kills it with SIGKILL once it has written two metrics rows
+kill_after() {
+  "$plast" train "$1" --out "$2" --quiet >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 400); do
+    [ -s "$2/metrics.csv" ] && [ "$(wc -l < "$2/metrics.csv")" -ge 3 ] && break
+    sleep 0.02
+  done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
 
 cat > "$work/cfg.json" <<'EOF'
 {"task": {"name": "cuereward"},
@@ -48,14 +59,7 @@ check "metrics.jsonl has as many rows" test "$(wc -l < "$work/a/metrics.jsonl")"
 check "curves.png is a PNG" bash -c "head -c 8 '$work/a/curves.png' | od -An -c | grep -q 'P   N   G'"
 
 # the same run killed with SIGKILL after its first checkpoints, then resumed by the same command
-"$plast" train "$work/cfg.json" --out "$work/b" --quiet >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 200); do
-  [ -s "$work/b/metrics.csv" ] && [ "$(wc -l < "$work/b/metrics.csv")" -ge 3 ] && break
-  sleep 0.05
-done
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+kill_after "$work/cfg.json" "$work/b"
 rows=$(wc -l < "$work/b/metrics.csv")
 check "the killed run had stopped part-way ($rows metrics lines)" test "$rows" -lt 17
 expect 0 "resuming at step" train "$work/cfg.json" --out "$work/b"
@@ -130,14 +134,7 @@ for f in config.json metrics.csv last.safetensors test.json trace.csv curves.png
 done
 check "RL test.json has the reward, the energy and a random agent's reward" \
   bash -c "grep -q '\"metric_name\":.*\"reward\"' '$work/ra/test.json' && grep -q '\"energy\"' '$work/ra/test.json' && grep -q chance_metric '$work/ra/test.json'"
-"$plast" train "$work/maze.json" --out "$work/rb" --quiet >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 400); do
-  [ -s "$work/rb/metrics.csv" ] && [ "$(wc -l < "$work/rb/metrics.csv")" -ge 3 ] && break
-  sleep 0.02
-done
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+kill_after "$work/maze.json" "$work/rb"
 rows=$(wc -l < "$work/rb/metrics.csv")
 check "the killed RL run had stopped part-way ($rows metrics lines)" test "$rows" -lt 6
 expect 0 "resuming at step" train "$work/maze.json" --out "$work/rb"
