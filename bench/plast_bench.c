@@ -204,15 +204,21 @@ static void measure_ours(const char *exe, const bench_case *c, char *steps_s, se
     s->rss_mb = fmax(s->rss_mb, o.rss_mb);
 }
 
-/* one run of the peer in form `form` into s */
-static void measure_peer(const char *peer_script, const bench_case *c, const char *spec, char *steps_s,
-                         const char *form, series *s, int rounds) {
+/* one run of the peer in form `form` into s; 0, or 3 when the peer says the case cannot fit in memory (its message
+ * in `why`) */
+static int measure_peer(const char *peer_script, const bench_case *c, const char *spec, char *steps_s,
+                        const char *form, series *s, int rounds, char *why, size_t cap) {
     child_out o;
     char *pargv[] = {"/usr/bin/python3", (char *)peer_script, "--case", (char *)c->name, "--spec", (char *)spec,
                      "--steps", steps_s, "--form", (char *)form, NULL};
     const char *penv[] = {"LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/openblas-openmp", "OMP_NUM_THREADS", "2",
                           "PYTHONUNBUFFERED", "1", NULL};
     run_child(pargv, penv, &o);
+    if (o.status == 3) {
+        const char *e = strstr(o.text, "\"error\": \"");
+        snprintf(why, cap, "%.*s", e ? (int)strcspn(e + 10, "\"") : 0, e ? e + 10 : "");
+        return 3;
+    }
     if (o.status != 0) die("bench: the peer failed on %s (%s): %s", c->name, form, o.text);
     const char *ts = strstr(o.text, "\"times\": [");
     for (ts = ts ? ts + 10 : NULL; ts && *ts && *ts != ']' && s->n < 512;) {
@@ -224,6 +230,7 @@ static void measure_peer(const char *peer_script, const bench_case *c, const cha
     }
     s->eval += json_num(o.text, "eval_s") / rounds;
     s->rss_mb = fmax(s->rss_mb, o.rss_mb);
+    return 0;
 }
 
 static int run_side_by_side(int argc, char **argv) {
@@ -316,8 +323,19 @@ static int run_side_by_side(int argc, char **argv) {
             n_forms = 2;
         }
         series ours_busy = {{0}, 0, 0, 0}, theirs_busy = {{0}, 0, 0, 0};
-        /* the peer times supervised training steps; an RL case (an A2C iteration) is timed on our side only */
-        const int case_peer = peer && !bench_case_is_rl(c);
+        /* an RL case (an A2C iteration) has its own peer, bench/torch_peer_a2c.py, which may not fit in memory */
+        const int rl = bench_case_is_rl(c);
+        int case_peer = peer;
+        char peer_why[256] = "";
+        const char *script = peer_script;
+        if (rl) {
+            static char a2c_script[4096];
+            snprintf(a2c_script, sizeof a2c_script, "%s", peer_script);
+            char *dot = strstr(a2c_script, "torch_peer.py");
+            if (dot) snprintf(dot, sizeof a2c_script - (size_t)(dot - a2c_script), "torch_peer_a2c.py");
+            script = a2c_script;
+            forms[0] = "a2c", n_forms = 1;
+        }
         for (int r = 0; r < rounds; r++) {
             measure_floor(exe, &gemm_rate, &bandwidth);
             measure_ours(exe, c, steps_s, &ours, rounds, kind, &flops, &bytes);
@@ -327,10 +345,12 @@ static int run_side_by_side(int argc, char **argv) {
                 busy_stop(spinner);
             }
             if (!case_peer) continue;
-            for (int f = 0; f < n_forms; f++) measure_peer(peer_script, c, spec, steps_s, forms[f], &theirs[f], rounds);
-            if (busy) { /* the peer's first form under the same load */
+            for (int f = 0; f < n_forms && case_peer; f++)
+                if (measure_peer(script, c, spec, steps_s, forms[f], &theirs[f], rounds, peer_why, sizeof peer_why))
+                    case_peer = 0;
+            if (busy && case_peer) { /* the peer's first form under the same load */
                 const pid_t spinner = busy_start();
-                measure_peer(peer_script, c, spec, steps_s, forms[0], &theirs_busy, rounds);
+                measure_peer(script, c, spec, steps_s, forms[0], &theirs_busy, rounds, peer_why, sizeof peer_why);
                 busy_stop(spinner);
             }
         }
@@ -384,6 +404,8 @@ static int run_side_by_side(int argc, char **argv) {
             printf("%-24s %-8s %10.4f %10.4f %8.0f %8s %8s", c->name, kind, med, ours.eval, ours.rss_mb, gf_s, fl_s);
             if (pbest)
                 printf(" | %-8s %10.4f %8.0f %7.1fx\n", form, pmed, pbest->rss_mb, pmed / med);
+            else if (peer_why[0])
+                printf(" | peer not run: %s\n", peer_why);
             else
                 printf("\n");
         }
