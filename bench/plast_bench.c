@@ -204,8 +204,8 @@ static void measure_ours(const char *exe, const bench_case *c, char *steps_s, se
     s->rss_mb = fmax(s->rss_mb, o.rss_mb);
 }
 
-/* one run of the peer in form `form` into s; 0, or 3 when the peer says the case cannot fit in memory (its message
- * in `why`) */
+/* one run of the peer in form `form` into s; 0, or non-zero with the reason in `why`: 3 when the peer says the case
+ * cannot fit in memory, 1 when it failed or was killed */
 static int measure_peer(const char *peer_script, const bench_case *c, const char *spec, char *steps_s,
                         const char *form, series *s, int rounds, char *why, size_t cap) {
     child_out o;
@@ -219,7 +219,11 @@ static int measure_peer(const char *peer_script, const bench_case *c, const char
         snprintf(why, cap, "%.*s", e ? (int)strcspn(e + 10, "\"") : 0, e ? e + 10 : "");
         return 3;
     }
-    if (o.status != 0) die("bench: the peer failed on %s (%s): %s", c->name, form, o.text);
+    if (o.status != 0) { /* killed (status 128: out of memory, most often) or failed: the other forms may run */
+        snprintf(why, cap, "the %s form %s (status %d)", form, o.status == 128 ? "was killed" : "failed", o.status);
+        fprintf(stderr, "plast-bench: the peer failed on %s (%s): %s\n", c->name, form, o.text);
+        return 1;
+    }
     const char *ts = strstr(o.text, "\"times\": [");
     for (ts = ts ? ts + 10 : NULL; ts && *ts && *ts != ']' && s->n < 512;) {
         char *end;
@@ -325,7 +329,7 @@ static int run_side_by_side(int argc, char **argv) {
         series ours_busy = {{0}, 0, 0, 0}, theirs_busy = {{0}, 0, 0, 0};
         /* an RL case (an A2C iteration) has its own peer, bench/torch_peer_a2c.py, which may not fit in memory */
         const int rl = bench_case_is_rl(c);
-        int case_peer = peer;
+        const int case_peer = peer;
         char peer_why[256] = "";
         const char *script = peer_script;
         if (rl) {
@@ -345,10 +349,9 @@ static int run_side_by_side(int argc, char **argv) {
                 busy_stop(spinner);
             }
             if (!case_peer) continue;
-            for (int f = 0; f < n_forms && case_peer; f++)
-                if (measure_peer(script, c, spec, steps_s, forms[f], &theirs[f], rounds, peer_why, sizeof peer_why))
-                    case_peer = 0;
-            if (busy && case_peer) { /* the peer's first form under the same load */
+            for (int f = 0; f < n_forms; f++) /* a form that fails is left out; the others still run */
+                measure_peer(script, c, spec, steps_s, forms[f], &theirs[f], rounds, peer_why, sizeof peer_why);
+            if (busy && theirs[0].n > 0) { /* the peer's first form under the same load */
                 const pid_t spinner = busy_start();
                 measure_peer(script, c, spec, steps_s, forms[0], &theirs_busy, rounds, peer_why, sizeof peer_why);
                 busy_stop(spinner);
