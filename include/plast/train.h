@@ -88,6 +88,8 @@ PLAST_API const plast_model *plast_run_model(const plast_run *r);
 PLAST_API const plast_task *plast_run_task(const plast_run *r);
 /* One line describing the run's data: its task, or its environment in an RL run (plast_run_task is then NULL). */
 PLAST_API const char *plast_run_data_describe(const plast_run *r);
+/* The name of the run's training and validation metric: the task's ("mse", "accuracy"...), or "reward". */
+PLAST_API const char *plast_run_metric_name(const plast_run *r);
 PLAST_API const char *plast_run_dir(const plast_run *r);
 PLAST_API int64_t plast_run_step(const plast_run *r); /* optimizer steps taken */
 PLAST_API int plast_run_finished(const plast_run *r); /* step == train.steps */
@@ -101,8 +103,9 @@ PLAST_API plast_status plast_run_train(plast_run *r, plast_train_callback cb, vo
 typedef struct plast_test_result {
     double loss, metric;
     double chance_loss, chance_metric;
-    const char *metric_name; /* "mse", "accuracy" */
-    int64_t trials;
+    const char *metric_name; /* "mse", "accuracy"; "reward" in an RL run */
+    int64_t trials;          /* trials, or episodes in an RL run */
+    const char *trials_name; /* "trials" or "episodes" */
     int64_t step;      /* the step of the checkpoint tested */
     char which[8];     /* "best" or "last" */
 } plast_test_result;

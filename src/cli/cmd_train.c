@@ -6,9 +6,9 @@
 #include "cli/cli.h"
 
 static void print_result(const char *dir, const plast_test_result *res) {
-    printf("%s: test %s %.6g (chance %.4g), loss %.6g, %lld trials, %s parameters of step %lld\n", dir,
-           res->metric_name, res->metric, res->chance_metric, res->loss, (long long)res->trials, res->which,
-           (long long)res->step);
+    printf("%s: test %s %.6g (chance %.4g), loss %.6g, %lld %s, %s parameters of step %lld\n", dir,
+           res->metric_name, res->metric, res->chance_metric, res->loss, (long long)res->trials, res->trials_name,
+           res->which, (long long)res->step);
 }
 
 int cmd_train(int argc, char **argv) {

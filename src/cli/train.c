@@ -1,5 +1,6 @@
 /* src/cli/train.c: running one training run from the CLI: progress on stderr, Ctrl-C as a clean stop, the test
  * and the plots at the end. Shared by plast train and plast sweep. */
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -45,11 +46,13 @@ static void progress_line(cli_progress *p, const plast_train_event *ev, int fina
     double rate = dt > 0 ? (double)(ev->step - p->start_step) / dt : 0;
     char eta[32] = "?";
     if (rate > 0) format_duration((double)(ev->steps - ev->step) / rate, eta, sizeof eta);
-    fprintf(stderr, "%s%s%sstep %lld/%lld  loss %.4g  %.3g steps/s  ETA %s%s", p->tty ? "\r\033[K" : "",
+    char metric[48] = "";
+    if (p->metric_n) snprintf(metric, sizeof metric, "  %s %.4g", p->metric_name ? p->metric_name : "metric", p->metric_avg);
+    fprintf(stderr, "%s%s%sstep %lld/%lld  loss %.4g%s  %.3g steps/s  ETA %s%s", p->tty ? "\r\033[K" : "",
             p->label ? p->label : "", p->label ? ": " : "", (long long)ev->step, (long long)ev->steps,
-            p->loss_n ? p->loss_avg : ev->loss, rate, eta, p->tty && !final ? "" : "\n");
-    p->loss_avg = 0;
-    p->loss_n = 0;
+            p->loss_n ? p->loss_avg : ev->loss, metric, rate, eta, p->tty && !final ? "" : "\n");
+    p->loss_avg = p->metric_avg = 0;
+    p->loss_n = p->metric_n = 0;
 }
 
 int cli_progress_event(const plast_train_event *ev, void *user) {
@@ -66,6 +69,7 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
         break;
     case PLAST_EVENT_STEP: {
         p->loss_avg += (ev->loss - p->loss_avg) / (double)++p->loss_n;
+        if (isfinite(ev->metric)) p->metric_avg += (ev->metric - p->metric_avg) / (double)++p->metric_n;
         double t = cli_now();
         if (p->tty ? t - p->last_draw >= 0.1 : ev->step % p->log_every == 0) {
             p->last_draw = t;
@@ -74,8 +78,8 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
         break;
     }
     case PLAST_EVENT_VALIDATION:
-        fprintf(stderr, "%s%s%sstep %lld: validation loss %.5g, metric %.5g%s\n", clear, lab, sep,
-                (long long)ev->step, ev->loss, ev->metric, ev->best ? "  (best)" : "");
+        fprintf(stderr, "%s%s%sstep %lld: validation loss %.5g, %s %.5g%s\n", clear, lab, sep, (long long)ev->step,
+                ev->loss, p->metric_name ? p->metric_name : "metric", ev->metric, ev->best ? "  (best)" : "");
         p->last_draw = 0;
         break;
     case PLAST_EVENT_DONE:
@@ -98,6 +102,7 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
     }
     cli_progress p;
     cli_progress_init(&p, label, quiet, cfg->train.log_every);
+    p.metric_name = plast_run_metric_name(r);
     if (plast_run_train(r, cli_progress_event, &p, &err) != PLAST_OK) cli_fail(&err);
     if (!plast_run_finished(r)) {
         fprintf(stderr, "\nplast: interrupted at step %lld; the same command resumes the run\n",
@@ -108,8 +113,8 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
     if (plast_run_test(r, 1, res, &err) != PLAST_OK) cli_fail(&err);
     if (cli_plot_run(dir, res->metric_name, res->chance_metric, &err) != 0) fprintf(stderr, "plast: warning: plots not written: %s\n", err.msg);
     if (!quiet)
-        fprintf(stderr, "%s%stest (%s, step %lld, %lld trials): loss %.5g, %s %.5g (chance %.4g)\n", label ? label : "",
-                label ? ": " : "", res->which, (long long)res->step, (long long)res->trials, res->loss,
-                res->metric_name, res->metric, res->chance_metric);
+        fprintf(stderr, "%s%stest (%s, step %lld, %lld %s): loss %.5g, %s %.5g (chance %.4g)\n", label ? label : "",
+                label ? ": " : "", res->which, (long long)res->step, (long long)res->trials, res->trials_name,
+                res->loss, res->metric_name, res->metric, res->chance_metric);
     plast_run_free(r);
 }

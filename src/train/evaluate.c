@@ -211,6 +211,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     res->chance_metric = random_agent_reward(r, 4, NULL);
     res->metric_name = "reward";
     res->trials = tc->test_batches * tc->batch;
+    res->trials_name = "episodes";
     if (s != PLAST_OK || !write) {
         free(trace);
         return s;
@@ -282,6 +283,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     res->chance_metric = plast_task_chance_metric(r->task);
     res->metric_name = plast_metric_kind_name(plast_task_metric_kind(r->task));
     res->trials = tc->test_batches * tc->batch;
+    res->trials_name = "trials";
     if (s == PLAST_OK && write) s = write_test_files(r, res, &tr, err);
     plast_params_free(scratch);
     free(trace_buf);

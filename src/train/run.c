@@ -21,6 +21,9 @@ int64_t plast_run_step(const plast_run *r) { return r->prog.step; }
 int plast_run_finished(const plast_run *r) { return r->prog.step >= r->cfg.train.steps; }
 plast_engine *run_engine(const plast_run *r) { return r->a2c ? plast_a2c_engine(r->a2c) : r->engine; }
 plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(run_engine(r)); }
+const char *plast_run_metric_name(const plast_run *r) {
+    return r->env ? "reward" : plast_metric_kind_name(plast_task_metric_kind(r->task));
+}
 const char *plast_run_data_describe(const plast_run *r) {
     return r->env ? plast_env_describe(r->env) : plast_task_describe(r->task);
 }
