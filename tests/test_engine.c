@@ -80,6 +80,11 @@ static const engine_case CASES[] = {
                                                                     "model.rule=oja", "model.activation=sigmoid",
                                                                     "model.stp_params=scalar"}},
     {"stpnr pre hebbian, one step", PLAST_ENGINE_FUSED, 2, 1, {STPN, "model.variant=r"}},
+    /* the non-plastic baselines on the cell path */
+    {"rnn baseline, H = 9", PLAST_ENGINE_DENSE, 3, 7, {"model.family=rnn", "model.hidden=9"}},
+    {"rnn baseline, relu", PLAST_ENGINE_DENSE, 2, 5, {"model.family=rnn", "model.activation=relu"}},
+    {"lstm baseline, H = 7", PLAST_ENGINE_DENSE, 3, 7, {"model.family=lstm", "model.hidden=7"}},
+    {"lstm baseline, one step", PLAST_ENGINE_DENSE, 2, 1, {"model.family=lstm"}},
     /* the other families that are one plastic layer */
 #define HEBBFF "model.family=hebbff"
     {"hebbff hebbian, H = 11", PLAST_ENGINE_FUSED, 3, 10, {HEBBFF, "model.hidden=11"}},
@@ -130,7 +135,10 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     plast_real *x = malloc(sizeof(plast_real) * (size_t)(T * B * I)), *dy = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real *y1 = malloc(sizeof(plast_real) * (size_t)(T * B * O)), *y2 = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real m1[64], m2[64], e1[64], e2[64];
-    const int energy = c->kind == PLAST_ENGINE_FUSED; /* the paths that compute the energy */
+    /* the energy is compared wherever the fast path computes it (the fused and cell paths; not Duan's) */
+    plast_engine *probe = plast_engine_init(m, B, T, c->kind, 1, NULL);
+    const int energy = probe != NULL;
+    plast_engine_free(probe);
     plast_rng_fill_uniform(rng, x, (size_t)(T * B * I), -1, 1);
     plast_rng_fill_uniform(rng, dy, (size_t)(T * B * O), -1, 1);
     int64_t n = plast_params_numel(p);

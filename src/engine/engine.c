@@ -42,6 +42,7 @@ static plast_status duan_open(plast_engine *e, plast_err *err) {
 static const engine_path_row PATHS[] = {
     {PLAST_ENGINE_LOWRANK, lowrank_supports, duan_open},
     {PLAST_ENGINE_DENSE, dense_supports, duan_open},
+    {PLAST_ENGINE_DENSE, engine_cell_supports, engine_cell_init},
     {PLAST_ENGINE_FUSED, engine_fused_supports, engine_fused_init},
     {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init},
 };

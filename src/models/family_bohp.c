@@ -91,5 +91,5 @@ static int bohp_fused(const plast_model *m, plast_plastic_layer *L, char *why, s
 const plast_family_def plast_family_bohp = {
     .name = "bohp", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi 2016: backpropagation of Hebbian plasticity (x -> y plastic, y -> z readout)",
-    .caps = 0, .variant = NULL, .fused = bohp_fused,
+    .caps = 0, .variant = NULL, .fused = bohp_fused, .cell = NULL,
     .layout = bohp_layout, .init = bohp_init, .step = bohp_step, .constrain = NULL, .alias = NULL};

@@ -106,5 +106,5 @@ static int diffplast_fused(const plast_model *m, plast_plastic_layer *L, char *w
 const plast_family_def plast_family_diffplast = {
     .name = "diffplast", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Miconi et al. 2018: differentiable plasticity, w + alpha * Hebb with a learned rate",
-    .caps = 0, .variant = NULL, .fused = diffplast_fused,
+    .caps = 0, .variant = NULL, .fused = diffplast_fused, .cell = NULL,
     .layout = diffplast_layout, .init = diffplast_init, .step = diffplast_step, .constrain = NULL, .alias = NULL};

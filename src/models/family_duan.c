@@ -331,4 +331,5 @@ const plast_family_def plast_family_duan = {
     .name = "duan", .rule_use = PLAST_RULE_USE_OPTIONAL, .default_rule = "hebbian",
     .summary = "Duan et al. 2023: plastic RNN/LSTM, Hebbian or gradient-based, neuromodulated",
     .caps = PLAST_FAMILY_INTERNAL_LOSS | PLAST_FAMILY_DUAN_PATHS, .variant = duan_variant, .fused = NULL,
+    .cell = NULL,
     .layout = duan_layout, .init = duan_init, .step = duan_step, .constrain = NULL, .alias = duan_alias};

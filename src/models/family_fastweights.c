@@ -69,5 +69,5 @@ static void fw_step(const plast_step_ctx *c, plast_step_out *out) {
 const plast_family_def plast_family_fastweights = {
     .name = "fastweights", .rule_use = PLAST_RULE_USE_FIXED, .default_rule = "hebbian",
     .summary = "Ba et al. 2016: fast weights with layer normalisation",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL, .cell = NULL,
     .layout = fw_layout, .init = fw_init, .step = fw_step, .constrain = NULL, .alias = NULL};

@@ -92,5 +92,5 @@ static int hebbff_fused(const plast_model *m, plast_plastic_layer *L, char *why,
 const plast_family_def plast_family_hebbff = {
     .name = "hebbff", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Tyulmankov et al. 2022: HebbFF, a feed-forward layer with a decaying Hebbian trace",
-    .caps = 0, .variant = NULL, .fused = hebbff_fused,
+    .caps = 0, .variant = NULL, .fused = hebbff_fused, .cell = NULL,
     .layout = hebbff_layout, .init = hebbff_init, .step = hebbff_step, .constrain = hebbff_constrain, .alias = NULL};

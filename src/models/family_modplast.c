@@ -109,5 +109,5 @@ static int modplast_fused(const plast_model *m, plast_plastic_layer *L, char *wh
 const plast_family_def plast_family_modplast = {
     .name = "modplast", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Miconi et al. 2019 (Backpropamine): simple or retroactive neuromodulated plasticity",
-    .caps = 0, .variant = NULL, .fused = modplast_fused,
+    .caps = 0, .variant = NULL, .fused = modplast_fused, .cell = NULL,
     .layout = modplast_layout, .init = modplast_init, .step = modplast_step, .constrain = NULL, .alias = NULL};

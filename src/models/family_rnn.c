@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/cell_layer.h"
 #include "models/model_internal.h"
 
 typedef struct rnn_priv {
@@ -75,18 +76,29 @@ static void rnn_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &r->readout, h);
 }
 
+/* the rnn and lstm as one cell, for the cell path (the mlp has no recurrence: its steps fold into one batch on the
+ * tape) */
+static int rnn_cell(const plast_model *m, plast_cell_layer *L) {
+    const rnn_priv *r = PLAST_PRIV(m, rnn_priv);
+    if (r->kind == 2) return 0;
+    *L = (plast_cell_layer){.kind = r->kind == 1 ? PLAST_CELL_LSTM : PLAST_CELL_RNN, .I = m->I, .H = m->H,
+                            .G = r->kind == 1 ? 4 * m->H : m->H, .act = r->act, .w = r->w, .b = r->b,
+                            .readout = r->readout};
+    return 1;
+}
+
 const plast_family_def plast_family_rnn = {
     .name = "rnn", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "Elman RNN baseline with a linear readout",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL, .cell = rnn_cell,
     .layout = rnn_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};
 const plast_family_def plast_family_lstm = {
     .name = "lstm", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "LSTM baseline with a linear readout",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL, .cell = rnn_cell,
     .layout = lstm_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};
 const plast_family_def plast_family_mlp = {
     .name = "mlp", .rule_use = PLAST_RULE_USE_NONE, .default_rule = NULL,
     .summary = "one hidden layer, no memory, with a linear readout",
-    .caps = 0, .variant = NULL, .fused = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL, .cell = NULL,
     .layout = mlp_layout, .init = rnn_init, .step = rnn_step, .constrain = NULL, .alias = NULL};

@@ -126,5 +126,5 @@ static int stpn_fused(const plast_model *m, plast_plastic_layer *L, char *why, s
 const plast_family_def plast_family_stpn = {
     .name = "stpn", .rule_use = PLAST_RULE_USE_REQUIRED, .default_rule = "hebbian",
     .summary = "Rodriguez et al. 2022: short-term plasticity neurons, recurrent (r) or feed-forward (f)",
-    .caps = 0, .variant = NULL, .fused = stpn_fused,
+    .caps = 0, .variant = NULL, .fused = stpn_fused, .cell = NULL,
     .layout = stpn_layout, .init = stpn_init, .step = stpn_step, .constrain = NULL, .alias = NULL};

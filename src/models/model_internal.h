@@ -82,6 +82,7 @@ enum {
 };
 
 struct plast_plastic_layer; /* plastic_layer.h */
+struct plast_cell_layer;    /* cell_layer.h */
 
 typedef struct plast_family_def {
     const char *name;
@@ -94,6 +95,9 @@ typedef struct plast_family_def {
     /* 1 and L filled when this model is one plastic layer (plastic_layer.h) the fused path runs; 0 with the reason
      * in why otherwise. NULL: the family has no such form. */
     int (*fused)(const plast_model *m, struct plast_plastic_layer *L, char *why, size_t cap);
+    /* 1 and L filled when this model is one non-plastic recurrent cell (cell_layer.h) the cell path runs. NULL: the
+     * family has no such form. */
+    int (*cell)(const plast_model *m, struct plast_cell_layer *L);
     /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. m->rule is set
      * (resolved and checked against rule_use and caps) before it is called. */
     plast_status (*layout)(plast_model *m, plast_err *err);

@@ -1,0 +1,279 @@
+/* src/engine/engine_cell.c: the cell path: models whose core is one non-plastic recurrent cell (models/cell_layer.h:
+ * the rnn and lstm baselines) by hand. Each step is one matrix product over the batch, z_t = [x_t; h_{t-1}] W + b,
+ * and the cell's elementwise work; the backward pass walks the steps back with one product per step for
+ * d loss / d h_{t-1}, and the weight gradient is one product over every (step, sample) row at the end. The readout
+ * is one product over all rows. Memory per step: p_t, the (activated) gates, c_t and h_t. tests/test_engine.c
+ * checks outputs, energy and every gradient against the tape path. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/fastmath.h"
+#include "core/gemm.h"
+#include "engine/engine_internal.h"
+#include "models/cell_layer.h"
+
+typedef struct cell_engine {
+    plast_cell_layer L;
+    int64_t B, T, O, P; /* P = I + H */
+    plast_real *PRE; /* (T, B, P) p_t = [x_t; h_{t-1}] */
+    plast_real *Z;   /* (T, B, G) rnn: z; lstm: the activated gates i, f, g, o */
+    plast_real *C;   /* (T, B, H) lstm: c_t */
+    plast_real *HS;  /* (T, B, H) h_t */
+    plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
+    plast_real *DZ;  /* (T, B, G) d loss / d z_t */
+    plast_real *GH, *GC; /* (B, H) the running adjoints of h and c */
+    plast_real *DP;  /* (B, P) d loss / d p_t */
+    plast_real *CW;  /* (P) sum_j |W_ij|: the energy's weights */
+    size_t bytes;
+    void *block;
+} cell_engine;
+
+/* the threads of the elementwise loops over the samples: those OpenMP has now, at most one per 16 samples (each
+ * sample's work is a few hundred operations) */
+static int threads_for(int64_t B) {
+    const int n = omp_get_max_threads();
+    const int64_t most = B / 16 > 0 ? B / 16 : 1;
+    return (int64_t)n < most ? n : (int)most;
+}
+
+/* h = act(z) over n values; the switch outside the loops, so that each loop vectorises */
+static void act_rows(plast_act a, const plast_real *z, plast_real *h, int64_t n) {
+    switch (a) {
+    case PLAST_ACT_TANH:
+        for (int64_t j = 0; j < n; j++) h[j] = plast_ftanh(z[j]);
+        break;
+    case PLAST_ACT_RELU:
+        for (int64_t j = 0; j < n; j++) h[j] = z[j] > 0 ? z[j] : 0;
+        break;
+    case PLAST_ACT_SIGMOID:
+        for (int64_t j = 0; j < n; j++) h[j] = plast_fsigmoid(z[j]);
+        break;
+    default: memcpy(h, z, (size_t)n * sizeof(plast_real));
+    }
+}
+
+/* dz = g * act'(z) from z and h = act(z), as the tape's rules */
+static void act_grad_rows(plast_act a, const plast_real *z, const plast_real *h, const plast_real *g, plast_real *dz,
+                          int64_t n) {
+    switch (a) {
+    case PLAST_ACT_TANH:
+        for (int64_t j = 0; j < n; j++) dz[j] = g[j] * (1 - h[j] * h[j]);
+        break;
+    case PLAST_ACT_RELU:
+        for (int64_t j = 0; j < n; j++) dz[j] = z[j] > 0 ? g[j] : 0;
+        break;
+    case PLAST_ACT_SIGMOID:
+        for (int64_t j = 0; j < n; j++) dz[j] = g[j] * (h[j] * (1 - h[j]));
+        break;
+    default: memcpy(dz, g, (size_t)n * sizeof(plast_real));
+    }
+}
+
+/* step t of every sample: p_t, z_t, the cell, h_t; the energy per sample if asked */
+static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, const plast_real *x_t, plast_real *energy_t) {
+    const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, P = E->P;
+    plast_real *pre = E->PRE + t * B * P, *z = E->Z + t * B * G, *h = E->HS + t * B * H;
+    for (int64_t b = 0; b < B; b++) {
+        memcpy(pre + b * P, x_t + b * I, (size_t)I * sizeof(plast_real));
+        if (t > 0) memcpy(pre + b * P + I, E->HS + ((t - 1) * B + b) * H, (size_t)H * sizeof(plast_real));
+        else memset(pre + b * P + I, 0, (size_t)H * sizeof(plast_real));
+    }
+    const plast_real *W = plast_params_value(p, E->L.w), *bias = plast_params_value(p, E->L.b);
+    plast_gemm(0, 0, B, G, P, 1, pre, P, W, G, 0, z, G);
+#pragma omp parallel for schedule(static) num_threads(threads_for(B))
+    for (int64_t b = 0; b < B; b++) {
+        plast_real *zb = z + b * G, *hb = h + b * H;
+        for (int64_t j = 0; j < G; j++) zb[j] += bias[j];
+        if (E->L.kind == PLAST_CELL_RNN) {
+            act_rows(E->L.act, zb, hb, H);
+            continue;
+        }
+        /* the gates in place: i, f sigmoid; g tanh; o sigmoid */
+        act_rows(PLAST_ACT_SIGMOID, zb, zb, 2 * H);
+        act_rows(PLAST_ACT_TANH, zb + 2 * H, zb + 2 * H, H);
+        act_rows(PLAST_ACT_SIGMOID, zb + 3 * H, zb + 3 * H, H);
+        const plast_real *gi = zb, *gf = zb + H, *gg = zb + 2 * H, *go = zb + 3 * H;
+        plast_real *c = E->C + (t * B + b) * H;
+        if (t > 0) {
+            const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
+            for (int64_t j = 0; j < H; j++) c[j] = gf[j] * c_prev[j] + gi[j] * gg[j];
+        } else {
+            for (int64_t j = 0; j < H; j++) c[j] = gi[j] * gg[j];
+        }
+        act_rows(PLAST_ACT_TANH, c, hb, H);
+        for (int64_t j = 0; j < H; j++) hb[j] *= go[j];
+    }
+    if (energy_t)
+        for (int64_t b = 0; b < B; b++) {
+            plast_real e = 0;
+            for (int64_t i = 0; i < P; i++) e += pre[b * P + i] * pre[b * P + i] * E->CW[i];
+            energy_t[b] = e;
+        }
+}
+
+/* the readout of rows r0 .. r0 + rows - 1: y = h R^T + r */
+static void readout_forward(const cell_engine *E, plast_params *p, plast_real *y, int64_t r0, int64_t rows) {
+    const int64_t H = E->L.H, O = E->O;
+    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
+    plast_gemm(0, 1, rows, O, H, 1, E->HS + r0 * H, H, R, H, 0, y, O);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
+}
+
+/* the energy's weights sum_j |W_ij| */
+static void energy_weights(cell_engine *E, plast_params *p) {
+    const plast_real *W = plast_params_value(p, E->L.w);
+    for (int64_t i = 0; i < E->P; i++) {
+        plast_real s = 0;
+        for (int64_t j = 0; j < E->L.G; j++) s += fabs(W[i * E->L.G + j]);
+        E->CW[i] = s;
+    }
+}
+
+static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
+                                 plast_real *modulation, plast_real *energy, int train, plast_err *err) {
+    (void)train, (void)err;
+    cell_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, I = E->L.I;
+    if (energy) energy_weights(E, p);
+    for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, x + t * B * I, energy ? energy + t * B : NULL);
+    if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
+    readout_forward(E, p, y, 0, T * B);
+    return PLAST_OK;
+}
+
+static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
+                              plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
+    (void)err;
+    cell_engine *E = eng->impl;
+    if (t == 0 && energy_t) energy_weights(E, p);
+    cell_step_forward(E, p, t, x_t, energy_t);
+    if (modulation_t) memset(modulation_t, 0, (size_t)E->B * sizeof(plast_real));
+    readout_forward(E, p, y_t, t * E->B, E->B);
+    return PLAST_OK;
+}
+
+static plast_status cell_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
+    (void)err;
+    cell_engine *E = eng->impl;
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, G = E->L.G, P = E->P, O = E->O;
+    /* the readout: d h of every row, d R and d r */
+    const plast_real *R = plast_params_value(p, E->L.readout.w);
+    plast_gemm(0, 0, T * B, H, O, 1, dy, O, R, H, 0, E->GHY, H);
+    plast_gemm(1, 0, O, H, T * B, 1, dy, O, E->HS, H, 1, plast_params_grad(p, E->L.readout.w), H);
+    plast_real *grb = plast_params_grad(p, E->L.readout.b);
+    for (int64_t r = 0; r < T * B; r++)
+        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
+    const plast_real *W = plast_params_value(p, E->L.w);
+    memset(E->GH, 0, (size_t)(B * H) * sizeof(plast_real));
+    memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));
+    for (int64_t t = T - 1; t >= 0; t--) {
+        const plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H, *ghy = E->GHY + t * B * H;
+        plast_real *dz = E->DZ + t * B * G;
+#pragma omp parallel for schedule(static) num_threads(threads_for(B))
+        for (int64_t b = 0; b < B; b++) {
+            plast_real *gh = E->GH + b * H, *gc = E->GC + b * H, *dzb = dz + b * G;
+            const plast_real *zb = z + b * G, *hb = h + b * H;
+            for (int64_t j = 0; j < H; j++) gh[j] += ghy[b * H + j];
+            if (E->L.kind == PLAST_CELL_RNN) {
+                act_grad_rows(E->L.act, zb, hb, gh, dzb, H);
+                continue;
+            }
+            const plast_real *c = E->C + (t * B + b) * H;
+            const plast_real *gi = zb, *gf = zb + H, *gg = zb + 2 * H, *go = zb + 3 * H;
+            plast_real *tc = dzb + H; /* tanh(c_t), in the forget gate's slot until it is written */
+            act_rows(PLAST_ACT_TANH, c, tc, H);
+            for (int64_t j = 0; j < H; j++) {
+                const plast_real dc = gc[j] + gh[j] * go[j] * (1 - tc[j] * tc[j]);
+                dzb[3 * H + j] = gh[j] * tc[j] * go[j] * (1 - go[j]);
+                dzb[j] = dc * gg[j] * gi[j] * (1 - gi[j]);
+                dzb[2 * H + j] = dc * gi[j] * (1 - gg[j] * gg[j]);
+                gc[j] = dc; /* d loss / d c_t for now; times f below */
+            }
+            if (t > 0) {
+                const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
+                for (int64_t j = 0; j < H; j++) dzb[H + j] = gc[j] * c_prev[j] * gf[j] * (1 - gf[j]);
+            } else {
+                for (int64_t j = 0; j < H; j++) dzb[H + j] = 0;
+            }
+            for (int64_t j = 0; j < H; j++) gc[j] *= gf[j];
+        }
+        /* d loss / d p_t = dz W^T; its h part is d loss / d h_{t-1} */
+        plast_gemm(0, 1, B, P, G, 1, dz, G, W, G, 0, E->DP, P);
+        for (int64_t b = 0; b < B; b++) memcpy(E->GH + b * H, E->DP + b * P + I, (size_t)H * sizeof(plast_real));
+    }
+    /* the weights over every (step, sample) row at once */
+    plast_gemm(1, 0, P, G, T * B, 1, E->PRE, P, E->DZ, G, 1, plast_params_grad(p, E->L.w), G);
+    plast_real *gb = plast_params_grad(p, E->L.b);
+    for (int64_t r = 0; r < T * B; r++)
+        for (int64_t j = 0; j < G; j++) gb[j] += E->DZ[r * G + j];
+    return PLAST_OK;
+}
+
+static void cell_release(plast_engine *eng) {
+    cell_engine *E = eng->impl;
+    if (E) free(E->block);
+    free(E);
+}
+
+static size_t cell_bytes(const plast_engine *eng) { return ((const cell_engine *)eng->impl)->bytes; }
+
+/* the products: z forward, d p and d W backward, and the readout */
+static double cell_flops(const plast_engine *eng) {
+    const cell_engine *E = eng->impl;
+    const double BT = (double)E->B * (double)E->T, PG = (double)E->P * (double)E->L.G;
+    const double HO = (double)E->L.H * (double)E->O;
+    return BT * (2 * PG + 2 * HO) + BT * (4 * PG + 4 * HO);
+}
+
+static const engine_path CELL_PATH = {cell_forward, cell_backward, cell_release, cell_bytes, cell_flops, cell_step};
+
+int engine_cell_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    (void)want_energy; /* the cell path computes the energy */
+    plast_cell_layer L;
+    if (!m->family->cell || !m->family->cell(m, &L)) {
+        snprintf(why, cap, "the %s family is not one non-plastic recurrent cell", m->family->name);
+        return 0;
+    }
+    return 1;
+}
+
+static void layout_buffers(cell_engine *E, engine_plan *pl) {
+    const int64_t B = E->B, T = E->T, H = E->L.H, G = E->L.G, P = E->P;
+    E->PRE = engine_plan_carve(pl, T * B * P);
+    E->Z = engine_plan_carve(pl, T * B * G);
+    E->C = E->L.kind == PLAST_CELL_LSTM ? engine_plan_carve(pl, T * B * H) : NULL;
+    E->HS = engine_plan_carve(pl, T * B * H);
+    E->GHY = engine_plan_carve(pl, T * B * H);
+    E->DZ = engine_plan_carve(pl, T * B * G);
+    E->GH = engine_plan_carve(pl, B * H);
+    E->GC = engine_plan_carve(pl, B * H);
+    E->DP = engine_plan_carve(pl, B * P);
+    E->CW = engine_plan_carve(pl, P);
+}
+
+plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
+    const plast_model *m = eng->model;
+    cell_engine *E = calloc(1, sizeof *E);
+    if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
+    m->family->cell(m, &E->L);
+    E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H;
+    engine_plan pl = {NULL, 0};
+    layout_buffers(E, &pl);
+    E->block = aligned_alloc(64, pl.off);
+    if (!E->block) {
+        free(E);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (cell path)", pl.off);
+    }
+    pl = (engine_plan){E->block, 0};
+    layout_buffers(E, &pl);
+    memset(E->block, 0, pl.off);
+    E->bytes = pl.off + sizeof *E;
+    eng->impl = E;
+    eng->path = &CELL_PATH;
+    return PLAST_OK;
+}
