@@ -242,7 +242,8 @@ int engine_cell_supports(const plast_model *m, int want_energy, char *why, size_
     return 1;
 }
 
-static void layout_buffers(cell_engine *E, engine_plan *pl) {
+static void layout_buffers(void *impl, engine_plan *pl) {
+    cell_engine *E = impl;
     const int64_t B = E->B, T = E->T, H = E->L.H, G = E->L.G, P = E->P;
     E->PRE = engine_plan_carve(pl, T * B * P);
     E->Z = engine_plan_carve(pl, T * B * G);
@@ -262,17 +263,13 @@ plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
     if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     m->family->cell(m, &E->L);
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H;
-    engine_plan pl = {NULL, 0};
-    layout_buffers(E, &pl);
-    E->block = aligned_alloc(64, pl.off);
+    size_t bytes;
+    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {
         free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (cell path)", pl.off);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (cell path)", bytes);
     }
-    pl = (engine_plan){E->block, 0};
-    layout_buffers(E, &pl);
-    memset(E->block, 0, pl.off);
-    E->bytes = pl.off + sizeof *E;
+    E->bytes = bytes + sizeof *E;
     eng->impl = E;
     eng->path = &CELL_PATH;
     return PLAST_OK;

@@ -14,7 +14,8 @@
 
 static plast_real *carve(engine_plan *pl, int64_t n) { return engine_plan_carve(pl, n); }
 
-static void layout_buffers(duan_engine *E, engine_plan *pl) {
+static void layout_buffers(void *impl, engine_plan *pl) {
+    duan_engine *E = impl;
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const int64_t tri = B * T * (T - 1) / 2; /* rows over all steps of the (sample, update) products */
     plast_real **w[] = {&E->Wenc, &E->aenc, &E->dWenc, &E->daenc};
@@ -388,17 +389,13 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     E->learn_alpha = d->plastic && d->hh.aw >= 0;
     E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
     E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
-    engine_plan pl = {NULL, 0};
-    layout_buffers(E, &pl);
-    E->bytes = pl.off + sizeof *E;
-    E->block = aligned_alloc(64, pl.off);
+    size_t bytes;
+    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {
         free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes", pl.off);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes", bytes);
     }
-    pl = (engine_plan){E->block, 0};
-    layout_buffers(E, &pl);
-    memset(E->block, 0, pl.off);
+    E->bytes = bytes + sizeof *E;
     eng->impl = E;
     eng->path = &DUAN_PATH;
     return PLAST_OK;

@@ -365,7 +365,8 @@ int engine_fused_supports(const plast_model *m, int want_energy, char *why, size
 }
 
 /* every buffer of the engine from one block (engine_plan) */
-static void layout_buffers(fused_engine *E, engine_plan *pl) {
+static void layout_buffers(void *impl, engine_plan *pl) {
+    fused_engine *E = impl;
     const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
     const int drive = E->L.drive != PLAST_DRIVE_NONE, linear = E->L.drive == PLAST_DRIVE_LINEAR;
     E->PRE = engine_plan_carve(pl, T * B * P);
@@ -408,17 +409,13 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->threads = omp_get_max_threads();
     E->ws_n = ws_count(E->K, E->PH, E->L.H, E->L.P);
     E->gs_n = gs_of(&E->L).n;
-    engine_plan pl = {NULL, 0};
-    layout_buffers(E, &pl);
-    E->block = aligned_alloc(64, pl.off);
+    size_t bytes;
+    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {
         free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", pl.off);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", bytes);
     }
-    pl = (engine_plan){E->block, 0};
-    layout_buffers(E, &pl);
-    memset(E->block, 0, pl.off);
-    E->bytes = pl.off + sizeof *E;
+    E->bytes = bytes + sizeof *E;
     eng->impl = E;
     eng->path = &FUSED_PATH;
     return PLAST_OK;

@@ -2,6 +2,9 @@
 #ifndef PLAST_ENGINE_ENGINE_INTERNAL_H
 #define PLAST_ENGINE_ENGINE_INTERNAL_H
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "plast/engine.h"
 
 typedef struct engine_path {
@@ -42,6 +45,19 @@ static inline void *engine_plan_take(engine_plan *pl, size_t n) {
 /* n reals (none: still one slot) */
 static inline plast_real *engine_plan_carve(engine_plan *pl, int64_t n) {
     return engine_plan_take(pl, (size_t)(n > 0 ? n : 1) * sizeof(plast_real));
+}
+/* A path's whole memory: layout(impl, pl) run once counting, one zeroed 64-aligned block of that size, then layout
+ * again to carve it. Returns the block (NULL when out of memory); its size in *bytes either way. */
+static inline void *engine_plan_alloc(void (*layout)(void *impl, engine_plan *pl), void *impl, size_t *bytes) {
+    engine_plan pl = {NULL, 0};
+    layout(impl, &pl);
+    *bytes = pl.off;
+    void *block = aligned_alloc(64, pl.off);
+    if (!block) return NULL;
+    pl = (engine_plan){block, 0};
+    layout(impl, &pl);
+    memset(block, 0, pl.off);
+    return block;
 }
 
 /* Each path: 1 if it serves the model (a reason in why otherwise), then init. */
