@@ -1,6 +1,6 @@
 /* tests/test_tables.c: the tables are the single source of every name list, and the docs keep up with them.
  *
- * Ops, families, rules, tasks, engine paths and optimizers are each listed once (an X-macro list or a table of
+ * Ops, families, rules, tasks, environments, engine paths and optimizers are each listed once (an X-macro list or a table of
  * rows). This test checks that each row is consistent (names, defaults, capabilities) and that every name appears
  * in the docs page that describes that list, so adding a row without documenting it fails here. */
 #include "autodiff/tape_internal.h"
@@ -11,6 +11,8 @@
 #include "plast/optim.h"
 #include "tasks/task_internal.h"
 #include "tasks/task_list.h"
+#include "envs/env_list.h"
+#include "plast/env.h"
 #include "test.h"
 
 static char docs[512];
@@ -133,6 +135,25 @@ static void test_tasks(void) {
     }
 }
 
+/* every environment of the list is in docs/envs/README.md and has its page; the env.name choices are the list */
+static void test_envs(void) {
+    const char *doc = read_doc("envs/README.md"); /* read_doc's buffer: the pages are read after the README */
+#define ENV_LISTED(name, summary) CHECK(doc && has_word(doc, #name), "environment %s is not in docs/envs/README.md", #name);
+    PLAST_ENV_LIST(ENV_LISTED)
+#undef ENV_LISTED
+#define ENV_PAGE(name, summary) CHECK(read_doc("envs/" #name ".md") != NULL, "environment %s has no page", #name);
+    PLAST_ENV_LIST(ENV_PAGE)
+#undef ENV_PAGE
+    plast_env_cfg c;
+    plast_env_cfg_default(&c, NULL);
+    char set[64];
+#define ENV_SET(name, summary)                                                                                      \
+    snprintf(set, sizeof set, "env.name=%s", #name);                                                             \
+    CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &c, set, NULL) == PLAST_OK, "env.name does not accept %s", #name);
+    PLAST_ENV_LIST(ENV_SET)
+#undef ENV_SET
+}
+
 static void test_kinds(void) {
     const char *doc = read_doc("TRAINING.md");
     for (int k = 0; k < PLAST_ENGINE_KIND_COUNT; k++) {
@@ -156,6 +177,7 @@ int main(void) {
     test_families();
     test_rules();
     test_tasks();
+    test_envs();
     test_kinds();
     return test_finish("test_tables");
 }
