@@ -1,7 +1,7 @@
 /* tests/test_tables.c: the tables are the single source of every name list, and the docs keep up with them.
  *
- * Ops, families, rules, tasks, environments, engine paths and optimizers are each listed once (an X-macro list or a table of
- * rows). This test checks that each row is consistent (names, defaults, capabilities) and that every name appears
+ * Ops, families, rules, tasks, environments, engine paths and optimizers are each listed once (an X-macro list or a
+ * table of rows). This test checks that each row is consistent (names, defaults, capabilities) and that every name appears
  * in the docs page that describes that list, so adding a row without documenting it fails here. */
 #include "autodiff/tape_internal.h"
 #include "models/family_list.h"
