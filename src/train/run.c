@@ -74,7 +74,7 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     oc.amsgrad = tc->amsgrad;
     oc.eps = tc->eps;
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
-    r->prog = (run_progress){0, 0, 0, 0, 0, 0, NAN, -1, 0};
+    r->prog = (run_progress){0, 0, 0, 0, 0, 0, 0, NAN, -1, 0};
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
     if (rl) {
         if (!(r->a2c = plast_a2c_init(&r->cfg.rl.a2c, r->model, r->env, kind, 1, err)))
@@ -143,7 +143,7 @@ static plast_status write_config(const plast_run *r, plast_err *err) {
 /* The progress a checkpoint carries, as metadata "run_<member>": one row per member of run_progress. */
 #define RUN_PROGRESS_FIELDS(X)                                                                                     \
     X(step, INT) X(loss_sum, REAL) X(metric_sum, REAL) X(metric_weight, REAL) X(grad_norm_sum, REAL)                \
-    X(count, INT) X(best, REAL) X(best_step, INT) X(seconds, REAL)
+    X(count, INT) X(best, REAL) X(best_step, INT) X(seconds, REAL) X(energy_sum, REAL)
 enum { PROGRESS_INT, PROGRESS_REAL };
 typedef struct progress_field {
     const char *key;
@@ -184,6 +184,7 @@ static plast_status read_progress(const plast_st_reader *rd, run_progress *p, pl
     for (int k = 0; k < PROGRESS_N; k++) {
         const progress_field *f = &PROGRESS_FIELDS[k];
         const char *text = plast_st_reader_meta(rd, f->key);
+        if (!text && strcmp(f->key, "run_energy_sum") == 0) text = "0"; /* checkpoints written before it existed */
         char *end = NULL;
         double v = text ? strtod(text, &end) : 0;
         if (!text || end == text || *end)

@@ -14,7 +14,7 @@
 #include "core/fileio.h"
 #include "train/run_internal.h"
 
-#define CSV_HEADER "step,train_loss,train_metric,val_loss,val_metric,lr,grad_norm,seconds\n"
+#define CSV_HEADER "step,train_loss,train_metric,val_loss,val_metric,lr,grad_norm,seconds,energy\n"
 
 const char *run_path(const plast_run *r, const char *name, char *buf) {
     int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", r->dir, name); /* fits: dir < RUN_DIR_MAX, names are short */
@@ -69,16 +69,17 @@ static plast_status append_line(const plast_run *r, const char *name, const char
 }
 
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, plast_err *err) {
-    const double v[7] = {w->train_loss, w->train_metric, w->val_loss, w->val_metric, w->lr, w->grad_norm, w->seconds};
-    static const char *const names[7] = {"train_loss", "train_metric", "val_loss", "val_metric",
-                                         "lr",         "grad_norm",    "seconds"};
+    const double v[8] = {w->train_loss, w->train_metric, w->val_loss, w->val_metric, w->lr, w->grad_norm, w->seconds,
+                         w->energy};
+    static const char *const names[8] = {"train_loss", "train_metric", "val_loss", "val_metric",
+                                         "lr",         "grad_norm",    "seconds",  "energy"};
     plast_strbuf js, csv;
     plast_strbuf_init(&js);
     plast_strbuf_init(&csv);
     char b[40];
     int ok = plast_strbuf_printf(&js, "{\"step\": %lld", (long long)w->step);
     ok &= plast_strbuf_printf(&csv, "%lld", (long long)w->step);
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) {
         ok &= plast_strbuf_printf(&js, ", \"%s\": %s", names[k], num(v[k], 1, b, sizeof b));
         ok &= plast_strbuf_printf(&csv, ",%s", num(v[k], 0, b, sizeof b));
     }

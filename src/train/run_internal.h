@@ -16,6 +16,7 @@ typedef struct run_progress {
     int64_t step;
     /* sums over the steps since the last validation, for the next metrics row */
     double loss_sum, metric_sum, metric_weight, grad_norm_sum;
+    double energy_sum;    /* an RL run's mean energy per step and copy, summed over the iterations */
     int64_t count;
     double best;          /* best validation metric so far (NAN before the first validation) */
     int64_t best_step;    /* its step, or -1 */
@@ -55,6 +56,7 @@ const char *run_path(const plast_run *r, const char *name, char *buf);
 typedef struct run_metrics_row {
     int64_t step;
     double train_loss, train_metric, val_loss, val_metric, lr, grad_norm, seconds;
+    double energy; /* an RL run's mean energy per step and copy since the last row; NAN otherwise */
 } run_metrics_row;
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *row, plast_err *err);
 /* Keeps the rows with step <= `step` (all rows are removed for step < 0), rewriting both files atomically. */

@@ -77,6 +77,7 @@ static plast_status rl_step(loop *L, double lr, plast_err *err) {
     if (s != PLAST_OK)
         return plast_err_prefix(err, s, "iteration %lld: the run diverged or failed (last.safetensors holds the last "
                                         "good checkpoint): ", (long long)r->prog.step);
+    r->prog.energy_sum += st.energy;
     record_step(L, st.loss, st.reward, 1, st.grad_norm, lr);
     return PLAST_OK;
 }
@@ -133,8 +134,9 @@ static plast_status validate(loop *L, plast_err *err) {
                            metric,
                            scheduled_lr(tc, p->step),
                            p->count ? p->grad_norm_sum / (double)p->count : NAN,
-                           p->seconds};
-    p->loss_sum = p->metric_sum = p->metric_weight = p->grad_norm_sum = 0;
+                           p->seconds,
+                           r->a2c && p->count ? p->energy_sum / (double)p->count : NAN};
+    p->loss_sum = p->metric_sum = p->metric_weight = p->grad_norm_sum = p->energy_sum = 0;
     p->count = 0;
     int best = run_metric_better(r, metric, p->best);
     if (best) {
