@@ -115,15 +115,6 @@ static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, const 
         }
 }
 
-/* the readout of rows r0 .. r0 + rows - 1: y = h R^T + r */
-static void readout_forward(const cell_engine *E, plast_params *p, plast_real *y, int64_t r0, int64_t rows) {
-    const int64_t H = E->L.H, O = E->O;
-    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
-    plast_gemm(0, 1, rows, O, H, 1, E->HS + r0 * H, H, R, H, 0, y, O);
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
-}
-
 /* the energy's weights sum_j |W_ij| */
 static void energy_weights(cell_engine *E, plast_params *p) {
     const plast_real *W = plast_params_value(p, E->L.w);
@@ -142,7 +133,7 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
     if (energy) energy_weights(E, p);
     for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, x + t * B * I, energy ? energy + t * B : NULL);
     if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
-    readout_forward(E, p, y, 0, T * B);
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, T * B, E->L.H, E->O, y);
     return PLAST_OK;
 }
 
@@ -153,7 +144,7 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
     if (t == 0 && energy_t) energy_weights(E, p);
     cell_step_forward(E, p, t, x_t, energy_t);
     if (modulation_t) memset(modulation_t, 0, (size_t)E->B * sizeof(plast_real));
-    readout_forward(E, p, y_t, t * E->B, E->B);
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + t * E->B * E->L.H, E->B, E->L.H, E->O, y_t);
     return PLAST_OK;
 }
 
@@ -162,12 +153,7 @@ static plast_status cell_backward(plast_engine *eng, plast_params *p, const plas
     cell_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, G = E->L.G, P = E->P, O = E->O;
     /* the readout: d h of every row, d R and d r */
-    const plast_real *R = plast_params_value(p, E->L.readout.w);
-    plast_gemm(0, 0, T * B, H, O, 1, dy, O, R, H, 0, E->GHY, H);
-    plast_gemm(1, 0, O, H, T * B, 1, dy, O, E->HS, H, 1, plast_params_grad(p, E->L.readout.w), H);
-    plast_real *grb = plast_params_grad(p, E->L.readout.b);
-    for (int64_t r = 0; r < T * B; r++)
-        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
+    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, T * B, H, O, E->GHY);
     const plast_real *W = plast_params_value(p, E->L.w);
     memset(E->GH, 0, (size_t)(B * H) * sizeof(plast_real));
     memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));

@@ -130,11 +130,8 @@ static void readout_forward(const fused_engine *E, plast_params *p, plast_real *
         for (int64_t r = 0; r < rows; r++) memcpy(y + r * O, HS + r * H, (size_t)O * sizeof(plast_real));
         return;
     }
-    const plast_real *R = plast_params_value(p, E->L.readout.w), *rb = plast_params_value(p, E->L.readout.b);
-    if (E->L.readout_form == PLAST_READOUT_TORCH) plast_gemm(0, 1, rows, O, H, 1, HS, H, R, H, 0, y, O);
-    else plast_gemm(0, 0, rows, O, H, 1, HS, H, R, O, 0, y, O);
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, E->L.readout_form == PLAST_READOUT_PLAIN, HS, rows, H, O,
+                           y);
 }
 
 /* the readout backwards: d loss / d h_t of every row into GHY; the readout's gradients */
@@ -145,17 +142,8 @@ static void readout_backward(const fused_engine *E, plast_params *p, const plast
         for (int64_t r = 0; r < TB; r++) memcpy(E->GHY + r * H, dy + r * O, (size_t)O * sizeof(plast_real));
         return;
     }
-    const plast_real *R = plast_params_value(p, E->L.readout.w);
-    plast_real *gR = plast_params_grad(p, E->L.readout.w), *grb = plast_params_grad(p, E->L.readout.b);
-    if (E->L.readout_form == PLAST_READOUT_TORCH) {
-        plast_gemm(0, 0, TB, H, O, 1, dy, O, R, H, 0, E->GHY, H);
-        plast_gemm(1, 0, O, H, TB, 1, dy, O, E->HS, H, 1, gR, H);
-    } else {
-        plast_gemm(0, 1, TB, H, O, 1, dy, O, R, O, 0, E->GHY, H);
-        plast_gemm(1, 0, H, O, TB, 1, E->HS, H, dy, O, 1, gR, O);
-    }
-    for (int64_t r = 0; r < TB; r++)
-        for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];
+    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, E->L.readout_form == PLAST_READOUT_PLAIN, E->HS, dy,
+                            TB, H, O, E->GHY);
 }
 
 /* step t of sample b with input x (I): the checkpoint, p_t, the layer forward on the running state F; returns
