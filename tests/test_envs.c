@@ -1,6 +1,9 @@
 /* tests/test_envs.c: the environments against their specs (docs/envs/): the maze's layout, observation slots,
  * walls, reward and teleport, truncation and autoreset, determinism per (seed, copy, episode) whatever the batch,
- * saved and restored state, bad input, and the reward of a random agent (measured, printed for the docs). */
+ * saved and restored state, bad input, and the reward of a random agent (measured, printed for the docs); the
+ * MuJoCo pendulum's model, falls, a balancing controller, flags, determinism and state. */
+#include <math.h>
+
 #include "plast.h"
 #include "plast/env.h"
 #include "test.h"
@@ -154,7 +157,125 @@ static void check_bad_input(void) {
     plast_env_free(e);
 }
 
+/* ---- the pendulum ------------------------------------------------------------------------------------------ */
+
+/* episodes of copy 0 under a policy: a = clamp(k . obs, -3, 3) (k NULL: zero, or uniform in [-3, 3] with random);
+ * returns the mean length, and the flags of the last step of the last episode */
+static double pendulum_episodes(plast_env *e, const double *k, int random, int episodes, int *term, int *trunc,
+                                double *last_reward) {
+    const int64_t n = plast_env_count(e);
+    plast_real *obs = calloc((size_t)(4 * n), sizeof *obs), *r = calloc((size_t)n, sizeof *r);
+    plast_real *a = calloc((size_t)n, sizeof *a);
+    uint8_t *te = calloc((size_t)n, 1), *tr = calloc((size_t)n, 1);
+    plast_rng rng;
+    plast_rng_init(&rng, 5, 6);
+    double steps = 0;
+    for (int ep = 0; ep < episodes; ep++) {
+        plast_env_seek(e, ep);
+        plast_env_reset(e, obs, NULL);
+        for (int t = 0; t < 5000; t++) {
+            for (int64_t i = 0; i < n; i++) {
+                double v = 0;
+                for (int j = 0; j < 4 && k; j++) v += k[j] * (double)obs[i * 4 + j];
+                if (random) v = 6 * plast_rng_uniform(&rng) - 3;
+                a[i] = (plast_real)fmax(-3, fmin(3, v));
+            }
+            plast_env_step(e, (plast_env_actions){NULL, a}, obs, r, te, tr, NULL);
+            steps++;
+            if (te[0] || tr[0]) break;
+        }
+    }
+    *term = te[0], *trunc = tr[0], *last_reward = (double)r[0];
+    free(obs), free(r), free(a), free(te), free(tr);
+    return steps / episodes;
+}
+
+static plast_env *pendulum(int64_t n, uint64_t seed, const char *set) {
+    plast_env_cfg cfg;
+    plast_err err;
+    plast_env_cfg_default(&cfg, NULL);
+    plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, "env.name=pendulum", NULL);
+    if (set) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, set, &err) == PLAST_OK, "%s", err.msg);
+    plast_env *e = plast_env_init(&cfg, n, seed, &err);
+#ifdef PLAST_TEST_MUJOCO
+    CHECK(e != NULL, "pendulum: %s", e ? "" : err.msg);
+#else
+    CHECK(!e && strstr(err.msg, "without MuJoCo") && strstr(err.msg, "env.name"), "no MuJoCo: %s", err.msg);
+#endif
+    return e;
+}
+
+static void check_pendulum(void) {
+    plast_env *e = pendulum(1, 3, NULL);
+    if (!e) return;
+    const plast_space as = plast_env_action_space(e);
+    CHECK(plast_env_observation_space(e).n == 4 && as.kind == PLAST_SPACE_BOX && as.n == 1 && as.low == -3 &&
+              as.high == 3 && plast_env_max_steps(e) == 1000,
+          "pendulum spaces: 4 observations, one action in [-3, 3], 1000 steps");
+    CHECK(strstr(plast_env_describe(e), "InvertedPendulum-v4 semantics, MuJoCo 2.2") != NULL, "label: %s",
+          plast_env_describe(e));
+    plast_real obs[4];
+    plast_env_reset(e, obs, NULL);
+    int small = 1;
+    for (int j = 0; j < 4; j++) small &= fabs((double)obs[j]) <= 0.01 && obs[j] != 0;
+    CHECK(small, "the first state is within the reset noise 0.01");
+    /* with no force the pole falls past 0.2 rad in 20 to 40 steps (measured 22-36 from noise 0.01), terminated,
+     * with reward 1 on that step (v4) */
+    int term, trunc;
+    double last;
+    double len = pendulum_episodes(e, NULL, 0, 10, &term, &trunc, &last);
+    CHECK(len >= 15 && len <= 60 && term && !trunc && last == 1, "zero force: falls after %.1f steps (term %d, reward %g)",
+          len, term, last);
+    double rnd = pendulum_episodes(e, NULL, 1, 20, &term, &trunc, &last);
+    CHECK(rnd >= 3 && rnd <= 40, "random force: %.1f steps per episode", rnd);
+    printf("pendulum: episode length (= return) with no force %.1f, with uniform random force %.1f\n", len, rnd);
+    /* a hand-tuned linear controller (push the cart under the pole) balances to the time limit: truncated */
+    const double k[4] = {1, 20, 1, 3};
+    len = pendulum_episodes(e, k, 0, 3, &term, &trunc, &last);
+    CHECK(len == 1000 && trunc && !term, "the linear controller balances for 1000 steps (%.1f, trunc %d)", len, trunc);
+    plast_env_free(e);
+    /* v5's terminal reward */
+    e = pendulum(1, 3, "env.terminal_reward=0");
+    if (e) {
+        pendulum_episodes(e, NULL, 0, 1, &term, &trunc, &last);
+        CHECK(term && last == 0, "terminal_reward 0: the falling step gives %g", last);
+    }
+    plast_env_free(e);
+    /* copy i does not depend on the batch; a state saved mid-episode continues exactly; non-finite actions are
+     * refused */
+    plast_env *a = pendulum(3, 8, NULL), *b = pendulum(1, 8, NULL), *c = pendulum(3, 8, NULL);
+    if (!a || !b || !c) goto done;
+    plast_real oa[12], ob[4], oc[12], ra[3], rb[1], rc[3], act[3];
+    plast_env_reset(a, oa, NULL);
+    plast_env_reset(b, ob, NULL);
+    size_t bytes = plast_env_state_bytes(a);
+    void *saved = malloc(bytes);
+    int same = 1, restored = 1;
+    for (int t = 0; t < 300; t++) {
+        for (int i = 0; i < 3; i++) act[i] = (plast_real)fmax(-3, fmin(3, 20 * (double)oa[i * 4 + 1] + 2 * (double)oa[i * 4 + 3]));
+        if (t == 57) {
+            plast_env_state_save(a, saved, bytes, NULL);
+            CHECK(plast_env_state_load(c, saved, bytes, NULL) == PLAST_OK, "pendulum state load");
+        }
+        if (t >= 57) plast_env_step(c, (plast_env_actions){NULL, act}, oc, rc, NULL, NULL, NULL);
+        plast_env_step(a, (plast_env_actions){NULL, act}, oa, ra, NULL, NULL, NULL);
+        plast_env_step(b, (plast_env_actions){NULL, act}, ob, rb, NULL, NULL, NULL);
+        same &= memcmp(oa, ob, sizeof ob) == 0 && ra[0] == rb[0];
+        if (t >= 57) restored &= memcmp(oa, oc, sizeof oa) == 0 && memcmp(ra, rc, sizeof ra) == 0;
+    }
+    CHECK(same && restored, "pendulum: copy 0 independent of the batch (%d), restored state continues (%d)", same,
+          restored);
+    plast_err err;
+    act[1] = (plast_real)NAN;
+    CHECK(plast_env_step(a, (plast_env_actions){NULL, act}, oa, ra, NULL, NULL, &err) == PLAST_ERR_INVALID_ARG &&
+              strstr(err.msg, "copy 1"), "a NaN action: %s", err.msg);
+    free(saved);
+done:
+    plast_env_free(a), plast_env_free(b), plast_env_free(c);
+}
+
 int main(void) {
+    check_pendulum();
     check_layout_and_first_observation();
     check_walls_and_slots();
     check_determinism_and_state();

@@ -6,9 +6,9 @@ set -euo pipefail
 
 # libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt);
 # libstb-dev: PNG plots and image decoding; zlib1g-dev: gzip'd IDX data; dataset-fashion-mnist: the one-shot
-# image task's default data (30 MB)
+# image task's default data (30 MB); libmujoco-dev: MuJoCo 2.2.2 for the inverted pendulum (2 MB)
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
-  dataset-fashion-mnist)
+  dataset-fashion-mnist libmujoco-dev)
 TEST_PKGS=(python3-numpy)
 
 want=("${BUILD_PKGS[@]}")

@@ -23,12 +23,14 @@ extern "C" {
 
 /* Every setting of every environment; the schema documents each key "env.*". */
 typedef struct plast_env_cfg {
-    char name[PLAST_ENV_NAME_MAX]; /* maze */
+    char name[PLAST_ENV_NAME_MAX]; /* maze | pendulum */
     int64_t size;                  /* maze: side of the square grid (13) */
-    int64_t episode_length;        /* maze: steps per episode (200) */
+    int64_t episode_length;        /* steps before truncation; 0: the environment's own (maze 200, pendulum 1000) */
     double reward;                 /* maze: reward of reaching the reward cell (10) */
     double wall_penalty;           /* maze: reward -wall_penalty for moving into a wall (0) */
     char reward_cells[16];         /* maze: with_centre (Rodriguez et al., 97 cells) | without_centre (Miconi) */
+    double terminal_reward;        /* pendulum: reward of the falling step (v4: 1, v5: 0) */
+    double reset_noise;            /* pendulum: U(-r, r) on the first state (0.01) */
     int autoreset;                 /* next-step autoreset after an episode ends */
 } plast_env_cfg;
 

@@ -1,6 +1,7 @@
 /* src/envs/env.c: num_envs copies of one environment stepped in lock-step (plast/env.h): the table of
  * environments, per-copy generators keyed by (seed, copy, episode), autoreset, truncation, and the state saved
  * for checkpoints. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ plast_env *plast_env_init(const plast_env_cfg *cfg, int64_t num_envs, uint64_t s
 
 void plast_env_free(plast_env *e) {
     if (!e) return;
+    if (e->def && e->def->close) e->def->close(e);
     free(e->shared);
     free(e->copies);
     free(e);
@@ -97,6 +99,11 @@ plast_status plast_env_step(plast_env *e, plast_env_actions a, plast_real *obs, 
             if (a.index[i] < 0 || a.index[i] >= e->action.n)
                 return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env step: action %d of copy %lld is not in 0..%lld",
                                      (int)a.index[i], (long long)i, (long long)(e->action.n - 1));
+    if (!discrete)
+        for (int64_t k = 0; k < e->n * e->action.n; k++)
+            if (!isfinite((double)a.value[k]))
+                return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env step: action %lld of copy %lld is %g",
+                                     (long long)(k % e->action.n), (long long)(k / e->action.n), (double)a.value[k]);
     for (int64_t i = 0; i < e->n; i++) {
         plast_env_copy *c = copy_of(e, i);
         plast_real *o = obs + i * e->obs_size;

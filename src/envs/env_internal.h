@@ -32,6 +32,8 @@ typedef struct plast_env_def {
                  plast_real *obs, plast_real *reward, int *terminated);
     /* One line describing the settings, into e->desc. */
     void (*describe)(plast_env *e);
+    /* Releases what open acquired besides e->shared itself (freed by env.c); NULL if nothing. */
+    void (*close)(plast_env *e);
 } plast_env_def;
 
 struct plast_env {

@@ -58,6 +58,7 @@ static plast_status maze_open(plast_env *e, plast_err *err) {
     e->shared = L;
     e->obs_size = MAZE_OBS;
     e->action = (plast_space){PLAST_SPACE_DISCRETE, MAZE_ACTIONS, 0, MAZE_ACTIONS - 1};
+    if (e->cfg.episode_length == 0) e->cfg.episode_length = 200;
     e->max_steps = e->cfg.episode_length;
     e->copy_bytes = sizeof(maze_copy);
     return PLAST_OK;
@@ -120,4 +121,5 @@ static void maze_describe(plast_env *e) {
              (long long)e->cfg.episode_length, e->cfg.reward, e->cfg.wall_penalty);
 }
 
-const plast_env_def plast_env_maze = {"maze", "grid maze exploration", maze_open, maze_reset, maze_step, maze_describe};
+const plast_env_def plast_env_maze = {"maze", "grid maze exploration", maze_open, maze_reset, maze_step, maze_describe,
+                                     NULL};
