@@ -52,7 +52,11 @@ PLAST_API double plast_engine_flops(const plast_engine *e);
  * (T, B) may be NULL. With `train`, keeps what backward needs (the parameters must not change in between). */
 PLAST_API plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_real *x, plast_real *y,
                                             plast_real *modulation, plast_real *energy, int train, plast_err *err);
-/* Backward from dy = d loss / d y (T, B, O): adds d loss / d parameter into p's gradient buffer. */
+/* Training from recorded states (truncated BPTT over chunks of long episodes): later forwards and stepped trials
+ * start from s (batch B, held by the caller until the backward) instead of the zero state, as a constant: no
+ * gradient flows into it. NULL returns to zeros. Only the tape path starts from a state; a model without state
+ * needs none (any path). Other cases fail naming the path. */
+PLAST_API plast_status plast_engine_set_initial_state(plast_engine *e, const plast_state *s, plast_err *err);
 /* Closed-loop use (reinforcement learning, where x_{t+1} depends on y_t): step t = 0, 1, ..., T - 1 of one
  * training trial, x_t (B, I) in, y_t (B, O) out, modulation_t and energy_t (B) may be NULL. After step T - 1 the
  * trial is recorded as by plast_engine_forward with train = 1, and plast_engine_backward may follow. The parameters
@@ -61,6 +65,7 @@ PLAST_API int plast_engine_can_step(const plast_engine *e);
 PLAST_API plast_status plast_engine_step(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t,
                                          plast_real *y_t, plast_real *modulation_t, plast_real *energy_t,
                                          plast_err *err);
+/* Backward from dy = d loss / d y (T, B, O): adds d loss / d parameter into p's gradient buffer. */
 PLAST_API plast_status plast_engine_backward(plast_engine *e, plast_params *p, const plast_real *dy, plast_err *err);
 
 #ifdef __cplusplus

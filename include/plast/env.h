@@ -71,6 +71,10 @@ PLAST_API const char *plast_env_describe(const plast_env *e);
 PLAST_API void plast_env_seek(plast_env *e, int64_t episode);
 /* Starts a new episode in every copy; obs (num_envs, obs_size). */
 PLAST_API plast_status plast_env_reset(plast_env *e, plast_real *obs, plast_err *err);
+/* Starts a new episode in every copy whose episode has ended, writing its first observation into its row of obs
+ * (other rows untouched); was_reset (num_envs, may be NULL) says which. For learners that reset at once instead of
+ * by next-step autoreset (PPO over fragments that cross episodes). */
+PLAST_API plast_status plast_env_reset_ended(plast_env *e, plast_real *obs, uint8_t *was_reset, plast_err *err);
 /* One step of every copy. obs (num_envs, obs_size), reward (num_envs), terminated and truncated (num_envs) are
  * written; terminated/truncated may be NULL. */
 PLAST_API plast_status plast_env_step(plast_env *e, plast_env_actions a, plast_real *obs, plast_real *reward,

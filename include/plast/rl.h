@@ -1,6 +1,6 @@
 /* plast/rl.h: reinforcement learning: agents (a model whose outputs are a policy's logits and a value), rollouts in
- * a batch of environments, and advantage actor-critic (A2C) as Miconi et al. 2019 and Rodriguez et al. 2022 train
- * their maze agents (docs/RL.md).
+ * a batch of environments, advantage actor-critic (A2C) as Miconi et al. 2019 and Rodriguez et al. 2022 train
+ * their maze agents, and PPO as Rodriguez et al. 2022 train their pendulum agents (docs/RL.md).
  *
  * An agent is any model with output size A + 1 for A discrete actions: outputs 0..A-1 are the logits of a
  * categorical policy, output A the value estimate (the reference's h2o and h2v heads, one linear readout here).
@@ -78,6 +78,94 @@ PLAST_API const double *plast_a2c_step_energy(const plast_a2c *a);
 PLAST_API plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_optim *o, double lr, double clip,
                                          uint64_t seed, int64_t iteration, int update, plast_a2c_stats *stats,
                                          plast_err *err);
+
+/* ---- PPO ----------------------------------------------------------------------------------------------------
+ * Proximal policy optimisation (Schulman et al. 2017) for continuous actions, with the options of RLlib's PPO as
+ * the STPN paper ran it and of cleanrl's (docs/RL.md). The agent is any model with output size 2n + 1 for a box of
+ * n actions: outputs 0..n-1 the means mu, n..2n-1 the pre-activations s of the standard deviations,
+ * std = softplus(s) (state-dependent, as the STPN runs), output 2n the value. The sampled action a ~ N(mu, std) is
+ * what the loss sees; the environment gets clip(low + (a + 1)(high - low) / 2, low, high) (RLlib's unsquashing).
+ *
+ * Each iteration samples `steps` steps in every copy, carrying episodes and the model's state across iterations;
+ * then GAE advantages, and `epochs` passes over minibatches of sequences of at most seq_len steps (cut at episode
+ * starts), each replayed from the state recorded when it was sampled (truncated BPTT, RLlib's max_seq_len); then
+ * the KL coefficient adapts. Per valid step of a minibatch, with rho = pi(a) / pi_old(a) and A standardised:
+ *   loss = mean[ -min(A rho, A clip(rho, 1 - clip, 1 + clip)) + kl_coef KL(pi_old || pi) + value_coef VF
+ *                - entropy_coef H(pi) ]
+ *   VF: none (V - R)^2 | rllib2022 max((V - R)^2, (V_old + clip(V - V_old, +-vf_clip_param) - R)^2)
+ *       | clamp min((V - R)^2, vf_clip_param) | clean 0.5 max(...) as rllib2022 */
+typedef struct plast_ppo_cfg {
+    double gamma, lambda;         /* 0.99, GAE 0.95 */
+    double clip;                  /* 0.2 */
+    char vf_clip[16];             /* none | rllib2022 | clamp | clean */
+    double vf_clip_param;         /* 10 (RLlib's default) */
+    double value_coef;            /* 1 */
+    double entropy_coef;          /* 0.01 */
+    double kl_coef, kl_target;    /* 0.2, 0.01; kl_coef 0: no KL term */
+    int64_t steps;                /* per copy per iteration: 2048 */
+    int64_t minibatch;            /* steps per minibatch: 64 (whole sequences: max(1, minibatch / seq_len) of them) */
+    int64_t epochs;               /* 10 */
+    int64_t seq_len;              /* 20; 0: whole fragments (cut only at episode starts) */
+    char adv_norm[16];            /* batch (RLlib) | minibatch (cleanrl) | none */
+    int bootstrap_on_truncation;  /* 0: the time limit is terminal (RLlib 2022); 1: bootstrap from V(final obs) */
+    double lr_end;                /* the learning rate falls linearly to lr_end at lr_end_steps environment steps */
+    int64_t lr_end_steps;         /* 0: constant */
+} plast_ppo_cfg;
+
+/* The STPN pendulum script's settings (RLlib defaults where it sets none): gamma 0.99, lambda 0.95, clip 0.2,
+ * rllib2022 value clipping at 10, value_coef 1, entropy_coef 0.01, kl 0.2 / 0.01, 2048 steps, minibatch 64,
+ * 10 epochs, seq_len 20, batch advantage normalisation, no bootstrap at the time limit, constant learning rate. */
+PLAST_API plast_ppo_cfg plast_ppo_cfg_default(void);
+
+/* One minibatch for the loss: n rows, each a step with its sampled action (n, A), the policy that sampled it
+ * (mean_old, std_old (n, A), logp_old (n)), its value then (value_old), the advantage as used and the value target;
+ * valid (n) marks real steps (0: padding), NULL: all. */
+typedef struct plast_ppo_batch {
+    int64_t n, A;
+    const plast_real *action;
+    const double *mean_old, *std_old, *logp_old, *value_old, *advantage, *target;
+    const uint8_t *valid;
+} plast_ppo_batch;
+
+typedef struct plast_ppo_stats {
+    double loss, policy_loss, value_loss, kl, entropy, clip_fraction; /* means over the minibatches' valid steps */
+    double reward;       /* mean return of the episodes that ended this iteration (NaN if none) */
+    int64_t episodes;    /* how many ended */
+    double grad_norm;    /* mean over minibatches, before clipping */
+    double energy;       /* mean energy per step and copy */
+    double kl_coef;      /* after this iteration's adaptation */
+    double lr;           /* the learning rate used */
+} plast_ppo_stats;
+
+/* The loss above over batch b and d loss / d y: y and dy (n, O) rows (mu, s, value at 0, A, 2A). Stats get loss,
+ * policy_loss, value_loss, kl, entropy, clip_fraction. */
+PLAST_API plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
+                                      const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err);
+
+typedef struct plast_ppo plast_ppo;
+
+/* A PPO learner for model m (output 2n + 1) on env (a box of n actions; its copies sample in lock-step) with a
+ * training engine of kind (a model with state needs the tape path to start from recorded states: AUTO picks it)
+ * and buffers; the parameters and optimizer stay the caller's. */
+PLAST_API plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_env *env,
+                                    plast_engine_kind kind, plast_err *err);
+PLAST_API void plast_ppo_free(plast_ppo *a);
+PLAST_API plast_engine *plast_ppo_engine(plast_ppo *a);
+/* One iteration number `iteration` (its draws from (seed, copy, iteration)): sampling, advantages, the epochs of
+ * minibatch updates (gradients clipped to clip when clip > 0) at learning rate lr (before the schedule), and the
+ * KL adaptation. */
+PLAST_API plast_status plast_ppo_iterate(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip,
+                                         uint64_t seed, int64_t iteration, plast_ppo_stats *stats, plast_err *err);
+/* Evaluation on env (its own, not the learner's): `episodes` whole episodes in every copy from episode number
+ * first_episode on, actions sampled (explore) or the means; the mean return and energy per step. */
+PLAST_API plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, uint64_t seed,
+                                          int64_t first_episode, int64_t episodes, int explore, double *mean_return,
+                                          double *energy, plast_err *err);
+/* The learner's state between iterations (environment, episodes in progress, the model's state, the KL
+ * coefficient, steps sampled) as bytes, for checkpoints that resume exactly. */
+PLAST_API size_t plast_ppo_state_bytes(const plast_ppo *a);
+PLAST_API plast_status plast_ppo_state_save(const plast_ppo *a, void *buf, size_t cap, plast_err *err);
+PLAST_API plast_status plast_ppo_state_load(plast_ppo *a, const void *buf, size_t n, plast_err *err);
 
 #ifdef __cplusplus
 }

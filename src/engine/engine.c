@@ -103,6 +103,20 @@ plast_status plast_engine_forward(plast_engine *e, plast_params *p, const plast_
     return e->path->forward(e, p, x, y, modulation, energy, train, err);
 }
 
+plast_status plast_engine_set_initial_state(plast_engine *e, const plast_state *s, plast_err *err) {
+    if (!e) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: set_initial_state needs an engine");
+    if (s && plast_state_batch(s) != e->B)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: an initial state of batch %lld for an engine of "
+                                                         "batch %lld", (long long)plast_state_batch(s), (long long)e->B);
+    if (plast_model_state_count(e->model) == 0) return PLAST_OK; /* nothing to start from */
+    if (s && e->kind != PLAST_ENGINE_TAPE)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "engine: the %s path starts every trial from the zero state; "
+                                                         "training from recorded states needs the tape path",
+                             plast_engine_kind_name(e->kind));
+    e->initial = s;
+    return PLAST_OK;
+}
+
 int plast_engine_can_step(const plast_engine *e) {
     if (!e->path->step) return 0;
     /* the tape path folds a stateless model's steps into one batch */

@@ -26,6 +26,7 @@ struct plast_engine {
     int want_energy;
     const engine_path *path;
     void *impl; /* the path's own state */
+    const plast_state *initial; /* the state trials start from (tape path); NULL: zeros */
 };
 
 /* A path's memory plan: every buffer taken from one block, sized before allocation. Run the path's layout once with

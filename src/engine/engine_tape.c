@@ -29,6 +29,7 @@ static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_r
     plast_tape_set_grad_enabled(t, train);
     plast_trial tr;
     plast_trial_begin(&tr, m, t, p, B);
+    if (e->initial) plast_trial_set_state(&tr, e->initial); /* stateful models only: never folded */
     tr.want_energy = energy != NULL;
     for (int64_t s = 0; s < te->steps; s++) {
         plast_step_out o;
@@ -76,6 +77,7 @@ static plast_status tape_step(plast_engine *e, plast_params *p, int64_t t, const
         plast_tape_reset(tp);
         plast_tape_set_grad_enabled(tp, 1);
         plast_trial_begin(&te->trial, m, tp, p, B);
+        if (e->initial) plast_trial_set_state(&te->trial, e->initial);
         te->trial.want_energy = e->want_energy;
         te->recorded = 0;
     }

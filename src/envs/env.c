@@ -87,6 +87,16 @@ plast_status plast_env_reset(plast_env *e, plast_real *obs, plast_err *err) {
     return PLAST_OK;
 }
 
+plast_status plast_env_reset_ended(plast_env *e, plast_real *obs, uint8_t *was_reset, plast_err *err) {
+    if (!e || !obs) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env reset_ended: needs an environment and obs");
+    for (int64_t i = 0; i < e->n; i++) {
+        const int ended = copy_of(e, i)->done;
+        if (ended) reset_copy(e, i, obs + i * e->obs_size);
+        if (was_reset) was_reset[i] = (uint8_t)ended;
+    }
+    return PLAST_OK;
+}
+
 plast_status plast_env_step(plast_env *e, plast_env_actions a, plast_real *obs, plast_real *reward,
                             uint8_t *terminated, uint8_t *truncated, plast_err *err) {
     if (!e || !obs || !reward) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env step: needs obs and reward");

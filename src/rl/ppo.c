@@ -1,0 +1,656 @@
+/* src/rl/ppo.c: proximal policy optimisation with a diagonal Gaussian policy (plast/rl.h; docs/RL.md). The
+ * settings default to what Rodriguez et al. 2022 ran through RLlib (their run-invertedpendulum-ppo.py with RLlib's
+ * PPO defaults of early 2022: GAE, advantages standardised over the batch, the old max-form value clipping, an
+ * adaptive KL penalty on top of the clipped surrogate, minibatches of 20-step sequences replayed from the states
+ * recorded while sampling); cleanrl's choices are options. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "plast/model.h"
+#include "plast/rl.h"
+#include "plast/tape.h"
+
+/* draws: actions from stream PLAST_PPO_ACTION_STREAM + copy (item = iteration), minibatch order from
+ * PLAST_PPO_SHUFFLE_STREAM (item = iteration), evaluation actions from PLAST_PPO_EVAL_STREAM + copy */
+#define PLAST_PPO_ACTION_STREAM ((uint64_t)3 << 32)
+#define PLAST_PPO_SHUFFLE_STREAM ((uint64_t)4 << 32)
+#define PLAST_PPO_EVAL_STREAM ((uint64_t)5 << 32)
+#define LOG_2PI 1.8378770664093453
+
+plast_ppo_cfg plast_ppo_cfg_default(void) {
+    plast_ppo_cfg c;
+    memset(&c, 0, sizeof c);
+    c.gamma = 0.99, c.lambda = 0.95, c.clip = 0.2, c.vf_clip_param = 10, c.value_coef = 1, c.entropy_coef = 0.01;
+    c.kl_coef = 0.2, c.kl_target = 0.01, c.steps = 2048, c.minibatch = 64, c.epochs = 10, c.seq_len = 20;
+    strcpy(c.vf_clip, "rllib2022");
+    strcpy(c.adv_norm, "batch");
+    return c;
+}
+
+/* std = softplus(s), computed without overflow; d std / d s = sigmoid(s) */
+static double softplus(double s) { return s > 30 ? s : log1p(exp(s)); }
+static double sigmoid(double s) { return 1 / (1 + exp(-s)); }
+
+/* log N(a; mu, std) summed over the A dimensions */
+static double gauss_logp(const plast_real *a, const double *mu, const double *sd, int64_t A) {
+    double lp = 0;
+    for (int64_t k = 0; k < A; k++) {
+        const double z = ((double)a[k] - mu[k]) / sd[k];
+        lp += -0.5 * z * z - log(sd[k]) - 0.5 * LOG_2PI;
+    }
+    return lp;
+}
+
+enum { VF_NONE, VF_RLLIB2022, VF_CLAMP, VF_CLEAN };
+static int vf_kind(const char *s) {
+    return !strcmp(s, "rllib2022") ? VF_RLLIB2022 : !strcmp(s, "clamp") ? VF_CLAMP : !strcmp(s, "clean") ? VF_CLEAN : VF_NONE;
+}
+
+/* the value term and its derivative in V */
+static double value_term(int kind, double eps, double v, double v_old, double R, double *dv) {
+    const double u = (v - R) * (v - R);
+    switch (kind) {
+    case VF_CLAMP:
+        *dv = u < eps ? 2 * (v - R) : 0;
+        return u < eps ? u : eps;
+    case VF_RLLIB2022:
+    case VF_CLEAN: {
+        const double half = kind == VF_CLEAN ? 0.5 : 1;
+        const double d = v - v_old, vc = v_old + fmax(-eps, fmin(eps, d)), c = (vc - R) * (vc - R);
+        /* the clipped branch is constant in V once |V - V_old| > eps (the quirk of ray issue #19291) */
+        *dv = half * (u >= c ? 2 * (v - R) : (fabs(d) < eps ? 2 * (vc - R) : 0));
+        return half * fmax(u, c);
+    }
+    default:
+        *dv = 2 * (v - R);
+        return u;
+    }
+}
+
+plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
+                            const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err) {
+    if (!cfg || !b || !y || !dy || b->n < 1 || b->A < 1 || b->A > 64 || O < 2 * b->A + 1 || !b->action ||
+        !b->mean_old || !b->std_old || !b->logp_old || !b->value_old || !b->advantage || !b->target)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo loss: needs n >= 1, 1 <= A <= 64, O >= 2A + 1 and "
+                                                         "every buffer");
+    const int64_t n = b->n, A = b->A;
+    const int vk = vf_kind(cfg->vf_clip);
+    int64_t count = 0;
+    for (int64_t i = 0; i < n; i++) count += !b->valid || b->valid[i];
+    memset(dy, 0, sizeof(plast_real) * (size_t)(n * O));
+    double L = 0, Lpg = 0, Lv = 0, KL = 0, H = 0, clipped = 0;
+    const double w = count ? 1.0 / (double)count : 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (b->valid && !b->valid[i]) continue;
+        const plast_real *yi = y + i * O, *a = b->action + i * A;
+        plast_real *di = dy + i * O;
+        double mu[64], sd[64], dlp_dmu[64], dlp_dsd[64];
+        for (int64_t k = 0; k < A; k++) {
+            mu[k] = (double)yi[k], sd[k] = softplus((double)yi[A + k]);
+            const double z = ((double)a[k] - mu[k]) / sd[k];
+            dlp_dmu[k] = z / sd[k], dlp_dsd[k] = (z * z - 1) / sd[k];
+        }
+        const double lp = gauss_logp(a, mu, sd, A), adv = b->advantage[i];
+        const double rho = exp(lp - b->logp_old[i]), rc = fmax(1 - cfg->clip, fmin(1 + cfg->clip, rho));
+        const double s1 = adv * rho, s2 = adv * rc;
+        /* -min(s1, s2): the gradient flows through s1 when it is the smaller or rho is inside the clip range */
+        const double d_lp = s1 <= s2 || (rho > 1 - cfg->clip && rho < 1 + cfg->clip) ? -adv * rho : 0;
+        clipped += s2 < s1;
+        double kl = 0, ent = 0, dmu[64], dsd[64];
+        for (int64_t k = 0; k < A; k++) {
+            const double mo = b->mean_old[i * A + k], so = b->std_old[i * A + k], dm = mu[k] - mo;
+            kl += log(sd[k] / so) + (so * so + dm * dm) / (2 * sd[k] * sd[k]) - 0.5;
+            ent += 0.5 + 0.5 * LOG_2PI + log(sd[k]);
+            dmu[k] = d_lp * dlp_dmu[k] + kl_coef * dm / (sd[k] * sd[k]);
+            dsd[k] = d_lp * dlp_dsd[k] + kl_coef * (1 / sd[k] - (so * so + dm * dm) / (sd[k] * sd[k] * sd[k])) -
+                     cfg->entropy_coef / sd[k];
+        }
+        double dv;
+        const double vf = value_term(vk, cfg->vf_clip_param, (double)yi[2 * A], b->value_old[i], b->target[i], &dv);
+        const double pg = -fmin(s1, s2);
+        L += w * (pg + kl_coef * kl + cfg->value_coef * vf - cfg->entropy_coef * ent);
+        Lpg += w * pg, Lv += w * vf, KL += w * kl, H += w * ent;
+        for (int64_t k = 0; k < A; k++) {
+            di[k] = (plast_real)(w * dmu[k]);
+            di[A + k] = (plast_real)(w * dsd[k] * sigmoid((double)yi[A + k]));
+        }
+        di[2 * A] = (plast_real)(w * cfg->value_coef * dv);
+    }
+    if (stats) {
+        stats->loss = L, stats->policy_loss = Lpg, stats->value_loss = Lv, stats->kl = KL, stats->entropy = H;
+        stats->clip_fraction = clipped * w;
+    }
+    if (!isfinite(L)) return plast_err_set(err, PLAST_ERR_NUMERIC, "ppo loss: not finite (%g)", L);
+    return PLAST_OK;
+}
+
+/* ---- the learner -------------------------------------------------------------------------------------------- */
+
+/* a sequence of the rollout: copy b's steps t0 .. t0 + len - 1, starting from the zero state (slot -1) or from
+ * the state recorded in slot */
+typedef struct ppo_seq {
+    int64_t b, t0, len, slot;
+} ppo_seq;
+
+struct plast_ppo {
+    plast_ppo_cfg cfg;
+    const plast_model *m;
+    plast_env *env;
+    int64_t N, L, I, O, A, S, M; /* copies, steps per copy, input, output, actions, sequence length, seqs/minibatch */
+    int64_t state_numel;         /* the model's state per copy */
+    plast_space space;
+    /* between iterations (the learner's state, saved with plast_ppo_state_save) */
+    plast_state *state;    /* (N) the model's state now */
+    plast_real *obs_now;   /* (N, I) the observation the next step acts on */
+    double *ep_return;     /* (N) the episode in progress so far */
+    uint8_t *ep_start;     /* (N) the next step is its episode's first */
+    double kl_coef;
+    int64_t timesteps;     /* steps sampled so far, all copies */
+    /* one iteration's rollout, (L, N) row-major by step */
+    plast_real *obs;       /* (L, N, I) */
+    plast_real *act;       /* (L, N, A) sampled, unsquashed */
+    plast_real *env_act;   /* (N, A) sent to the environment */
+    double *mean, *std;    /* (L, N, A) the sampling policy */
+    double *logp, *value, *reward, *adv, *ret, *next_value; /* (L, N); next_value: V(s_{t+1}) or 0 at an end */
+    uint8_t *ended;        /* (L, N) the episode ended at this step */
+    double *step_energy;   /* (L) mean energy per step over the copies */
+    ppo_seq *seqs;         /* (L N) at most */
+    int64_t n_seqs, n_slots;
+    plast_real *slots;     /* (N ceil(L / S) + N, state_numel) recorded states */
+    int64_t *seq_open;     /* (N) the sequence copy b is filling (-1 none) */
+    int32_t *perm;         /* (L N) sequence order */
+    /* stepping without gradients */
+    plast_state *probe;    /* (N) a copy of the state for bootstrap values */
+    plast_tape *scratch;
+    plast_real *y_step, *energy, *next_obs, *rew; /* (N, O), (N), (N, I), (N) */
+    uint8_t *term, *trunc, *was_reset;            /* (N) */
+    double *u;
+    plast_rng *rngs;       /* (N) */
+    /* the training engine: M sequences of S steps */
+    plast_engine *engine;
+    plast_state *init;     /* (M) the minibatch's initial states */
+    plast_real *x, *y, *dy; /* (S, M, I), (S, M, O), (S, M, O) */
+    plast_real *mb_act;     /* (S M, A) */
+    double *mb_mean, *mb_std, *mb_logp, *mb_value, *mb_adv, *mb_ret; /* (S M [, A]) */
+    uint8_t *mb_valid;      /* (S M) */
+};
+
+/* copy b's row of every state tensor into a flat buffer (state_numel), and back (NULL: zeros) */
+static void state_get(const plast_model *m, plast_state *s, int64_t b, plast_real *out) {
+    for (int k = 0; k < plast_model_state_count(m); k++) {
+        const int64_t n = plast_shape_numel(plast_model_state_shape(m, k));
+        memcpy(out, plast_state_data(s, k) + b * n, sizeof(plast_real) * (size_t)n);
+        out += n;
+    }
+}
+static void state_put(const plast_model *m, plast_state *s, int64_t b, const plast_real *in) {
+    for (int k = 0; k < plast_model_state_count(m); k++) {
+        const int64_t n = plast_shape_numel(plast_model_state_shape(m, k));
+        plast_real *row = plast_state_data(s, k) + b * n;
+        if (in) memcpy(row, in, sizeof(plast_real) * (size_t)n), in += n;
+        else memset(row, 0, sizeof(plast_real) * (size_t)n);
+    }
+}
+static void state_copy(const plast_model *m, plast_state *dst, plast_state *src) {
+    for (int k = 0; k < plast_model_state_count(m); k++)
+        memcpy(plast_state_data(dst, k), plast_state_data(src, k),
+               sizeof(plast_real) * (size_t)(plast_state_batch(src) * plast_shape_numel(plast_model_state_shape(m, k))));
+}
+
+void plast_ppo_free(plast_ppo *a) {
+    if (!a) return;
+    plast_engine_free(a->engine);
+    plast_tape_free(a->scratch);
+    plast_state_free(a->state), plast_state_free(a->probe), plast_state_free(a->init);
+    void *bufs[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->mean, a->std, a->logp,
+                    a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
+                    a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
+                    a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
+                    a->mb_adv, a->mb_ret, a->mb_valid};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(a);
+}
+
+plast_engine *plast_ppo_engine(plast_ppo *a) { return a->engine; }
+
+plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_env *env, plast_engine_kind kind,
+                          plast_err *err) {
+    if (!cfg || !m || !env) {
+        plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo: needs a configuration, a model and an environment");
+        return NULL;
+    }
+    const plast_space as = plast_env_action_space(env);
+    if (as.kind != PLAST_SPACE_BOX || as.n > 64) {
+        plast_err_set(err, PLAST_ERR_CONFIG, "ppo: %s has %s actions; PPO here needs a box of at most 64 reals",
+                      plast_env_describe(env), as.kind == PLAST_SPACE_BOX ? "too many" : "discrete");
+        return NULL;
+    }
+    if (plast_model_input(m) != plast_env_observation_space(env).n || plast_model_output(m) != 2 * as.n + 1) {
+        plast_err_set(err, PLAST_ERR_CONFIG,
+                      "ppo: model input %lld and output %lld do not fit %s (input %lld, output %lld: %lld means, %lld "
+                      "standard deviations and a value)", (long long)plast_model_input(m),
+                      (long long)plast_model_output(m), plast_env_describe(env),
+                      (long long)plast_env_observation_space(env).n, (long long)(2 * as.n + 1), (long long)as.n,
+                      (long long)as.n);
+        return NULL;
+    }
+    if (cfg->steps < 1 || cfg->epochs < 0 || cfg->minibatch < 1 || cfg->seq_len < 0) {
+        plast_err_set(err, PLAST_ERR_CONFIG, "ppo: steps, minibatch >= 1, epochs, seq_len >= 0");
+        return NULL;
+    }
+    plast_ppo *a = calloc(1, sizeof *a);
+    if (!a) {
+        plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory");
+        return NULL;
+    }
+    a->cfg = *cfg, a->m = m, a->env = env, a->space = as;
+    const int64_t N = plast_env_count(env), L = cfg->steps, I = plast_model_input(m), O = plast_model_output(m);
+    const int64_t A = as.n, S = cfg->seq_len > 0 && cfg->seq_len < L ? cfg->seq_len : L;
+    const int64_t M = cfg->minibatch / S > 1 ? cfg->minibatch / S : 1;
+    a->N = N, a->L = L, a->I = I, a->O = O, a->A = A, a->S = S, a->M = M;
+    a->state_numel = plast_model_state_numel(m);
+    a->kl_coef = cfg->kl_coef;
+    const size_t R = sizeof(plast_real), D = sizeof(double), LN = (size_t)(L * N);
+    const size_t max_slots = (size_t)(N * ((L + S - 1) / S + 1));
+    a->obs_now = malloc(R * (size_t)(N * I));
+    a->ep_return = calloc((size_t)N, D);
+    a->ep_start = malloc((size_t)N);
+    a->obs = malloc(R * LN * (size_t)I);
+    a->act = malloc(R * LN * (size_t)A);
+    a->env_act = malloc(R * (size_t)(N * A));
+    a->mean = malloc(D * LN * (size_t)A);
+    a->std = malloc(D * LN * (size_t)A);
+    a->logp = malloc(D * LN), a->value = malloc(D * LN), a->reward = malloc(D * LN), a->adv = malloc(D * LN);
+    a->ret = malloc(D * LN), a->next_value = malloc(D * LN), a->ended = malloc(LN);
+    a->step_energy = calloc((size_t)L, D);
+    a->seqs = malloc(sizeof(ppo_seq) * LN);
+    a->slots = malloc(R * max_slots * (size_t)(a->state_numel > 0 ? a->state_numel : 1));
+    a->seq_open = malloc(sizeof(int64_t) * (size_t)N);
+    a->perm = malloc(sizeof(int32_t) * LN);
+    a->y_step = malloc(R * (size_t)(N * O)), a->energy = malloc(R * (size_t)N), a->next_obs = malloc(R * (size_t)(N * I));
+    a->rew = malloc(R * (size_t)N), a->term = malloc((size_t)N), a->trunc = malloc((size_t)N);
+    a->was_reset = malloc((size_t)N), a->u = malloc(D * (size_t)N), a->rngs = malloc(sizeof(plast_rng) * (size_t)N);
+    const size_t SM = (size_t)(S * M);
+    a->x = malloc(R * SM * (size_t)I), a->y = malloc(R * SM * (size_t)O), a->dy = malloc(R * SM * (size_t)O);
+    a->mb_act = malloc(R * SM * (size_t)A), a->mb_mean = malloc(D * SM * (size_t)A), a->mb_std = malloc(D * SM * (size_t)A);
+    a->mb_logp = malloc(D * SM), a->mb_value = malloc(D * SM), a->mb_adv = malloc(D * SM), a->mb_ret = malloc(D * SM);
+    a->mb_valid = malloc(SM);
+    void *need[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->mean, a->std, a->logp,
+                    a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
+                    a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
+                    a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
+                    a->mb_adv, a->mb_ret, a->mb_valid};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (!need[i]) {
+            plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory for %lld copies x %lld steps", (long long)N,
+                          (long long)L);
+            plast_ppo_free(a);
+            return NULL;
+        }
+    a->state = plast_state_init(m, N, err);
+    a->probe = a->state ? plast_state_init(m, N, err) : NULL;
+    a->init = a->probe ? plast_state_init(m, M, err) : NULL;
+    a->scratch = a->init ? plast_tape_init(err) : NULL;
+    /* sequences start from recorded states: a model with state trains on the tape path */
+    const int stateful = plast_model_state_count(m) > 0;
+    if (a->scratch && stateful && kind == PLAST_ENGINE_AUTO) kind = PLAST_ENGINE_TAPE;
+    a->engine = a->scratch ? plast_engine_init(m, M, S, kind, 0, err) : NULL;
+    if (!a->engine || plast_engine_set_initial_state(a->engine, a->init, err) != PLAST_OK) {
+        plast_ppo_free(a);
+        return NULL;
+    }
+    memset(a->ep_start, 1, (size_t)N);
+    plast_env_seek(env, 0);
+    if (plast_env_reset(env, a->obs_now, err) != PLAST_OK) {
+        plast_ppo_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* the policy of copy b from one output row: means and standard deviations */
+static void policy_of(const plast_real *y, int64_t A, double *mu, double *sd) {
+    for (int64_t k = 0; k < A; k++) mu[k] = (double)y[k], sd[k] = softplus((double)y[A + k]);
+}
+
+/* values V(obs) for every copy from a copy of the current state, without changing it */
+static plast_status probe_values(plast_ppo *a, plast_params *p, const plast_real *obs, double *v, plast_err *err) {
+    state_copy(a->m, a->probe, a->state);
+    plast_status s = plast_model_step(a->m, p, a->probe, obs, a->y_step, NULL, NULL, a->scratch, err);
+    for (int64_t b = 0; b < a->N && s == PLAST_OK; b++) v[b] = (double)a->y_step[b * a->O + 2 * a->A];
+    return s;
+}
+
+/* opens a new sequence for copy b at step t: from the zero state at an episode start, else from the state now */
+static void seq_open(plast_ppo *a, int64_t b, int64_t t) {
+    ppo_seq *q = &a->seqs[a->n_seqs];
+    q->b = b, q->t0 = t, q->len = 0, q->slot = -1;
+    if (!a->ep_start[b] && a->state_numel > 0) {
+        q->slot = a->n_slots++;
+        state_get(a->m, a->state, b, a->slots + q->slot * a->state_numel);
+    }
+    a->seq_open[b] = a->n_seqs++;
+}
+
+/* samples L steps in every copy; episodes that end restart at once (their state zeroed) */
+static plast_status rollout(plast_ppo *a, plast_params *p, uint64_t seed, int64_t iteration, double *returns,
+                            int64_t *episodes, double *energy, plast_err *err) {
+    const int64_t N = a->N, I = a->I, O = a->O, A = a->A;
+    for (int64_t b = 0; b < N; b++) {
+        a->rngs[b] = plast_rng_derive(seed, PLAST_PPO_ACTION_STREAM + (uint64_t)b, (uint64_t)iteration);
+        a->seq_open[b] = -1;
+    }
+    a->n_seqs = a->n_slots = 0;
+    double e_sum = 0, r_sum = 0;
+    int64_t n_ep = 0;
+    plast_status s = PLAST_OK;
+    for (int64_t t = 0; t < a->L && s == PLAST_OK; t++) {
+        for (int64_t b = 0; b < N; b++) {
+            const int64_t q = a->seq_open[b];
+            if (q < 0 || a->ep_start[b] || a->seqs[q].len == a->S) seq_open(a, b, t);
+            a->seqs[a->seq_open[b]].len++;
+        }
+        const size_t tn = (size_t)(t * N);
+        memcpy(a->obs + tn * (size_t)I, a->obs_now, sizeof(plast_real) * (size_t)(N * I));
+        s = plast_model_step(a->m, p, a->state, a->obs_now, a->y_step, NULL, a->energy, a->scratch, err);
+        if (s != PLAST_OK) break;
+        double e_t = 0;
+        for (int64_t b = 0; b < N; b++) {
+            const size_t r = tn + (size_t)b;
+            double *mu = a->mean + r * (size_t)A, *sd = a->std + r * (size_t)A;
+            policy_of(a->y_step + b * O, A, mu, sd);
+            plast_real *ab = a->act + r * (size_t)A;
+            for (int64_t k = 0; k < A; k++) {
+                ab[k] = (plast_real)(mu[k] + sd[k] * plast_rng_normal(&a->rngs[b]));
+                const double lo = a->space.low, hi = a->space.high, v = lo + ((double)ab[k] + 1) * (hi - lo) / 2;
+                a->env_act[b * A + k] = (plast_real)fmax(lo, fmin(hi, v));
+            }
+            a->logp[r] = gauss_logp(ab, mu, sd, A);
+            a->value[r] = (double)a->y_step[b * O + 2 * A];
+            e_t += (double)a->energy[b];
+            a->ep_start[b] = 0;
+        }
+        a->step_energy[t] = e_t / (double)N;
+        e_sum += e_t;
+        s = plast_env_step(a->env, (plast_env_actions){NULL, a->env_act}, a->next_obs, a->rew, a->term, a->trunc, err);
+        if (s != PLAST_OK) break;
+        int any_boot = 0;
+        for (int64_t b = 0; b < N; b++) any_boot |= a->trunc[b] && a->cfg.bootstrap_on_truncation;
+        if (any_boot) s = probe_values(a, p, a->next_obs, a->next_value + tn, err);
+        for (int64_t b = 0; b < N; b++) {
+            const size_t r = tn + (size_t)b;
+            a->reward[r] = (double)a->rew[b];
+            a->ended[r] = a->term[b] || a->trunc[b];
+            if (!(a->trunc[b] && a->cfg.bootstrap_on_truncation)) a->next_value[r] = 0; /* else probed above */
+            a->ep_return[b] += (double)a->rew[b];
+            if (a->ended[r]) {
+                r_sum += a->ep_return[b], n_ep++;
+                a->ep_return[b] = 0;
+                a->ep_start[b] = 1;
+                state_put(a->m, a->state, b, NULL);
+            }
+        }
+        memcpy(a->obs_now, a->next_obs, sizeof(plast_real) * (size_t)(N * I));
+        if (s == PLAST_OK) s = plast_env_reset_ended(a->env, a->obs_now, a->was_reset, err);
+    }
+    /* the value after the last step, for episodes still running: bootstrap from V(s_L) with the state at the end */
+    if (s == PLAST_OK) s = probe_values(a, p, a->obs_now, a->adv, err); /* adv as scratch, (N) */
+    if (s == PLAST_OK)
+        for (int64_t b = 0; b < N; b++) {
+            const size_t r = (size_t)((a->L - 1) * N + b);
+            if (!a->ended[r]) a->next_value[r] = a->adv[b];
+        }
+    for (int64_t t = 0; t + 1 < a->L && s == PLAST_OK; t++)
+        for (int64_t b = 0; b < N; b++) {
+            const size_t r = (size_t)(t * N + b);
+            if (!a->ended[r]) a->next_value[r] = a->value[r + (size_t)N];
+        }
+    *returns = n_ep ? r_sum / (double)n_ep : NAN;
+    *episodes = n_ep;
+    *energy = e_sum / (double)(a->L * N);
+    return s;
+}
+
+/* GAE: delta_t = r_t + gamma V(s_{t+1}) - V(s_t), A_t = delta_t + gamma lambda A_{t+1} within an episode; the
+ * value target R_t = A_t + V(s_t); then the batch standardisation (RLlib: population std, at least 1e-4) */
+static void advantages(plast_ppo *a) {
+    const int64_t N = a->N, L = a->L;
+    const double g = a->cfg.gamma, gl = a->cfg.gamma * a->cfg.lambda;
+    for (int64_t b = 0; b < N; b++) {
+        double next_adv = 0;
+        for (int64_t t = L - 1; t >= 0; t--) {
+            const size_t r = (size_t)(t * N + b);
+            if (a->ended[r]) next_adv = 0;
+            const double delta = a->reward[r] + g * a->next_value[r] - a->value[r];
+            next_adv = delta + gl * next_adv;
+            a->adv[r] = next_adv;
+            a->ret[r] = next_adv + a->value[r];
+        }
+    }
+    if (strcmp(a->cfg.adv_norm, "batch") != 0) return;
+    const size_t n = (size_t)(L * N);
+    double mean = 0, var = 0;
+    for (size_t r = 0; r < n; r++) mean += a->adv[r];
+    mean /= (double)n;
+    for (size_t r = 0; r < n; r++) var += (a->adv[r] - mean) * (a->adv[r] - mean);
+    const double sd = fmax(1e-4, sqrt(var / (double)n));
+    for (size_t r = 0; r < n; r++) a->adv[r] = (a->adv[r] - mean) / sd;
+}
+
+/* one minibatch: sequences perm[first .. first + count - 1] laid out as (S, M) and padded, forward from their
+ * recorded states, the loss, backward, clip and step */
+static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip, int64_t first,
+                              int64_t count, plast_ppo_stats *acc, plast_err *err) {
+    const int64_t N = a->N, I = a->I, O = a->O, A = a->A, S = a->S, M = a->M;
+    memset(a->x, 0, sizeof(plast_real) * (size_t)(S * M * I));
+    memset(a->mb_valid, 0, (size_t)(S * M));
+    for (int64_t j = 0; j < M; j++) {
+        const ppo_seq *q = j < count ? &a->seqs[a->perm[first + j]] : NULL;
+        if (a->state_numel > 0)
+            state_put(a->m, a->init, j, q && q->slot >= 0 ? a->slots + q->slot * a->state_numel : NULL);
+        for (int64_t t = 0; t < S; t++) {
+            const int64_t k = t * M + j; /* row of the (S, M) layout */
+            if (!q || t >= q->len) {     /* padding: any finite policy, masked out of the loss */
+                for (int64_t d = 0; d < A; d++) a->mb_act[k * A + d] = 0, a->mb_mean[k * A + d] = 0, a->mb_std[k * A + d] = 1;
+                a->mb_logp[k] = a->mb_value[k] = a->mb_adv[k] = a->mb_ret[k] = 0;
+                continue;
+            }
+            const size_t r = (size_t)((q->t0 + t) * N + q->b);
+            memcpy(a->x + k * I, a->obs + r * (size_t)I, sizeof(plast_real) * (size_t)I);
+            memcpy(a->mb_act + k * A, a->act + r * (size_t)A, sizeof(plast_real) * (size_t)A);
+            memcpy(a->mb_mean + k * A, a->mean + r * (size_t)A, sizeof(double) * (size_t)A);
+            memcpy(a->mb_std + k * A, a->std + r * (size_t)A, sizeof(double) * (size_t)A);
+            a->mb_logp[k] = a->logp[r], a->mb_value[k] = a->value[r], a->mb_adv[k] = a->adv[r], a->mb_ret[k] = a->ret[r];
+            a->mb_valid[k] = 1;
+        }
+    }
+    if (strcmp(a->cfg.adv_norm, "minibatch") == 0) { /* cleanrl: (A - mean) / (std + 1e-8), torch's unbiased std */
+        double mean = 0, var = 0, n = 0;
+        for (int64_t k = 0; k < S * M; k++)
+            if (a->mb_valid[k]) mean += a->mb_adv[k], n++;
+        mean /= n;
+        for (int64_t k = 0; k < S * M; k++)
+            if (a->mb_valid[k]) var += (a->mb_adv[k] - mean) * (a->mb_adv[k] - mean);
+        const double sd = n > 1 ? sqrt(var / (n - 1)) : 0;
+        for (int64_t k = 0; k < S * M; k++)
+            if (a->mb_valid[k]) a->mb_adv[k] = (a->mb_adv[k] - mean) / (sd + 1e-8);
+    }
+    plast_status s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
+    if (s != PLAST_OK) return s;
+    plast_ppo_batch bt = {S * M, A, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value, a->mb_adv, a->mb_ret,
+                          a->mb_valid};
+    plast_ppo_stats st;
+    s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
+    if (s != PLAST_OK) return s;
+    plast_params_zero_grad(p);
+    s = plast_engine_backward(a->engine, p, a->dy, err);
+    if (s != PLAST_OK) return s;
+    const double gn = plast_params_clip_grad_norm(p, clip > 0 ? clip : INFINITY);
+    if (!isfinite(gn)) return plast_err_set(err, PLAST_ERR_NUMERIC, "ppo: gradient norm %g", gn);
+    s = plast_optim_step(o, p, lr, err);
+    plast_model_params_constrain(a->m, p);
+    acc->loss += st.loss, acc->policy_loss += st.policy_loss, acc->value_loss += st.value_loss, acc->kl += st.kl;
+    acc->entropy += st.entropy, acc->clip_fraction += st.clip_fraction, acc->grad_norm += gn;
+    return s;
+}
+
+plast_status plast_ppo_iterate(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip, uint64_t seed,
+                               int64_t iteration, plast_ppo_stats *stats, plast_err *err) {
+    if (!a || !p || !o || !stats)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo iterate: needs the learner, parameters, optimizer and stats");
+    memset(stats, 0, sizeof *stats);
+    const plast_ppo_cfg *c = &a->cfg;
+    if (c->lr_end_steps > 0) /* linear in the environment steps sampled before this iteration, then held */
+        lr += (c->lr_end - lr) * fmin(1.0, (double)a->timesteps / (double)c->lr_end_steps);
+    stats->lr = lr;
+    plast_status s = rollout(a, p, seed, iteration, &stats->reward, &stats->episodes, &stats->energy, err);
+    if (s != PLAST_OK) return s;
+    a->timesteps += a->L * a->N;
+    advantages(a);
+    plast_rng shuffle = plast_rng_derive(seed, PLAST_PPO_SHUFFLE_STREAM, (uint64_t)iteration);
+    int64_t updates = 0;
+    for (int64_t ep = 0; ep < c->epochs && s == PLAST_OK; ep++) {
+        plast_rng_permutation(&shuffle, a->perm, (int32_t)a->n_seqs);
+        for (int64_t first = 0; first < a->n_seqs && s == PLAST_OK; first += a->M, updates++) {
+            const int64_t count = a->n_seqs - first < a->M ? a->n_seqs - first : a->M;
+            s = minibatch(a, p, o, lr, clip, first, count, stats, err);
+        }
+    }
+    if (s != PLAST_OK) return s;
+    if (updates) {
+        const double k = 1.0 / (double)updates;
+        stats->loss *= k, stats->policy_loss *= k, stats->value_loss *= k, stats->kl *= k, stats->entropy *= k;
+        stats->clip_fraction *= k, stats->grad_norm *= k;
+    }
+    /* RLlib's KLCoeffMixin.update_kl, on the mean KL of the iteration's updates */
+    if (stats->kl > 2 * c->kl_target) a->kl_coef *= 1.5;
+    else if (stats->kl < 0.5 * c->kl_target) a->kl_coef *= 0.5;
+    stats->kl_coef = a->kl_coef;
+    return PLAST_OK;
+}
+
+plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, uint64_t seed, int64_t first_episode,
+                                int64_t episodes, int explore, double *mean_return, double *energy, plast_err *err) {
+    if (!a || !p || !env || episodes < 1 || !mean_return)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo evaluate: needs the learner, parameters, an environment "
+                                                         "and episodes >= 1");
+    const int64_t N = plast_env_count(env), I = a->I, O = a->O, A = a->A;
+    if (plast_env_observation_space(env).n != I || plast_env_action_space(env).n != A)
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo evaluate: %s does not fit the learner's model",
+                             plast_env_describe(env));
+    plast_state *st = plast_state_init(a->m, N, err);
+    plast_real *obs = malloc(sizeof(plast_real) * (size_t)(N * I)), *y = malloc(sizeof(plast_real) * (size_t)(N * O));
+    plast_real *act = malloc(sizeof(plast_real) * (size_t)(N * A)), *rew = malloc(sizeof(plast_real) * (size_t)N);
+    plast_real *en = malloc(sizeof(plast_real) * (size_t)N);
+    uint8_t *te = malloc((size_t)N), *tr = malloc((size_t)N);
+    int64_t *done = calloc((size_t)N, sizeof(int64_t));
+    double *ret = calloc((size_t)N, sizeof(double));
+    plast_rng *rng = malloc(sizeof(plast_rng) * (size_t)N);
+    plast_status s = st && obs && y && act && rew && en && te && tr && done && ret && rng
+                         ? PLAST_OK
+                         : plast_err_set(err, PLAST_ERR_NOMEM, "ppo evaluate: out of memory");
+    double total = 0, e_sum = 0;
+    int64_t e_n = 0;
+    if (s == PLAST_OK) {
+        for (int64_t b = 0; b < N; b++)
+            rng[b] = plast_rng_derive(seed, PLAST_PPO_EVAL_STREAM + (uint64_t)b, (uint64_t)first_episode);
+        plast_env_seek(env, first_episode);
+        s = plast_env_reset(env, obs, err);
+    }
+    const int64_t cap = plast_env_max_steps(env) > 0 ? plast_env_max_steps(env) : 100000;
+    for (int64_t t = 0, left = N; s == PLAST_OK && left > 0 && t < episodes * cap; t++) {
+        s = plast_model_step(a->m, p, st, obs, y, NULL, en, a->scratch, err);
+        for (int64_t b = 0; b < N && s == PLAST_OK; b++) {
+            double mu[64], sd[64];
+            policy_of(y + b * O, A, mu, sd);
+            for (int64_t k = 0; k < A; k++) {
+                const double ak = explore ? mu[k] + sd[k] * plast_rng_normal(&rng[b]) : mu[k];
+                const double lo = a->space.low, hi = a->space.high;
+                act[b * A + k] = (plast_real)fmax(lo, fmin(hi, lo + (ak + 1) * (hi - lo) / 2));
+            }
+            if (done[b] < episodes) e_sum += (double)en[b], e_n++;
+        }
+        if (s == PLAST_OK) s = plast_env_step(env, (plast_env_actions){NULL, act}, obs, rew, te, tr, err);
+        for (int64_t b = 0; b < N && s == PLAST_OK; b++) {
+            if (done[b] >= episodes) continue;
+            ret[b] += (double)rew[b];
+            if (te[b] || tr[b]) {
+                total += ret[b], ret[b] = 0;
+                state_put(a->m, st, b, NULL);
+                if (++done[b] == episodes) left--;
+            }
+        }
+        if (s == PLAST_OK) s = plast_env_reset_ended(env, obs, NULL, err);
+    }
+    *mean_return = total / (double)(N * episodes);
+    if (energy) *energy = e_n ? e_sum / (double)e_n : 0;
+    plast_state_free(st);
+    free(obs), free(y), free(act), free(rew), free(en), free(te), free(tr), free(done), free(ret), free(rng);
+    return s;
+}
+
+/* ---- the learner's state ------------------------------------------------------------------------------------ */
+
+typedef struct ppo_state_header {
+    char magic[8]; /* "plastPPO" */
+    int64_t N, I, state_numel;
+    double kl_coef;
+    int64_t timesteps;
+    uint64_t env_bytes;
+} ppo_state_header;
+
+/* header, environment, obs_now (N, I), the model's state (N, state_numel), ep_return (N), ep_start (N) */
+size_t plast_ppo_state_bytes(const plast_ppo *a) {
+    return sizeof(ppo_state_header) + plast_env_state_bytes(a->env) +
+           sizeof(plast_real) * (size_t)(a->N * (a->I + a->state_numel)) + (sizeof(double) + 1) * (size_t)a->N;
+}
+
+plast_status plast_ppo_state_save(const plast_ppo *a, void *buf, size_t cap, plast_err *err) {
+    if (!a || !buf || cap < plast_ppo_state_bytes(a))
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo state: needs a buffer of %zu bytes",
+                             a ? plast_ppo_state_bytes(a) : (size_t)0);
+    ppo_state_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, "plastPPO", 8);
+    h.N = a->N, h.I = a->I, h.state_numel = a->state_numel, h.kl_coef = a->kl_coef, h.timesteps = a->timesteps;
+    h.env_bytes = plast_env_state_bytes(a->env);
+    char *w = buf;
+    memcpy(w, &h, sizeof h), w += sizeof h;
+    plast_status s = plast_env_state_save(a->env, w, h.env_bytes, err);
+    w += h.env_bytes;
+    memcpy(w, a->obs_now, sizeof(plast_real) * (size_t)(a->N * a->I)), w += sizeof(plast_real) * (size_t)(a->N * a->I);
+    for (int64_t b = 0; b < a->N; b++, w += sizeof(plast_real) * (size_t)a->state_numel)
+        if (a->state_numel > 0) state_get(a->m, a->state, b, (plast_real *)(void *)w);
+    memcpy(w, a->ep_return, sizeof(double) * (size_t)a->N), w += sizeof(double) * (size_t)a->N;
+    memcpy(w, a->ep_start, (size_t)a->N);
+    return s;
+}
+
+plast_status plast_ppo_state_load(plast_ppo *a, const void *buf, size_t n, plast_err *err) {
+    if (!a || !buf) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo state: needs a learner and a buffer");
+    ppo_state_header h;
+    if (n != plast_ppo_state_bytes(a))
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo state: %zu bytes, expected %zu", n, plast_ppo_state_bytes(a));
+    memcpy(&h, buf, sizeof h);
+    if (memcmp(h.magic, "plastPPO", 8) != 0 || h.N != a->N || h.I != a->I || h.state_numel != a->state_numel ||
+        h.env_bytes != plast_env_state_bytes(a->env))
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo state: saved for %lld copies, input %lld, state %lld; this "
+                                                      "learner has %lld, %lld, %lld", (long long)h.N, (long long)h.I,
+                             (long long)h.state_numel, (long long)a->N, (long long)a->I, (long long)a->state_numel);
+    if (!isfinite(h.kl_coef) || h.kl_coef < 0 || h.timesteps < 0)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "ppo state: KL coefficient %g, steps %lld", h.kl_coef,
+                             (long long)h.timesteps);
+    const char *r = (const char *)buf + sizeof h;
+    plast_status s = plast_env_state_load(a->env, r, h.env_bytes, err);
+    if (s != PLAST_OK) return s;
+    r += h.env_bytes;
+    a->kl_coef = h.kl_coef, a->timesteps = h.timesteps;
+    memcpy(a->obs_now, r, sizeof(plast_real) * (size_t)(a->N * a->I)), r += sizeof(plast_real) * (size_t)(a->N * a->I);
+    for (int64_t b = 0; b < a->N; b++, r += sizeof(plast_real) * (size_t)a->state_numel)
+        if (a->state_numel > 0) state_put(a->m, a->state, b, (const plast_real *)(const void *)r);
+    memcpy(a->ep_return, r, sizeof(double) * (size_t)a->N), r += sizeof(double) * (size_t)a->N;
+    memcpy(a->ep_start, r, (size_t)a->N);
+    return PLAST_OK;
+}
