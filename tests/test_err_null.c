@@ -400,6 +400,45 @@ static plast_status c_experiment_env(plast_err *err) { /* the model's input disa
     plast_env *e = plast_experiment_env(&c, err);
     return PTR_STATUS(e, plast_env_free);
 }
+static plast_status c_env_reset_ended(plast_err *err) { /* no observation buffer */
+    plast_env *e = small_maze();
+    plast_status s = plast_env_reset_ended(e, NULL, NULL, err);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_engine_set_initial_state(plast_err *err) { /* a state of another batch */
+    plast_engine *e = plast_engine_init(model, 2, 3, PLAST_ENGINE_AUTO, 0, NULL);
+    plast_state *st = plast_state_init(model, 3, NULL);
+    plast_status s = plast_engine_set_initial_state(e, st, err);
+    plast_state_free(st);
+    plast_engine_free(e);
+    return s;
+}
+static plast_status c_ppo_loss(plast_err *err) { /* an output too small for means, deviations and value */
+    plast_ppo_cfg c = plast_ppo_cfg_default();
+    plast_real y[2] = {0}, dy[2], a[1] = {0};
+    double z[1] = {0}, one[1] = {1};
+    plast_ppo_batch b = {1, 1, a, z, one, z, z, z, z, NULL};
+    return plast_ppo_loss(&c, 0.2, &b, 2, y, dy, NULL, err);
+}
+static plast_status c_ppo_init(plast_err *err) { /* the maze has discrete actions */
+    plast_ppo_cfg c = plast_ppo_cfg_default();
+    plast_env *e = small_maze();
+    plast_ppo *a = plast_ppo_init(&c, model, e, PLAST_ENGINE_AUTO, err);
+    plast_status s = PTR_STATUS(a, plast_ppo_free);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_ppo_iterate(plast_err *err) { /* no learner */
+    plast_ppo_stats st;
+    return plast_ppo_iterate(NULL, params, NULL, 1e-3, 0, 0, 0, &st, err);
+}
+static plast_status c_ppo_evaluate(plast_err *err) { /* no learner */
+    double r;
+    return plast_ppo_evaluate(NULL, params, NULL, 0, 0, 1, 0, &r, NULL, err);
+}
+static plast_status c_ppo_state_save(plast_err *err) { return plast_ppo_state_save(NULL, NULL, 0, err); }
+static plast_status c_ppo_state_load(plast_err *err) { return plast_ppo_state_load(NULL, NULL, 0, err); }
 static plast_status c_engine_step(plast_err *err) { /* a step past the trial's end */
     plast_engine *e = plast_engine_init(model, 2, 3, PLAST_ENGINE_AUTO, 0, NULL);
     plast_real x[6] = {0}, y[4];
@@ -425,11 +464,12 @@ static const err_case CASES[] = {
     CASE(tape_take_error), CASE(task_init), CASE(batch_init), CASE(task_sample), CASE(evaluate), CASE(run_open),
     CASE(run_load), CASE(run_train), CASE(run_test), CASE(env_cfg_default), CASE(env_init), CASE(env_reset),
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
-    CASE(experiment_env), CASE(engine_step),
+    CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(ppo_loss),
+    CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",
-                                               "plast_model_cfg_default"};
+                                               "plast_model_cfg_default", "plast_ckpt_writer_init"};
 
 static void run_no_failing_input(void) {
     plast_err_clear(NULL);
@@ -441,6 +481,9 @@ static void run_no_failing_input(void) {
     plast_tape_free(t);
     plast_model_cfg c;
     CHECK(plast_model_cfg_default(&c, NULL) == PLAST_OK, "plast_model_cfg_default(NULL)");
+    w = plast_ckpt_writer_init(NULL);
+    CHECK(w != NULL, "plast_ckpt_writer_init(NULL)");
+    plast_st_writer_free(w);
 }
 
 static int covered(const char *fn) {

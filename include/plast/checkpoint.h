@@ -21,6 +21,9 @@ extern "C" {
 #define PLAST_CKPT_FORMAT "plast-checkpoint"
 #define PLAST_CKPT_FORMAT_VERSION 1
 
+/* A writer with the checkpoint's format metadata set, for callers that add more than plast_ckpt_save does (a
+ * learner's state): add parameters and optimizer with the functions below, then plast_st_writer_save. */
+PLAST_API plast_st_writer *plast_ckpt_writer_init(plast_err *err);
 /* Adds `prefix<name>` for every parameter of p (prefix "param/" in checkpoints). */
 PLAST_API plast_status plast_ckpt_add_params(plast_st_writer *w, const char *prefix, const plast_params *p,
                                              plast_err *err);

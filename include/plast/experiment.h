@@ -45,8 +45,9 @@ typedef struct plast_train_cfg {
 
 /* Reinforcement learning: the algorithm (none: a supervised run on the task) and its settings. */
 typedef struct plast_rl_cfg {
-    char algorithm[8]; /* none | a2c */
-    plast_a2c_cfg a2c;
+    char algorithm[8]; /* none | a2c | ppo */
+    plast_a2c_cfg a2c; /* rl.* */
+    plast_ppo_cfg ppo; /* ppo.* */
 } plast_rl_cfg;
 
 typedef struct plast_sweep_cfg {

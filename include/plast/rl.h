@@ -110,6 +110,7 @@ typedef struct plast_ppo_cfg {
     int bootstrap_on_truncation;  /* 0: the time limit is terminal (RLlib 2022); 1: bootstrap from V(final obs) */
     double lr_end;                /* the learning rate falls linearly to lr_end at lr_end_steps environment steps */
     int64_t lr_end_steps;         /* 0: constant */
+    int eval_explore;             /* runs evaluate with sampled actions (RLlib's default, 1) or the means (0) */
 } plast_ppo_cfg;
 
 /* The STPN pendulum script's settings (RLlib defaults where it sets none): gamma 0.99, lambda 0.95, clip 0.2,

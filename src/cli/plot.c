@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -71,6 +72,17 @@ int cli_plot_run(const char *dir, const char *metric_name, double chance, plast_
     chart ch = {title, "optimizer step", ylabel, chance, "chance", -1};
     const char *ys[2] = {"train_metric", "val_metric"}, *names[2] = {"training batches", "validation"};
     int rc = plot_columns(dir, "curves.png", &t, "step", 2, ys, names, NULL, &ch, err);
+    char trace_path[4096];
+    snprintf(trace_path, sizeof trace_path, "%s/trace.csv", dir);
+    if (rc == 0 && access(trace_path, F_OK) != 0) { /* no per-step trace (PPO): the energy over training instead */
+        if (any_finite(&t, csv_col(&t, "energy"))) {
+            chart cn = {"energy per step during training (sum of x^2 |w|)", "optimizer step", "energy", NAN, NULL, 0};
+            const char *y[1] = {"energy"}, *nm[1] = {"energy"};
+            rc = plot_columns(dir, "energy.png", &t, "step", 1, y, nm, NULL, &cn, err);
+        }
+        csv_free(&t);
+        return rc;
+    }
     csv_free(&t);
     if (rc != 0) return rc;
     if (read_run_csv(dir, "trace.csv", &t, err) != 0) return -1;

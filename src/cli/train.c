@@ -78,8 +78,13 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
         break;
     }
     case PLAST_EVENT_VALIDATION:
-        fprintf(stderr, "%s%s%sstep %lld: validation loss %.5g, %s %.5g%s\n", clear, lab, sep, (long long)ev->step,
-                ev->loss, p->metric_name ? p->metric_name : "metric", ev->metric, ev->best ? "  (best)" : "");
+        if (isnan(ev->loss)) /* PPO validates by whole episodes: no loss */
+            fprintf(stderr, "%s%s%sstep %lld: validation %s %.5g%s\n", clear, lab, sep, (long long)ev->step,
+                    p->metric_name ? p->metric_name : "metric", ev->metric, ev->best ? "  (best)" : "");
+        else
+            fprintf(stderr, "%s%s%sstep %lld: validation loss %.5g, %s %.5g%s\n", clear, lab, sep,
+                    (long long)ev->step, ev->loss, p->metric_name ? p->metric_name : "metric", ev->metric,
+                    ev->best ? "  (best)" : "");
         p->last_draw = 0;
         break;
     case PLAST_EVENT_DONE:

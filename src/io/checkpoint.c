@@ -103,15 +103,26 @@ plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_optim *o, con
     return s;
 }
 
-plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_optim *o, int n_meta,
-                             const char *const *meta_keys, const char *const *meta_values, plast_err *err) {
+plast_st_writer *plast_ckpt_writer_init(plast_err *err) {
     plast_st_writer *w = plast_st_writer_init(err);
-    if (!w) return plast_err_status(err, PLAST_ERR_NOMEM);
+    if (!w) return NULL;
     char version[16];
     snprintf(version, sizeof version, "%d", PLAST_CKPT_FORMAT_VERSION);
     plast_status s = plast_st_writer_set_meta(w, "format", PLAST_CKPT_FORMAT, err);
     if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "format_version", version, err);
     if (s == PLAST_OK) s = plast_st_writer_set_meta(w, "plast_version", PLAST_VERSION_STRING, err);
+    if (s != PLAST_OK) {
+        plast_st_writer_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+plast_status plast_ckpt_save(const char *path, const plast_params *p, plast_optim *o, int n_meta,
+                             const char *const *meta_keys, const char *const *meta_values, plast_err *err) {
+    plast_st_writer *w = plast_ckpt_writer_init(err);
+    if (!w) return plast_err_status(err, PLAST_ERR_NOMEM);
+    plast_status s = PLAST_OK;
     for (int i = 0; i < n_meta && s == PLAST_OK; i++) s = plast_st_writer_set_meta(w, meta_keys[i], meta_values[i], err);
     if (s == PLAST_OK) s = plast_ckpt_add_params(w, "param/", p, err);
     if (s == PLAST_OK && o) s = plast_ckpt_add_optim(w, o, p, err);

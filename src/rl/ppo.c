@@ -24,6 +24,7 @@ plast_ppo_cfg plast_ppo_cfg_default(void) {
     memset(&c, 0, sizeof c);
     c.gamma = 0.99, c.lambda = 0.95, c.clip = 0.2, c.vf_clip_param = 10, c.value_coef = 1, c.entropy_coef = 0.01;
     c.kl_coef = 0.2, c.kl_target = 0.01, c.steps = 2048, c.minibatch = 64, c.epochs = 10, c.seq_len = 20;
+    c.eval_explore = 1;
     strcpy(c.vf_clip, "rllib2022");
     strcpy(c.adv_norm, "batch");
     return c;

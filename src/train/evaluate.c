@@ -153,6 +153,11 @@ plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t
     const uint64_t action_seed = plast_rng_u64(&rng);
     /* episodes of their own: iteration numbers 2^48 * purpose + ..., never those of training */
     const int64_t first = ((int64_t)purpose << 48) + index * iterations;
+    if (r->ppo) { /* `iterations` whole episodes of every copy of the evaluation environment */
+        *loss = NAN;
+        return plast_ppo_evaluate(r->ppo, p, r->eval_env, action_seed, first, iterations, r->cfg.rl.ppo.eval_explore,
+                                  reward, energy, err);
+    }
     double l = 0, rw = 0, e = 0;
     const int64_t T = plast_env_max_steps(r->env);
     if (trace)
@@ -171,29 +176,41 @@ plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t
     return s;
 }
 
-/* the random agent's mean episode reward in the run's environment (the RL "chance"), over `episodes` per copy */
+/* the random agent's mean episode return in the run's environment (the RL "chance"), over `episodes` whole episodes
+ * per copy: uniform actions (over the actions, or over the box) */
 static double random_agent_reward(const plast_run *r, int64_t episodes, plast_err *err) {
     plast_env *e = plast_env_init(&r->cfg.env, plast_env_count(r->env), 0x5eed, err);
-    const plast_space as = e ? plast_env_action_space(e) : (plast_space){PLAST_SPACE_BOX, 0, 0, 0};
-    const int64_t B = e ? plast_env_count(e) : 0, T = e ? plast_env_max_steps(e) : 0;
-    plast_real *obs = malloc(sizeof(plast_real) * (size_t)(B * plast_env_observation_space(e ? e : r->env).n + 1));
-    plast_real *rew = malloc(sizeof(plast_real) * (size_t)(B + 1));
-    int32_t *act = malloc(sizeof(int32_t) * (size_t)(B + 1));
+    if (!e) return NAN;
+    const plast_space as = plast_env_action_space(e);
+    const int64_t B = plast_env_count(e), T = plast_env_max_steps(e) > 0 ? plast_env_max_steps(e) : 100000;
+    const int64_t na = as.kind == PLAST_SPACE_DISCRETE ? 1 : as.n;
+    plast_real *obs = malloc(sizeof(plast_real) * (size_t)(B * plast_env_observation_space(e).n));
+    plast_real *rew = malloc(sizeof(plast_real) * (size_t)B), *val = malloc(sizeof(plast_real) * (size_t)(B * na));
+    int32_t *act = malloc(sizeof(int32_t) * (size_t)B);
+    uint8_t *te = malloc((size_t)B), *tr = malloc((size_t)B);
+    int64_t *done = calloc((size_t)B, sizeof(int64_t));
     double total = NAN;
-    if (e && obs && rew && act && as.kind == PLAST_SPACE_DISCRETE && T > 0) {
+    if (obs && rew && val && act && te && tr && done) {
         plast_rng rng = plast_rng_derive(0x5eed, PLAST_STREAM_TEST, 1);
         total = 0;
-        for (int64_t ep = 0; ep < episodes; ep++) {
-            plast_env_reset(e, obs, NULL);
-            for (int64_t t = 0; t < T; t++) {
-                for (int64_t b = 0; b < B; b++) act[b] = (int32_t)plast_rng_below(&rng, (uint32_t)as.n);
-                plast_env_step(e, (plast_env_actions){act, NULL}, obs, rew, NULL, NULL, NULL);
-                for (int64_t b = 0; b < B; b++) total += rew[b];
+        plast_env_reset(e, obs, NULL);
+        for (int64_t t = 0, left = B; left > 0 && t < episodes * T; t++) {
+            for (int64_t b = 0; b < B; b++) act[b] = (int32_t)plast_rng_below(&rng, (uint32_t)as.n);
+            for (int64_t k = 0; k < B * na && as.kind == PLAST_SPACE_BOX; k++)
+                val[k] = (plast_real)plast_rng_uniform_in(&rng, as.low, as.high);
+            plast_env_step(e, (plast_env_actions){as.kind == PLAST_SPACE_DISCRETE ? act : NULL,
+                                                  as.kind == PLAST_SPACE_BOX ? val : NULL},
+                           obs, rew, te, tr, NULL);
+            for (int64_t b = 0; b < B; b++) {
+                if (done[b] >= episodes) continue;
+                total += rew[b];
+                if ((te[b] || tr[b]) && ++done[b] == episodes) left--;
             }
+            plast_env_reset_ended(e, obs, NULL, NULL);
         }
         total /= (double)(episodes * B);
     }
-    free(obs), free(rew), free(act);
+    free(obs), free(rew), free(val), free(act), free(te), free(tr), free(done);
     plast_env_free(e);
     return total;
 }
@@ -202,11 +219,11 @@ static double random_agent_reward(const plast_run *r, int64_t episodes, plast_er
 static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_test_result *res, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
     double energy = NAN;
-    const int64_t T = plast_env_max_steps(r->env);
-    double *trace = calloc((size_t)T, sizeof(double));
+    const int64_t T = r->a2c ? plast_env_max_steps(r->env) : 0; /* A2C's episodes have one length: a trace */
+    double *trace = calloc((size_t)(T > 0 ? T : 1), sizeof(double));
     if (!trace) return plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
     plast_status s = run_rl_evaluate(r, use, PLAST_STREAM_TEST, 0, tc->test_batches, &res->loss, &res->metric,
-                                     &energy, trace, err);
+                                     &energy, T > 0 ? trace : NULL, err);
     res->chance_loss = NAN;
     res->chance_metric = random_agent_reward(r, 4, NULL);
     res->metric_name = "reward";
@@ -243,7 +260,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     for (int64_t t = 0; t < T; t++)
         ok &= plast_strbuf_printf(&csv, "%lld,,,%s\n", (long long)t, plast_format_double(trace[t], a, sizeof a));
     s = ok ? run_write_text(r, "test.json", js.buf, err) : plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
-    if (s == PLAST_OK) s = run_write_text(r, "trace.csv", csv.buf, err);
+    if (s == PLAST_OK && T > 0) s = run_write_text(r, "trace.csv", csv.buf, err);
     plast_strbuf_free(&js);
     plast_strbuf_free(&csv);
     free(trace);

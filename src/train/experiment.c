@@ -21,6 +21,8 @@
     E("env." key, type, env.member, sizeof(((plast_env_cfg *)0)->member), def, lo, hi, choices, help)
 #define RL(key, type, member, def, lo, hi, choices, help)                                                         \
     E("rl." key, type, rl.a2c.member, sizeof(((plast_a2c_cfg *)0)->member), def, lo, hi, choices, help)
+#define PP(key, type, member, def, lo, hi, choices, help)                                                         \
+    E("ppo." key, type, rl.ppo.member, sizeof(((plast_ppo_cfg *)0)->member), def, lo, hi, choices, help)
 
 static const plast_cfg_field FIELDS[] = {
 #include "models/model_cfg_fields.h"
@@ -52,8 +54,9 @@ static const plast_cfg_field FIELDS[] = {
       "plast sweep: \"key=v1,v2;key2=w1,w2\", every combination is run")
     E("sweep.seeds", INT, sweep.seeds, 0, "1", 1, 1000, NULL, "plast sweep: seeds per combination")
 #include "envs/env_cfg_fields.h"
-    E("rl.algorithm", CHOICE, rl.algorithm, sizeof(((plast_rl_cfg *)0)->algorithm), "none", 0, -1, "none|a2c",
-      "reinforcement learning: none (a supervised run on the task) or a2c (an agent in env.*; docs/RL.md)")
+    E("rl.algorithm", CHOICE, rl.algorithm, sizeof(((plast_rl_cfg *)0)->algorithm), "none", 0, -1, "none|a2c|ppo",
+      "reinforcement learning: none (a supervised run on the task), a2c (rl.* keys) or ppo (ppo.* keys): an agent in "
+      "env.* (docs/RL.md)")
     RL("gamma", REAL, gamma, "0.9", 0, 1, NULL, "a2c: discount of the returns")
     RL("entropy_coef", REAL, entropy_coef, "0.03", -100, 100, NULL, "a2c: weight of the policy penalty (bent)")
     RL("value_coef", REAL, value_coef, "0.1", 0, 100, NULL, "a2c: weight of the value loss (blossv)")
@@ -63,7 +66,31 @@ static const plast_cfg_field FIELDS[] = {
        "a2c: the reference's value of copy 0 for every copy (vs[t][0]), or each copy's own value")
     RL("burn_in", INT, burn_in, "100", -1, 1e12, NULL,
        "a2c: no optimizer step in iterations 0..burn_in (the reference's numiter > 100); -1: none")
+    PP("gamma", REAL, gamma, "0.99", 0, 1, NULL, "discount")
+    PP("lambda", REAL, lambda, "0.95", 0, 1, NULL, "GAE lambda")
+    PP("clip", REAL, clip, "0.2", 0, 10, NULL, "the surrogate's clip range epsilon")
+    PP("vf_clip", CHOICE, vf_clip, "rllib2022", 0, -1, "none|rllib2022|clamp|clean",
+       "value loss: plain, RLlib's max form of early 2022 (the STPN runs), RLlib's later clamp, cleanrl's half max form")
+    PP("vf_clip_param", REAL, vf_clip_param, "10", 0, 1e30, NULL, "the value clipping range (RLlib's default 10)")
+    PP("value_coef", REAL, value_coef, "1", 0, 1e6, NULL, "weight of the value loss")
+    PP("entropy_coef", REAL, entropy_coef, "0.01", -1e6, 1e6, NULL, "weight of the entropy bonus")
+    PP("kl_coef", REAL, kl_coef, "0.2", 0, 1e6, NULL, "initial KL penalty coefficient (0: none)")
+    PP("kl_target", REAL, kl_target, "0.01", 0, 1e6, NULL, "KL target of the coefficient's adaptation")
+    PP("steps", INT, steps, "2048", 1, 1 << 24, NULL, "steps sampled per copy per iteration")
+    PP("minibatch", INT, minibatch, "64", 1, 1 << 24, NULL, "steps per minibatch (whole sequences)")
+    PP("epochs", INT, epochs, "10", 0, 100000, NULL, "passes over the iteration's samples")
+    PP("seq_len", INT, seq_len, "20", 0, 1 << 24, NULL,
+       "BPTT sequence length (RLlib's max_seq_len 20); 0: whole fragments, cut only at episode starts")
+    PP("adv_norm", CHOICE, adv_norm, "batch", 0, -1, "batch|minibatch|none",
+       "advantage standardisation over the iteration (RLlib) or each minibatch (cleanrl)")
+    PP("bootstrap_on_truncation", BOOL, bootstrap_on_truncation, "false", 0, -1, NULL,
+       "bootstrap from V(final observation) at the time limit (false: terminal, as the STPN runs' RLlib)")
+    PP("lr_end", REAL, lr_end, "0", 0, 10, NULL, "the learning rate falls linearly from train.lr to lr_end ...")
+    PP("lr_end_steps", INT, lr_end_steps, "0", 0, 1e15, NULL, "... at this many environment steps (0: constant)")
+    PP("eval_explore", BOOL, eval_explore, "true", 0, -1, NULL,
+       "validation and test sample actions (RLlib's default) instead of taking the means")
 };
+#undef PP
 #undef RL
 #undef EF
 #undef TR

@@ -19,7 +19,9 @@ const plast_task *plast_run_task(const plast_run *r) { return r->task; }
 const char *plast_run_dir(const plast_run *r) { return r->dir; }
 int64_t plast_run_step(const plast_run *r) { return r->prog.step; }
 int plast_run_finished(const plast_run *r) { return r->prog.step >= r->cfg.train.steps; }
-plast_engine *run_engine(const plast_run *r) { return r->a2c ? plast_a2c_engine(r->a2c) : r->engine; }
+plast_engine *run_engine(const plast_run *r) {
+    return r->a2c ? plast_a2c_engine(r->a2c) : r->ppo ? plast_ppo_engine(r->ppo) : r->engine;
+}
 plast_engine_kind plast_run_engine_kind(const plast_run *r) { return plast_engine_get_kind(run_engine(r)); }
 const char *plast_run_metric_name(const plast_run *r) {
     return r->env ? "reward" : plast_metric_kind_name(plast_task_metric_kind(r->task));
@@ -39,6 +41,8 @@ void plast_run_free(plast_run *r) {
     if (!r) return;
     plast_engine_free(r->engine);
     plast_a2c_free(r->a2c);
+    plast_ppo_free(r->ppo);
+    plast_env_free(r->eval_env);
     plast_env_free(r->env);
     plast_optim_free(r->optim);
     plast_params_free(r->params);
@@ -76,6 +80,15 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     r->prog = (run_progress){0, 0, 0, 0, 0, 0, 0, NAN, -1, 0};
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
+    if (rl && strcmp(r->cfg.rl.algorithm, "ppo") == 0) {
+        plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 1);
+        if (!(r->eval_env = plast_env_init(&r->cfg.env, tc->batch, plast_rng_u64(&seeder), err)))
+            return plast_err_status(err, PLAST_ERR_CONFIG);
+        if (!(r->ppo = plast_ppo_init(&r->cfg.rl.ppo, r->model, r->env, kind, err)))
+            return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
+                                    tc->engine);
+        return PLAST_OK;
+    }
     if (rl) {
         if (!(r->a2c = plast_a2c_init(&r->cfg.rl.a2c, r->model, r->env, kind, 1, err)))
             return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
@@ -140,6 +153,8 @@ static plast_status write_config(const plast_run *r, plast_err *err) {
 
 /* ---- checkpoints -------------------------------------------------------------------------------------------- */
 
+#define RUN_LEARNER_TENSOR "learner/ppo" /* a PPO run's learner state, bytes */
+
 /* The progress a checkpoint carries, as metadata "run_<member>": one row per member of run_progress. */
 #define RUN_PROGRESS_FIELDS(X)                                                                                     \
     X(step, INT) X(loss_sum, REAL) X(metric_sum, REAL) X(metric_weight, REAL) X(grad_norm_sum, REAL)                \
@@ -167,7 +182,34 @@ plast_status run_save_last(plast_run *r, plast_err *err) {
         vals[k] = v[k];
     }
     char path[RUN_PATH_MAX];
-    return plast_ckpt_save(run_path(r, "last.safetensors", path), r->params, r->optim, PROGRESS_N, keys, vals, err);
+    run_path(r, "last.safetensors", path);
+    if (!r->ppo) return plast_ckpt_save(path, r->params, r->optim, PROGRESS_N, keys, vals, err);
+    /* PPO carries episodes, the model's state and the KL coefficient across iterations: they resume too */
+    plast_st_writer *w = plast_ckpt_writer_init(err);
+    if (!w) return plast_err_status(err, PLAST_ERR_NOMEM);
+    plast_status s = PLAST_OK;
+    for (int k = 0; k < PROGRESS_N && s == PLAST_OK; k++) s = plast_st_writer_set_meta(w, keys[k], vals[k], err);
+    if (s == PLAST_OK) s = plast_ckpt_add_params(w, "param/", r->params, err);
+    if (s == PLAST_OK) s = plast_ckpt_add_optim(w, r->optim, r->params, err);
+    const int64_t bytes = (int64_t)plast_ppo_state_bytes(r->ppo);
+    void *blob = s == PLAST_OK ? malloc((size_t)bytes) : NULL;
+    if (s == PLAST_OK && !blob) s = plast_err_set(err, PLAST_ERR_NOMEM, "checkpoint: out of memory");
+    if (s == PLAST_OK) s = plast_ppo_state_save(r->ppo, blob, (size_t)bytes, err);
+    if (s == PLAST_OK) s = plast_st_writer_add(w, RUN_LEARNER_TENSOR, PLAST_DTYPE_U8, 1, &bytes, blob, err);
+    if (s == PLAST_OK) s = plast_st_writer_save(w, path, err);
+    free(blob);
+    plast_st_writer_free(w);
+    return s;
+}
+
+/* the learner's state of a PPO run's last.safetensors */
+static plast_status read_learner(const plast_run *r, const plast_st_reader *rd, plast_err *err) {
+    const int i = plast_st_reader_find(rd, RUN_LEARNER_TENSOR);
+    if (i < 0 || plast_st_reader_dtype(rd, i) != PLAST_DTYPE_U8)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: no PPO learner state (tensor %s of U8)",
+                             plast_st_reader_path(rd), RUN_LEARNER_TENSOR);
+    plast_status s = plast_ppo_state_load(r->ppo, plast_st_reader_bytes(rd, i), (size_t)plast_st_reader_numel(rd, i), err);
+    return s == PLAST_OK ? s : plast_err_prefix(err, s, "%s: tensor %s: ", plast_st_reader_path(rd), RUN_LEARNER_TENSOR);
 }
 
 plast_status run_save_best(plast_run *r, double val_metric, plast_err *err) {
@@ -209,6 +251,7 @@ static plast_status load_last(plast_run *r, int with_optim, int *found, plast_er
     plast_status s = rd ? PLAST_OK : plast_err_status(err, PLAST_ERR_IO);
     if (s == PLAST_OK) s = plast_ckpt_read(rd, r->params, with_optim ? r->optim : NULL, err);
     if (s == PLAST_OK) s = read_progress(rd, &r->prog, err);
+    if (s == PLAST_OK && r->ppo) s = read_learner(r, rd, err);
     plast_st_reader_close(rd);
     if (s != PLAST_OK) return plast_err_prefix(err, s, "cannot resume (use --restart to start over): ");
     return PLAST_OK;

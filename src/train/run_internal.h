@@ -32,8 +32,10 @@ struct plast_run {
     plast_optim *optim;
     plast_engine *engine; /* NULL in an RL run: the learner has its own */
     plast_batch *batch;
-    plast_env *env;       /* an RL run's environment copies, and its learner */
+    plast_env *env;       /* an RL run's environment copies, and its learner (one of a2c and ppo) */
     plast_a2c *a2c;
+    plast_ppo *ppo;
+    plast_env *eval_env;  /* PPO: validation and test play here, leaving the learner's episodes as they are */
     plast_real *y, *dy; /* (T, B, O) */
     run_progress prog;
     int resumed;   /* a checkpoint was loaded: its step's validation is done */
@@ -44,8 +46,8 @@ struct plast_run {
 plast_engine *run_engine(const plast_run *r);
 
 /* An RL run's policy evaluated without updates: `iterations` new episodes of every copy, drawn from stream
- * `purpose` (PLAST_STREAM_VALID or _TEST) at item `index`; mean A2C loss, episode reward and energy per step, and
- * (trace, may be NULL) the energy at each step of the episode. */
+ * `purpose` (PLAST_STREAM_VALID or _TEST) at item `index`; mean A2C loss (NaN under PPO), episode reward and
+ * energy per step, and (trace, may be NULL; A2C only) the energy at each step of the episode. */
 plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t index, int64_t iterations,
                              double *loss, double *reward, double *energy, double *trace, plast_err *err);
 

@@ -67,10 +67,27 @@ static void record_step(loop *L, double loss, double metric, double mw, double g
     emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = metric, .lr = lr, .grad_norm = gn});
 }
 
+/* Iteration `step` of a PPO run: sampling (episodes continue across iterations), the epochs of updates; the
+ * training metric is the mean return of the episodes that ended, weighted by their number. */
+static plast_status ppo_step(loop *L, double lr, plast_err *err) {
+    plast_run *r = L->r;
+    const plast_train_cfg *tc = &r->cfg.train;
+    plast_ppo_stats st;
+    plast_status s = plast_ppo_iterate(r->ppo, r->params, r->optim, lr, tc->clip, (uint64_t)tc->seed, r->prog.step,
+                                       &st, err);
+    if (s != PLAST_OK)
+        return plast_err_prefix(err, s, "iteration %lld: the run diverged or failed (last.safetensors holds the last "
+                                        "good checkpoint): ", (long long)r->prog.step);
+    r->prog.energy_sum += st.energy;
+    record_step(L, st.loss, st.episodes ? st.reward : 0, (double)st.episodes, st.grad_norm, st.lr);
+    return PLAST_OK;
+}
+
 /* Iteration `step` of an RL run: a new episode in every copy, the update (after the learner's burn-in). */
 static plast_status rl_step(loop *L, double lr, plast_err *err) {
     plast_run *r = L->r;
     const plast_train_cfg *tc = &r->cfg.train;
+    if (r->ppo) return ppo_step(L, lr, err);
     plast_a2c_stats st;
     plast_status s = plast_a2c_iterate(r->a2c, r->params, r->optim, lr, tc->clip, (uint64_t)tc->seed, r->prog.step,
                                        1, &st, err);
@@ -88,7 +105,7 @@ static plast_status train_step(loop *L, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
     run_progress *p = &r->prog;
     double lr = scheduled_lr(tc, p->step);
-    if (r->a2c) return rl_step(L, lr, err);
+    if (r->env) return rl_step(L, lr, err);
     plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
     plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err);
     if (s != PLAST_OK) return s;
@@ -122,7 +139,7 @@ static plast_status validate(loop *L, plast_err *err) {
     run_progress *p = &r->prog;
     plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_VALID, (uint64_t)p->step);
     double loss, metric, energy;
-    plast_status s = r->a2c ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
+    plast_status s = r->env ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
                                               &metric, &energy, NULL, err)
                             : plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
                                              &loss, &metric, NULL, err);
@@ -135,7 +152,7 @@ static plast_status validate(loop *L, plast_err *err) {
                            scheduled_lr(tc, p->step),
                            p->count ? p->grad_norm_sum / (double)p->count : NAN,
                            p->seconds,
-                           r->a2c && p->count ? p->energy_sum / (double)p->count : NAN};
+                           r->env && p->count ? p->energy_sum / (double)p->count : NAN};
     p->loss_sum = p->metric_sum = p->metric_weight = p->grad_norm_sum = p->energy_sum = 0;
     p->count = 0;
     int best = run_metric_better(r, metric, p->best);
