@@ -1,7 +1,11 @@
-/* tests/test_rl.c: A2C (plast/rl.h). The loss and its gradient on a fixed rollout against an independent
- * computation and central finite differences in float64, for both baselines and both penalties; the sampler
- * against the softmax; and learning: a short A2C run on a small maze collects far more reward than a random
- * agent. */
+/* tests/test_rl.c: A2C and PPO (plast/rl.h). The A2C loss and its gradient on a fixed rollout against an
+ * independent computation and central finite differences in float64, for both baselines and both penalties; the
+ * sampler against the softmax; learning: a short A2C run on a small maze collects far more reward than a random
+ * agent. PPO: the loss and gradient on a fixed minibatch against torch (tests/fixtures/ppo_torch.safetensors, by
+ * tools/fixtures/make_ppo_fixture.py) for every value-clipping form, and against central finite differences. */
+#include <math.h>
+#include <stdlib.h>
+
 #include "plast.h"
 #include "test.h"
 
@@ -164,7 +168,97 @@ static void check_learning(void) {
     plast_env_free(env);
 }
 
+/* ---- PPO ---------------------------------------------------------------------------------------------------- */
+
+enum { PN = 12, PA = 2, PO = 2 * PA + 1 };
+
+typedef struct ppo_fixture {
+    plast_real y[PN * PO], action[PN * PA], mean_old[PN * PA], std_old[PN * PA], logp_old[PN], value_old[PN];
+    plast_real advantage[PN], target[PN], valid[PN], settings[5];
+    double d_mean[PN * PA], d_std[PN * PA], d_logp[PN], d_value[PN], d_adv[PN], d_target[PN];
+    uint8_t mask[PN];
+} ppo_fixture;
+
+static int fixture_read(const plast_st_reader *r, const char *name, int64_t n, plast_real *dst) {
+    plast_err err;
+    plast_status s = plast_st_reader_read(r, name, n == PN * PO ? PLAST_SHAPE2(PN, PO)
+                                                  : n == PN * PA ? PLAST_SHAPE2(PN, PA) : PLAST_SHAPE1(n), dst, &err);
+    CHECK(s == PLAST_OK, "fixture %s: %s", name, s == PLAST_OK ? "" : err.msg);
+    return s == PLAST_OK;
+}
+
+static plast_ppo_batch fixture_batch(ppo_fixture *f) {
+    for (int i = 0; i < PN * PA; i++) f->d_mean[i] = (double)f->mean_old[i], f->d_std[i] = (double)f->std_old[i];
+    for (int i = 0; i < PN; i++) {
+        f->d_logp[i] = (double)f->logp_old[i], f->d_value[i] = (double)f->value_old[i];
+        f->d_adv[i] = (double)f->advantage[i], f->d_target[i] = (double)f->target[i];
+        f->mask[i] = f->valid[i] != 0;
+    }
+    return (plast_ppo_batch){PN, PA, f->action, f->d_mean, f->d_std, f->d_logp, f->d_value, f->d_adv, f->d_target,
+                             f->mask};
+}
+
+static void check_ppo_loss(void) {
+    const char *dir = getenv("PLAST_FIXTURES");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/ppo_torch.safetensors", dir ? dir : "tests/fixtures");
+    plast_err err;
+    plast_st_reader *r = plast_st_reader_open(path, &err);
+    CHECK(r != NULL, "%s", r ? "" : err.msg);
+    if (!r) return;
+    static ppo_fixture f;
+    int ok = fixture_read(r, "y", PN * PO, f.y) && fixture_read(r, "action", PN * PA, f.action) &&
+             fixture_read(r, "mean_old", PN * PA, f.mean_old) && fixture_read(r, "std_old", PN * PA, f.std_old) &&
+             fixture_read(r, "logp_old", PN, f.logp_old) && fixture_read(r, "value_old", PN, f.value_old) &&
+             fixture_read(r, "advantage", PN, f.advantage) && fixture_read(r, "target", PN, f.target) &&
+             fixture_read(r, "valid", PN, f.valid) && fixture_read(r, "settings", 5, f.settings);
+    const plast_ppo_batch b = fixture_batch(&f);
+    const char *forms[4] = {"none", "rllib2022", "clamp", "clean"};
+    for (int k = 0; k < 4 && ok; k++) {
+        plast_ppo_cfg c = plast_ppo_cfg_default();
+        c.clip = (double)f.settings[0], c.vf_clip_param = (double)f.settings[1], c.value_coef = (double)f.settings[2];
+        c.entropy_coef = (double)f.settings[3];
+        snprintf(c.vf_clip, sizeof c.vf_clip, "%s", forms[k]);
+        plast_real want_loss[1], want_dy[PN * PO], dy[PN * PO];
+        char name[64];
+        snprintf(name, sizeof name, "%s/loss", forms[k]);
+        fixture_read(r, name, 1, want_loss);
+        snprintf(name, sizeof name, "%s/dy", forms[k]);
+        fixture_read(r, name, PN * PO, want_dy);
+        plast_ppo_stats st;
+        const double kl = (double)f.settings[4];
+        CHECK(plast_ppo_loss(&c, kl, &b, PO, f.y, dy, &st, &err) == PLAST_OK, "ppo loss %s", forms[k]);
+        CHECK(fabs(st.loss - (double)want_loss[0]) < 1e-12 * (1 + fabs((double)want_loss[0])),
+              "ppo loss %s: %.15g, torch %.15g", forms[k], st.loss, (double)want_loss[0]);
+        double worst = 0, gnorm = 0, fd_worst = 0;
+        for (int i = 0; i < PN * PO; i++) {
+            worst = fmax(worst, fabs((double)(dy[i] - want_dy[i])) / (1 + fabs((double)want_dy[i])));
+            gnorm += (double)dy[i] * (double)dy[i];
+        }
+        CHECK(gnorm > 1e-4, "ppo %s: the gradient is not all zero (%g)", forms[k], gnorm);
+        CHECK(worst < 1e-12, "ppo %s: d loss / d y against torch, worst relative %.3g", forms[k], worst);
+        /* central finite differences of plast's own loss */
+        for (int i = 0; i < PN * PO; i++) {
+            const plast_real y0 = f.y[i], h = 1e-5;
+            plast_ppo_stats sp, sm;
+            plast_real scratch[PN * PO];
+            f.y[i] = y0 + h;
+            plast_ppo_loss(&c, kl, &b, PO, f.y, scratch, &sp, NULL);
+            f.y[i] = y0 - h;
+            plast_ppo_loss(&c, kl, &b, PO, f.y, scratch, &sm, NULL);
+            f.y[i] = y0;
+            /* relative: one row's ratio is large, its gradient about 1e5 */
+            fd_worst = fmax(fd_worst, fabs((sp.loss - sm.loss) / (2 * h) - (double)dy[i]) / (1 + fabs((double)dy[i])));
+        }
+        printf("ppo loss, value clipping %-9s: loss %.6f (torch %.6f), gradient vs torch %.1e, vs finite differences "
+               "%.1e\n", forms[k], st.loss, (double)want_loss[0], worst, fd_worst);
+        CHECK(fd_worst < 1e-6, "ppo %s: d loss / d y against central differences, worst relative %.3g", forms[k], fd_worst);
+    }
+    plast_st_reader_close(r);
+}
+
 int main(void) {
+    check_ppo_loss();
     plast_rng rng;
     plast_rng_init(&rng, 3, 0);
     check_loss("element0", "sum_pi2", &rng);
