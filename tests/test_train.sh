@@ -142,5 +142,27 @@ check "resumed RL run: the same metrics" diff <(metrics "$work/ra") <(metrics "$
 check "resumed RL run: the same test result" diff <(grep -v seconds "$work/ra/test.json") <(grep -v seconds "$work/rb/test.json")
 expect 1 "odd side" train "$work/maze.json" --out "$work/rc" --set env.size=8
 
+# PPO on MuJoCo's pendulum: the quick config balances the pole (a random force lasts about 5 steps; the limit is
+# 1,000); a recurrent STPNf run resumes exactly after SIGKILL, the learner's episodes and states included
+src=$(cd "$(dirname "$0")/.." && pwd)
+expect 0 "test reward" train "$src/configs/stpn/pendulum_quick.json" --out "$work/pa" --quiet
+reward=$(sed -n 's/.*"metric":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$work/pa/test.json")
+check "pendulum PPO with the MLP reaches a test return of at least 900 in 60 iterations (got $reward)" \
+  awk -v r="$reward" 'BEGIN { exit !(r >= 900) }'
+cat > "$work/pend.json" <<'EOF'
+{"rl": {"algorithm": "ppo"}, "ppo": {"steps": 256, "epochs": 2},
+ "env": {"name": "pendulum"},
+ "model": {"family": "stpn", "variant": "f", "hidden": 16, "norm": "none", "clamp": 0.1},
+ "train": {"steps": 24, "batch": 2, "optimizer": "adam", "lr": 3e-4, "amsgrad": false, "clip": 40,
+           "val_every": 4, "val_batches": 2, "test_batches": 2, "test_on": "last", "ckpt_every": 1}}
+EOF
+expect 0 "test reward" train "$work/pend.json" --out "$work/pb" --quiet
+kill_after "$work/pend.json" "$work/pc"
+rows=$(wc -l < "$work/pc/metrics.csv")
+check "the killed PPO run had stopped part-way ($rows metrics lines)" test "$rows" -lt 7
+expect 0 "resuming at step" train "$work/pend.json" --out "$work/pc"
+check "resumed PPO run: the same metrics" diff <(metrics "$work/pb") <(metrics "$work/pc")
+check "resumed PPO run: the same test result" diff <(grep -v seconds "$work/pb/test.json") <(grep -v seconds "$work/pc/test.json")
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
