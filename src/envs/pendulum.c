@@ -141,7 +141,8 @@ static void pend_step(const plast_env *e, plast_env_copy *c, void *state, int32_
     const pend_shared *S = e->shared;
     pend_copy *p = state;
     mjData *d = S->data[copy_index(e, c)];
-    mj_resetData(S->model, d);
+    /* mj_step reads qpos, qvel, qacc_warmstart, time and ctrl (act, mocap, applied forces are zero here and never
+     * written by it); everything else it computes, so these inputs make the step a function of the copy's state */
     memcpy(d->qpos, p->qpos, sizeof p->qpos);
     memcpy(d->qvel, p->qvel, sizeof p->qvel);
     memcpy(d->qacc_warmstart, p->warmstart, sizeof p->warmstart);
