@@ -1,7 +1,8 @@
 /* tests/test_envs.c: the environments against their specs (docs/envs/): the maze's layout, observation slots,
  * walls, reward and teleport, truncation and autoreset, determinism per (seed, copy, episode) whatever the batch,
  * saved and restored state, bad input, and the reward of a random agent (measured, printed for the docs); the
- * MuJoCo pendulum's model, falls, a balancing controller, flags, determinism and state. */
+ * MuJoCo pendulum's model, falls, a balancing controller, flags, determinism and state; PongLike's calibration
+ * (random and intercepting policies, sticky actions, frameskip), its two 84 x 84 forms, determinism and state. */
 #include <math.h>
 
 #include "plast.h"
@@ -274,7 +275,167 @@ done:
     plast_env_free(a), plast_env_free(b), plast_env_free(c);
 }
 
+/* ---- PongLike ------------------------------------------------------------------------------------------------ */
+
+static plast_env *ponglike(int64_t n, uint64_t seed, const char *set1, const char *set2) {
+    plast_env_cfg cfg;
+    plast_err err;
+    plast_env_cfg_default(&cfg, NULL);
+    plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, "env.name=ponglike", NULL);
+    const char *sets[2] = {set1, set2};
+    for (int k = 0; k < 2; k++)
+        if (sets[k]) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
+    plast_env *e = plast_env_init(&cfg, n, seed, &err);
+    CHECK(e != NULL, "ponglike: %s", e ? "" : err.msg);
+    return e;
+}
+
+/* from a raw frame (env.obs = rgb): the agent paddle's top row (green at column 141) and the ball (white between
+ * the paddles; -1 when not in play) */
+static int pl_paddle_row(const plast_real *o) {
+    for (int y = 34; y < 194; y++)
+        if (o[(y * 160 + 141) * 3] == 92 && o[(y * 160 + 141) * 3 + 1] == 186) return y;
+    return -1;
+}
+static int pl_ball(const plast_real *o, int *bx) {
+    for (int y = 34; y < 194; y++)
+        for (int x = 20; x < 140; x++)
+            if (o[(y * 160 + x) * 3] == 236) return *bx = x, y + 2;
+    return -1;
+}
+
+/* the ball's centre row when it reaches the agent's paddle, from two sightings, walls reflected */
+static int pl_intercept(int bx, int by, int pbx, int pby) {
+    if (by < 0 || pby < 0 || bx <= pbx) return 114;
+    double y = by + (double)(by - pby) * (138 - bx) / (bx - pbx);
+    while (y < 36 || y > 192) y = y < 36 ? 72 - y : 384 - y;
+    return (int)y;
+}
+
+/* whole episodes of copy 0 under a random policy (policy 0) or the interceptor (1): the mean return; the points
+ * of each side counted from the rewards must end at 21 for exactly one side */
+static double pl_episodes(plast_env *e, int policy, int episodes, int *bad) {
+    plast_real *o = malloc(sizeof(plast_real) * 160 * 210 * 3), r;
+    uint8_t te, tr;
+    plast_rng rng;
+    plast_rng_init(&rng, 4, 4);
+    double total = 0;
+    for (int ep = 0; ep < episodes; ep++) {
+        plast_env_seek(e, ep);
+        plast_env_reset(e, o, NULL);
+        int agent = 0, cpu = 0, pbx = -1, pby = -1;
+        for (int t = 0; t < 27000; t++) {
+            int32_t a = (int32_t)plast_rng_below(&rng, 6);
+            if (policy) {
+                int bx = -1, by = pl_ball(o, &bx);
+                const int target = pl_intercept(bx, by, pbx, pby), c = pl_paddle_row(o) + 8;
+                pbx = by < 0 ? -1 : bx, pby = by;
+                a = target < c - 8 ? 2 : target > c + 8 ? 3 : 0;
+            }
+            plast_env_step(e, (plast_env_actions){&a, NULL}, o, &r, &te, &tr, NULL);
+            agent += r > 0, cpu += r < 0;
+            *bad += r != 0 && r != 1 && r != -1;
+            if (te || tr) break;
+        }
+        *bad += !te || (agent == 21) == (cpu == 21) || agent > 21 || cpu > 21;
+        total += agent - cpu;
+    }
+    free(o);
+    return total / episodes;
+}
+
+static void check_ponglike(void) {
+    plast_env *e = ponglike(1, 3, "env.obs=rgb", NULL);
+    if (!e) return;
+    CHECK(plast_env_observation_space(e).n == 210 * 160 * 3 && plast_env_action_space(e).n == 6 &&
+              plast_env_max_steps(e) == 27000 && strstr(plast_env_describe(e), "not the Arcade Learning Environment"),
+          "ponglike: 210x160x3 frames, 6 actions, 108,000 frames / 4, honest name: %s", plast_env_describe(e));
+    int bad = 0;
+    const double rnd = pl_episodes(e, 0, 3, &bad), intercept = pl_episodes(e, 1, 3, &bad);
+    CHECK(bad == 0, "ponglike: rewards in {-1, 0, 1}, games end when one side reaches 21 (%d bad)", bad);
+    /* measured 2026-11-30: random -20.75, interceptor +19.5 over 4 games */
+    CHECK(rnd <= -18, "a uniformly random policy loses almost every point: %.2f", rnd);
+    CHECK(intercept > 5, "a ball-intercepting policy wins: %.2f", intercept);
+    printf("ponglike: mean return of a random policy %.2f, of a ball-intercepting policy %+.2f (3 games each)\n", rnd,
+           intercept);
+    plast_env_free(e);
+
+    /* sticky actions: alternating up and down one frame at a time, the paddle goes the other way when the previous
+     * action was kept and differs; that happens at rate p / (1 + p) = 0.2 for p = 0.25 */
+    e = ponglike(1, 5, "env.obs=rgb", "env.frameskip=1");
+    plast_real *o = malloc(sizeof(plast_real) * 160 * 210 * 3), r;
+    plast_env_reset(e, o, NULL);
+    int against = 0, n = 0;
+    for (int t = 0; t < 20000; t++) {
+        int32_t a = t % 2 ? 2 : 3;
+        const int before = pl_paddle_row(o);
+        plast_env_step(e, (plast_env_actions){&a, NULL}, o, &r, NULL, NULL, NULL);
+        const int moved = pl_paddle_row(o) - before;
+        if (before > 40 && before < 170) against += a == 2 ? moved > 0 : moved < 0, n++;
+    }
+    CHECK(fabs((double)against / n - 0.2) < 0.015, "sticky actions: %.4f of frames against the choice (0.2)",
+          (double)against / n);
+    plast_env_free(e);
+
+    /* frameskip: one step of 4 frames is 4 steps of 1 frame with the same action, rewards summed (no stickiness:
+     * the draws differ); the same frames come out */
+    plast_env *four = ponglike(1, 9, "env.sticky=0", NULL), *one = ponglike(1, 9, "env.sticky=0", "env.frameskip=1");
+    plast_real o4[84 * 84], o1[84 * 84], r4, r1;
+    plast_env_reset(four, o4, NULL);
+    plast_env_reset(one, o1, NULL);
+    int same = 1, points = 0;
+    uint8_t te = 0;
+    plast_rng rng;
+    plast_rng_init(&rng, 2, 2);
+    for (int t = 0; t < 3000 && !te; t++) { /* one game: the last step of a game may stop within its skip */
+        int32_t a = (int32_t)plast_rng_below(&rng, 6);
+        plast_env_step(four, (plast_env_actions){&a, NULL}, o4, &r4, &te, NULL, NULL);
+        double sum = 0;
+        for (int k = 0; k < 4; k++) plast_env_step(one, (plast_env_actions){&a, NULL}, o1, &r1, NULL, NULL, NULL), sum += r1;
+        if (!te) same &= sum == r4 && memcmp(o4, o1, sizeof o4) == 0;
+        points += r4 != 0;
+    }
+    CHECK(same && points > 10, "frameskip 4 = four frames, rewards summed (%d points seen)", points);
+    plast_env_free(four), plast_env_free(one);
+
+    /* the two 84 x 84 forms agree in layout: the same pixels are background (the direct drawing rounds edges) */
+    plast_env *g = ponglike(1, 2, NULL, NULL), *rl = ponglike(1, 2, "env.obs=rllib", NULL);
+    plast_real og[84 * 84], orl[84 * 84];
+    plast_env_reset(g, og, NULL);
+    plast_env_reset(rl, orl, NULL);
+    int agree = 0;
+    const plast_real back = (plast_real)(((144 + 72 + 17) / 3.0 - 128) / 128);
+    for (int k = 0; k < 84 * 84; k++) agree += (fabs((double)(og[k] - back)) < 1e-6) == (fabs((double)(orl[k] - back)) < 0.02);
+    CHECK(agree > 84 * 84 * 97 / 100, "grey84 and rllib frames: %d of 7056 pixels agree on background", agree);
+    CHECK(orl[0] >= -1 && orl[0] < 1, "rllib values in [-1, 1)");
+    plast_env_free(g), plast_env_free(rl);
+
+    /* independence of the batch and a restored state */
+    plast_env *a = ponglike(3, 8, NULL, NULL), *b = ponglike(1, 8, NULL, NULL), *c = ponglike(3, 8, NULL, NULL);
+    plast_real *oa = malloc(sizeof(plast_real) * 3 * 7056), *ob = malloc(sizeof(plast_real) * 7056);
+    plast_real *oc = malloc(sizeof(plast_real) * 3 * 7056), ra[3], rb[1], rc[3];
+    plast_env_reset(a, oa, NULL);
+    plast_env_reset(b, ob, NULL);
+    size_t bytes = plast_env_state_bytes(a);
+    void *saved = malloc(bytes);
+    int indep = 1, restored = 1;
+    for (int t = 0; t < 2000; t++) {
+        int32_t act[3] = {(int32_t)plast_rng_below(&rng, 6), (int32_t)plast_rng_below(&rng, 6), 1};
+        if (t == 333) plast_env_state_save(a, saved, bytes, NULL), plast_env_state_load(c, saved, bytes, NULL);
+        if (t >= 333) plast_env_step(c, (plast_env_actions){act, NULL}, oc, rc, NULL, NULL, NULL);
+        plast_env_step(a, (plast_env_actions){act, NULL}, oa, ra, NULL, NULL, NULL);
+        plast_env_step(b, (plast_env_actions){act, NULL}, ob, rb, NULL, NULL, NULL);
+        indep &= memcmp(oa, ob, sizeof(plast_real) * 7056) == 0 && ra[0] == rb[0];
+        if (t >= 333) restored &= memcmp(oa, oc, sizeof(plast_real) * 3 * 7056) == 0 && memcmp(ra, rc, sizeof ra) == 0;
+    }
+    CHECK(indep && restored, "ponglike: copy 0 independent of the batch (%d), restored state continues (%d)", indep,
+          restored);
+    free(saved), free(oa), free(ob), free(oc), free(o);
+    plast_env_free(a), plast_env_free(b), plast_env_free(c);
+}
+
 int main(void) {
+    check_ponglike();
     check_pendulum();
     check_layout_and_first_observation();
     check_walls_and_slots();

@@ -23,7 +23,7 @@ extern "C" {
 
 /* Every setting of every environment; the schema documents each key "env.*". */
 typedef struct plast_env_cfg {
-    char name[PLAST_ENV_NAME_MAX]; /* maze | pendulum */
+    char name[PLAST_ENV_NAME_MAX]; /* maze | pendulum | ponglike */
     int64_t size;                  /* maze: side of the square grid (13) */
     int64_t episode_length;        /* steps before truncation; 0: the environment's own (maze 200, pendulum 1000) */
     double reward;                 /* maze: reward of reaching the reward cell (10) */
@@ -31,6 +31,12 @@ typedef struct plast_env_cfg {
     char reward_cells[16];         /* maze: with_centre (Rodriguez et al., 97 cells) | without_centre (Miconi) */
     double terminal_reward;        /* pendulum: reward of the falling step (v4: 1, v5: 0) */
     double reset_noise;            /* pendulum: U(-r, r) on the first state (0.01) */
+    int64_t frameskip;             /* ponglike: emulator frames per step, rewards summed (4) */
+    double sticky;                 /* ponglike: per-frame probability of repeating the previous action (0.25) */
+    int64_t max_frames;            /* ponglike: frames after which an episode is truncated (108,000) */
+    int64_t noop_max;              /* ponglike: 1..noop_max NOOP frames at reset; 0: none */
+    int64_t difficulty;            /* ponglike: 0..3, the opponent's speed and reaction (0) */
+    char obs[16];                  /* ponglike: grey84 | rllib | rgb */
     int autoreset;                 /* next-step autoreset after an episode ends */
 } plast_env_cfg;
 

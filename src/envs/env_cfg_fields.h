@@ -13,5 +13,15 @@ EF("terminal_reward", REAL, terminal_reward, "1", -1e6, 1e6, NULL,
    "pendulum: reward of the step that ends the episode by falling (InvertedPendulum-v4: 1, v5: 0)")
 EF("reset_noise", REAL, reset_noise, "0.01", 0, 1, NULL,
    "pendulum: the first state is qpos0 + U(-r, r) and U(-r, r) velocities per coordinate")
+EF("frameskip", INT, frameskip, "4", 1, 64, NULL, "ponglike: emulator frames per step, rewards summed (ALE v5: 4; NoFrameskip: 1)")
+EF("sticky", REAL, sticky, "0.25", 0, 1, NULL,
+   "ponglike: at every frame the previous action is kept with this probability (ALE v5: 0.25; v4: 0)")
+EF("max_frames", INT, max_frames, "108000", 1, 1e12, NULL,
+   "ponglike: episodes are truncated after this many frames (ALE: 108,000; gym 0.19's NoFrameskip-v4: 400,000)")
+EF("noop_max", INT, noop_max, "0", 0, 1000, NULL, "ponglike: 1..noop_max random NOOP frames at reset (0: none; Mnih: 30)")
+EF("difficulty", INT, difficulty, "0", 0, 3, NULL, "ponglike: the opponent's speed and reaction, 0 (easiest) to 3")
+EF("obs", CHOICE, obs, "grey84", 0, -1, "grey84|rllib|rgb",
+   "ponglike: 84x84 grey drawn directly, the 210x160 frame through RLlib's preprocessor (crop, bilinear 84x84, "
+   "mean grey, (v - 128) / 128) as the STPN runs, or the raw 210x160x3 frame")
 EF("autoreset", BOOL, autoreset, "true", 0, -1, NULL,
    "after an episode ends, the next step starts a new one (Gymnasium's next-step autoreset)")

@@ -5,7 +5,8 @@
 
 #define PLAST_ENV_LIST(X)                                                                                            \
     X(maze, "Miconi et al. 2019, Rodriguez et al. 2022: find the hidden reward cell of a 13x13 grid maze, again and again") \
-    X(pendulum, "MuJoCo's inverted pendulum with InvertedPendulum-v4 semantics (Gymnasium): balance a pole on a cart")
+    X(pendulum, "MuJoCo's inverted pendulum with InvertedPendulum-v4 semantics (Gymnasium): balance a pole on a cart") \
+    X(ponglike, "a native Pong-like game with ALE Pong v5's interface (not the Arcade Learning Environment)")
 
 #define PLAST_ENV_NAME_BAR(name, summary) "|" #name
 #define PLAST_ENV_NAMES (PLAST_ENV_LIST(PLAST_ENV_NAME_BAR) + 1)
