@@ -59,6 +59,12 @@ static const count_case COUNTS[] = {
     {"CFD HebbFF h100", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 10203, 10000},
     {"CFD uSTPNf h100", {"model.family=stpn", "model.variant=f", "model.stp_params=scalar", "model.input=100",
                          "model.output=1", "model.hidden=100"}, 10203, 10000},
+    /* rl.md A.1: the STPN paper's Pong models, conv trunk 9,264, heads Linear(H, 6) and Linear(H, 1) as one
+     * readout; the LSTM has one bias where nn.LSTM has two (192 fewer) */
+    {"Pong STPNr h64", {"model.family=stpn", "model.frontend=mnih_conv", "model.input=7056", "model.output=7",
+                        "model.hidden=64"}, 519735, 64 * 2656},
+    {"Pong LSTM h48", {"model.family=lstm", "model.frontend=mnih_conv", "model.input=7056", "model.output=7",
+                       "model.hidden=48"}, 516871 - 192, -1},
 };
 
 static void test_param_counts(void) {

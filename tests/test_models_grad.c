@@ -53,6 +53,8 @@ static const model_case CASES[] = {
     {"rnn", {"model.family=rnn", "model.hidden=4"}},
     {"lstm", {"model.family=lstm", "model.hidden=3"}},
     {"mlp", {"model.family=mlp", "model.hidden=4"}},
+    {"stpn r behind the mnih_conv frontend (36 x 36 images)",
+     {"model.family=stpn", "model.hidden=3", "model.frontend=mnih_conv", "model.input=1296"}},
     {"fastweights, S=2", {"model.family=fastweights", "model.hidden=4", "model.fw_steps=2"}},
     {"fastweights, double update", {"model.family=fastweights", "model.hidden=4", "model.fw_double_update=true"}},
     {"hebbff", {"model.family=hebbff", "model.hidden=4"}},

@@ -99,9 +99,11 @@ static plast_node *b_ce(plast_tape *t, plast_node **x) { return plast_cross_entr
 static plast_node *b_layer_norm(plast_tape *t, plast_node **x) { return plast_layer_norm(t, x[0], x[1], x[2], 1e-5); }
 static plast_node *b_layer_norm_plain(plast_tape *t, plast_node **x) { return plast_layer_norm(t, x[0], NULL, NULL, 1e-5); }
 
-static plast_node *b_im2col(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 3, 1); }
-static plast_node *b_im2col_valid(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 2, 0); }
-static plast_node *b_col2im(plast_tape *t, plast_node **x) { return plast_col2im(t, x[0], 3, 1, 3, 4); }
+static plast_node *b_im2col(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 3, 1, 1); }
+static plast_node *b_im2col_valid(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 2, 0, 1); }
+static plast_node *b_im2col_strided(plast_tape *t, plast_node **x) { return plast_im2col(t, x[0], 4, 0, 2); }
+static plast_node *b_col2im(plast_tape *t, plast_node **x) { return plast_col2im(t, x[0], 3, 1, 1, 3, 4); }
+static plast_node *b_col2im_strided(plast_tape *t, plast_node **x) { return plast_col2im(t, x[0], 4, 0, 2, 8, 9); }
 static plast_node *b_maxpool(plast_tape *t, plast_node **x) { return plast_maxpool2(t, x[0]); }
 /* positions chosen by another tensor: the gradient reaches x[0] only */
 static plast_node *b_pool_gather(plast_tape *t, plast_node **x) {
@@ -110,7 +112,7 @@ static plast_node *b_pool_gather(plast_tape *t, plast_node **x) {
 static plast_node *b_pool_scatter(plast_tape *t, plast_node **x) {
     return plast_pool_scatter(t, x[0], plast_pool_argmax(t, x[1]), plast_node_shape(x[1]));
 }
-static plast_node *b_conv2d(plast_tape *t, plast_node **x) { return plast_conv2d(t, x[0], x[1], 3, 1); }
+static plast_node *b_conv2d(plast_tape *t, plast_node **x) { return plast_conv2d(t, x[0], x[1], 3, 1, 1); }
 static plast_node *b_batch_norm(plast_tape *t, plast_node **x) { return plast_batch_norm(t, x[0], x[1], x[2], 1e-5); }
 static plast_node *b_batch_norm_groups(plast_tape *t, plast_node **x) {
     return plast_batch_norm_groups(t, x[0], 2, x[1], NULL, 1e-5);
@@ -191,6 +193,8 @@ static const grad_case CASES[] = {
     {"im2col 3x3 padding 1", PLAST_OP_IM2COL, b_im2col, 1, {S4(2, 3, 4, 2)}, -1, 1, {0}, 0},
     {"im2col 2x2 no padding", PLAST_OP_IM2COL, b_im2col_valid, 1, {S4(1, 3, 3, 2)}, -1, 1, {0}, 0},
     {"col2im 3x3 padding 1", PLAST_OP_COL2IM, b_col2im, 1, {S4(2, 3, 4, 18)}, -1, 1, {0}, 0},
+    {"im2col 4x4 stride 2 (an odd edge left out)", PLAST_OP_IM2COL, b_im2col_strided, 1, {S4(2, 9, 8, 2)}, -1, 1, {0}, 0},
+    {"col2im 4x4 stride 2", PLAST_OP_COL2IM, b_col2im_strided, 1, {S4(1, 3, 3, 16)}, -1, 1, {0}, 0},
     {"maxpool2 (pool_argmax then pool_gather), odd size", PLAST_OP_POOL_ARGMAX, b_maxpool, 1, {S4(2, 5, 4, 2)}, -1, 1,
      {0}, 0},
     {"pool_gather at another tensor's maxima", PLAST_OP_POOL_GATHER, b_pool_gather, 2, {S4(2, 4, 4, 2), S4(2, 4, 4, 2)},

@@ -161,10 +161,11 @@ PLAST_API plast_node *plast_cross_entropy(plast_tape *t, plast_node *logits, pla
 PLAST_API plast_node *plast_layer_norm(plast_tape *t, plast_node *x, plast_node *gain, plast_node *bias, double eps);
 
 /* image ops, on channels-last image batches (N, H, W, C) */
-/* k x k patches, zero padding `pad`, stride 1: (N, Ho, Wo, k*k*C) with Ho = H + 2 pad - k + 1, patch order (a, b, c) */
-PLAST_API plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad);
+/* k x k patches, zero padding `pad`, stride s: (N, Ho, Wo, k*k*C) with Ho = (H + 2 pad - k) / s + 1, patch order
+ * (a, b, c) */
+PLAST_API plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad, int stride);
 /* The adjoint of im2col: patches (N, Ho, Wo, k*k*C) added back into an (N, h, w, C) image batch. */
-PLAST_API plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_t h, int64_t w);
+PLAST_API plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int stride, int64_t h, int64_t w);
 /* The position (0..3, row-major) of the largest element of each 2x2 window: (N, H/2, W/2, C), no gradient. */
 PLAST_API plast_node *plast_pool_argmax(plast_tape *t, plast_node *x);
 /* The elements of x at window positions pos (from plast_pool_argmax): (N, H/2, W/2, C). */
@@ -172,9 +173,9 @@ PLAST_API plast_node *plast_pool_gather(plast_tape *t, plast_node *x, plast_node
 /* The adjoint of pool_gather: an image batch of shape `image`, zeros except g at the window positions pos. */
 PLAST_API plast_node *plast_pool_scatter(plast_tape *t, plast_node *g, plast_node *pos, plast_shape image);
 
-/* Convolution of x (N, H, W, C) with w (k*k*C, F), zero padding `pad`, stride 1, no bias: (N, Ho, Wo, F).
+/* Convolution of x (N, H, W, C) with w (k*k*C, F), zero padding `pad`, stride s, no bias: (N, Ho, Wo, F).
  * w's rows are in patch order (a, b, c); PyTorch's (F, C, k, k) weight permuted to (k, k, C, F). */
-PLAST_API plast_node *plast_conv2d(plast_tape *t, plast_node *x, plast_node *w, int k, int pad);
+PLAST_API plast_node *plast_conv2d(plast_tape *t, plast_node *x, plast_node *w, int k, int pad, int stride);
 /* 2x2 max pooling with stride 2 (odd sizes rounded down, as PyTorch). */
 PLAST_API plast_node *plast_maxpool2(plast_tape *t, plast_node *x);
 /* Batch normalisation with the batch's statistics (PyTorch's training mode) over every axis but the last:

@@ -12,8 +12,8 @@ plast_node *plast_layer_norm(plast_tape *t, plast_node *x, plast_node *gain, pla
     return y;
 }
 
-plast_node *plast_conv2d(plast_tape *t, plast_node *x, plast_node *w, int k, int pad) {
-    plast_node *cols = plast_im2col(t, x, k, pad);
+plast_node *plast_conv2d(plast_tape *t, plast_node *x, plast_node *w, int k, int pad, int stride) {
+    plast_node *cols = plast_im2col(t, x, k, pad, stride);
     if (!cols || !w) return NULL;
     plast_shape cs = plast_node_shape(cols), ws = plast_node_shape(w);
     plast_node *flat = plast_reshape(t, cols, PLAST_SHAPE2(cs.d[0] * cs.d[1] * cs.d[2], cs.d[3]));

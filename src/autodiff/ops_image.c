@@ -12,37 +12,40 @@
 #include "autodiff/tape_internal.h"
 #include "core/patches.h"
 
-/* ---- im2col and col2im: k x k patches with zero padding, stride 1 ------------------------------------------ */
+/* ---- im2col and col2im: k x k patches with zero padding and a stride ------------------------------------- */
 
 static plast_status shape_im2col(plast_node *const *in, int n_in, const plast_op_params *p, plast_shape *out,
                                  char *why, size_t why_cap) {
     (void)n_in;
     plast_shape s = in[0]->shape;
-    const int k = p->img.k, pad = p->img.pad;
-    if (s.ndim != 4 || k < 1 || pad < 0 || s.d[1] + 2 * pad < k || s.d[2] + 2 * pad < k) {
-        snprintf(why, why_cap, "needs an image batch (N, H, W, C) at least k = %d wide with padding %d", k, pad);
+    const int k = p->img.k, pad = p->img.pad, st = p->img.stride;
+    if (s.ndim != 4 || k < 1 || pad < 0 || st < 1 || s.d[1] + 2 * pad < k || s.d[2] + 2 * pad < k) {
+        snprintf(why, why_cap, "needs an image batch (N, H, W, C) at least k = %d wide with padding %d, stride %d >= 1",
+                 k, pad, st);
         return PLAST_ERR_SHAPE;
     }
-    *out = PLAST_SHAPE4(s.d[0], s.d[1] + 2 * pad - k + 1, s.d[2] + 2 * pad - k + 1, (int64_t)k * k * s.d[3]);
+    *out = PLAST_SHAPE4(s.d[0], (s.d[1] + 2 * pad - k) / st + 1, (s.d[2] + 2 * pad - k) / st + 1,
+                        (int64_t)k * k * s.d[3]);
     return PLAST_OK;
 }
 
 static void fwd_im2col(plast_node *y) {
     plast_shape s = y->in[0]->shape;
-    plast_patches_gather(y->in[0]->data, y->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad);
+    plast_patches_gather(y->in[0]->data, y->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad,
+                         y->p.img.stride);
 }
 
 static void bwd_im2col(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
     (void)need;
     plast_shape s = y->in[0]->shape;
-    gin[0] = plast_col2im(t, gy, y->p.img.k, y->p.img.pad, s.d[1], s.d[2]);
+    gin[0] = plast_col2im(t, gy, y->p.img.k, y->p.img.pad, y->p.img.stride, s.d[1], s.d[2]);
 }
 
-const plast_op_def plast_op_im2col = {"im2col", "y[n,i,j,(a,b,c)] = x[n, i+a-pad, j+b-pad, c] (0 outside);  dx = col2im(gy)",
+const plast_op_def plast_op_im2col = {"im2col", "y[n,i,j,(a,b,c)] = x[n, s i+a-pad, s j+b-pad, c] (0 outside);  dx = col2im(gy)",
                                       1, shape_im2col, fwd_im2col, bwd_im2col, 0};
 
-plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad) {
-    plast_op_params p = {.img = {k, pad, 0, 0}};
+plast_node *plast_im2col(plast_tape *t, plast_node *x, int k, int pad, int stride) {
+    plast_op_params p = {.img = {k, pad, stride, 0, 0}};
     return plast_tape_op(t, PLAST_OP_IM2COL, 1, &x, &p);
 }
 
@@ -50,12 +53,12 @@ static plast_status shape_col2im(plast_node *const *in, int n_in, const plast_op
                                  char *why, size_t why_cap) {
     (void)n_in;
     plast_shape s = in[0]->shape;
-    const int k = p->img.k, pad = p->img.pad;
+    const int k = p->img.k, pad = p->img.pad, st = p->img.stride;
     const int64_t H = p->img.h, W = p->img.w;
-    if (s.ndim != 4 || k < 1 || pad < 0 || H < 1 || W < 1 || s.d[1] != H + 2 * pad - k + 1 ||
-        s.d[2] != W + 2 * pad - k + 1 || s.d[3] % ((int64_t)k * k) != 0) {
-        snprintf(why, why_cap, "patches (N, Ho, Wo, k*k*C) do not fit a %lld x %lld image with k = %d, padding %d",
-                 (long long)H, (long long)W, k, pad);
+    if (s.ndim != 4 || k < 1 || pad < 0 || st < 1 || H < 1 || W < 1 || H + 2 * pad < k || W + 2 * pad < k ||
+        s.d[1] != (H + 2 * pad - k) / st + 1 || s.d[2] != (W + 2 * pad - k) / st + 1 || s.d[3] % ((int64_t)k * k) != 0) {
+        snprintf(why, why_cap, "patches (N, Ho, Wo, k*k*C) do not fit a %lld x %lld image with k = %d, padding %d, "
+                 "stride %d", (long long)H, (long long)W, k, pad, st);
         return PLAST_ERR_SHAPE;
     }
     *out = PLAST_SHAPE4(s.d[0], H, W, s.d[3] / ((int64_t)k * k));
@@ -65,19 +68,20 @@ static plast_status shape_col2im(plast_node *const *in, int n_in, const plast_op
 static void fwd_col2im(plast_node *y) {
     memset(y->data, 0, sizeof(plast_real) * (size_t)y->numel);
     plast_shape s = y->shape;
-    plast_patches_scatter_add(y->data, y->in[0]->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad);
+    plast_patches_scatter_add(y->data, y->in[0]->data, s.d[0], s.d[1], s.d[2], s.d[3], y->p.img.k, y->p.img.pad,
+                              y->p.img.stride);
 }
 
 static void bwd_col2im(plast_tape *t, plast_node *y, plast_node *gy, const uint8_t *need, plast_node **gin) {
     (void)need;
-    gin[0] = plast_im2col(t, gy, y->p.img.k, y->p.img.pad);
+    gin[0] = plast_im2col(t, gy, y->p.img.k, y->p.img.pad, y->p.img.stride);
 }
 
-const plast_op_def plast_op_col2im = {"col2im", "y[n, i+a-pad, j+b-pad, c] += x[n,i,j,(a,b,c)];  dx = im2col(gy)", 1,
+const plast_op_def plast_op_col2im = {"col2im", "y[n, s i+a-pad, s j+b-pad, c] += x[n,i,j,(a,b,c)];  dx = im2col(gy)", 1,
                                       shape_col2im, fwd_col2im, bwd_col2im, 0};
 
-plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int64_t h, int64_t w) {
-    plast_op_params p = {.img = {k, pad, h, w}};
+plast_node *plast_col2im(plast_tape *t, plast_node *cols, int k, int pad, int stride, int64_t h, int64_t w) {
+    plast_op_params p = {.img = {k, pad, stride, h, w}};
     return plast_tape_op(t, PLAST_OP_COL2IM, 1, &cols, &p);
 }
 

@@ -24,7 +24,7 @@ typedef union plast_op_params {
     struct { int axis, keepdim; } red;           /* SUM, NORM2 */
     plast_shape target;                          /* BROADCAST_TO, SUM_TO, RESHAPE */
     struct { int axis; int64_t start, len; } sl; /* CONCAT (axis), SLICE (start, len), PAD (start, len = total) */
-    struct { int k, pad; int64_t h, w; } img;    /* IM2COL (k, pad), COL2IM (k, pad, output h, w) */
+    struct { int k, pad, stride; int64_t h, w; } img; /* IM2COL (k, pad, stride), COL2IM (k, pad, stride, output h, w) */
 } plast_op_params;
 
 typedef enum plast_node_kind {

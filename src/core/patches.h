@@ -2,8 +2,8 @@
  * (N, H, W, C). Used by the tape's image ops (autodiff/ops_image.c) and by the hand-written Conv-4 encoder
  * (engine/conv4.c), so both share one definition of each window.
  *
- * k x k patches, zero padding `pad`, stride 1: cols (N, Ho, Wo, k*k*C) with
- * cols[n, i, j, (a k + b) C + c] = x[n, i + a - pad, j + b - pad, c] (0 outside), Ho = H + 2 pad - k + 1.
+ * k x k patches, zero padding `pad`, stride s: cols (N, Ho, Wo, k*k*C) with
+ * cols[n, i, j, (a k + b) C + c] = x[n, s i + a - pad, s j + b - pad, c] (0 outside), Ho = (H + 2 pad - k) / s + 1.
  * plast_patches_gather is im2col; plast_patches_scatter_add, its adjoint (col2im), adds each patch back where it
  * came from.
  */
@@ -15,9 +15,9 @@
 #include "plast/base.h"
 
 void plast_patches_gather(const plast_real *x, plast_real *cols, int64_t N, int64_t H, int64_t W, int64_t C, int k,
-                          int pad);
+                          int pad, int stride);
 void plast_patches_scatter_add(plast_real *x, const plast_real *cols, int64_t N, int64_t H, int64_t W, int64_t C,
-                               int k, int pad);
+                               int k, int pad, int stride);
 
 /* The 2x2 windows of max pooling (floor: an odd last row or column is left out). Runs the body (the remaining
  * arguments, commas allowed) for each window, with `o` the offset of its C channels in the pooled (N, H/2, W/2, C),

@@ -147,7 +147,7 @@ void conv4_forward(conv4 *c, plast_params *p, const plast_real *images, plast_re
         for (int l = 0; l < 4; l++) {
             const int64_t S = c->S[l], Cin = c->C[l], R = B * S * S, K9 = 9 * Cin, So = c->S[l + 1];
             const plast_real *x = (l == 0 ? images : c->X[l]) + t * B * S * S * Cin;
-            plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1);
+            plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1, 1);
             plast_real *y = c->XH[l] + t * R * F;
             plast_gemm(0, 0, R, F, K9, 1, c->cols, K9, param(p, c->k.w[l]), F, 0, y, F);
             bn_forward(y, R, F, c->part, c->ISTD[l] + t * F);
@@ -187,12 +187,12 @@ void conv4_backward(conv4 *c, plast_params *p, const plast_real *dfeatures, int6
                         grad(p, c->k.beta[l]));
             /* convolution: d/dW = patches^T dy; d/dx = col2im(dy W^T), not needed for the images */
             const plast_real *x = (l == 0 ? c->images : c->X[l]) + t * B * S * S * Cin;
-            plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1);
+            plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1, 1);
             plast_gemm(1, 0, K9, F, R, 1, c->cols, K9, c->dA, F, 1, grad(p, c->k.w[l]), F);
             if (l == 0) break;
             plast_gemm(0, 1, R, K9, F, 1, c->dA, F, param(p, c->k.w[l]), F, 0, c->cols, K9);
             memset(c->dB, 0, sizeof(plast_real) * (size_t)(R * Cin));
-            plast_patches_scatter_add(c->dB, c->cols, B, S, S, Cin, 3, 1);
+            plast_patches_scatter_add(c->dB, c->cols, B, S, S, Cin, 3, 1, 1);
             dout = c->dB;
         }
     }

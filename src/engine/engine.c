@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "core/gemm.h"
 #include "engine/engine_internal.h"
+#include "models/model_internal.h"
 
 #define KIND_NAME(ID, name) name,
 static const char *const KIND_NAMES[] = {PLAST_ENGINE_KIND_LIST(KIND_NAME)};
@@ -66,9 +67,14 @@ plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t ste
     /* auto: the first path that serves the model, in the table's order (fastest first); otherwise the one asked */
     char why[256] = "";
     const engine_path_row *row = NULL;
-    for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++)
-        if ((kind == PLAST_ENGINE_AUTO || kind == PATHS[i].kind) && PATHS[i].supports(m, want_energy, why, sizeof why))
-            row = &PATHS[i];
+    for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++) {
+        if (kind != PLAST_ENGINE_AUTO && kind != PATHS[i].kind) continue;
+        if (plast_model_has_frontend(m) && PATHS[i].kind != PLAST_ENGINE_TAPE) { /* the fast paths take x as is */
+            snprintf(why, sizeof why, "model.frontend runs on the tape path only");
+            continue;
+        }
+        if (PATHS[i].supports(m, want_energy, why, sizeof why)) row = &PATHS[i];
+    }
     plast_status s;
     if (row) {
         e->kind = row->kind;

@@ -199,7 +199,7 @@ plast_node *duan_conv_features(plast_tape *t, const plast_model *m, plast_node *
     const duan_conv *k = &PLAST_PRIV(m, duan_priv)->cnn;
     const int64_t N = plast_node_shape(img).d[0];
     for (int l = 0; l < 4; l++) {
-        img = plast_conv2d(t, img, param[k->w[l]], 3, 1);
+        img = plast_conv2d(t, img, param[k->w[l]], 3, 1, 1);
         img = plast_batch_norm_groups(t, img, groups, param[k->gamma[l]], param[k->beta[l]], 1e-5);
         img = plast_maxpool2(t, plast_relu(t, img));
     }

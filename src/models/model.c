@@ -1,4 +1,5 @@
 /* src/models/model.c: the model object, caller-owned state, recording trials on a tape, stepping without one. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,71 @@ static plast_status rule_resolve(const plast_family_def *fam, const char *name, 
     return PLAST_OK;
 }
 
+/* ---- the pixel frontend (model.frontend) --------------------------------------------------------------------- */
+
+/* mnih_conv: the image geometry from the config and the input, and the family's input, the flattened features */
+static plast_status frontend_plan(plast_model *m, plast_err *err) {
+    plast_model_frontend *f = &m->frontend;
+    memset(f, 0, sizeof *f);
+    if (strcmp(m->cfg.frontend, "mnih_conv") != 0) return PLAST_OK;
+    if (m->family->caps & PLAST_FAMILY_DUAN_PATHS)
+        return plast_model_cfg_fail(err, "frontend", "duan has its own image encoders (model.encoder = conv4)");
+    const int64_t C = m->cfg.image_channels > 0 ? m->cfg.image_channels : 1;
+    int64_t side = m->cfg.image_size;
+    if (side <= 0) side = (int64_t)(sqrt((double)m->input / (double)C) + 0.5);
+    if (m->input < 1 || side * side * C != m->input)
+        return plast_model_cfg_fail(err, "frontend", "an input of %lld is not %lld x %lld images of %lld channels "
+                                    "(model.image_size, model.image_channels)", (long long)m->input,
+                                    (long long)side, (long long)side, (long long)C);
+    const int k[2] = {8, 4}, st[2] = {4, 2};
+    const int64_t maps[2] = {16, 32};
+    int64_t in = side;
+    for (int l = 0; l < 2; l++) {
+        if (in < k[l])
+            return plast_model_cfg_fail(err, "frontend", "images of side %lld are too small for mnih_conv (at least "
+                                        "36)", (long long)side);
+        f->k[l] = k[l], f->stride[l] = st[l], f->maps[l] = maps[l];
+        f->out[l] = in = (in - k[l]) / st[l] + 1;
+    }
+    f->layers = 2, f->side = side, f->channels = C;
+    m->I = in * in * maps[1];
+    return PLAST_OK;
+}
+
+static plast_status frontend_layout(plast_model *m, plast_err *err) {
+    (void)err;
+    plast_model_frontend *f = &m->frontend;
+    int64_t c_in = f->channels;
+    for (int l = 0; l < f->layers; l++) {
+        f->w[l] = plast_layout_param(&m->layout, PLAST_SHAPE2(f->k[l] * f->k[l] * c_in, f->maps[l]), "frontend.conv%d.weight", l);
+        f->b[l] = plast_layout_param(&m->layout, PLAST_SHAPE1(f->maps[l]), "frontend.conv%d.bias", l);
+        c_in = f->maps[l];
+    }
+    return PLAST_OK;
+}
+
+/* PyTorch's Conv2d initialisation: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = k*k*C_in */
+static void frontend_init(const plast_model *m, plast_params *p, plast_rng *rng) {
+    const plast_model_frontend *f = &m->frontend;
+    int64_t c_in = f->channels;
+    for (int l = 0; l < f->layers; l++) {
+        const double bound = 1.0 / sqrt((double)(f->k[l] * f->k[l] * c_in));
+        plast_init_uniform(p, f->w[l], rng, -bound, bound);
+        plast_init_uniform(p, f->b[l], rng, -bound, bound);
+        c_in = f->maps[l];
+    }
+}
+
+/* the features the family sees: relu(conv(...relu(conv(x))...)) flattened, (B, I) */
+static plast_node *frontend_apply(const plast_model *m, plast_tape *t, plast_node *const *param, plast_node *x,
+                                  int64_t B) {
+    const plast_model_frontend *f = &m->frontend;
+    plast_node *img = plast_reshape(t, x, PLAST_SHAPE4(B, f->side, f->side, f->channels));
+    for (int l = 0; l < f->layers; l++)
+        img = plast_relu(t, plast_add(t, plast_conv2d(t, img, param[f->w[l]], f->k[l], 0, f->stride[l]), param[f->b[l]]));
+    return plast_reshape(t, img, PLAST_SHAPE2(B, m->I));
+}
+
 plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     if (!cfg) {
         plast_err_set(err, PLAST_ERR_INVALID_ARG, "model: no configuration");
@@ -77,10 +143,10 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     m->cfg = *cfg;
     m->family = fam;
     m->rule = rule;
-    m->I = cfg->input;
+    m->I = m->input = cfg->input;
     m->O = cfg->output;
     m->H = cfg->hidden;
-    if (fam->layout(m, err) != PLAST_OK) {
+    if (frontend_plan(m, err) != PLAST_OK || fam->layout(m, err) != PLAST_OK || frontend_layout(m, err) != PLAST_OK) {
         free(m);
         return NULL;
     }
@@ -95,7 +161,13 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     const char *variant = fam->variant ? fam->variant(m) : NULL;
     snprintf(m->description, sizeof m->description, "%s%s%s, rule %s, H=%lld I=%lld O=%lld, %lld parameters",
              fam->name, variant ? " " : "", variant ? variant : "", m->rule ? m->rule->name : "none",
-             (long long)m->H, (long long)m->I, (long long)m->O, (long long)n);
+             (long long)m->H, (long long)m->input, (long long)m->O, (long long)n);
+    if (m->frontend.layers) {
+        const size_t len = strlen(m->description);
+        snprintf(m->description + len, sizeof m->description - len, ", %s frontend %lldx%lldx%lld -> %lld",
+                 m->cfg.frontend, (long long)m->frontend.side, (long long)m->frontend.side,
+                 (long long)m->frontend.channels, (long long)m->I);
+    }
     return m;
 }
 
@@ -104,7 +176,7 @@ void plast_model_free(plast_model *m) { free(m); }
 const plast_model_cfg *plast_model_get_cfg(const plast_model *m) { return &m->cfg; }
 const char *plast_model_describe(const plast_model *m) { return m->description; }
 int64_t plast_model_hidden(const plast_model *m) { return m->H; }
-int64_t plast_model_input(const plast_model *m) { return m->I; }
+int64_t plast_model_input(const plast_model *m) { return m->input; }
 int64_t plast_model_output(const plast_model *m) { return m->O; }
 int plast_model_is_modulated(const plast_model *m) { return m->modulated; }
 int plast_model_param_count(const plast_model *m) { return m->layout.n_params; }
@@ -121,6 +193,7 @@ plast_params *plast_model_params_init(const plast_model *m, plast_err *err) {
 void plast_model_params_reset(const plast_model *m, plast_params *p, plast_rng *rng) {
     memset(plast_params_values(p), 0, (size_t)plast_params_numel(p) * sizeof(plast_real));
     m->family->init(m, p, rng);
+    frontend_init(m, p, rng);
 }
 
 void plast_model_params_constrain(const plast_model *m, plast_params *p) {
@@ -274,12 +347,13 @@ plast_status plast_trial_step(plast_trial *tr, plast_node *x, plast_step_out *ou
     memset(out, 0, sizeof *out);
     if (plast_tape_status(t) != PLAST_OK) return plast_tape_status(t);
     plast_shape xs = plast_node_shape(x);
-    if (!x || xs.ndim != 2 || xs.d[0] != tr->batch || xs.d[1] != m->I) {
+    if (!x || xs.ndim != 2 || xs.d[0] != tr->batch || xs.d[1] != m->input) {
         char b[96];
         plast_tape_fail(t, PLAST_ERR_SHAPE, "%s: input of shape %s, expected (%lld, %lld)", m->family->name,
-                        plast_shape_format(xs, b, sizeof b), (long long)tr->batch, (long long)m->I);
+                        plast_shape_format(xs, b, sizeof b), (long long)tr->batch, (long long)m->input);
         return plast_tape_status(t);
     }
+    if (m->frontend.layers) x = frontend_apply(m, t, tr->param, x, tr->batch);
     plast_node *next[PLAST_MODEL_MAX_STATE] = {0};
     plast_step_ctx c = {m, t, tr->batch, tr->param, tr->state, next, x, tr->want_energy};
     m->family->step(&c, out);
@@ -315,7 +389,7 @@ plast_status plast_model_step(const plast_model *m, plast_params *p, plast_state
     tr.want_energy = energy != NULL;
     plast_trial_set_state(&tr, s);
     plast_step_out out;
-    plast_trial_step(&tr, plast_tape_const(scratch, PLAST_SHAPE2(s->batch, m->I), x), &out);
+    plast_trial_step(&tr, plast_tape_const(scratch, PLAST_SHAPE2(s->batch, m->input), x), &out);
     if (plast_tape_status(scratch) != PLAST_OK) return plast_tape_take_error(scratch, err);
     memcpy(y, plast_node_data(out.y), (size_t)plast_node_numel(out.y) * sizeof(plast_real));
     if (modulation) {

@@ -30,6 +30,10 @@ MF("encoder", CHOICE, encoder, "linear", 0, -1, "linear|conv4",
 MF("image_channels", INT, image_channels, "0", 0, 64, NULL, "duan conv4: channels of the input images (0: the task's)")
 MF("image_size", INT, image_size, "0", 0, 4096, NULL, "duan conv4: side of the square input images (0: the task's)")
 MF("conv_channels", INT, conv_channels, "64", 1, 4096, NULL, "duan conv4: feature maps of each convolution")
+MF("frontend", CHOICE, frontend, "none", 0, -1, "none|mnih_conv",
+    "pixels in front of any family but duan: mnih_conv = conv 16 8x8 stride 4, ReLU, conv 32 4x4 stride 2, ReLU, "
+    "flattened (Mnih et al. 2016 without the dense layer, as the STPN paper's Pong model); the input is "
+    "image_channels x image_size^2 pixels, channels last (image_size 0: a square of the input)")
 MF("variant", CHOICE, variant, "r", 0, -1, "r|f", "stpn: r = input and recurrent synapses, f = input only")
 MF("stp_params", CHOICE, stp_params, "synapse", 0, -1, "synapse|scalar",
     "stpn: lambda and gamma per synapse, or one scalar each")

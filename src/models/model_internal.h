@@ -113,16 +113,31 @@ extern const int plast_family_count;
 /* Room for a family's private settings (parameter indices, derived constants). */
 #define PLAST_MODEL_PRIV_BYTES 512
 
+/* Convolutions in front of the family (model.frontend): the model's input is an image of side x side x channels,
+ * the family sees the flattened features of the last layer (I of them). Parameters after the family's. */
+typedef struct plast_model_frontend {
+    int layers;                 /* 0: none */
+    int64_t side, channels;     /* the input image */
+    int k[2], stride[2];        /* kernel and stride per layer */
+    int64_t maps[2], out[2];    /* feature maps and output side per layer */
+    int w[2], b[2];             /* parameters: w (k*k*C_in, maps) in patch order, b (maps) */
+} plast_model_frontend;
+
 struct plast_model {
     plast_model_cfg cfg;
     const plast_family_def *family;
     const plast_rule_def *rule; /* NULL: no plasticity rule */
-    int64_t I, O, H;
+    int64_t I, O, H;            /* I: what the family sees (the frontend's features when there is one) */
+    int64_t input;              /* the model's input: I, or the frontend's image */
+    plast_model_frontend frontend;
     int modulated; /* set by the family: out.modulation is a learned, time-varying rate (eta(t), M(t)) */
     plast_model_layout layout;
     char description[256];
     _Alignas(16) unsigned char priv[PLAST_MODEL_PRIV_BYTES];
 };
+
+/* 1 if the model has convolutions in front of its family: only the tape path runs it */
+static inline int plast_model_has_frontend(const plast_model *m) { return m->frontend.layers > 0; }
 
 /* The family's private struct; a _Static_assert in each family checks that it fits. */
 #define PLAST_PRIV(m, type) ((const type *)(m)->priv)
