@@ -194,7 +194,7 @@ static plast_ppo_batch fixture_batch(ppo_fixture *f) {
         f->d_adv[i] = (double)f->advantage[i], f->d_target[i] = (double)f->target[i];
         f->mask[i] = f->valid[i] != 0;
     }
-    return (plast_ppo_batch){PN, PA, f->action, f->d_mean, f->d_std, f->d_logp, f->d_value, f->d_adv, f->d_target,
+    return (plast_ppo_batch){PN, PA, 0, f->action, f->d_mean, f->d_std, f->d_logp, f->d_value, f->d_adv, f->d_target,
                              f->mask};
 }
 

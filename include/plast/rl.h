@@ -79,12 +79,14 @@ PLAST_API plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_op
                                          uint64_t seed, int64_t iteration, int update, plast_a2c_stats *stats,
                                          plast_err *err);
 
-/* ---- PPO ----------------------------------------------------------------------------------------------------
- * Proximal policy optimisation (Schulman et al. 2017) for continuous actions, with the options of RLlib's PPO as
- * the STPN paper ran it and of cleanrl's (docs/RL.md). The agent is any model with output size 2n + 1 for a box of
- * n actions: outputs 0..n-1 the means mu, n..2n-1 the pre-activations s of the standard deviations,
- * std = softplus(s) (state-dependent, as the STPN runs), output 2n the value. The sampled action a ~ N(mu, std) is
- * what the loss sees; the environment gets clip(low + (a + 1)(high - low) / 2, low, high) (RLlib's unsquashing).
+/* ---- PPO, and RLlib's A2C over fragments ------------------------------------------------------------------------
+ * Proximal policy optimisation (Schulman et al. 2017), with the options of RLlib's PPO as the STPN paper ran it and
+ * of cleanrl's (docs/RL.md); with objective "a2c" the same learner is RLlib's A2C as the STPN paper ran it on Pong.
+ * The agent is any model whose outputs are its policy then its value. For a box of n actions: outputs 0..n-1 the
+ * means mu, n..2n-1 the pre-activations s of the standard deviations, std = softplus(s) (state-dependent, as the
+ * STPN runs), output 2n the value; the sampled action a ~ N(mu, std) is what the loss sees, the environment gets
+ * clip(low + (a + 1)(high - low) / 2, low, high) (RLlib's unsquashing). For n discrete actions: n logits of a
+ * categorical policy, then the value.
  *
  * Each iteration samples `steps` steps in every copy, carrying episodes and the model's state across iterations;
  * then GAE advantages, and `epochs` passes over minibatches of sequences of at most seq_len steps (cut at episode
@@ -93,8 +95,11 @@ PLAST_API plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_op
  *   loss = mean[ -min(A rho, A clip(rho, 1 - clip, 1 + clip)) + kl_coef KL(pi_old || pi) + value_coef VF
  *                - entropy_coef H(pi) ]
  *   VF: none (V - R)^2 | rllib2022 max((V - R)^2, (V_old + clip(V - V_old, +-vf_clip_param) - R)^2)
- *       | clamp min((V - R)^2, vf_clip_param) | clean 0.5 max(...) as rllib2022 */
+ *       | clamp min((V - R)^2, vf_clip_param) | clean 0.5 max(...) as rllib2022
+ * and with objective "a2c" (RLlib's actor_critic_loss: sums over the minibatch, not means, no ratio):
+ *   loss = sum[ -log pi(a) A + value_coef 0.5 (V - R)^2 - entropy_coef H(pi) ] */
 typedef struct plast_ppo_cfg {
+    char objective[8];            /* clip (PPO) | a2c (RLlib's A2C loss) */
     double gamma, lambda;         /* 0.99, GAE 0.95 */
     double clip;                  /* 0.2 */
     char vf_clip[16];             /* none | rllib2022 | clamp | clean */
@@ -118,11 +123,13 @@ typedef struct plast_ppo_cfg {
  * 10 epochs, seq_len 20, batch advantage normalisation, no bootstrap at the time limit, constant learning rate. */
 PLAST_API plast_ppo_cfg plast_ppo_cfg_default(void);
 
-/* One minibatch for the loss: n rows, each a step with its sampled action (n, A), the policy that sampled it
- * (mean_old, std_old (n, A), logp_old (n)), its value then (value_old), the advantage as used and the value target;
- * valid (n) marks real steps (0: padding), NULL: all. */
+/* One minibatch for the loss: n rows, each a step with its sampled action (n, A; discrete: (n) indices as reals),
+ * the policy that sampled it (box: mean_old, std_old (n, A); discrete: the logits in mean_old (n, A), std_old
+ * unused; logp_old (n)), its value then (value_old), the advantage as used and the value target; valid (n) marks
+ * real steps (0: padding), NULL: all. A: action dimensions, or the number of discrete actions. */
 typedef struct plast_ppo_batch {
     int64_t n, A;
+    int discrete;
     const plast_real *action;
     const double *mean_old, *std_old, *logp_old, *value_old, *advantage, *target;
     const uint8_t *valid;
@@ -138,14 +145,15 @@ typedef struct plast_ppo_stats {
     double lr;           /* the learning rate used */
 } plast_ppo_stats;
 
-/* The loss above over batch b and d loss / d y: y and dy (n, O) rows (mu, s, value at 0, A, 2A). Stats get loss,
- * policy_loss, value_loss, kl, entropy, clip_fraction. */
+/* The loss above over batch b and d loss / d y: y and dy (n, O) rows (box: mu, s, value at 0, A, 2A; discrete:
+ * logits, value at 0, A). Stats get loss, policy_loss, value_loss, kl, entropy, clip_fraction. */
 PLAST_API plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
                                       const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err);
 
 typedef struct plast_ppo plast_ppo;
 
-/* A PPO learner for model m (output 2n + 1) on env (a box of n actions; its copies sample in lock-step) with a
+/* A learner for model m (output 2n + 1 for a box of n actions, n + 1 for n discrete ones) on env (its copies sample
+ * in lock-step) with a
  * training engine of kind (a model with state needs the tape path to start from recorded states: AUTO picks it)
  * and buffers; the parameters and optimizer stay the caller's. */
 PLAST_API plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_env *env,

@@ -25,6 +25,7 @@ plast_ppo_cfg plast_ppo_cfg_default(void) {
     c.gamma = 0.99, c.lambda = 0.95, c.clip = 0.2, c.vf_clip_param = 10, c.value_coef = 1, c.entropy_coef = 0.01;
     c.kl_coef = 0.2, c.kl_target = 0.01, c.steps = 2048, c.minibatch = 64, c.epochs = 10, c.seq_len = 20;
     c.eval_explore = 1;
+    strcpy(c.objective, "clip");
     strcpy(c.vf_clip, "rllib2022");
     strcpy(c.adv_norm, "batch");
     return c;
@@ -70,58 +71,94 @@ static double value_term(int kind, double eps, double v, double v_old, double R,
     }
 }
 
+/* one row's policy terms over its P policy outputs y (box: mu then s; discrete: logits): log pi(a), the entropy and
+ * KL(old || new), each with its gradient in y */
+typedef struct policy_terms {
+    double lp, ent, kl;
+    double g_lp[128], g_ent[128], g_kl[128];
+} policy_terms;
+
+static void policy_row(const plast_ppo_batch *b, int64_t i, const plast_real *y, policy_terms *o) {
+    const int64_t A = b->A;
+    const plast_real *a = b->action + (b->discrete ? i : i * A);
+    const double *old = b->mean_old + i * A;
+    o->lp = o->ent = o->kl = 0;
+    if (b->discrete) { /* softmax of the logits */
+        double mx = y[0], so = 0, sn = 0, old_mx = old[0];
+        for (int64_t k = 1; k < A; k++) mx = fmax(mx, (double)y[k]), old_mx = fmax(old_mx, old[k]);
+        for (int64_t k = 0; k < A; k++) sn += exp((double)y[k] - mx), so += exp(old[k] - old_mx);
+        const double lse = mx + log(sn), lse_old = old_mx + log(so);
+        const int64_t at = (int64_t)a[0];
+        double lpk[128] = {0}, pk[128];
+        for (int64_t k = 0; k < A; k++) lpk[k] = (double)y[k] - lse, pk[k] = exp(lpk[k]), o->ent -= pk[k] * lpk[k];
+        o->lp = lpk[at];
+        for (int64_t k = 0; k < A; k++) {
+            const double lpo = old[k] - lse_old, po = exp(lpo);
+            o->kl += po * (lpo - lpk[k]);
+            o->g_lp[k] = (k == at ? 1.0 : 0.0) - pk[k];
+            o->g_ent[k] = -pk[k] * (lpk[k] + o->ent);
+            o->g_kl[k] = pk[k] - po;
+        }
+        return;
+    }
+    const double *sd_old = b->std_old + i * A;
+    for (int64_t k = 0; k < A; k++) { /* N(mu, softplus(s)); gradients in mu and std, then in s */
+        const double mu = (double)y[k], sd = softplus((double)y[A + k]), z = ((double)a[k] - mu) / sd;
+        const double mo = old[k], so = sd_old[k], dm = mu - mo, ds = sigmoid((double)y[A + k]);
+        o->lp += -0.5 * z * z - log(sd) - 0.5 * LOG_2PI;
+        o->ent += 0.5 + 0.5 * LOG_2PI + log(sd);
+        o->kl += log(sd / so) + (so * so + dm * dm) / (2 * sd * sd) - 0.5;
+        o->g_lp[k] = z / sd, o->g_lp[A + k] = (z * z - 1) / sd * ds;
+        o->g_ent[k] = 0, o->g_ent[A + k] = ds / sd;
+        o->g_kl[k] = dm / (sd * sd), o->g_kl[A + k] = (1 / sd - (so * so + dm * dm) / (sd * sd * sd)) * ds;
+    }
+}
+
 plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
                             const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err) {
-    if (!cfg || !b || !y || !dy || b->n < 1 || b->A < 1 || b->A > 64 || O < 2 * b->A + 1 || !b->action ||
-        !b->mean_old || !b->std_old || !b->logp_old || !b->value_old || !b->advantage || !b->target)
-        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo loss: needs n >= 1, 1 <= A <= 64, O >= 2A + 1 and "
-                                                         "every buffer");
-    const int64_t n = b->n, A = b->A;
-    const int vk = vf_kind(cfg->vf_clip);
+    const int64_t P = b ? (b->discrete ? b->A : 2 * b->A) : 0; /* policy outputs; the value is output P */
+    if (!cfg || !b || !y || !dy || b->n < 1 || b->A < 1 || P > 128 || O < P + 1 || !b->action || !b->mean_old ||
+        (!b->discrete && !b->std_old) || !b->logp_old || !b->value_old || !b->advantage || !b->target)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo loss: needs n >= 1, at most 64 box or 128 discrete "
+                                                         "actions, O >= policy outputs + 1 and every buffer");
+    const int64_t n = b->n;
+    const int vk = vf_kind(cfg->vf_clip), a2c = strcmp(cfg->objective, "a2c") == 0;
     int64_t count = 0;
     for (int64_t i = 0; i < n; i++) count += !b->valid || b->valid[i];
     memset(dy, 0, sizeof(plast_real) * (size_t)(n * O));
     double L = 0, Lpg = 0, Lv = 0, KL = 0, H = 0, clipped = 0;
-    const double w = count ? 1.0 / (double)count : 0;
+    /* PPO: means over the valid steps; RLlib's A2C: sums */
+    const double w = count ? (a2c ? 1.0 : 1.0 / (double)count) : 0, ws = count ? 1.0 / (double)count : 0;
+    policy_terms pt;
     for (int64_t i = 0; i < n; i++) {
         if (b->valid && !b->valid[i]) continue;
-        const plast_real *yi = y + i * O, *a = b->action + i * A;
+        const plast_real *yi = y + i * O;
         plast_real *di = dy + i * O;
-        double mu[64], sd[64], dlp_dmu[64], dlp_dsd[64];
-        for (int64_t k = 0; k < A; k++) {
-            mu[k] = (double)yi[k], sd[k] = softplus((double)yi[A + k]);
-            const double z = ((double)a[k] - mu[k]) / sd[k];
-            dlp_dmu[k] = z / sd[k], dlp_dsd[k] = (z * z - 1) / sd[k];
+        policy_row(b, i, yi, &pt);
+        const double adv = b->advantage[i], v = (double)yi[P];
+        double pg, d_lp, kl_w, vf, dv;
+        if (a2c) {
+            pg = -pt.lp * adv, d_lp = -adv, kl_w = 0;
+            vf = 0.5 * (v - b->target[i]) * (v - b->target[i]), dv = v - b->target[i];
+        } else {
+            const double rho = exp(pt.lp - b->logp_old[i]), rc = fmax(1 - cfg->clip, fmin(1 + cfg->clip, rho));
+            const double s1 = adv * rho, s2 = adv * rc;
+            pg = -fmin(s1, s2);
+            /* the gradient flows through s1 when it is the smaller or rho is inside the clip range */
+            d_lp = s1 <= s2 || (rho > 1 - cfg->clip && rho < 1 + cfg->clip) ? -adv * rho : 0;
+            clipped += s2 < s1;
+            kl_w = kl_coef;
+            vf = value_term(vk, cfg->vf_clip_param, v, b->value_old[i], b->target[i], &dv);
         }
-        const double lp = gauss_logp(a, mu, sd, A), adv = b->advantage[i];
-        const double rho = exp(lp - b->logp_old[i]), rc = fmax(1 - cfg->clip, fmin(1 + cfg->clip, rho));
-        const double s1 = adv * rho, s2 = adv * rc;
-        /* -min(s1, s2): the gradient flows through s1 when it is the smaller or rho is inside the clip range */
-        const double d_lp = s1 <= s2 || (rho > 1 - cfg->clip && rho < 1 + cfg->clip) ? -adv * rho : 0;
-        clipped += s2 < s1;
-        double kl = 0, ent = 0, dmu[64], dsd[64];
-        for (int64_t k = 0; k < A; k++) {
-            const double mo = b->mean_old[i * A + k], so = b->std_old[i * A + k], dm = mu[k] - mo;
-            kl += log(sd[k] / so) + (so * so + dm * dm) / (2 * sd[k] * sd[k]) - 0.5;
-            ent += 0.5 + 0.5 * LOG_2PI + log(sd[k]);
-            dmu[k] = d_lp * dlp_dmu[k] + kl_coef * dm / (sd[k] * sd[k]);
-            dsd[k] = d_lp * dlp_dsd[k] + kl_coef * (1 / sd[k] - (so * so + dm * dm) / (sd[k] * sd[k] * sd[k])) -
-                     cfg->entropy_coef / sd[k];
-        }
-        double dv;
-        const double vf = value_term(vk, cfg->vf_clip_param, (double)yi[2 * A], b->value_old[i], b->target[i], &dv);
-        const double pg = -fmin(s1, s2);
-        L += w * (pg + kl_coef * kl + cfg->value_coef * vf - cfg->entropy_coef * ent);
-        Lpg += w * pg, Lv += w * vf, KL += w * kl, H += w * ent;
-        for (int64_t k = 0; k < A; k++) {
-            di[k] = (plast_real)(w * dmu[k]);
-            di[A + k] = (plast_real)(w * dsd[k] * sigmoid((double)yi[A + k]));
-        }
-        di[2 * A] = (plast_real)(w * cfg->value_coef * dv);
+        L += w * (pg + kl_w * pt.kl + cfg->value_coef * vf - cfg->entropy_coef * pt.ent);
+        Lpg += ws * pg, Lv += ws * vf, KL += ws * pt.kl, H += ws * pt.ent;
+        for (int64_t k = 0; k < P; k++)
+            di[k] = (plast_real)(w * (d_lp * pt.g_lp[k] + kl_w * pt.g_kl[k] - cfg->entropy_coef * pt.g_ent[k]));
+        di[P] = (plast_real)(w * cfg->value_coef * dv);
     }
     if (stats) {
         stats->loss = L, stats->policy_loss = Lpg, stats->value_loss = Lv, stats->kl = KL, stats->entropy = H;
-        stats->clip_fraction = clipped * w;
+        stats->clip_fraction = clipped * ws;
     }
     if (!isfinite(L)) return plast_err_set(err, PLAST_ERR_NUMERIC, "ppo loss: not finite (%g)", L);
     return PLAST_OK;
@@ -140,6 +177,8 @@ struct plast_ppo {
     const plast_model *m;
     plast_env *env;
     int64_t N, L, I, O, A, S, M; /* copies, steps per copy, input, output, actions, sequence length, seqs/minibatch */
+    int discrete;                /* a categorical policy over A actions, else a Gaussian over a box of A reals */
+    int64_t P, AD;               /* policy outputs (A or 2A), reals stored per action (1 or A) */
     int64_t state_numel;         /* the model's state per copy */
     plast_space space;
     /* between iterations (the learner's state, saved with plast_ppo_state_save) */
@@ -151,9 +190,10 @@ struct plast_ppo {
     int64_t timesteps;     /* steps sampled so far, all copies */
     /* one iteration's rollout, (L, N) row-major by step */
     plast_real *obs;       /* (L, N, I) */
-    plast_real *act;       /* (L, N, A) sampled, unsquashed */
-    plast_real *env_act;   /* (N, A) sent to the environment */
-    double *mean, *std;    /* (L, N, A) the sampling policy */
+    plast_real *act;       /* (L, N, AD) sampled, unsquashed (discrete: the index) */
+    plast_real *env_act;   /* (N, A) sent to a box environment */
+    int32_t *env_idx;      /* (N) sent to a discrete one */
+    double *mean, *std;    /* (L, N, A) the sampling policy (discrete: its logits in mean) */
     double *logp, *value, *reward, *adv, *ret, *next_value; /* (L, N); next_value: V(s_{t+1}) or 0 at an end */
     uint8_t *ended;        /* (L, N) the episode ended at this step */
     double *step_energy;   /* (L) mean energy per step over the copies */
@@ -173,7 +213,7 @@ struct plast_ppo {
     plast_engine *engine;
     plast_state *init;     /* (M) the minibatch's initial states */
     plast_real *x, *y, *dy; /* (S, M, I), (S, M, O), (S, M, O) */
-    plast_real *mb_act;     /* (S M, A) */
+    plast_real *mb_act;     /* (S M, AD) */
     double *mb_mean, *mb_std, *mb_logp, *mb_value, *mb_adv, *mb_ret; /* (S M [, A]) */
     uint8_t *mb_valid;      /* (S M) */
 };
@@ -205,7 +245,7 @@ void plast_ppo_free(plast_ppo *a) {
     plast_engine_free(a->engine);
     plast_tape_free(a->scratch);
     plast_state_free(a->state), plast_state_free(a->probe), plast_state_free(a->init);
-    void *bufs[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->mean, a->std, a->logp,
+    void *bufs[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->env_idx, a->mean, a->std, a->logp,
                     a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
                     a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
                     a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
@@ -223,18 +263,19 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
         return NULL;
     }
     const plast_space as = plast_env_action_space(env);
-    if (as.kind != PLAST_SPACE_BOX || as.n > 64) {
-        plast_err_set(err, PLAST_ERR_CONFIG, "ppo: %s has %s actions; PPO here needs a box of at most 64 reals",
-                      plast_env_describe(env), as.kind == PLAST_SPACE_BOX ? "too many" : "discrete");
+    const int discrete = as.kind == PLAST_SPACE_DISCRETE;
+    if (as.n > (discrete ? 128 : 64)) {
+        plast_err_set(err, PLAST_ERR_CONFIG, "ppo: %s has %lld actions; at most 64 reals or 128 discrete actions",
+                      plast_env_describe(env), (long long)as.n);
         return NULL;
     }
-    if (plast_model_input(m) != plast_env_observation_space(env).n || plast_model_output(m) != 2 * as.n + 1) {
+    const int64_t P = discrete ? as.n : 2 * as.n; /* policy outputs, then the value */
+    if (plast_model_input(m) != plast_env_observation_space(env).n || plast_model_output(m) != P + 1) {
         plast_err_set(err, PLAST_ERR_CONFIG,
-                      "ppo: model input %lld and output %lld do not fit %s (input %lld, output %lld: %lld means, %lld "
-                      "standard deviations and a value)", (long long)plast_model_input(m),
-                      (long long)plast_model_output(m), plast_env_describe(env),
-                      (long long)plast_env_observation_space(env).n, (long long)(2 * as.n + 1), (long long)as.n,
-                      (long long)as.n);
+                      "ppo: model input %lld and output %lld do not fit %s (input %lld, output %lld: %s and a value)",
+                      (long long)plast_model_input(m), (long long)plast_model_output(m), plast_env_describe(env),
+                      (long long)plast_env_observation_space(env).n, (long long)(P + 1),
+                      discrete ? "the logits" : "means, standard deviations");
         return NULL;
     }
     if (cfg->steps < 1 || cfg->epochs < 0 || cfg->minibatch < 1 || cfg->seq_len < 0) {
@@ -251,6 +292,7 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     const int64_t A = as.n, S = cfg->seq_len > 0 && cfg->seq_len < L ? cfg->seq_len : L;
     const int64_t M = cfg->minibatch / S > 1 ? cfg->minibatch / S : 1;
     a->N = N, a->L = L, a->I = I, a->O = O, a->A = A, a->S = S, a->M = M;
+    a->discrete = discrete, a->P = P, a->AD = discrete ? 1 : A;
     a->state_numel = plast_model_state_numel(m);
     a->kl_coef = cfg->kl_coef;
     const size_t R = sizeof(plast_real), D = sizeof(double), LN = (size_t)(L * N);
@@ -259,8 +301,9 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     a->ep_return = calloc((size_t)N, D);
     a->ep_start = malloc((size_t)N);
     a->obs = malloc(R * LN * (size_t)I);
-    a->act = malloc(R * LN * (size_t)A);
+    a->act = malloc(R * LN * (size_t)a->AD);
     a->env_act = malloc(R * (size_t)(N * A));
+    a->env_idx = malloc(sizeof(int32_t) * (size_t)N);
     a->mean = malloc(D * LN * (size_t)A);
     a->std = malloc(D * LN * (size_t)A);
     a->logp = malloc(D * LN), a->value = malloc(D * LN), a->reward = malloc(D * LN), a->adv = malloc(D * LN);
@@ -275,10 +318,10 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     a->was_reset = malloc((size_t)N), a->u = malloc(D * (size_t)N), a->rngs = malloc(sizeof(plast_rng) * (size_t)N);
     const size_t SM = (size_t)(S * M);
     a->x = malloc(R * SM * (size_t)I), a->y = malloc(R * SM * (size_t)O), a->dy = malloc(R * SM * (size_t)O);
-    a->mb_act = malloc(R * SM * (size_t)A), a->mb_mean = malloc(D * SM * (size_t)A), a->mb_std = malloc(D * SM * (size_t)A);
+    a->mb_act = malloc(R * SM * (size_t)a->AD), a->mb_mean = malloc(D * SM * (size_t)A), a->mb_std = malloc(D * SM * (size_t)A);
     a->mb_logp = malloc(D * SM), a->mb_value = malloc(D * SM), a->mb_adv = malloc(D * SM), a->mb_ret = malloc(D * SM);
     a->mb_valid = malloc(SM);
-    void *need[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->mean, a->std, a->logp,
+    void *need[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->env_idx, a->mean, a->std, a->logp,
                     a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
                     a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
                     a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
@@ -311,16 +354,46 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     return a;
 }
 
-/* the policy of copy b from one output row: means and standard deviations */
-static void policy_of(const plast_real *y, int64_t A, double *mu, double *sd) {
-    for (int64_t k = 0; k < A; k++) mu[k] = (double)y[k], sd[k] = softplus((double)y[A + k]);
+/* an action from one output row y: the policy (pol (A): means or logits; sd (A): deviations, box only), the action
+ * drawn from rng (explore) or the most likely, stored as act (AD), what the environment gets (env_val (A) for a box,
+ * *env_idx for discrete actions), and its log-probability */
+static double act_choose(const plast_ppo *a, const plast_real *y, plast_rng *rng, int explore, double *pol, double *sd,
+                         plast_real *act, plast_real *env_val, int32_t *env_idx) {
+    const int64_t A = a->A;
+    if (a->discrete) {
+        double mx = y[0], z = 0;
+        for (int64_t k = 0; k < A; k++) pol[k] = (double)y[k], mx = fmax(mx, pol[k]);
+        for (int64_t k = 0; k < A; k++) z += exp(pol[k] - mx);
+        int32_t pick = 0;
+        if (explore) { /* inverse CDF; rounding leaves the remainder to the last action */
+            const double u = plast_rng_uniform(rng);
+            double c = 0;
+            pick = (int32_t)(A - 1);
+            for (int64_t k = 0; k < A; k++)
+                if (u < (c += exp(pol[k] - mx) / z)) {
+                    pick = (int32_t)k;
+                    break;
+                }
+        } else {
+            for (int64_t k = 1; k < A; k++) pick = pol[k] > pol[pick] ? (int32_t)k : pick;
+        }
+        act[0] = (plast_real)pick, *env_idx = pick;
+        return pol[pick] - mx - log(z);
+    }
+    for (int64_t k = 0; k < A; k++) {
+        pol[k] = (double)y[k], sd[k] = softplus((double)y[A + k]);
+        act[k] = (plast_real)(explore ? pol[k] + sd[k] * plast_rng_normal(rng) : pol[k]);
+        const double lo = a->space.low, hi = a->space.high, v = lo + ((double)act[k] + 1) * (hi - lo) / 2;
+        env_val[k] = (plast_real)fmax(lo, fmin(hi, v));
+    }
+    return gauss_logp(act, pol, sd, A);
 }
 
 /* values V(obs) for every copy from a copy of the current state, without changing it */
 static plast_status probe_values(plast_ppo *a, plast_params *p, const plast_real *obs, double *v, plast_err *err) {
     state_copy(a->m, a->probe, a->state);
     plast_status s = plast_model_step(a->m, p, a->probe, obs, a->y_step, NULL, NULL, a->scratch, err);
-    for (int64_t b = 0; b < a->N && s == PLAST_OK; b++) v[b] = (double)a->y_step[b * a->O + 2 * a->A];
+    for (int64_t b = 0; b < a->N && s == PLAST_OK; b++) v[b] = (double)a->y_step[b * a->O + a->P];
     return s;
 }
 
@@ -360,22 +433,18 @@ static plast_status rollout(plast_ppo *a, plast_params *p, uint64_t seed, int64_
         double e_t = 0;
         for (int64_t b = 0; b < N; b++) {
             const size_t r = tn + (size_t)b;
-            double *mu = a->mean + r * (size_t)A, *sd = a->std + r * (size_t)A;
-            policy_of(a->y_step + b * O, A, mu, sd);
-            plast_real *ab = a->act + r * (size_t)A;
-            for (int64_t k = 0; k < A; k++) {
-                ab[k] = (plast_real)(mu[k] + sd[k] * plast_rng_normal(&a->rngs[b]));
-                const double lo = a->space.low, hi = a->space.high, v = lo + ((double)ab[k] + 1) * (hi - lo) / 2;
-                a->env_act[b * A + k] = (plast_real)fmax(lo, fmin(hi, v));
-            }
-            a->logp[r] = gauss_logp(ab, mu, sd, A);
-            a->value[r] = (double)a->y_step[b * O + 2 * A];
+            a->logp[r] = act_choose(a, a->y_step + b * O, &a->rngs[b], 1, a->mean + r * (size_t)A,
+                                    a->std + r * (size_t)A, a->act + r * (size_t)a->AD, a->env_act + b * A,
+                                    a->env_idx + b);
+            a->value[r] = (double)a->y_step[b * O + a->P];
             e_t += (double)a->energy[b];
             a->ep_start[b] = 0;
         }
         a->step_energy[t] = e_t / (double)N;
         e_sum += e_t;
-        s = plast_env_step(a->env, (plast_env_actions){NULL, a->env_act}, a->next_obs, a->rew, a->term, a->trunc, err);
+        const plast_env_actions acts = a->discrete ? (plast_env_actions){a->env_idx, NULL}
+                                                   : (plast_env_actions){NULL, a->env_act};
+        s = plast_env_step(a->env, acts, a->next_obs, a->rew, a->term, a->trunc, err);
         if (s != PLAST_OK) break;
         int any_boot = 0;
         for (int64_t b = 0; b < N; b++) any_boot |= a->trunc[b] && a->cfg.bootstrap_on_truncation;
@@ -454,13 +523,14 @@ static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, dou
         for (int64_t t = 0; t < S; t++) {
             const int64_t k = t * M + j; /* row of the (S, M) layout */
             if (!q || t >= q->len) {     /* padding: any finite policy, masked out of the loss */
-                for (int64_t d = 0; d < A; d++) a->mb_act[k * A + d] = 0, a->mb_mean[k * A + d] = 0, a->mb_std[k * A + d] = 1;
+                for (int64_t d = 0; d < A; d++) a->mb_mean[k * A + d] = 0, a->mb_std[k * A + d] = 1;
+                for (int64_t d = 0; d < a->AD; d++) a->mb_act[k * a->AD + d] = 0;
                 a->mb_logp[k] = a->mb_value[k] = a->mb_adv[k] = a->mb_ret[k] = 0;
                 continue;
             }
             const size_t r = (size_t)((q->t0 + t) * N + q->b);
             memcpy(a->x + k * I, a->obs + r * (size_t)I, sizeof(plast_real) * (size_t)I);
-            memcpy(a->mb_act + k * A, a->act + r * (size_t)A, sizeof(plast_real) * (size_t)A);
+            memcpy(a->mb_act + k * a->AD, a->act + r * (size_t)a->AD, sizeof(plast_real) * (size_t)a->AD);
             memcpy(a->mb_mean + k * A, a->mean + r * (size_t)A, sizeof(double) * (size_t)A);
             memcpy(a->mb_std + k * A, a->std + r * (size_t)A, sizeof(double) * (size_t)A);
             a->mb_logp[k] = a->logp[r], a->mb_value[k] = a->value[r], a->mb_adv[k] = a->adv[r], a->mb_ret[k] = a->ret[r];
@@ -480,8 +550,8 @@ static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, dou
     }
     plast_status s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
     if (s != PLAST_OK) return s;
-    plast_ppo_batch bt = {S * M, A, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value, a->mb_adv, a->mb_ret,
-                          a->mb_valid};
+    plast_ppo_batch bt = {S * M, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
+                          a->mb_adv, a->mb_ret, a->mb_valid};
     plast_ppo_stats st;
     s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
     if (s != PLAST_OK) return s;
@@ -545,11 +615,12 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     plast_real *obs = malloc(sizeof(plast_real) * (size_t)(N * I)), *y = malloc(sizeof(plast_real) * (size_t)(N * O));
     plast_real *act = malloc(sizeof(plast_real) * (size_t)(N * A)), *rew = malloc(sizeof(plast_real) * (size_t)N);
     plast_real *en = malloc(sizeof(plast_real) * (size_t)N);
+    int32_t *idx = malloc(sizeof(int32_t) * (size_t)N);
     uint8_t *te = malloc((size_t)N), *tr = malloc((size_t)N);
     int64_t *done = calloc((size_t)N, sizeof(int64_t));
     double *ret = calloc((size_t)N, sizeof(double));
     plast_rng *rng = malloc(sizeof(plast_rng) * (size_t)N);
-    plast_status s = st && obs && y && act && rew && en && te && tr && done && ret && rng
+    plast_status s = st && obs && y && act && rew && en && idx && te && tr && done && ret && rng
                          ? PLAST_OK
                          : plast_err_set(err, PLAST_ERR_NOMEM, "ppo evaluate: out of memory");
     double total = 0, e_sum = 0;
@@ -564,16 +635,13 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     for (int64_t t = 0, left = N; s == PLAST_OK && left > 0 && t < episodes * cap; t++) {
         s = plast_model_step(a->m, p, st, obs, y, NULL, en, a->scratch, err);
         for (int64_t b = 0; b < N && s == PLAST_OK; b++) {
-            double mu[64], sd[64];
-            policy_of(y + b * O, A, mu, sd);
-            for (int64_t k = 0; k < A; k++) {
-                const double ak = explore ? mu[k] + sd[k] * plast_rng_normal(&rng[b]) : mu[k];
-                const double lo = a->space.low, hi = a->space.high;
-                act[b * A + k] = (plast_real)fmax(lo, fmin(hi, lo + (ak + 1) * (hi - lo) / 2));
-            }
+            double pol[128], sd[128];
+            plast_real stored[64];
+            act_choose(a, y + b * O, &rng[b], explore, pol, sd, stored, act + b * A, idx + b);
             if (done[b] < episodes) e_sum += (double)en[b], e_n++;
         }
-        if (s == PLAST_OK) s = plast_env_step(env, (plast_env_actions){NULL, act}, obs, rew, te, tr, err);
+        const plast_env_actions acts = a->discrete ? (plast_env_actions){idx, NULL} : (plast_env_actions){NULL, act};
+        if (s == PLAST_OK) s = plast_env_step(env, acts, obs, rew, te, tr, err);
         for (int64_t b = 0; b < N && s == PLAST_OK; b++) {
             if (done[b] >= episodes) continue;
             ret[b] += (double)rew[b];
@@ -588,7 +656,7 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     *mean_return = total / (double)(N * episodes);
     if (energy) *energy = e_n ? e_sum / (double)e_n : 0;
     plast_state_free(st);
-    free(obs), free(y), free(act), free(rew), free(en), free(te), free(tr), free(done), free(ret), free(rng);
+    free(obs), free(y), free(act), free(rew), free(en), free(idx), free(te), free(tr), free(done), free(ret), free(rng);
     return s;
 }
 

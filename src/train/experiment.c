@@ -66,6 +66,8 @@ static const plast_cfg_field FIELDS[] = {
        "a2c: the reference's value of copy 0 for every copy (vs[t][0]), or each copy's own value")
     RL("burn_in", INT, burn_in, "100", -1, 1e12, NULL,
        "a2c: no optimizer step in iterations 0..burn_in (the reference's numiter > 100); -1: none")
+    PP("objective", CHOICE, objective, "clip", 0, -1, "clip|a2c",
+       "clip: PPO's clipped surrogate; a2c: RLlib's A2C loss (sums over the minibatch) on the same fragments")
     PP("gamma", REAL, gamma, "0.99", 0, 1, NULL, "discount")
     PP("lambda", REAL, lambda, "0.95", 0, 1, NULL, "GAE lambda")
     PP("clip", REAL, clip, "0.2", 0, 10, NULL, "the surrogate's clip range epsilon")
