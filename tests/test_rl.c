@@ -198,6 +198,62 @@ static plast_ppo_batch fixture_batch(ppo_fixture *f) {
                              f->mask};
 }
 
+/* a categorical policy over 6 actions: PPO's clipped loss (KL and rllib2022 value clipping included) and RLlib's
+ * A2C loss (sums), against torch and central differences */
+enum { CA = 6, CO = CA + 1 };
+static void check_ppo_categorical(const plast_st_reader *r, ppo_fixture *f) {
+    static plast_real y[PN * CO], act[PN], logits_old[PN * CA], logp_old[PN], value_old[PN], target[PN];
+    plast_err err;
+    int ok = plast_st_reader_read(r, "cat/y", PLAST_SHAPE2(PN, CO), y, &err) == PLAST_OK &&
+             plast_st_reader_read(r, "cat/action", PLAST_SHAPE1(PN), act, &err) == PLAST_OK &&
+             plast_st_reader_read(r, "cat/logits_old", PLAST_SHAPE2(PN, CA), logits_old, &err) == PLAST_OK &&
+             plast_st_reader_read(r, "cat/logp_old", PLAST_SHAPE1(PN), logp_old, &err) == PLAST_OK &&
+             plast_st_reader_read(r, "cat/value_old", PLAST_SHAPE1(PN), value_old, &err) == PLAST_OK &&
+             plast_st_reader_read(r, "cat/target", PLAST_SHAPE1(PN), target, &err) == PLAST_OK;
+    CHECK(ok, "categorical fixture: %s", ok ? "" : err.msg);
+    if (!ok) return;
+    double lo[PN * CA], lp[PN], vo[PN], tg[PN];
+    for (int i = 0; i < PN * CA; i++) lo[i] = (double)logits_old[i];
+    for (int i = 0; i < PN; i++) lp[i] = (double)logp_old[i], vo[i] = (double)value_old[i], tg[i] = (double)target[i];
+    const plast_ppo_batch b = {PN, CA, 1, act, lo, NULL, lp, vo, f->d_adv, tg, f->mask};
+    const char *objectives[2] = {"clip", "a2c"};
+    for (int k = 0; k < 2; k++) {
+        plast_ppo_cfg c = plast_ppo_cfg_default();
+        snprintf(c.objective, sizeof c.objective, "%s", objectives[k]);
+        c.clip = (double)f->settings[0], c.vf_clip_param = (double)f->settings[1], c.value_coef = (double)f->settings[2];
+        c.entropy_coef = (double)f->settings[3];
+        const double kl = (double)f->settings[4];
+        plast_real want_loss[1], want_dy[PN * CO], dy[PN * CO], scratch[PN * CO];
+        char name[64];
+        snprintf(name, sizeof name, "cat/%s/loss", objectives[k]);
+        plast_st_reader_read(r, name, PLAST_SHAPE1(1), want_loss, NULL);
+        snprintf(name, sizeof name, "cat/%s/dy", objectives[k]);
+        plast_st_reader_read(r, name, PLAST_SHAPE2(PN, CO), want_dy, NULL);
+        plast_ppo_stats st;
+        CHECK(plast_ppo_loss(&c, kl, &b, CO, y, dy, &st, &err) == PLAST_OK, "categorical %s", objectives[k]);
+        double worst = 0, fd_worst = 0, gnorm = 0;
+        for (int i = 0; i < PN * CO; i++) {
+            worst = fmax(worst, fabs((double)(dy[i] - want_dy[i])) / (1 + fabs((double)want_dy[i])));
+            gnorm += (double)dy[i] * (double)dy[i];
+            const plast_real y0 = y[i], h = 1e-5;
+            plast_ppo_stats sp, sm;
+            y[i] = y0 + h;
+            plast_ppo_loss(&c, kl, &b, CO, y, scratch, &sp, NULL);
+            y[i] = y0 - h;
+            plast_ppo_loss(&c, kl, &b, CO, y, scratch, &sm, NULL);
+            y[i] = y0;
+            fd_worst = fmax(fd_worst, fabs((sp.loss - sm.loss) / (2 * h) - (double)dy[i]) / (1 + fabs((double)dy[i])));
+        }
+        CHECK(fabs(st.loss - (double)want_loss[0]) < 1e-12 * (1 + fabs((double)want_loss[0])),
+              "categorical %s loss %.15g, torch %.15g", objectives[k], st.loss, (double)want_loss[0]);
+        CHECK(gnorm > 1e-4 && worst < 1e-12 && fd_worst < 1e-6,
+              "categorical %s: gradient against torch %.3g, against finite differences %.3g (norm %g)", objectives[k],
+              worst, fd_worst, gnorm);
+        printf("ppo loss, categorical, objective %-4s: loss %.6f (torch %.6f), gradient vs torch %.1e, vs finite "
+               "differences %.1e\n", objectives[k], st.loss, (double)want_loss[0], worst, fd_worst);
+    }
+}
+
 static void check_ppo_loss(void) {
     const char *dir = getenv("PLAST_FIXTURES");
     char path[1024];
@@ -254,6 +310,7 @@ static void check_ppo_loss(void) {
                "%.1e\n", forms[k], st.loss, (double)want_loss[0], worst, fd_worst);
         CHECK(fd_worst < 1e-6, "ppo %s: d loss / d y against central differences, worst relative %.3g", forms[k], fd_worst);
     }
+    check_ppo_categorical(r, &f);
     plast_st_reader_close(r);
 }
 
