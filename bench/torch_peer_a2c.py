@@ -209,6 +209,9 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     c = json.loads(a.spec)
+    if c.get("I") != 17:  # the maze's observations: this peer has the maze only
+        print(json.dumps({"case": a.case, "error": "no PyTorch peer for this case (the A2C peer has the maze only)"}))
+        return 3
     need, have = recorded_bytes(c), available_bytes()
     if need > 0.6 * have:
         print(json.dumps({"case": a.case, "error": "the recorded episode needs about %.1f GB, %.1f GB are available"

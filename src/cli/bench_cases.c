@@ -47,6 +47,18 @@ const bench_case bench_cases[] = {
     MAZE_A2C("lstm", 47, NULL),
     MAZE_A2C("rnn", 100, NULL),
     MAZE_A2C("modplast", 73, NULL),
+    /* one PPO iteration as the STPN pendulum script: 2,048 steps, 10 epochs of 64-step minibatches */
+    {"pendulum_ppo_stpnf", {"rl.algorithm=ppo", "env.name=pendulum", "model.family=stpn", "model.variant=f",
+                            "model.hidden=64", "model.norm=none", "model.clamp=0.1"}, 1, 2048,
+     "one PPO iteration on the pendulum, STPNf 64 (rollout of 2,048 steps, 10 epochs of minibatch updates)"},
+    {"pendulum_ppo_mlp", {"rl.algorithm=ppo", "env.name=pendulum", "model.family=mlp", "model.hidden=64"}, 1, 2048,
+     "one PPO iteration on the pendulum, MLP 64"},
+    /* one A2C iteration as the STPN Pong runs: 64 copies x 50 frames, 200-step slices of 20-step sequences */
+    {"ponglike_a2c_stpn", {"rl.algorithm=ppo", "ppo.objective=a2c", "ppo.steps=50", "ppo.minibatch=200",
+                           "ppo.epochs=1", "ppo.lambda=1", "ppo.kl_coef=0", "ppo.adv_norm=none", "env.name=ponglike",
+                           "env.obs=rllib", "env.frameskip=1", "env.sticky=0", "model.family=stpn",
+                           "model.frontend=mnih_conv"}, 64, 50,
+     "one A2C iteration on PongLike as the STPN Pong runs: conv + STPNr 64, 64 copies x 50 frames"},
     {"cfd_hebbff", {"model.family=hebbff", "model.input=100", "model.output=1", "model.hidden=100"}, 1, 5000,
      "familiarity detection, one 5000-step sequence"},
     {"cfd_stpnf", {"model.family=stpn", "model.variant=f", "model.input=100", "model.output=1", "model.hidden=100"},
@@ -104,11 +116,51 @@ plast_model *bench_case_model(const bench_case *c, plast_err *err) {
     return plast_model_init(&cfg.model, err);
 }
 
+/* A PPO case: iterations of the learner (sampling, advantages, the epochs of updates; clip 40, Adam 3e-4) */
+static plast_status ppo_case_time(plast_experiment_cfg *cfg, int steps, double budget_s, bench_timing *out,
+                                  plast_err *err) {
+    plast_env *env = plast_experiment_env(cfg, err);
+    plast_model *m = env ? plast_model_init(&cfg->model, err) : NULL;
+    plast_params *p = m ? plast_model_params_init(m, err) : NULL;
+    plast_optim_config oc = plast_optim_config_default(PLAST_OPTIM_ADAM);
+    oc.amsgrad = 0;
+    plast_optim *o = p ? plast_optim_init(&oc, p, err) : NULL;
+    plast_ppo *a = o ? plast_ppo_init(&cfg->rl.ppo, m, env, PLAST_ENGINE_AUTO, err) : NULL;
+    plast_status s = a ? PLAST_OK : plast_err_status(err, PLAST_ERR_CONFIG);
+    if (s == PLAST_OK) {
+        plast_rng rng;
+        plast_rng_init(&rng, 1, 0);
+        plast_model_params_reset(m, p, &rng);
+        snprintf(out->path, sizeof out->path, "%s", plast_engine_kind_name(plast_engine_get_kind(plast_ppo_engine(a))));
+        const double start = bench_now();
+        for (int k = 0; s == PLAST_OK && out->n_steps < steps; k++) {
+            plast_ppo_stats st;
+            const double t0 = bench_now();
+            s = plast_ppo_iterate(a, p, o, 3e-4, 40, 1, k, &st, err);
+            if (k < 1) continue; /* one warm-up iteration */
+            out->step_s[out->n_steps++] = bench_now() - t0;
+            if (out->n_steps >= 2 && bench_now() - start > budget_s) break;
+        }
+        out->engine_bytes = plast_engine_bytes(plast_ppo_engine(a));
+    }
+    plast_ppo_free(a);
+    plast_optim_free(o);
+    plast_params_free(p);
+    plast_model_free(m);
+    plast_env_free(env);
+    return s;
+}
+
 /* An RL case: A2C iterations (rollout, loss, backward, clip 4, Adam with eps 1e-4; no burn-in) of B agents */
 static plast_status rl_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err) {
     plast_experiment_cfg cfg;
     plast_status s = case_cfg(c, &cfg, err);
     if (s != PLAST_OK) return s;
+    if (strcmp(cfg.rl.algorithm, "ppo") == 0) {
+        cfg.train.batch = c->B;
+        cfg.rl.ppo.steps = c->T;
+        return ppo_case_time(&cfg, steps, budget_s, out, err);
+    }
     cfg.train.batch = c->B;
     cfg.rl.a2c.burn_in = -1;
     plast_env *env = plast_experiment_env(&cfg, err);

@@ -6,7 +6,7 @@
 
 #include "plast.h"
 
-#define BENCH_MAX_SETS 12
+#define BENCH_MAX_SETS 16
 #define BENCH_MAX_STEPS 512
 
 typedef struct bench_case {
