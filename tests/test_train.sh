@@ -164,5 +164,22 @@ expect 0 "resuming at step" train "$work/pend.json" --out "$work/pc"
 check "resumed PPO run: the same metrics" diff <(metrics "$work/pb") <(metrics "$work/pc")
 check "resumed PPO run: the same test result" diff <(grep -v seconds "$work/pb/test.json") <(grep -v seconds "$work/pc/test.json")
 
+# RLlib's A2C objective on PongLike through the PPO learner (a categorical policy, fragments across iterations):
+# runs end to end with the pixel frontend and resumes exactly after SIGKILL
+cat > "$work/pong.json" <<'EOF'
+{"rl": {"algorithm": "ppo"},
+ "ppo": {"objective": "a2c", "steps": 10, "minibatch": 10, "epochs": 1, "seq_len": 5, "lambda": 1, "kl_coef": 0,
+         "adv_norm": "none", "value_coef": 0.5},
+ "env": {"name": "ponglike", "max_frames": 400},
+ "model": {"family": "lstm", "hidden": 8, "frontend": "mnih_conv"},
+ "train": {"steps": 12, "batch": 2, "optimizer": "adam", "lr": 7e-4, "amsgrad": false, "clip": 40,
+           "val_every": 3, "val_batches": 1, "test_batches": 1, "test_on": "last", "ckpt_every": 1}}
+EOF
+expect 0 "test reward" train "$work/pong.json" --out "$work/qa" --quiet
+check "PongLike run: the description says it is not the ALE" grep -q "not the Arcade Learning Environment" "$work/qa/test.json"
+kill_after "$work/pong.json" "$work/qb"
+expect 0 "resuming at step" train "$work/pong.json" --out "$work/qb"
+check "resumed PongLike run: the same metrics" diff <(metrics "$work/qa") <(metrics "$work/qb")
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
