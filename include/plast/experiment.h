@@ -64,6 +64,10 @@ typedef struct plast_experiment_cfg {
     plast_rl_cfg rl;
 } plast_experiment_cfg;
 
+/* sizeof(plast_experiment_cfg), for bindings that allocate one, and its model and env sections */
+PLAST_API size_t plast_experiment_cfg_bytes(void);
+PLAST_API plast_model_cfg *plast_experiment_cfg_model(plast_experiment_cfg *cfg);
+PLAST_API plast_env_cfg *plast_experiment_cfg_env(plast_experiment_cfg *cfg);
 /* 1 when the configuration is a reinforcement-learning run (rl.algorithm is not none) */
 PLAST_API int plast_experiment_is_rl(const plast_experiment_cfg *cfg);
 /* Creates the environment copies (train.batch of them) of an RL run and writes its observation size and action

@@ -110,6 +110,11 @@ plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *pa
     return plast_cfg_load(plast_experiment_cfg_schema(), cfg, path, n_set, sets, err);
 }
 
+_Static_assert(offsetof(plast_experiment_cfg, model) == 0, "bindings take the model section at the start");
+size_t plast_experiment_cfg_bytes(void) { return sizeof(plast_experiment_cfg); }
+plast_model_cfg *plast_experiment_cfg_model(plast_experiment_cfg *cfg) { return cfg ? &cfg->model : NULL; }
+plast_env_cfg *plast_experiment_cfg_env(plast_experiment_cfg *cfg) { return cfg ? &cfg->env : NULL; }
+
 int plast_experiment_is_rl(const plast_experiment_cfg *cfg) { return strcmp(cfg->rl.algorithm, "none") != 0; }
 
 /* model.input and model.output: 0 takes the data's size; another value must agree with it */

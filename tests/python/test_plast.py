@@ -1,0 +1,202 @@
+"""The Python package (python/plast) against the C library it wraps: configuration errors, stepping against whole
+trials, gradients against the reference tape path, zero-copy views and their lifetimes, checkpoints, runs and
+environments. Run by CTest with PLAST_LIB set to the build's libplast.so."""
+import gc
+import os
+
+import numpy as np
+import pytest
+
+import plast
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+CUEREWARD = os.path.join(ROOT, "configs", "duan", "cuereward.json")
+
+
+def small_config(**sets):
+    cfg = plast.Config(CUEREWARD)
+    cfg.set("model.hidden", 8)
+    for k, v in sets.items():
+        cfg.set(k.replace("__", "."), v)
+    return cfg
+
+
+def test_config_set_get_and_errors():
+    cfg = plast.Config(CUEREWARD)
+    cfg.set("model.hidden", 33).set("model.rule", "gradient")
+    assert cfg.get("model.hidden") == "33" and cfg.get("model.rule") == "gradient"
+    assert cfg.to_dict()["model"]["hidden"] == 33
+    with pytest.raises(ValueError, match="model.hiden"):
+        cfg.set("model.hiden", 3)
+    with pytest.raises(ValueError, match="model.hidden"):
+        cfg.set("model.hidden", "many")
+    with pytest.raises(ValueError, match="unknown key"):
+        cfg.get("no.such")
+    with pytest.raises(plast.PlastError, match="nonexistent"):
+        plast.Config("/nonexistent/x.json")
+
+
+def test_config_dump_roundtrip(tmp_path):
+    cfg = small_config()
+    p = str(tmp_path / "c.json")
+    cfg.dump(p)
+    assert plast.Config(p).to_json() == cfg.to_json()
+
+
+def test_step_equals_forward():
+    """T steps of a caller-owned state give what one whole-trial forward gives (the C engine path)."""
+    for family in ("duan", "stpn", "lstm"):
+        m = plast.Model(small_config(model__family=family))
+        rng = np.random.default_rng(0)
+        x = rng.uniform(-1, 1, (6, 3, m.input)).astype(plast.dtype)
+        y_all = m.forward(x)
+        s = m.initial_state(3)
+        for t in range(6):
+            y, s = m.step(s, x[t])
+            np.testing.assert_allclose(y, y_all[t], rtol=2e-4, atol=2e-5, err_msg=family)
+
+
+def test_gradients_match_the_tape_and_finite_differences():
+    m = plast.Model(small_config(model__family="stpn"))
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (5, 2, m.input)).astype(plast.dtype)
+    target = rng.uniform(-1, 1, (5, 2, m.output)).astype(plast.dtype)
+
+    def mse(y):
+        d = y - target
+        return float((d.astype(np.float64) ** 2).mean()), (2 * d / d.size).astype(plast.dtype)
+
+    loss_auto, g_auto = m.value_and_grad(x, mse)
+    loss_tape, g_tape = m.value_and_grad(x, mse, engine="tape")
+    assert abs(loss_auto - loss_tape) < 1e-5
+    assert any(np.abs(g).sum() > 0 for g in g_auto.values())
+    for k in g_auto:
+        np.testing.assert_allclose(g_auto[k], g_tape[k], rtol=1e-3, atol=1e-6, err_msg=k)
+    # one central difference per parameter tensor, in float32: a loose but not vacuous check
+    for k, p in m.params.items():
+        flat = p.reshape(-1)
+        i = int(np.argmax(np.abs(g_auto[k]).reshape(-1)))
+        if abs(g_auto[k].reshape(-1)[i]) < 1e-3:
+            continue
+        old, h = float(flat[i]), 1e-2
+        flat[i] = old + h
+        lp = mse(m.forward(x))[0]
+        flat[i] = old - h
+        lm = mse(m.forward(x))[0]
+        flat[i] = old
+        fd = (lp - lm) / (2 * h)
+        assert abs(fd - g_auto[k].reshape(-1)[i]) < 0.05 * abs(fd) + 1e-4, (k, fd, g_auto[k].reshape(-1)[i])
+
+
+def test_zero_copy_views_and_lifetime():
+    m = plast.Model(small_config())
+    name = next(iter(m.params))
+    view = m.params[name]
+    x = np.ones((1, 1, m.input), dtype=plast.dtype)
+    y0 = m.forward(x).copy()
+    view[...] = 0.0  # writes plast's memory: the output changes
+    assert not np.allclose(m.forward(x), y0)
+    s = m.initial_state(2)
+    h = s.arrays["h"]
+    m.step(s, np.ones((2, m.input), dtype=plast.dtype))
+    assert np.abs(h).sum() > 0  # the view follows the state
+    # a view keeps its owner alive: no use after free when the model and state are dropped first
+    del m, s
+    gc.collect()
+    assert np.isfinite(view.sum()) and np.isfinite(h.sum())
+
+
+def test_input_is_not_copied_when_contiguous():
+    x = np.zeros((2, 3), dtype=plast.dtype)
+    assert plast._lib.real_array(x) is x
+    assert plast._lib.real_array(x.astype(np.float64)) is not x
+
+
+def test_save_load_and_errors(tmp_path):
+    m = plast.Model(small_config())
+    p = str(tmp_path / "m.safetensors")
+    m.save(p)
+    m2 = plast.Model(small_config(), seed=99)
+    k = next(iter(m.params))
+    assert not np.array_equal(m.params[k], m2.params[k])
+    m2.load(p)
+    for k in m.params:
+        np.testing.assert_array_equal(m.params[k], m2.params[k])
+    with pytest.raises(plast.PlastError, match="m.safetensors"):
+        plast.Model(small_config(model__hidden=9)).load(p)
+    with pytest.raises(ValueError):
+        m.step(m.initial_state(2), np.zeros((3, m.input)))
+
+
+def test_train_resume_and_load_run(tmp_path):
+    cfg = small_config(train__steps=20, train__batch=8, train__val_every=10, train__val_batches=1,
+                       train__test_batches=2, train__ckpt_every=5)
+    events = []
+    out = str(tmp_path / "run")
+    res = plast.train(cfg, out=out, callback=lambda e: events.append(e["kind"]))
+    assert events[0] == "start" and "validation" in events and events[-1] == "done"
+    assert list(res["metrics"]["step"]) == [0.0, 10.0, 20.0]
+    assert res["test"]["trials"] == 16 and np.isfinite(res["test"]["loss"])
+    # a callback that stops the run; continuing it gives the same metrics as the uninterrupted run
+    out2 = str(tmp_path / "run2")
+    plast.train(cfg, out=out2, callback=lambda e: e["kind"] == "step" and e["step"] >= 12)
+    part = plast.load_run(out2)
+    assert part["test"] is None
+    full = plast.train(cfg, out=out2)
+    np.testing.assert_array_equal(full["metrics"]["val_loss"], res["metrics"]["val_loss"])
+    m = plast.Model.from_run(out)
+    assert m.describe() == plast.Model(cfg).describe()
+
+
+def test_callback_exception_propagates(tmp_path):
+    cfg = small_config(train__steps=5, train__batch=4, train__val_batches=1, train__test_batches=1)
+
+    def boom(e):
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        plast.train(cfg, out=str(tmp_path / "r"), callback=boom)
+
+
+def test_envs_vector_api():
+    env = plast.envs.make("maze", num_envs=3, seed=1)
+    assert env.single_action_space.n == 4 and env.single_observation_space.shape == (17,)
+    obs, info = env.reset()
+    assert obs.shape == (3, 17)
+    total = 0.0
+    for t in range(200):
+        obs, r, term, trunc, info = env.step(np.random.default_rng(t).integers(0, 4, 3))
+        total += r.sum()
+    assert trunc.all() and not term.any()  # 200-step episodes end together
+    obs, r, term, trunc, _ = env.step(np.zeros(3))  # next-step autoreset
+    assert (r == 0).all() and not trunc.any() and (obs[:, 11] == 0).all()
+    with pytest.raises(plast.PlastError, match="action 7"):
+        env.step(np.array([0, 7, 0]))
+    with pytest.raises(ValueError, match="env.name"):
+        plast.envs.make("atari")
+
+
+def test_envs_pendulum_and_ponglike():
+    env = plast.envs.make("pendulum", num_envs=2, seed=0)
+    assert env.single_action_space.low == -3 and env.max_episode_steps == 1000
+    env.reset()
+    steps = 0
+    while True:
+        _, r, term, trunc, _ = env.step(np.zeros((2, 1)))
+        steps += 1
+        if term[0]:
+            break
+    assert 10 < steps < 100
+    pong = plast.envs.make("ponglike", num_envs=2, seed=0)
+    assert "not the Arcade Learning Environment" in pong.description
+    obs, _ = pong.reset()
+    assert obs.shape == (2, 84 * 84) and pong.single_action_space.n == 6
+
+
+def test_torch_shares_memory():
+    torch = pytest.importorskip("torch")
+    m = plast.Model(small_config())
+    k = next(iter(m.params))
+    t = torch.from_numpy(m.params[k])
+    t.zero_()
+    assert np.abs(m.params[k]).sum() == 0
