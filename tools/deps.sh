@@ -9,7 +9,7 @@ set -euo pipefail
 # image task's default data (30 MB); libmujoco-dev: MuJoCo 2.2.2 for the inverted pendulum (2 MB)
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
   dataset-fashion-mnist libmujoco-dev)
-TEST_PKGS=(python3-numpy python3-pytest)
+TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

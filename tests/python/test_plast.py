@@ -200,3 +200,46 @@ def test_torch_shares_memory():
     t = torch.from_numpy(m.params[k])
     t.zero_()
     assert np.abs(m.params[k]).sum() == 0
+
+
+def test_torch_function_gradients_are_plasts():
+    torch = pytest.importorskip("torch")
+    import plast.torch_bridge as pt
+
+    m = plast.Model(small_config(model__family="stpn"))
+    trial, params = pt.trial_function(m)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (4, 3, m.input)).astype(plast.dtype)
+    target = rng.uniform(-1, 1, (4, 3, m.output)).astype(plast.dtype)
+    loss = ((trial(torch.from_numpy(x)) - torch.from_numpy(target)) ** 2).mean()
+    loss.backward()
+
+    def mse(y):
+        d = y - target
+        return float((d ** 2).mean()), (2 * d / d.size).astype(plast.dtype)
+
+    ref_loss, ref = m.value_and_grad(x, mse)
+    assert abs(loss.item() - ref_loss) < 1e-5
+    for n, p in zip(m.params, params):
+        np.testing.assert_allclose(p.grad.numpy(), ref[n], rtol=1e-4, atol=1e-7, err_msg=n)
+    before = np.array(m.params[next(iter(m.params))])
+    torch.optim.SGD(params, lr=0.1).step()  # updates plast's own memory
+    assert not np.array_equal(before, m.params[next(iter(m.params))])
+
+
+@pytest.mark.parametrize("example", ["train_and_plot.py", "step_custom_loop.py", "numpy_policy_env.py",
+                                     "torch_train.py"])
+def test_examples_run(example, tmp_path):
+    import subprocess
+    import sys
+
+    if example == "torch_train.py":
+        pytest.importorskip("torch")
+    if example == "train_and_plot.py":
+        pytest.importorskip("matplotlib")
+    env = dict(os.environ, PLAST_EXAMPLE_QUICK="1", PYTHONPATH=os.path.join(ROOT, "python"))
+    args = [sys.executable, os.path.join(ROOT, "examples", "python", example)]
+    if example == "train_and_plot.py":
+        args.append(str(tmp_path / "run"))
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
