@@ -215,3 +215,4 @@ class _Owned(np.ndarray):
         self._plast_owner = getattr(obj, "_plast_owner", None)
 _decl("plast_rng_derive", Rng, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 _decl("plast_state_batch", c_int64, P)
+_decl("plast_model_param_alias", c_char_p, P, c_char_p, c_char_p, c_size_t)

@@ -158,15 +158,28 @@ class Model:
         err = Err()
         check(lib.plast_ckpt_load(path.encode(), self._p, None, ctypes.byref(err)), err)
 
-    def state_dict(self):
-        """The parameters as a dict of arrays (copies), for torch.load_state_dict-style use."""
-        return {k: np.array(v) for k, v in self.params.items()}
+    def reference_name(self, name):
+        """The name the paper's reference code gives parameter `name` where plast knows it (Duan et al.'s in_fc.*
+        spellings), else the name itself."""
+        buf = ctypes.create_string_buffer(256)
+        alias = lib.plast_model_param_alias(self._m, name.encode(), buf, 256)
+        return alias.decode() if alias else name
+
+    def state_dict(self, reference_names=False):
+        """The parameters as a dict of arrays (copies), keyed by plast's names or the reference code's."""
+        return {(self.reference_name(k) if reference_names else k): np.array(v) for k, v in self.params.items()}
 
     def load_state_dict(self, d):
+        """Parameters from a dict keyed by plast's names or the reference code's; shapes must match."""
+        by_ref = {self.reference_name(k): k for k in self.params}
         for k, v in d.items():
-            if k not in self.params:
+            name = k if k in self.params else by_ref.get(k)
+            if name is None:
                 raise KeyError("no parameter '%s' in %s" % (k, self.describe()))
-            self.params[k][...] = np.asarray(v).reshape(self.params[k].shape)
+            v = np.asarray(v)
+            if v.size != self.params[name].size:
+                raise ValueError("parameter '%s': %s values for shape %s" % (k, v.shape, self.params[name].shape))
+            self.params[name][...] = v.reshape(self.params[name].shape)
 
     def __del__(self):
         for e in getattr(self, "_engines", {}).values():

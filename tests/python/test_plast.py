@@ -243,3 +243,20 @@ def test_examples_run(example, tmp_path):
         args.append(str(tmp_path / "run"))
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
+
+
+def test_state_dict_reference_names_and_dlpack():
+    m = plast.Model(small_config())
+    sd = m.state_dict(reference_names=True)
+    assert set(sd) != set(m.params) and len(sd) == len(m.params)  # Duan's in_fc.* spellings
+    m2 = plast.Model(small_config(), seed=5)
+    m2.load_state_dict(sd)
+    for k in m.params:
+        np.testing.assert_array_equal(m.params[k], m2.params[k])
+    with pytest.raises(KeyError, match="nope"):
+        m2.load_state_dict({"nope": np.zeros(1)})
+    torch = pytest.importorskip("torch")
+    k = next(iter(m.params))
+    t = torch.from_dlpack(m.params[k])  # zero copy through numpy's __dlpack__
+    t.fill_(0.5)
+    assert np.all(m.params[k] == 0.5)
