@@ -6,9 +6,10 @@ set -euo pipefail
 
 # libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt);
 # libstb-dev: PNG plots and image decoding; zlib1g-dev: gzip'd IDX data; dataset-fashion-mnist: the one-shot
-# image task's default data (30 MB); libmujoco-dev: MuJoCo 2.2.2 for the inverted pendulum (2 MB)
+# image task's default data (30 MB); libmujoco-dev: MuJoCo 2.2.2 for the inverted pendulum (2 MB);
+# libopenmpi-dev, openmpi-bin: sweeps over MPI ranks (mpirun)
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
-  dataset-fashion-mnist libmujoco-dev)
+  dataset-fashion-mnist libmujoco-dev libopenmpi-dev openmpi-bin)
 TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib)
 
 want=("${BUILD_PKGS[@]}")

@@ -10,6 +10,7 @@
 
 void cli_fail(const plast_err *err) {
     fprintf(stderr, "plast: %s\n", err->msg[0] ? err->msg : plast_status_name(err->status));
+    cli_mpi_abort(1);
     exit(1);
 }
 
@@ -20,6 +21,7 @@ void cli_die(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    cli_mpi_abort(1);
     exit(1);
 }
 

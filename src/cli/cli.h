@@ -31,6 +31,18 @@ void cli_parse_args(int argc, char **argv, int first, const char *command, const
 
 /* Prints "plast: <message>" to stderr and exits with status 1 (2 for usage errors). */
 void cli_fail(const plast_err *err) __attribute__((noreturn));
+
+/* MPI (src/cli/mpi.c): started only under a launcher (mpirun, srun); otherwise, and without MPI, one process of
+ * size 1. cli_mpi_next_job hands out 0, 1, 2, ... across all ranks (each number once). cli_mpi_abort ends every
+ * rank (a failure on one must not leave the others waiting); the failing exits below call it. */
+void cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_finalize(void);
+int cli_mpi_rank(void);
+int cli_mpi_size(void);
+int cli_mpi_local_size(void); /* ranks on this node */
+long cli_mpi_next_job(void);
+void cli_mpi_barrier(void);
+void cli_mpi_abort(int code);
 void cli_usage_fail(const char *command, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

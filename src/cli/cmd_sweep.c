@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "core/strbuf.h"
 #include "core/fileio.h"
@@ -139,6 +141,33 @@ static void sweep_plots(const char *out, const combo *c, int n, int seeds, const
                     "energy", NAN, n, g, &err);
 }
 
+/* the test result another rank wrote (test.json), for rank 0's table */
+static void read_test(const char *dir, plast_test_result *res) {
+    static char names[2][32];
+    char path[1500];
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    size_t n = 0;
+    unsigned char *text = NULL;
+    plast_err err;
+    if (plast_file_read_all(path, &text, &n, &err) != PLAST_OK) cli_fail(&err);
+    cJSON *root = cJSON_ParseWithLength((const char *)text, n);
+    free(text);
+    if (!root) cli_die("%s: not JSON", path);
+    const cJSON *m = cJSON_GetObjectItem(root, "metric"), *l = cJSON_GetObjectItem(root, "loss");
+    const cJSON *cm = cJSON_GetObjectItem(root, "chance_metric"), *mn = cJSON_GetObjectItem(root, "metric_name");
+    const cJSON *tr = cJSON_GetObjectItem(root, "trials"), *ep = cJSON_GetObjectItem(root, "episodes");
+    memset(res, 0, sizeof *res);
+    res->metric = cJSON_IsNumber(m) ? m->valuedouble : NAN;
+    res->loss = cJSON_IsNumber(l) ? l->valuedouble : NAN;
+    res->chance_metric = cJSON_IsNumber(cm) ? cm->valuedouble : NAN;
+    snprintf(names[0], sizeof names[0], "%s", cJSON_IsString(mn) ? mn->valuestring : "metric");
+    res->metric_name = names[0];
+    res->trials = cJSON_IsNumber(tr) ? (int64_t)tr->valuedouble : cJSON_IsNumber(ep) ? (int64_t)ep->valuedouble : 0;
+    snprintf(names[1], sizeof names[1], "%s", cJSON_IsNumber(ep) ? "episodes" : "trials");
+    res->trials_name = names[1];
+    cJSON_Delete(root);
+}
+
 int cmd_sweep(int argc, char **argv) {
     cli_args a;
     cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart", &a);
@@ -183,10 +212,21 @@ int cmd_sweep(int argc, char **argv) {
                 cli_die("sweep.vary: %s", err.msg);
     }
 
+    /* under MPI every rank takes the next unfinished run (dynamic scheduling) on the cores it is given; rank 0
+     * prints the table once all are done */
+    const int rank = cli_mpi_rank(), ranks = cli_mpi_size();
+    if (ranks > 1 && !a.threads) {
+        const int per = plast_runtime_threads() / cli_mpi_local_size();
+        plast_runtime_set_threads(per > 0 ? per : 1);
+    }
+    long next = ranks > 1 ? cli_mpi_next_job() : 0;
     plast_test_result r0 = {0};
     char task_desc[256] = "";
     for (int i = 0; i < n; i++)
         for (int s = 0; s < seeds; s++) {
+            const long job = (long)i * seeds + s;
+            if (ranks > 1 && job != next) continue;
+            if (ranks > 1) next = cli_mpi_next_job();
             plast_experiment_cfg cfg = base;
             for (int k = 0; k < c[i].n_sets; k++)
                 plast_cfg_apply_set(plast_experiment_cfg_schema(), &cfg, c[i].sets[k], NULL);
@@ -210,6 +250,30 @@ int cmd_sweep(int argc, char **argv) {
                 plast_task_free(t);
             }
         }
+    if (ranks > 1) {
+        cli_mpi_barrier();
+        if (rank != 0) return 0;
+        for (int i = 0; i < n; i++) /* every run's result, whichever rank ran it */
+            for (int s = 0; s < seeds; s++) {
+                if (!c[i].dirs[s]) {
+                    char dir[1400];
+                    snprintf(dir, sizeof dir, "%s/%s/seed%d", out, c[i].dirname, s);
+                    c[i].dirs[s] = strdup(dir);
+                }
+                plast_test_result res;
+                read_test(c[i].dirs[s], &res);
+                c[i].metric[s] = res.metric, c[i].loss[s] = res.loss;
+                r0 = res;
+            }
+        if (!task_desc[0]) {
+            plast_experiment_cfg cfg = base;
+            plast_env *e = plast_experiment_is_rl(&cfg) ? plast_experiment_env(&cfg, NULL) : NULL;
+            plast_task *t = e ? NULL : plast_experiment_task(&cfg, NULL);
+            snprintf(task_desc, sizeof task_desc, "%s", e ? plast_env_describe(e) : t ? plast_task_describe(t) : "");
+            plast_env_free(e);
+            plast_task_free(t);
+        }
+    }
     printf("\n");
     write_summary(out, c, n, seeds, &r0, task_desc);
     sweep_plots(out, c, n, seeds, &r0);

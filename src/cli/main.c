@@ -13,7 +13,11 @@ typedef struct command {
 
 static int cmd_version(int argc, char **argv) {
     (void)argc, (void)argv;
-    printf("plast %s\n", plast_version());
+#ifdef PLAST_HAVE_MPI
+    printf("plast %s, built with MPI (plast sweep spreads over the ranks of mpirun or srun)\n", plast_version());
+#else
+    printf("plast %s, built without MPI\n", plast_version());
+#endif
     return 0;
 }
 
@@ -68,7 +72,15 @@ int main(int argc, char **argv) {
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) return cmd_help(1, argv);
     if (strcmp(name, "--version") == 0) return cmd_version(1, argv);
     for (int i = 0; i < N_COMMANDS; i++)
-        if (strcmp(name, COMMANDS[i].name) == 0) return COMMANDS[i].run(argc - 1, argv + 1);
+        if (strcmp(name, COMMANDS[i].name) == 0) {
+            cli_mpi_init(&argc, &argv);
+            if (cli_mpi_size() > 1 && strcmp(name, "sweep") != 0)
+                cli_die("%s under MPI (%d ranks): only plast sweep spreads over ranks so far (one run per rank at a "
+                        "time); run %s as one process", name, cli_mpi_size(), name);
+            const int rc = COMMANDS[i].run(argc - 1, argv + 1);
+            cli_mpi_finalize();
+            return rc;
+        }
     fprintf(stderr, "plast: unknown command '%s' (see 'plast help')\n", name);
     return 2;
 }

@@ -113,6 +113,7 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
         fprintf(stderr, "\nplast: interrupted at step %lld; the same command resumes the run\n",
                 (long long)plast_run_step(r));
         plast_run_free(r);
+        cli_mpi_abort(130);
         exit(130);
     }
     if (plast_run_test(r, 1, res, &err) != PLAST_OK) cli_fail(&err);
