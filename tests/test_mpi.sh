@@ -2,9 +2,13 @@
 # tests/test_mpi.sh: the command-line tool under Open MPI (mpirun, as the README's build installs it): a sweep spread
 # over 2 and 3 ranks gives the serial sweep's table; a rerun finds every run finished; a run failing on one rank
 # ends every rank with a non-zero status instead of a hang; commands that do not spread over ranks say so.
-# Usage: tests/test_mpi.sh path/to/plast
+# Data-parallel training (plast train under mpirun) in float64: 2 and 3 ranks give the 1-rank run's metrics and
+# parameters with the same global batch, and a checkpoint written by 2 ranks resumes with 1.
+# Usage: tests/test_mpi.sh path/to/plast path/to/plast64
 set -u
 plast=$1
+plast64=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
 check() { # check <description> <command...>
@@ -51,10 +55,37 @@ check "a failing run ends the MPI sweep with a non-zero status (got $rc)" test "
 check "the failure's message is printed" grep -q "was started with" "$work/fail.txt"
 check "no hang: ended in $(( $(date +%s) - start )) s" test $(( $(date +%s) - start )) -lt 120
 
-# train does not spread over ranks yet: it says so on every rank and stops
-mpi 2 "$plast" train "$work/sweep.json" --out "$work/t" --quiet > "$work/train.txt" 2>&1
+# data-parallel training, float64: the same global batch over 1, 2 and 3 ranks gives the same run (measured: 9e-17
+# relative in the parameters and Adam's moments after 20 steps); a 2-rank checkpoint resumes with 1 rank
+cat > "$work/dp.json" <<'JSON'
+{"task": {"name": "cuereward"},
+ "model": {"family": "duan", "cell": "lstm", "hidden": 8},
+ "train": {"steps": 20, "batch": 12, "lr": 3e-3, "val_every": 10, "val_batches": 2, "test_batches": 2, "ckpt_every": 5}}
+JSON
+metrics() { cut -d, -f1,2,4 "$1/metrics.csv"; }
+"$plast64" train "$work/dp.json" --out "$work/dp1" --quiet >/dev/null 2>&1
+check "1-rank training run" test -s "$work/dp1/test.json"
+for np in 2 3; do
+  mpi "$np" "$plast64" train "$work/dp.json" --out "$work/dp$np" --quiet > "$work/dp$np.txt" 2>&1
+  check "training over $np ranks exits 0" test $? -eq 0
+  check "training over $np ranks: the 1-rank parameters and optimizer state (1e-12 relative)" \
+    /usr/bin/python3 "$here/st_compare.py" "$work/dp1/last.safetensors" "$work/dp$np/last.safetensors" 1e-12
+  check "training over $np ranks: the 1-rank validation losses" \
+    /usr/bin/python3 -c "import sys, csv; a, b = (list(csv.DictReader(open(f))) for f in sys.argv[1:]); \
+sys.exit(0 if len(a) == len(b) and all(abs(float(x['val_loss']) - float(y['val_loss'])) < 1e-12 for x, y in zip(a, b)) else 1)" \
+    "$work/dp1/metrics.csv" "$work/dp$np/metrics.csv"
+  check "training over $np ranks: rank 0 alone reports" test "$(grep -c 'test mse' "$work/dp$np.txt")" -eq 1
+done
+mpi 2 "$plast64" train "$work/dp.json" --out "$work/dpr" --quiet --set train.steps=10 >/dev/null 2>&1
+"$plast64" train "$work/dp.json" --out "$work/dpr" --quiet >/dev/null 2>&1
+check "a 2-rank checkpoint resumed by 1 rank ends as the 1-rank run" \
+  /usr/bin/python3 "$here/st_compare.py" "$work/dp1/last.safetensors" "$work/dpr/last.safetensors" 1e-12
+mpi 3 "$plast64" train "$work/dp.json" --out "$work/dpb" --quiet --set train.batch=8 > "$work/dpb.txt" 2>&1
 rc=$?
-check "train under 2 ranks stops with a message (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q 'only plast sweep spreads over ranks' '$work/train.txt'"
+check "a global batch that 3 ranks cannot share is refused (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q \"train.batch' = 8\" '$work/dpb.txt'"
+mpi 2 "$plast" eval "$work/dp1" > "$work/eval.txt" 2>&1
+rc=$?
+check "eval under 2 ranks stops with a message (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q 'run eval as one process' '$work/eval.txt'"
 
 echo "test_mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

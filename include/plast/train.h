@@ -74,10 +74,28 @@ typedef int (*plast_train_callback)(const plast_train_event *ev, void *user);
 
 typedef struct plast_run plast_run;
 
+/* Synchronous data-parallel training of one run over `size` processes (docs/SCALING.md). plast calls no
+ * communication library: the caller passes these operations (the command-line tool implements them with MPI).
+ * Each must be a collective over every process, return PLAST_OK or an error, and leave identical results on all. */
+typedef struct plast_comm {
+    int rank, size;
+    void *user;
+    plast_status (*allreduce_sum)(double *buf, int64_t n, void *user);       /* in place */
+    plast_status (*broadcast)(void *buf, int64_t bytes, int root, void *user); /* from root to all */
+    plast_status (*barrier)(void *user);
+} plast_comm;
+
 /* Opens the run of experiment `cfg` in `dir` (created if missing). A directory that already holds a run continues
  * it if its config.json matches (train.steps may grow, and logging periods may change); another configuration is
  * an error naming the first differing key. With `restart`, the run's files are removed and it starts over. */
 PLAST_API plast_run *plast_run_open(const plast_experiment_cfg *cfg, const char *dir, int restart, plast_err *err);
+/* plast_run_open for rank comm->rank of comm->size processes training one run together (comm NULL: one process).
+ * Every process samples the same global batch of train.batch trials (so the data do not depend on the number of
+ * processes) and computes the gradient of its contiguous share; the gradients are summed, and every process clips
+ * and steps identically. Rank 0 broadcasts its parameters at the start and alone writes the run's files; validation
+ * and test run whole on every process. train.batch must divide by the size; supervised runs only. */
+PLAST_API plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir, int restart,
+                                         const plast_comm *comm, plast_err *err);
 /* Opens an existing run from its config.json, with overrides (n_set "key=value" strings) for evaluation: the
  * run can then be tested on other task settings or another test set without changing its files. */
 PLAST_API plast_run *plast_run_load(const char *dir, int n_set, const char *const *sets, plast_err *err);

@@ -43,6 +43,8 @@ int cli_mpi_local_size(void); /* ranks on this node */
 long cli_mpi_next_job(void);
 void cli_mpi_barrier(void);
 void cli_mpi_abort(int code);
+/* the MPI operations for data-parallel training (plast_run_open_comm); NULL when alone */
+const plast_comm *cli_mpi_comm(void);
 void cli_usage_fail(const char *command, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
@@ -89,7 +91,7 @@ int cli_interrupted(void);
 /* Trains (or resumes) the run of cfg in dir, tests it and draws its plots; returns the run's test result. Exits
  * with the error on failure, and with status 130 when interrupted. */
 void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
-                   plast_test_result *res);
+                   plast_test_result *res, const plast_comm *comm);
 
 /* ---- plots (plot.c) ---- */
 

@@ -236,7 +236,7 @@ int cmd_sweep(int argc, char **argv) {
             snprintf(label, sizeof label, "[%d/%d] %s seed %d", i * seeds + s + 1, n * seeds, c[i].name, s);
             c[i].dirs[s] = strdup(dir);
             plast_test_result res;
-            cli_train_run(&cfg, dir, a.restart, label, a.quiet, &res);
+            cli_train_run(&cfg, dir, a.restart, label, a.quiet, &res, NULL);
             c[i].metric[s] = res.metric;
             c[i].loss[s] = res.loss;
             r0 = res;

@@ -20,8 +20,13 @@ int cmd_train(int argc, char **argv) {
     char out[1024];
     const char *dir = a.out ? a.out : cli_default_out(a.config, out, sizeof out);
     plast_test_result res;
-    cli_train_run(&cfg, dir, a.restart, NULL, a.quiet, &res);
-    print_result(dir, &res);
+    const plast_comm *comm = cli_mpi_comm();
+    if (comm && !a.threads) { /* the node's cores shared by its ranks */
+        const int per = plast_runtime_threads() / cli_mpi_local_size();
+        plast_runtime_set_threads(per > 0 ? per : 1);
+    }
+    cli_train_run(&cfg, dir, a.restart, NULL, a.quiet, &res, comm);
+    if (cli_mpi_rank() == 0) print_result(dir, &res);
     return 0;
 }
 

@@ -74,9 +74,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(name, COMMANDS[i].name) == 0) {
             cli_mpi_init(&argc, &argv);
-            if (cli_mpi_size() > 1 && strcmp(name, "sweep") != 0)
-                cli_die("%s under MPI (%d ranks): only plast sweep spreads over ranks so far (one run per rank at a "
-                        "time); run %s as one process", name, cli_mpi_size(), name);
+            if (cli_mpi_size() > 1 && strcmp(name, "sweep") != 0 && strcmp(name, "train") != 0)
+                cli_die("%s under MPI (%d ranks): only plast train (data-parallel) and plast sweep (runs spread "
+                        "over ranks) use several ranks; run %s as one process", name, cli_mpi_size(), name);
             const int rc = COMMANDS[i].run(argc - 1, argv + 1);
             cli_mpi_finalize();
             return rc;

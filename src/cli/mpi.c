@@ -70,6 +70,36 @@ void cli_mpi_abort(int code) {
     }
 }
 
+/* plast_comm's operations over MPI_COMM_WORLD; MPI's errors are fatal (MPI_ERRORS_ARE_FATAL): no rank waits */
+static plast_status comm_allreduce(double *buf, int64_t n, void *user) {
+    (void)user;
+    for (int64_t off = 0; off < n; off += 1 << 28) { /* MPI counts are ints */
+        const int k = (int)(n - off < (1 << 28) ? n - off : (1 << 28));
+        if (MPI_Allreduce(MPI_IN_PLACE, buf + off, k, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return PLAST_ERR_STATE;
+    }
+    return PLAST_OK;
+}
+static plast_status comm_broadcast(void *buf, int64_t bytes, int root, void *user) {
+    (void)user;
+    for (int64_t off = 0; off < bytes; off += 1 << 30) {
+        const int k = (int)(bytes - off < (1 << 30) ? bytes - off : (1 << 30));
+        if (MPI_Bcast((char *)buf + off, k, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS) return PLAST_ERR_STATE;
+    }
+    return PLAST_OK;
+}
+static plast_status comm_barrier(void *user) {
+    (void)user;
+    return MPI_Barrier(MPI_COMM_WORLD) == MPI_SUCCESS ? PLAST_OK : PLAST_ERR_STATE;
+}
+
+const plast_comm *cli_mpi_comm(void) {
+    static plast_comm c;
+    if (!mpi_on || mpi_size < 2) return NULL;
+    c = (plast_comm){mpi_rank, mpi_size, NULL, comm_allreduce, comm_broadcast, comm_barrier};
+    return &c;
+}
+
 int cli_mpi_local_size(void) {
     const char *s = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     if (!s) s = getenv("SLURM_NTASKS_PER_NODE");
@@ -90,5 +120,6 @@ long cli_mpi_next_job(void) {
 void cli_mpi_barrier(void) {}
 void cli_mpi_abort(int code) { (void)code; }
 int cli_mpi_local_size(void) { return 1; }
+const plast_comm *cli_mpi_comm(void) { return NULL; }
 
 #endif

@@ -96,10 +96,11 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
 }
 
 void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
-                   plast_test_result *res) {
+                   plast_test_result *res, const plast_comm *comm) {
     plast_err err;
-    plast_run *r = plast_run_open(cfg, dir, restart, &err);
+    plast_run *r = plast_run_open_comm(cfg, dir, restart, comm, &err);
     if (!r) cli_fail(&err);
+    if (comm && comm->rank != 0) quiet = 1; /* data-parallel: rank 0 reports */
     if (!quiet) {
         fprintf(stderr, "%s%s%s | %s | %s engine | %s\n", label ? label : "", label ? ": " : "",
                 plast_model_describe(plast_run_model(r)), plast_run_data_describe(r),

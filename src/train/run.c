@@ -40,6 +40,9 @@ int run_metric_better(const plast_run *r, double a, double b) {
 void plast_run_free(plast_run *r) {
     if (!r) return;
     plast_engine_free(r->engine);
+    plast_engine_free(r->eval_engine);
+    plast_batch_free(r->shard);
+    free(r->reduce);
     plast_a2c_free(r->a2c);
     plast_ppo_free(r->ppo);
     plast_env_free(r->eval_env);
@@ -80,6 +83,9 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     r->prog = (run_progress){0, 0, 0, 0, 0, 0, 0, NAN, -1, 0};
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
+    if (rl && r->comm.size > 1)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.algorithm' = \"%s\": data-parallel training covers "
+                             "supervised runs only so far", r->cfg.rl.algorithm);
     if (rl && strcmp(r->cfg.rl.algorithm, "ppo") == 0) {
         plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 1);
         if (!(r->eval_env = plast_env_init(&r->cfg.env, tc->batch, plast_rng_u64(&seeder), err)))
@@ -95,13 +101,22 @@ static plast_status run_build(plast_run *r, plast_err *err) {
                                     tc->engine);
         return PLAST_OK;
     }
-    const int64_t B = tc->batch, T = plast_task_steps(r->task);
-    r->engine = plast_engine_init(r->model, B, T, kind, 0, err);
-    if (!r->engine)
+    const int64_t B = tc->batch, T = plast_task_steps(r->task), P = r->comm.size, Bl = B / P;
+    if (B % P != 0)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
+                             "processes needs a multiple of %d", (long long)B, (int)P, (int)P);
+    r->engine = plast_engine_init(r->model, Bl, T, kind, 0, err);
+    if (r->engine && P > 1) r->eval_engine = plast_engine_init(r->model, B, T, kind, 0, err);
+    if (!r->engine || (P > 1 && !r->eval_engine))
         return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
                                 tc->engine);
     if (!(r->batch = plast_batch_init(r->task, B, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
-    const size_t ny = (size_t)(T * B * plast_task_output(r->task));
+    if (P > 1) {
+        if (!(r->shard = plast_batch_init(r->task, Bl, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
+        r->reduce = malloc(sizeof(double) * (size_t)(plast_params_numel(r->params) + 3));
+        if (!r->reduce) return plast_err_set(err, PLAST_ERR_NOMEM, "run: out of memory");
+    }
+    const size_t ny = (size_t)(T * Bl * plast_task_output(r->task));
     r->y = malloc(ny * sizeof(plast_real));
     r->dy = malloc(ny * sizeof(plast_real));
     if (!r->y || !r->dy) return plast_err_set(err, PLAST_ERR_NOMEM, "run: out of memory for %lld outputs", (long long)ny);
@@ -171,6 +186,7 @@ static const progress_field PROGRESS_FIELDS[] = {RUN_PROGRESS_FIELDS(PROGRESS_RO
 enum { PROGRESS_N = (int)(sizeof PROGRESS_FIELDS / sizeof PROGRESS_FIELDS[0]) };
 
 plast_status run_save_last(plast_run *r, plast_err *err) {
+    if (!r->writer) return PLAST_OK;
     char v[PROGRESS_N][40];
     const char *keys[PROGRESS_N], *vals[PROGRESS_N];
     for (int k = 0; k < PROGRESS_N; k++) {
@@ -213,6 +229,7 @@ static plast_status read_learner(const plast_run *r, const plast_st_reader *rd, 
 }
 
 plast_status run_save_best(plast_run *r, double val_metric, plast_err *err) {
+    if (!r->writer) return PLAST_OK;
     char step[32], val[40], path[RUN_PATH_MAX];
     snprintf(step, sizeof step, "%lld", (long long)r->prog.step);
     plast_format_double(val_metric, val, sizeof val);
@@ -281,17 +298,43 @@ static plast_run *run_alloc(const plast_experiment_cfg *cfg, const char *dir, pl
 }
 
 plast_run *plast_run_open(const plast_experiment_cfg *cfg, const char *dir, int restart, plast_err *err) {
+    return plast_run_open_comm(cfg, dir, restart, NULL, err);
+}
+
+/* a collective's status, or the first error */
+static plast_status comm_ok(plast_status s, plast_status c, plast_err *err, const char *what) {
+    if (s != PLAST_OK) return s;
+    return c == PLAST_OK ? PLAST_OK : plast_err_set(err, c, "data-parallel training: %s failed", what);
+}
+
+plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir, int restart, const plast_comm *comm,
+                               plast_err *err) {
+    if (comm && (comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size || !comm->allreduce_sum ||
+                 !comm->broadcast || !comm->barrier)) {
+        plast_err_set(err, PLAST_ERR_INVALID_ARG, "run: a communicator needs 0 <= rank < size and its three operations");
+        return NULL;
+    }
     plast_run *r = run_alloc(cfg, dir, err);
     if (!r) return NULL;
+    if (comm) r->comm = *comm;
+    else r->comm.size = 1;
+    r->writer = r->comm.rank == 0;
+    const int dp = r->comm.size > 1;
     char path[RUN_PATH_MAX];
     plast_status s = run_build(r, err);
-    if (s == PLAST_OK) s = run_mkdirs(r->dir, err);
-    if (s == PLAST_OK && restart)
+    /* rank 0 prepares the directory (restart, config check); the others follow once it has */
+    if (s == PLAST_OK && r->writer) s = run_mkdirs(r->dir, err);
+    if (s == PLAST_OK && restart && r->writer)
         for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++) unlink(run_path(r, RUN_FILES[i], path));
-    if (s == PLAST_OK && access(run_path(r, "config.json", path), F_OK) == 0) s = check_same_config(r, path, err);
+    if (s == PLAST_OK && access(run_path(r, "config.json", path), F_OK) == 0 && r->writer) s = check_same_config(r, path, err);
     if (s == PLAST_OK) s = write_config(r, err);
+    if (dp) s = comm_ok(s, r->comm.barrier(r->comm.user), err, "the barrier after opening");
     int found = 0;
     if (s == PLAST_OK) s = load_last(r, 1, &found, err);
+    if (dp && s == PLAST_OK) /* every process starts from rank 0's parameters */
+        s = comm_ok(s, r->comm.broadcast(plast_params_values(r->params),
+                                         (int64_t)sizeof(plast_real) * plast_params_numel(r->params), 0, r->comm.user),
+                    err, "the broadcast of the parameters");
     r->resumed = found;
     /* rows written after the checkpoint are replayed, so they go; without a checkpoint every row goes */
     if (s == PLAST_OK) s = run_metrics_truncate(r, found ? r->prog.step : -1, err);

@@ -42,6 +42,7 @@ plast_status run_mkdirs(const char *dir, plast_err *err) {
 }
 
 plast_status run_write_text(const plast_run *r, const char *name, const char *text, plast_err *err) {
+    if (!r->writer) return PLAST_OK; /* data-parallel: rank 0 writes the run's files */
     char path[RUN_PATH_MAX];
     const void *parts[1] = {text};
     size_t sizes[1] = {strlen(text)};
@@ -69,6 +70,7 @@ static plast_status append_line(const plast_run *r, const char *name, const char
 }
 
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, plast_err *err) {
+    if (!r->writer) return PLAST_OK;
     const double v[8] = {w->train_loss, w->train_metric, w->val_loss, w->val_metric, w->lr, w->grad_norm, w->seconds,
                          w->energy};
     static const char *const names[8] = {"train_loss", "train_metric", "val_loss", "val_metric",
@@ -135,6 +137,7 @@ static plast_status truncate_file(const plast_run *r, const char *name, int json
 }
 
 plast_status run_metrics_truncate(const plast_run *r, int64_t step, plast_err *err) {
+    if (!r->writer) return PLAST_OK;
     plast_status s = truncate_file(r, "metrics.jsonl", 1, step, err);
     return s == PLAST_OK ? truncate_file(r, "metrics.csv", 0, step, err) : s;
 }

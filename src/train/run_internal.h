@@ -36,7 +36,12 @@ struct plast_run {
     plast_a2c *a2c;
     plast_ppo *ppo;
     plast_env *eval_env;  /* PPO: validation and test play here, leaving the learner's episodes as they are */
-    plast_real *y, *dy; /* (T, B, O) */
+    plast_real *y, *dy; /* (T, B, O) of this process's share */
+    plast_comm comm;      /* size 1 when alone */
+    int writer;           /* writes the run's files (rank 0) */
+    plast_batch *shard;   /* data-parallel: this process's rows of `batch` (the global batch) */
+    plast_engine *eval_engine; /* data-parallel: the global batch size, for validation and test */
+    double *reduce;       /* data-parallel: (numel + 3) the gradient and the loss statistics to sum */
     run_progress prog;
     int resumed;   /* a checkpoint was loaded: its step's validation is done */
     int read_only; /* opened by plast_run_load: never writes the run's files except test results */

@@ -99,6 +99,46 @@ static plast_status rl_step(loop *L, double lr, plast_err *err) {
     return PLAST_OK;
 }
 
+/* This process's rows [rank B / P, (rank + 1) B / P) of the global batch, every array time-major */
+static void take_shard(const plast_run *r) {
+    const plast_batch *g = r->batch;
+    plast_batch *s = r->shard;
+    const int64_t Bl = s->B, first = (int64_t)r->comm.rank * Bl;
+    for (int64_t t = 0; t < g->T; t++) {
+        memcpy(s->x + t * Bl * g->I, g->x + (t * g->B + first) * g->I, sizeof(plast_real) * (size_t)(Bl * g->I));
+        memcpy(s->target + t * Bl * g->O, g->target + (t * g->B + first) * g->O,
+               sizeof(plast_real) * (size_t)(Bl * g->O));
+        memcpy(s->loss_w + t * Bl, g->loss_w + t * g->B + first, sizeof(plast_real) * (size_t)Bl);
+        memcpy(s->metric_w + t * Bl, g->metric_w + t * g->B + first, sizeof(plast_real) * (size_t)Bl);
+    }
+}
+
+static double weight_sum(const plast_real *w, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += w[i];
+    return s;
+}
+
+/* Data-parallel: the global loss is sum_i w_i l_i / W over the global batch, so this process's share of it (and
+ * of its gradient) is its shard's loss scaled by W_shard / W; the shares are summed over the processes, gradients
+ * in one call over the flat buffer together with the loss and the metric's sums. */
+static plast_status reduce_step(plast_run *r, double *loss, double *metric, double *mw, plast_err *err) {
+    const int64_t n = plast_params_numel(r->params), TB = r->shard->T * r->shard->B;
+    const plast_real *g = plast_params_grads(r->params);
+    double *buf = r->reduce;
+    for (int64_t i = 0; i < n; i++) buf[i] = (double)g[i];
+    buf[n] = *loss, buf[n + 1] = isfinite(*metric) ? *metric * *mw : 0, buf[n + 2] = isfinite(*metric) ? *mw : 0;
+    (void)TB;
+    plast_status s = r->comm.allreduce_sum(buf, n + 3, r->comm.user);
+    if (s != PLAST_OK) return plast_err_set(err, s, "data-parallel training: the gradient allreduce failed");
+    plast_real *gw = plast_params_grads(r->params);
+    for (int64_t i = 0; i < n; i++) gw[i] = (plast_real)buf[i];
+    *loss = buf[n];
+    *mw = buf[n + 2];
+    *metric = *mw > 0 ? buf[n + 1] / *mw : NAN;
+    return PLAST_OK;
+}
+
 /* One optimizer step on a fresh batch. */
 static plast_status train_step(loop *L, plast_err *err) {
     plast_run *r = L->r;
@@ -107,19 +147,30 @@ static plast_status train_step(loop *L, plast_err *err) {
     double lr = scheduled_lr(tc, p->step);
     if (r->env) return rl_step(L, lr, err);
     plast_rng rng = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_TRAIN, (uint64_t)p->step);
-    plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err);
+    plast_status s = plast_task_sample(r->task, &rng, 0, r->batch, err); /* the global batch, on every process */
     if (s != PLAST_OK) return s;
+    const int dp = r->comm.size > 1;
+    plast_batch *mine = dp ? r->shard : r->batch;
+    if (dp) take_shard(r);
     plast_params_zero_grad(r->params);
-    s = plast_engine_forward(r->engine, r->params, r->batch->x, r->y, NULL, NULL, 1, err);
+    s = plast_engine_forward(r->engine, r->params, mine->x, r->y, NULL, NULL, 1, err);
     if (s != PLAST_OK) return s;
     double metric = NAN, mw = 0;
-    double loss = plast_task_loss(r->task, r->batch, r->y, r->dy, &metric, &mw);
+    double loss = plast_task_loss(r->task, mine, r->y, r->dy, &metric, &mw);
+    if (dp) { /* this shard's share of the global loss */
+        const int64_t n = mine->T * mine->B, O = plast_task_output(r->task);
+        const double W = weight_sum(r->batch->loss_w, r->batch->T * r->batch->B);
+        const double share = W > 0 ? weight_sum(mine->loss_w, n) / W : 0;
+        loss *= share;
+        for (int64_t i = 0; i < n * O; i++) r->dy[i] = (plast_real)((double)r->dy[i] * share);
+    }
     if (!isfinite(loss))
         return plast_err_set(err, PLAST_ERR_NUMERIC,
                              "step %lld: the training loss is %g: the run diverged (lower train.lr or train.clip); "
                              "last.safetensors holds the last good checkpoint",
                              (long long)p->step, loss);
     s = plast_engine_backward(r->engine, r->params, r->dy, err);
+    if (s == PLAST_OK && dp) s = reduce_step(r, &loss, &metric, &mw, err);
     if (s != PLAST_OK) return s;
     double gn = plast_params_clip_grad_norm(r->params, tc->clip > 0 ? tc->clip : INFINITY);
     if (!isfinite(gn))
@@ -141,7 +192,8 @@ static plast_status validate(loop *L, plast_err *err) {
     double loss, metric, energy;
     plast_status s = r->env ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
                                               &metric, &energy, NULL, err)
-                            : plast_evaluate(r->engine, r->model, r->params, r->task, tc->val_batches, &rng, 1,
+                            : plast_evaluate(r->eval_engine ? r->eval_engine : r->engine, r->model, r->params,
+                                             r->task, tc->val_batches, &rng, 1,
                                              &loss, &metric, NULL, err);
     if (s != PLAST_OK) return s;
     run_metrics_row row = {p->step,
