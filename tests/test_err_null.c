@@ -292,6 +292,15 @@ static void small_run_cfg(plast_experiment_cfg *c) {
     const char *sets[] = {"model.family=rnn", "model.hidden=4", "task.name=copy", "train.batch=2", "train.steps=1"};
     plast_experiment_cfg_load(c, NULL, 5, sets, NULL);
 }
+static plast_status c_run_open_comm(plast_err *err) { /* a communicator without its operations */
+    plast_experiment_cfg c;
+    small_run_cfg(&c);
+    char d[300];
+    snprintf(d, sizeof d, "%s/run_open_comm", dir);
+    const plast_comm comm = {0, 2, NULL, NULL, NULL, NULL};
+    plast_run *r = plast_run_open_comm(&c, d, 1, &comm, err);
+    return PTR_STATUS(r, plast_run_free);
+}
 static plast_status c_run_open(plast_err *err) { /* the case: an engine the model cannot use */
     plast_experiment_cfg c;
     small_run_cfg(&c);
@@ -466,6 +475,7 @@ static const err_case CASES[] = {
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
     CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
+    CASE(run_open_comm),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

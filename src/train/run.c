@@ -287,6 +287,7 @@ static plast_run *run_alloc(const plast_experiment_cfg *cfg, const char *dir, pl
         return NULL;
     }
     r->cfg = *cfg;
+    r->comm.size = 1, r->writer = 1; /* alone unless plast_run_open_comm says otherwise */
     if (snprintf(r->dir, sizeof r->dir, "%s", dir) >= (int)sizeof r->dir) {
         plast_err_set(err, PLAST_ERR_INVALID_ARG, "run directory %.60s...: path too long", dir);
         free(r);
