@@ -93,8 +93,9 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
     plast_strbuf_init(&md);
     plast_strbuf_init(&csv);
     const char *mname = r0->metric_name ? r0->metric_name : "metric";
-    plast_strbuf_printf(&md, "%s: test %s over %lld trials per run (chance %.4g), %d seed%s\n\n", task_desc,
-                        mname, (long long)r0->trials, r0->chance_metric, seeds, seeds > 1 ? "s" : "");
+    plast_strbuf_printf(&md, "%s: test %s over %lld %s per run (chance %.4g), %d seed%s\n\n", task_desc, mname,
+                        (long long)r0->trials, r0->trials_name ? r0->trials_name : "trials", r0->chance_metric, seeds,
+                        seeds > 1 ? "s" : "");
     plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | SEM        | 95%% CI (t)  | sd         | loss       |\n",
                         "combination", mname);
     plast_strbuf_printf(&md, "|%s|-------|------------|------------|-------------|------------|------------|\n",
@@ -102,8 +103,10 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
     plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean\n");
     for (int i = 0; i < n; i++) {
         plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
-        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10.5g |\n", c[i].name, s.n,
-                            s.mean, s.sem, s.ci95, s.sd, l.mean);
+        char loss[32] = "-"; /* PPO runs have no test loss */
+        if (!isnan(l.mean)) snprintf(loss, sizeof loss, "%.5g", l.mean);
+        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10s |\n", c[i].name, s.n,
+                            s.mean, s.sem, s.ci95, s.sd, loss);
         plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem, s.ci95,
                             l.mean);
     }
