@@ -292,6 +292,10 @@ static void small_run_cfg(plast_experiment_cfg *c) {
     const char *sets[] = {"model.family=rnn", "model.hidden=4", "task.name=copy", "train.batch=2", "train.steps=1"};
     plast_experiment_cfg_load(c, NULL, 5, sets, NULL);
 }
+static plast_status comm_sum_stub(double *buf, int64_t n, void *user) {
+    (void)buf, (void)n, (void)user;
+    return PLAST_OK;
+}
 static plast_status c_run_open_comm(plast_err *err) { /* a communicator without its operations */
     plast_experiment_cfg c;
     small_run_cfg(&c);
@@ -409,6 +413,30 @@ static plast_status c_experiment_env(plast_err *err) { /* the model's input disa
     plast_env *e = plast_experiment_env(&c, err);
     return PTR_STATUS(e, plast_env_free);
 }
+static plast_status c_env_init_range(plast_err *err) { /* a negative first copy */
+    plast_env_cfg c;
+    plast_env_cfg_default(&c, NULL);
+    plast_env *e = plast_env_init_range(&c, -1, 2, 1, err);
+    return PTR_STATUS(e, plast_env_free);
+}
+static plast_status c_a2c_set_comm(plast_err *err) { /* the reference's copy-0 baseline over 2 processes */
+    plast_a2c_cfg c = plast_a2c_cfg_default();
+    plast_env_cfg ec;
+    plast_env_cfg_default(&ec, NULL);
+    ec.size = 7, ec.episode_length = 3;
+    plast_env *e = plast_env_init(&ec, 2, 1, NULL);
+    plast_model_cfg mc;
+    plast_model_cfg_default(&mc, NULL);
+    mc.input = 17, mc.output = 5, mc.hidden = 3;
+    plast_model *m = plast_model_init(&mc, NULL);
+    plast_a2c *a = plast_a2c_init(&c, m, e, PLAST_ENGINE_AUTO, 0, NULL);
+    const plast_comm comm = {0, 2, NULL, comm_sum_stub, NULL, NULL};
+    plast_status s = plast_a2c_set_comm(a, &comm, err);
+    plast_a2c_free(a);
+    plast_model_free(m);
+    plast_env_free(e);
+    return s;
+}
 static plast_status c_env_reset_ended(plast_err *err) { /* no observation buffer */
     plast_env *e = small_maze();
     plast_status s = plast_env_reset_ended(e, NULL, NULL, err);
@@ -475,7 +503,7 @@ static const err_case CASES[] = {
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
     CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
-    CASE(run_open_comm),
+    CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

@@ -83,6 +83,28 @@ check "a 2-rank checkpoint resumed by 1 rank ends as the 1-rank run" \
 mpi 3 "$plast64" train "$work/dp.json" --out "$work/dpb" --quiet --set train.batch=8 > "$work/dpb.txt" 2>&1
 rc=$?
 check "a global batch that 3 ranks cannot share is refused (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q \"train.batch' = 8\" '$work/dpb.txt'"
+# data-parallel A2C (the maze, per-element baseline): environments split by global copy index, the same run
+cat > "$work/maze.json" <<'JSON'
+{"rl": {"algorithm": "a2c", "burn_in": 2, "baseline": "per_element"},
+ "env": {"name": "maze", "size": 7, "episode_length": 30},
+ "model": {"family": "stpn", "hidden": 12, "norm": "post", "clamp": 1},
+ "train": {"steps": 12, "batch": 12, "optimizer": "adam", "lr": 3e-3, "eps": 1e-4, "amsgrad": false, "clip": 4,
+           "val_every": 6, "val_batches": 1, "test_batches": 2, "test_on": "last", "ckpt_every": 3}}
+JSON
+"$plast64" train "$work/maze.json" --out "$work/mz1" --quiet >/dev/null 2>&1
+for np in 2 3; do
+  mpi "$np" "$plast64" train "$work/maze.json" --out "$work/mz$np" --quiet >/dev/null 2>&1
+  check "maze A2C over $np ranks: the 1-rank parameters (1e-12 relative)" \
+    /usr/bin/python3 "$here/st_compare.py" "$work/mz1/last.safetensors" "$work/mz$np/last.safetensors" 1e-12
+  check "maze A2C over $np ranks: the 1-rank test reward and energy (1e-12 relative)" \
+    /usr/bin/python3 -c "import json, sys; a, b = (json.load(open(f)) for f in sys.argv[1:]); \
+sys.exit(0 if all(abs(a[k] - b[k]) <= 1e-12 * (1 + abs(a[k])) for k in ('metric', 'energy', 'loss')) else 1)" \
+    "$work/mz1/test.json" "$work/mz$np/test.json"
+done
+mpi 2 "$plast64" train "$work/maze.json" --out "$work/mz0" --quiet --set rl.baseline=element0 > "$work/mz0.txt" 2>&1
+rc=$?
+check "the reference's copy-0 baseline is refused under 2 ranks (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q \"rl.baseline\" '$work/mz0.txt'"
+
 mpi 2 "$plast" eval "$work/dp1" > "$work/eval.txt" 2>&1
 rc=$?
 check "eval under 2 ranks stops with a message (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q 'run eval as one process' '$work/eval.txt'"

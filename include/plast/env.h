@@ -62,6 +62,11 @@ typedef struct plast_env plast_env;
 
 /* num_envs copies of the environment cfg names, drawing from seed. Errors name the key at fault. */
 PLAST_API plast_env *plast_env_init(const plast_env_cfg *cfg, int64_t num_envs, uint64_t seed, plast_err *err);
+/* Copies first .. first + num_envs - 1 of a larger batch (one process's share in data-parallel training): copy i
+ * here draws as copy first + i of the whole batch. plast_env_init is first = 0. */
+PLAST_API plast_env *plast_env_init_range(const plast_env_cfg *cfg, int64_t first, int64_t num_envs, uint64_t seed,
+                                          plast_err *err);
+PLAST_API int64_t plast_env_first(const plast_env *e);
 PLAST_API void plast_env_free(plast_env *e);
 
 PLAST_API int64_t plast_env_count(const plast_env *e);

@@ -12,6 +12,7 @@
 #ifndef PLAST_RL_H
 #define PLAST_RL_H
 
+#include "plast/comm.h"
 #include "plast/engine.h"
 #include "plast/env.h"
 #include "plast/optim.h"
@@ -69,6 +70,11 @@ PLAST_API plast_a2c *plast_a2c_init(const plast_a2c_cfg *cfg, const plast_model 
                                     plast_engine_kind kind, int want_energy, plast_err *err);
 PLAST_API void plast_a2c_free(plast_a2c *a);
 PLAST_API plast_engine *plast_a2c_engine(plast_a2c *a);
+/* Data-parallel A2C: this learner's environment holds copies [plast_env_first, + count) of a global batch of
+ * count * comm->size copies (plast_env_init_range); its actions draw as those copies; iterate sums the gradient
+ * shares and the statistics over the processes before clipping and stepping. Needs the per_element baseline (the
+ * reference's copy-0 baseline is one copy of the global batch). */
+PLAST_API plast_status plast_a2c_set_comm(plast_a2c *a, const plast_comm *comm, plast_err *err);
 /* The last rollout's energy per step (T), averaged over the copies (zeros without want_energy). */
 PLAST_API const double *plast_a2c_step_energy(const plast_a2c *a);
 /* One iteration number `iteration` (its actions drawn from (seed, copy, iteration), its episodes the environment's

@@ -23,6 +23,7 @@
 #ifndef PLAST_TRAIN_H
 #define PLAST_TRAIN_H
 
+#include "plast/comm.h"
 #include "plast/engine.h"
 #include "plast/experiment.h"
 
@@ -74,16 +75,6 @@ typedef int (*plast_train_callback)(const plast_train_event *ev, void *user);
 
 typedef struct plast_run plast_run;
 
-/* Synchronous data-parallel training of one run over `size` processes (docs/SCALING.md). plast calls no
- * communication library: the caller passes these operations (the command-line tool implements them with MPI).
- * Each must be a collective over every process, return PLAST_OK or an error, and leave identical results on all. */
-typedef struct plast_comm {
-    int rank, size;
-    void *user;
-    plast_status (*allreduce_sum)(double *buf, int64_t n, void *user);       /* in place */
-    plast_status (*broadcast)(void *buf, int64_t bytes, int root, void *user); /* from root to all */
-    plast_status (*barrier)(void *user);
-} plast_comm;
 
 /* Opens the run of experiment `cfg` in `dir` (created if missing). A directory that already holds a run continues
  * it if its config.json matches (train.steps may grow, and logging periods may change); another configuration is

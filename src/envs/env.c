@@ -18,7 +18,14 @@ static plast_env_copy *copy_of(const plast_env *e, int64_t i) {
 static void *state_of(const plast_env *e, int64_t i) { return (unsigned char *)copy_of(e, i) + sizeof(plast_env_copy); }
 
 plast_env *plast_env_init(const plast_env_cfg *cfg, int64_t num_envs, uint64_t seed, plast_err *err) {
-    if (!cfg || num_envs < 1 || num_envs > ((int64_t)1 << 24)) {
+    return plast_env_init_range(cfg, 0, num_envs, seed, err);
+}
+
+int64_t plast_env_first(const plast_env *e) { return e->first; }
+
+plast_env *plast_env_init_range(const plast_env_cfg *cfg, int64_t first, int64_t num_envs, uint64_t seed,
+                                plast_err *err) {
+    if (!cfg || num_envs < 1 || num_envs > ((int64_t)1 << 24) || first < 0 || first > ((int64_t)1 << 24)) {
         plast_err_set(err, PLAST_ERR_INVALID_ARG, "env: needs a configuration and 1 to 2^24 copies (got %lld)",
                       (long long)num_envs);
         return NULL;
@@ -35,7 +42,7 @@ plast_env *plast_env_init(const plast_env_cfg *cfg, int64_t num_envs, uint64_t s
         plast_err_set(err, PLAST_ERR_NOMEM, "env: out of memory");
         return NULL;
     }
-    e->def = def, e->cfg = *cfg, e->n = num_envs, e->seed = seed;
+    e->def = def, e->cfg = *cfg, e->n = num_envs, e->seed = seed, e->first = first;
     if (def->open(e, err) != PLAST_OK) {
         plast_env_free(e);
         return NULL;
@@ -70,7 +77,7 @@ const char *plast_env_describe(const plast_env *e) { return e->desc; }
 /* a new episode of copy i: the next episode's generator, then the environment's reset */
 static void reset_copy(plast_env *e, int64_t i, plast_real *obs) {
     plast_env_copy *c = copy_of(e, i);
-    c->rng = plast_rng_derive(e->seed, PLAST_ENV_STREAM + (uint64_t)i, (uint64_t)c->episode);
+    c->rng = plast_rng_derive(e->seed, PLAST_ENV_STREAM + (uint64_t)(e->first + i), (uint64_t)c->episode);
     c->episode++;
     c->t = 0;
     c->done = 0;
@@ -143,6 +150,7 @@ typedef struct env_state_header {
     char desc[256]; /* the settings must match */
     int64_t n;
     uint64_t stride, seed;
+    int64_t first;
 } env_state_header;
 
 size_t plast_env_state_bytes(const plast_env *e) { return sizeof(env_state_header) + (size_t)e->n * e->stride; }
@@ -153,7 +161,7 @@ static env_state_header header_of(const plast_env *e) {
     memcpy(h.magic, "plastENV", 8);
     snprintf(h.name, sizeof h.name, "%s", e->def->name);
     snprintf(h.desc, sizeof h.desc, "%s", e->desc);
-    h.n = e->n, h.stride = e->stride, h.seed = e->seed;
+    h.n = e->n, h.stride = e->stride, h.seed = e->seed, h.first = e->first;
     return h;
 }
 
@@ -177,7 +185,7 @@ plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast
     if (memcmp(h.magic, want.magic, 8) != 0) return plast_err_set(err, PLAST_ERR_FORMAT, "env state: not an environment state");
     h.name[sizeof h.name - 1] = '\0', h.desc[sizeof h.desc - 1] = '\0';
     if (strcmp(h.name, want.name) != 0 || strcmp(h.desc, want.desc) != 0 || h.n != want.n || h.stride != want.stride ||
-        h.seed != want.seed)
+        h.seed != want.seed || h.first != want.first)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "env state: saved for \"%s\" (%lld copies, seed %llu), not \"%s\"",
                              h.desc, (long long)h.n, (unsigned long long)h.seed, want.desc);
     memcpy(e->copies, (const char *)buf + sizeof h, (size_t)e->n * e->stride);

@@ -40,6 +40,7 @@ struct plast_env {
     const plast_env_def *def;
     plast_env_cfg cfg;
     int64_t n;          /* copies */
+    int64_t first;      /* global index of copy 0 (data-parallel shares) */
     int64_t obs_size;
     plast_space action;
     int64_t max_steps;  /* truncation (0: none) */

@@ -125,6 +125,8 @@ struct plast_a2c {
     int32_t *actions;    /* (T, B) */
     double *u;           /* (B) uniform draws */
     plast_rng *rngs;     /* (B) this iteration's action generators */
+    plast_comm comm;     /* size 1 when alone */
+    double *reduce;      /* data-parallel: (numel + 4) the gradient and the statistics to sum */
 };
 
 plast_a2c *plast_a2c_init(const plast_a2c_cfg *cfg, const plast_model *m, plast_env *env, plast_engine_kind kind,
@@ -158,6 +160,7 @@ plast_a2c *plast_a2c_init(const plast_a2c_cfg *cfg, const plast_model *m, plast_
         return NULL;
     }
     a->cfg = *cfg, a->m = m, a->env = env, a->want_energy = want_energy;
+    a->comm.size = 1;
     a->T = T, a->B = B, a->I = plast_model_input(m), a->O = plast_model_output(m), a->A = as.n;
     const size_t R = sizeof(plast_real);
     a->obs = malloc(R * (size_t)(T * B * a->I));
@@ -194,11 +197,41 @@ void plast_a2c_free(plast_a2c *a) {
     plast_tape_free(a->scratch);
     plast_state_free(a->state);
     free(a->obs), free(a->y_step), free(a->y), free(a->dy), free(a->rewards), free(a->energy), free(a->next);
-    free(a->actions), free(a->u), free(a->rngs), free(a->step_energy);
+    free(a->actions), free(a->u), free(a->rngs), free(a->step_energy), free(a->reduce);
     free(a);
 }
 
 plast_engine *plast_a2c_engine(plast_a2c *a) { return a->engine; }
+
+plast_status plast_a2c_set_comm(plast_a2c *a, const plast_comm *comm, plast_err *err) {
+    if (!a || !comm || comm->size < 1 || !comm->allreduce_sum)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "a2c: set_comm needs a learner and a communicator");
+    if (comm->size > 1 && strcmp(a->cfg.baseline, "per_element") != 0)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.baseline' = \"%s\": data-parallel A2C needs per_element "
+                             "(the reference's baseline is copy 0 of the whole batch, on one process only)",
+                             a->cfg.baseline);
+    a->comm = *comm;
+    return PLAST_OK;
+}
+
+/* data-parallel: this process's shares summed over the processes: the gradient (when updating, already scaled by
+ * B / B_global) and the statistics */
+static plast_status a2c_reduce(plast_a2c *a, plast_params *p, int with_grads, plast_a2c_stats *st, plast_err *err) {
+    const int64_t n = with_grads ? plast_params_numel(p) : 0;
+    if (!a->reduce && !(a->reduce = malloc(sizeof(double) * (size_t)(plast_params_numel(p) + 4))))
+        return plast_err_set(err, PLAST_ERR_NOMEM, "a2c: out of memory");
+    const double share = 1.0 / (double)a->comm.size; /* every process holds the same number of copies */
+    plast_real *g = plast_params_grads(p);
+    for (int64_t i = 0; i < n; i++) a->reduce[i] = (double)g[i] * share;
+    a->reduce[n] = st->loss * share, a->reduce[n + 1] = st->reward * share;
+    a->reduce[n + 2] = st->value_loss * share, a->reduce[n + 3] = st->energy * share;
+    if (a->comm.allreduce_sum(a->reduce, n + 4, a->comm.user) != PLAST_OK)
+        return plast_err_set(err, PLAST_ERR_STATE, "a2c: the allreduce failed");
+    for (int64_t i = 0; i < n; i++) g[i] = (plast_real)a->reduce[i];
+    st->loss = a->reduce[n], st->reward = a->reduce[n + 1], st->value_loss = a->reduce[n + 2];
+    st->energy = a->reduce[n + 3];
+    return PLAST_OK;
+}
 const double *plast_a2c_step_energy(const plast_a2c *a) { return a->step_energy; }
 
 /* one episode in every copy: observations, actions and rewards recorded, the mean energy per step returned. Where
@@ -209,8 +242,9 @@ static plast_status rollout(plast_a2c *a, plast_params *p, uint64_t seed, int64_
     const int64_t T = a->T, B = a->B, I = a->I, O = a->O;
     const int stepping = plast_engine_can_step(a->engine);
     if (!stepping) plast_state_reset(a->state);
+    const int64_t first = plast_env_first(a->env); /* the global index of copy 0 (data-parallel shares) */
     for (int64_t b = 0; b < B; b++)
-        a->rngs[b] = plast_rng_derive(seed, PLAST_RL_ACTION_STREAM + (uint64_t)b, (uint64_t)iteration);
+        a->rngs[b] = plast_rng_derive(seed, PLAST_RL_ACTION_STREAM + (uint64_t)(first + b), (uint64_t)iteration);
     plast_env_seek(a->env, iteration); /* iteration i plays episode i of every copy: resumable exactly */
     plast_status s = plast_env_reset(a->env, a->obs, err);
     double e_sum = 0;
@@ -245,9 +279,11 @@ plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_optim *o, do
     plast_status s = rollout(a, p, seed, iteration, &stats->energy, err);
     if (s == PLAST_OK)
         s = plast_a2c_loss(&a->cfg, a->T, a->B, a->A, a->O, a->y, a->actions, a->rewards, a->dy, stats, err);
-    if (s != PLAST_OK || !update) return s;
+    const int dp = a->comm.size > 1;
+    if (s != PLAST_OK || !update) return s == PLAST_OK && dp ? a2c_reduce(a, p, 0, stats, err) : s;
     plast_params_zero_grad(p);
     s = plast_engine_backward(a->engine, p, a->dy, err);
+    if (s == PLAST_OK && dp) s = a2c_reduce(a, p, 1, stats, err);
     if (s != PLAST_OK) return s;
     stats->grad_norm = plast_params_clip_grad_norm(p, clip > 0 ? clip : INFINITY);
     if (!isfinite(stats->grad_norm))

@@ -179,7 +179,7 @@ plast_status run_rl_evaluate(plast_run *r, plast_params *p, int purpose, int64_t
 /* the random agent's mean episode return in the run's environment (the RL "chance"), over `episodes` whole episodes
  * per copy: uniform actions (over the actions, or over the box) */
 static double random_agent_reward(const plast_run *r, int64_t episodes, plast_err *err) {
-    plast_env *e = plast_env_init(&r->cfg.env, plast_env_count(r->env), 0x5eed, err);
+    plast_env *e = plast_env_init(&r->cfg.env, r->cfg.train.batch, 0x5eed, err); /* the global batch */
     if (!e) return NAN;
     const plast_space as = plast_env_action_space(e);
     const int64_t B = plast_env_count(e), T = plast_env_max_steps(e) > 0 ? plast_env_max_steps(e) : 100000;

@@ -83,9 +83,19 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     r->prog = (run_progress){0, 0, 0, 0, 0, 0, 0, NAN, -1, 0};
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
-    if (rl && r->comm.size > 1)
+    if (rl && r->comm.size > 1 && strcmp(r->cfg.rl.algorithm, "a2c") != 0)
         return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.algorithm' = \"%s\": data-parallel training covers "
-                             "supervised runs only so far", r->cfg.rl.algorithm);
+                             "supervised runs and a2c so far", r->cfg.rl.algorithm);
+    if (rl && r->comm.size > 1) { /* this process's copies of the global batch, drawing as those copies */
+        const int64_t P = r->comm.size, Bl = tc->batch / P;
+        if (tc->batch % P != 0)
+            return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
+                                 "processes needs a multiple of %d", (long long)tc->batch, (int)P, (int)P);
+        plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 0);
+        plast_env_free(r->env);
+        if (!(r->env = plast_env_init_range(&r->cfg.env, r->comm.rank * Bl, Bl, plast_rng_u64(&seeder), err)))
+            return plast_err_status(err, PLAST_ERR_CONFIG);
+    }
     if (rl && strcmp(r->cfg.rl.algorithm, "ppo") == 0) {
         plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 1);
         if (!(r->eval_env = plast_env_init(&r->cfg.env, tc->batch, plast_rng_u64(&seeder), err)))
@@ -99,7 +109,7 @@ static plast_status run_build(plast_run *r, plast_err *err) {
         if (!(r->a2c = plast_a2c_init(&r->cfg.rl.a2c, r->model, r->env, kind, 1, err)))
             return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
                                     tc->engine);
-        return PLAST_OK;
+        return r->comm.size > 1 ? plast_a2c_set_comm(r->a2c, &r->comm, err) : PLAST_OK;
     }
     const int64_t B = tc->batch, T = plast_task_steps(r->task), P = r->comm.size, Bl = B / P;
     if (B % P != 0)
