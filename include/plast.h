@@ -15,7 +15,8 @@
  *   plast/env.h          environments for reinforcement learning, a batch of copies in lock-step
  *   plast/experiment.h   the configuration of a whole run (model, task, training)
  *   plast/engine.h       whole trials forward and backward on the fastest path (low-rank, dense, fused, tape)
- *   plast/rl.h           agents, rollouts and A2C
+ *   plast/rl.h           agents, rollouts, A2C and PPO
+ *   plast/comm.h         caller-supplied collectives for data-parallel training (plast calls no MPI itself)
  *   plast/train.h        training runs (validation, best checkpoint, resume, test), evaluation, seed summaries
  *   plast/runtime.h      build description and thread settings
  *
@@ -29,6 +30,7 @@
 
 #include "plast/base.h"
 #include "plast/checkpoint.h"
+#include "plast/comm.h"
 #include "plast/config.h"
 #include "plast/engine.h"
 #include "plast/env.h"
