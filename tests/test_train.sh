@@ -181,5 +181,48 @@ kill_after "$work/pong.json" "$work/qb"
 expect 0 "resuming at step" train "$work/pong.json" --out "$work/qb"
 check "resumed PongLike run: the same metrics" diff <(metrics "$work/qa") <(metrics "$work/qb")
 
+# hardening (issue 16): one process per run directory; poisoned and out-of-range checkpoints refused with the file
+# and the tensor or key named; stale temporary files removed; SIGTERM stops cleanly and resumes exactly
+here=$(cd "$(dirname "$0")" && pwd)
+cat > "$work/long.json" <<'EOF'
+{"task": {"name": "cuereward"}, "model": {"family": "duan", "cell": "lstm", "hidden": 16},
+ "train": {"steps": 100000, "batch": 16, "val_every": 20, "val_batches": 1, "ckpt_every": 5}}
+EOF
+"$plast" train "$work/long.json" --out "$work/lk" --quiet >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 1 400); do [ -s "$work/lk/metrics.csv" ] && break; sleep 0.02; done
+expect 1 "in use by process $holder" train "$work/long.json" --out "$work/lk"
+kill -9 "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+expect 0 "test mse" train "$work/long.json" --out "$work/lk" --quiet --set train.steps=40
+# a SIGKILLed writer's temporary file goes on the next open; other files stay
+touch "$work/lk/last.safetensors.tmp.AbC123" "$work/lk/notes.tmp.AbC123"
+expect 0 "test mse" train "$work/long.json" --out "$work/lk" --quiet --set train.steps=40
+check "a stale last.safetensors.tmp.* is removed" test ! -e "$work/lk/last.safetensors.tmp.AbC123"
+check "files that are not the run's stay" test -e "$work/lk/notes.tmp.AbC123"
+# poisoned parameters: refused on resume and on eval, naming the file and the tensor
+cp -r "$work/lk" "$work/nan"
+/usr/bin/python3 "$here/st_edit.py" "$work/nan/last.safetensors" nan "param/in_fc.w.param"
+expect 1 "last.safetensors: tensor 'param/in_fc.w.param' holds a non-finite value" train "$work/long.json" --out "$work/nan" --set train.steps=60
+cp -r "$work/lk" "$work/nanb"
+/usr/bin/python3 "$here/st_edit.py" "$work/nanb/best.safetensors" nan "param/out_fc.b.param"
+expect 1 "best.safetensors: tensor 'param/out_fc.b.param' holds a non-finite value" eval "$work/nanb"
+# progress metadata out of range
+cp -r "$work/lk" "$work/neg"
+/usr/bin/python3 "$here/st_edit.py" "$work/neg/last.safetensors" meta run_step -5
+expect 1 "last.safetensors: metadata 'run_step' is -5, not a step count" train "$work/long.json" --out "$work/neg" --set train.steps=60
+/usr/bin/python3 "$here/st_edit.py" "$work/neg/last.safetensors" meta run_step 999999999
+expect 1 "the checkpoint is at step 999999999, beyond train.steps = 60" train "$work/long.json" --out "$work/neg" --set train.steps=60
+cp -r "$work/lk" "$work/negb"
+/usr/bin/python3 "$here/st_edit.py" "$work/negb/best.safetensors" meta run_step -5
+expect 1 "metadata 'run_step' is \"-5\", not a step of this run" eval "$work/negb"
+# SIGTERM is handled like Ctrl-C: the run stops at a checkpoint and resumes exactly
+"$plast" train "$work/maze.json" --out "$work/tm" --quiet >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 400); do [ -s "$work/tm/metrics.csv" ] && [ "$(wc -l < "$work/tm/metrics.csv")" -ge 2 ] && break; sleep 0.02; done
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "SIGTERM stops the run with status 130 (got $rc)" test "$rc" -eq 130 -o "$rc" -eq 0
+expect 0 "test reward" train "$work/maze.json" --out "$work/tm"
+check "a run stopped by SIGTERM resumes to the uninterrupted result" diff <(metrics "$work/ra") <(metrics "$work/tm")
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

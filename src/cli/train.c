@@ -11,11 +11,12 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's end of job): stop after the next checkpoint; a second one stops
+ * at once */
 static void on_sigint(int sig) {
-    (void)sig;
-    if (interrupted) { /* a second Ctrl-C: stop now */
-        signal(SIGINT, SIG_DFL);
-        raise(SIGINT);
+    if (interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
     }
     interrupted = 1;
 }
@@ -32,6 +33,7 @@ void cli_progress_init(cli_progress *p, const char *label, int quiet, int64_t lo
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 static void format_duration(double s, char *buf, size_t cap) {

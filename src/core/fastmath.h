@@ -29,6 +29,8 @@ static inline plast_real plast_ftanh(plast_real x) { return tanh(x); }
 #else
 
 static inline float plast_fexp(float x) {
+    const int nan_in = x != x; /* NaN stays NaN, and never reaches the float-to-int conversion below */
+    x = nan_in ? 0.0f : x;
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     float n = floorf(x * 1.44269504088896341f + 0.5f); /* x = n ln2 + r, |r| <= ln2 / 2 */
     float r = x - n * 0.693359375f - n * -2.12194440e-4f;
@@ -42,7 +44,7 @@ static inline float plast_fexp(float x) {
     uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return nan_in ? (float)NAN : p * scale;
 }
 
 static inline float plast_fsigmoid(float x) { return 1.0f / (1.0f + plast_fexp(-x)); }

@@ -1,4 +1,5 @@
 /* src/io/checkpoint.c: parameters and optimizer state to and from safetensors files. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,15 @@ plast_status plast_ckpt_add_optim(plast_st_writer *w, plast_optim *o, const plas
 
 /* Both readers fill a scratch copy first and commit only when every tensor was read, so a bad file leaves the
  * model and optimizer as they were. */
+/* a tensor read from a file must hold finite numbers: a poisoned checkpoint is refused, naming it */
+static plast_status check_finite(const char *path, const char *name, const plast_real *v, int64_t n, plast_err *err) {
+    for (int64_t k = 0; k < n; k++)
+        if (!isfinite((double)v[k]))
+            return plast_err_set(err, PLAST_ERR_NUMERIC, "%s: tensor '%s' holds a non-finite value (%g) at element "
+                                 "%lld", path, name, (double)v[k], (long long)k);
+    return PLAST_OK;
+}
+
 plast_status plast_ckpt_read_params(const plast_st_reader *r, const char *prefix, plast_params *p, int strict,
                                     plast_err *err) {
     const char *path = plast_st_reader_path(r);
@@ -61,6 +71,9 @@ plast_status plast_ckpt_read_params(const plast_st_reader *r, const char *prefix
     for (int i = 0; i < plast_params_count(p) && s == PLAST_OK; i++) {
         snprintf(name, sizeof name, "%s%s", prefix, plast_params_name(p, i));
         s = plast_st_reader_read(r, name, plast_params_shape(p, i), tmp + plast_params_offset(p, i), err);
+        if (s == PLAST_OK)
+            s = check_finite(path, name, tmp + plast_params_offset(p, i), plast_shape_numel(plast_params_shape(p, i)),
+                             err);
     }
     if (s == PLAST_OK) memcpy(plast_params_values(p), tmp, numel * sizeof *tmp);
     free(tmp);
@@ -94,6 +107,9 @@ plast_status plast_ckpt_read_optim(const plast_st_reader *r, plast_optim *o, con
             snprintf(name, sizeof name, "optim/%s/%s", plast_optim_state_name(o, k), plast_params_name(p, i));
             s = plast_st_reader_read(r, name, plast_params_shape(p, i),
                                      tmp + (size_t)k * numel + (size_t)plast_params_offset(p, i), err);
+            if (s == PLAST_OK)
+                s = check_finite(path, name, tmp + (size_t)k * numel + (size_t)plast_params_offset(p, i),
+                                 plast_shape_numel(plast_params_shape(p, i)), err);
         }
     if (s == PLAST_OK) {
         for (int k = 0; k < ns; k++) memcpy(plast_optim_state(o, k), tmp + (size_t)k * numel, numel * sizeof *tmp);

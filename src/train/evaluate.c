@@ -140,8 +140,14 @@ static plast_status test_params(plast_run *r, plast_params *scratch, plast_param
     plast_st_reader *rd = plast_st_reader_open(path, err);
     if (!rd) return plast_err_status(err, PLAST_ERR_IO);
     const char *v = plast_st_reader_meta(rd, "run_step");
-    *step = v ? strtoll(v, NULL, 10) : -1;
+    char *end = NULL;
+    const long long st = v ? strtoll(v, &end, 10) : -1;
     plast_st_reader_close(rd);
+    if (!v || end == v || *end || st < 0 || st > r->cfg.train.steps)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata 'run_step' is %s%s%s, not a step of this run (0 to "
+                             "%lld)", path, v ? "\"" : "missing", v ? v : "", v ? "\"" : "",
+                             (long long)r->cfg.train.steps);
+    *step = st;
     *use = scratch;
     return PLAST_OK;
 }

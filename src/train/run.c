@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -39,6 +42,7 @@ int run_metric_better(const plast_run *r, double a, double b) {
 
 void plast_run_free(plast_run *r) {
     if (!r) return;
+    if (r->lock_fd > 0) close(r->lock_fd); /* releases the run directory */
     plast_engine_free(r->engine);
     plast_engine_free(r->eval_engine);
     plast_batch_free(r->shard);
@@ -261,9 +265,23 @@ static plast_status read_progress(const plast_st_reader *rd, run_progress *p, pl
                                  plast_st_reader_path(rd), f->key, text ? "\"" : "missing", text ? text : "",
                                  text ? "\"" : "");
         char *member = (char *)&got + f->offset;
-        if (f->kind == PROGRESS_INT) *(int64_t *)member = (int64_t)v;
-        else *(double *)member = v;
+        if (f->kind == PROGRESS_INT) {
+            if (!(v >= -1 && v <= 4e18) || v != floor(v))
+                return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata '%s' is %s, not a step count",
+                                     plast_st_reader_path(rd), f->key, text);
+            *(int64_t *)member = (int64_t)v;
+        } else {
+            *(double *)member = v;
+        }
     }
+    /* the progress must be one a run could have made: steps within [0, train.steps], the best step among them */
+    const char *bad = got.step < 0 ? "run_step" : got.count < 0 || got.count > got.step ? "run_count"
+                    : got.best_step < -1 || got.best_step > got.step ? "run_best_step"
+                    : !(got.seconds >= 0) ? "run_seconds" : NULL;
+    if (bad)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata '%s' is out of range (step %lld, count %lld, best "
+                             "step %lld)", plast_st_reader_path(rd), bad, (long long)got.step, (long long)got.count,
+                             (long long)got.best_step);
     *p = got;
     return PLAST_OK;
 }
@@ -278,6 +296,9 @@ static plast_status load_last(plast_run *r, int with_optim, int *found, plast_er
     plast_status s = rd ? PLAST_OK : plast_err_status(err, PLAST_ERR_IO);
     if (s == PLAST_OK) s = plast_ckpt_read(rd, r->params, with_optim ? r->optim : NULL, err);
     if (s == PLAST_OK) s = read_progress(rd, &r->prog, err);
+    if (s == PLAST_OK && r->prog.step > r->cfg.train.steps)
+        s = plast_err_set(err, PLAST_ERR_MISMATCH, "%s: the checkpoint is at step %lld, beyond train.steps = %lld",
+                          path, (long long)r->prog.step, (long long)r->cfg.train.steps);
     if (s == PLAST_OK && r->ppo) s = read_learner(r, rd, err);
     plast_st_reader_close(rd);
     if (s != PLAST_OK) return plast_err_prefix(err, s, "cannot resume (use --restart to start over): ");
@@ -312,6 +333,50 @@ plast_run *plast_run_open(const plast_experiment_cfg *cfg, const char *dir, int 
     return plast_run_open_comm(cfg, dir, restart, NULL, err);
 }
 
+/* One process trains a run directory at a time: an advisory lock (flock) on <dir>/.lock, which the system releases
+ * when the process ends however it ends, so a killed run never blocks its resume. The file holds the pid. */
+static plast_status lock_dir(plast_run *r, plast_err *err) {
+    char path[RUN_PATH_MAX];
+    run_path(r, ".lock", path);
+    const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return plast_err_set(err, PLAST_ERR_IO, "%s: cannot open the run's lock: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        const ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        return plast_err_set(err, PLAST_ERR_STATE, "run directory %s is in use by process %s: wait for it to end, or "
+                             "choose another --out", r->dir, pid[0] ? pid : "(unknown)");
+    }
+    char pid[32];
+    const int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        close(fd);
+        return plast_err_set(err, PLAST_ERR_IO, "%s: cannot write the lock: %s", path, strerror(errno));
+    }
+    r->lock_fd = fd;
+    return PLAST_OK;
+}
+
+/* temporary files of atomic writes that a killed process left behind ("<file>.tmp.XXXXXX"): only this run's own
+ * files, and only while the run is locked, so no live writer is disturbed */
+static void remove_stale_tmp(const plast_run *r) {
+    DIR *d = opendir(r->dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[RUN_PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || strlen(t) != 11) continue; /* mkstemp's six characters */
+        for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++)
+            if (strncmp(e->d_name, RUN_FILES[i], (size_t)(t - e->d_name)) == 0 &&
+                strlen(RUN_FILES[i]) == (size_t)(t - e->d_name))
+                unlink(run_path(r, e->d_name, path));
+    }
+    closedir(d);
+}
+
 /* a collective's status, or the first error */
 static plast_status comm_ok(plast_status s, plast_status c, plast_err *err, const char *what) {
     if (s != PLAST_OK) return s;
@@ -335,6 +400,8 @@ plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir,
     plast_status s = run_build(r, err);
     /* rank 0 prepares the directory (restart, config check); the others follow once it has */
     if (s == PLAST_OK && r->writer) s = run_mkdirs(r->dir, err);
+    if (s == PLAST_OK && r->writer) s = lock_dir(r, err);
+    if (s == PLAST_OK && r->writer) remove_stale_tmp(r);
     if (s == PLAST_OK && restart && r->writer)
         for (size_t i = 0; i < sizeof RUN_FILES / sizeof RUN_FILES[0]; i++) unlink(run_path(r, RUN_FILES[i], path));
     if (s == PLAST_OK && access(run_path(r, "config.json", path), F_OK) == 0 && r->writer) s = check_same_config(r, path, err);

@@ -39,6 +39,7 @@ struct plast_run {
     plast_real *y, *dy; /* (T, B, O) of this process's share */
     plast_comm comm;      /* size 1 when alone */
     int writer;           /* writes the run's files (rank 0) */
+    int lock_fd;          /* <dir>/.lock, held (flock) while the run is open for training; 0 when not */
     plast_batch *shard;   /* data-parallel: this process's rows of `batch` (the global batch) */
     plast_engine *eval_engine; /* data-parallel: the global batch size, for validation and test */
     double *reduce;       /* data-parallel: (numel + 3) the gradient and the loss statistics to sum */
