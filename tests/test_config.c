@@ -69,6 +69,14 @@ int main(void) {
 
     /* bad input */
     expect_error("{\"model\": {\"hiden\": 3}}", NULL, "unknown key 'model.hiden'", "did you mean 'model.hidden'");
+    /* an escaped NUL would cut the string silently; an escaped backslash before u0000 is just text */
+    expect_error("{\"name\": \"ab\\u0000cd\"}", NULL, "cfg.json:1:13", "NUL character");
+    {
+        demo_cfg t;
+        plast_cfg_defaults(SCHEMA, &t, NULL);
+        CHECK(plast_cfg_apply_json(SCHEMA, &t, "{\"name\": \"a\\\\u0000\"}", "cfg.json", &err) == PLAST_OK &&
+                  strcmp(t.name, "a\\u0000") == 0, "a backslash, then u0000, is text: %s", t.name);
+    }
     expect_error("{\"optimizer\": {\"lr\": 3}}", NULL, "unknown key 'optimizer'", NULL);
     expect_error("{\"optim\": {\"lr\": \"fast\"}}", NULL, "'optim.lr'", "\"fast\"");
     expect_error("{\"model\": {\"hidden\": 3.5}}", NULL, "'model.hidden'", "integer");

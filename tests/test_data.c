@@ -159,6 +159,22 @@ static void test_folders(void) {
     image_set_free(&s);
     CHECK(image_set_load_folder(&s, dir, 6, &err) == PLAST_OK && s.size == 6, "folder: resized to 6: %s", err.msg);
     image_set_free(&s);
+    /* a symbolic link back to a folder above is refused, not followed into a loop */
+    char link[512], target[512];
+    path_of(link, sizeof link, "mini/train/n000/back");
+    path_of(target, sizeof target, "mini/train");
+    CHECK(symlink(target, link) == 0, "symlink");
+    CHECK(image_set_load_folder(&s, dir, 0, &err) != PLAST_OK && strstr(err.msg, "symbolic link loop") &&
+              strstr(err.msg, "back"), "folder: a symlink loop is refused: %s", err.msg);
+    image_set_free(&s);
+    unlink(link);
+    /* an image directly in a split folder is not a class named "" */
+    write_png("mini/train/stray.png", 12, 3, 0, 0);
+    CHECK(image_set_load_folder(&s, dir, 0, &err) != PLAST_OK && strstr(err.msg, "holds images directly") &&
+              strstr(err.msg, "stray.png"), "folder: a stray image is refused: %s", err.msg);
+    image_set_free(&s);
+    path_of(link, sizeof link, "mini/train/stray.png");
+    unlink(link);
 
     /* Omniglot layout: alphabets of characters, greyscale; every 10th background character validates */
     for (int c = 0; c < 12; c++) {

@@ -77,8 +77,13 @@ static plast_status list_dir(const char *dir, name_list *dirs, name_list *files,
     return PLAST_OK;
 }
 
+enum { WALK_DEPTH_MAX = 64 };
+
 typedef struct walk {
     image_set *s;
+    int depth;                              /* folders on the current path */
+    dev_t dev[WALK_DEPTH_MAX];              /* their identities: a folder met again is a symlink loop */
+    ino_t ino[WALK_DEPTH_MAX];
     int64_t size, channels; /* 0 until the first image fixes them */
     int split;
     int every_tenth_val; /* Omniglot's background: classes 9, 19, ... go to validation */
@@ -99,9 +104,23 @@ static plast_status load_image(walk *w, const char *path, unsigned char *dst, pl
 }
 
 static plast_status walk_dir(walk *w, const char *dir, const char *rel, plast_err *err) {
+    struct stat self;
+    if (stat(dir, &self) != 0) return plast_err_set(err, PLAST_ERR_IO, "task.data_path: %s: %s", dir, strerror(errno));
+    for (int k = 0; k < w->depth; k++)
+        if (w->dev[k] == self.st_dev && w->ino[k] == self.st_ino)
+            return plast_err_set(err, PLAST_ERR_FORMAT, "task.data_path: %s leads back to a folder above it (a symbolic "
+                                 "link loop)", dir);
+    if (w->depth == WALK_DEPTH_MAX)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "task.data_path: %s: folders nested deeper than %d", dir,
+                             WALK_DEPTH_MAX);
+    w->dev[w->depth] = self.st_dev, w->ino[w->depth] = self.st_ino;
+    w->depth++;
     name_list dirs = {0}, files = {0};
     plast_status st = list_dir(dir, &dirs, &files, err);
     char path[PATH_CAP], sub[PATH_CAP];
+    if (st == PLAST_OK && files.n > 0 && !*rel) /* a split's own folder holds classes, not images */
+        st = plast_err_set(err, PLAST_ERR_FORMAT, "task.data_path: %s holds images directly (%s, ...): put each class's "
+                           "images in a folder of their own under it", dir, files.v[0]);
     if (st == PLAST_OK && files.n > 0) { /* a class */
         if (!w->channels) { /* the first image fixes the geometry */
             snprintf(path, sizeof path, "%s/%s", dir, files.v[0]);
@@ -132,12 +151,15 @@ static plast_status walk_dir(walk *w, const char *dir, const char *rel, plast_er
     }
     names_free(&dirs);
     names_free(&files);
+    w->depth--;
     return st;
 }
 
 plast_status image_set_load_folder(image_set *s, const char *dir, int64_t size, plast_err *err) {
     char path[PATH_CAP];
-    walk w = {s, size, 0, 0, 0, 0};
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.s = s, w.size = size;
     image_set_init(s, size, 0);
     static const char *const split_dirs[3] = {"train", "val", "test"};
     snprintf(path, sizeof path, "%s/%s", dir, split_dirs[0]);

@@ -229,8 +229,25 @@ static void line_col(const char *text, size_t at, int *line, int *col) {
     }
 }
 
+/* the offset of an escaped NUL (\u0000) in JSON text, or -1: cJSON would cut the string there silently */
+static long escaped_nul(const char *text) {
+    for (const char *p = strstr(text, "u0000"); p; p = strstr(p + 1, "u0000")) {
+        int slashes = 0;
+        for (const char *q = p - 1; q >= text && *q == '\\'; q--) slashes++;
+        if (slashes % 2 == 1) return (long)(p - 1 - text); /* \u0000, not \\u0000 */
+    }
+    return -1;
+}
+
 plast_status plast_cfg_apply_json(plast_cfg_schema s, void *obj, const char *text, const char *origin,
                                   plast_err *err) {
+    const long nul = escaped_nul(text);
+    if (nul >= 0) {
+        int line, col;
+        line_col(text, (size_t)nul, &line, &col);
+        return plast_err_set(err, PLAST_ERR_CONFIG, "%s:%d:%d: a string holds a NUL character (\\u0000), which "
+                             "configuration strings cannot", origin, line, col);
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
