@@ -69,6 +69,7 @@ int main(void) {
 
     /* bad input */
     expect_error("{\"model\": {\"hiden\": 3}}", NULL, "unknown key 'model.hiden'", "did you mean 'model.hidden'");
+    expect_error("{\"optim\": {\"lr\": 1e309}}", NULL, "'optim.lr'", "too large to represent");
     /* an escaped NUL would cut the string silently; an escaped backslash before u0000 is just text */
     expect_error("{\"name\": \"ab\\u0000cd\"}", NULL, "cfg.json:1:13", "NUL character");
     {

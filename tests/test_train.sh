@@ -147,6 +147,8 @@ expect 1 "odd side" train "$work/maze.json" --out "$work/rc" --set env.size=8
 src=$(cd "$(dirname "$0")/.." && pwd)
 expect 0 "test reward" train "$src/configs/stpn/pendulum_quick.json" --out "$work/pa" --quiet
 reward=$(sed -n 's/.*"metric":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$work/pa/test.json")
+# eval with overrides that change the model says so (eval has no --restart)
+expect 1 "do the --set overrides change the model?" eval "$work/pa" --set model.hidden=3
 check "pendulum PPO with the MLP reaches a test return of at least 900 in 60 iterations (got $reward)" \
   awk -v r="$reward" 'BEGIN { exit !(r >= 900) }'
 cat > "$work/pend.json" <<'EOF'

@@ -138,6 +138,9 @@ static const char *json_kind(const cJSON *v) {
 }
 
 static plast_status wrong_type(const plast_cfg_field *f, const cJSON *v, const char *origin, plast_err *err) {
+    if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) /* JSON has no infinity: a literal beyond a double's range */
+        return plast_err_set(err, PLAST_ERR_CONFIG, "%s: key '%s' holds a number too large to represent (it reads as "
+                             "%sinfinity); the largest is about 1.8e308", origin, f->key, v->valuedouble < 0 ? "-" : "");
     char shown[64] = "";
     if (cJSON_IsString(v)) snprintf(shown, sizeof shown, " \"%.40s\"", v->valuestring);
     if (cJSON_IsNumber(v)) snprintf(shown, sizeof shown, " %.17g", v->valuedouble);

@@ -301,7 +301,10 @@ static plast_status load_last(plast_run *r, int with_optim, int *found, plast_er
                           path, (long long)r->prog.step, (long long)r->cfg.train.steps);
     if (s == PLAST_OK && r->ppo) s = read_learner(r, rd, err);
     plast_st_reader_close(rd);
-    if (s != PLAST_OK) return plast_err_prefix(err, s, "cannot resume (use --restart to start over): ");
+    if (s != PLAST_OK)
+        return plast_err_prefix(err, s, r->read_only ? "cannot load the run's checkpoint (do the --set overrides change "
+                                                       "the model?): "
+                                                     : "cannot resume (use --restart to start over): ");
     return PLAST_OK;
 }
 

@@ -174,7 +174,9 @@ static plast_status train_step(loop *L, plast_err *err) {
     if (s != PLAST_OK) return s;
     double gn = plast_params_clip_grad_norm(r->params, tc->clip > 0 ? tc->clip : INFINITY);
     if (!isfinite(gn))
-        return plast_err_set(err, PLAST_ERR_NUMERIC, "step %lld: the gradient norm is %g: the run diverged",
+        return plast_err_set(err, PLAST_ERR_NUMERIC, "step %lld: the gradient norm is %g: the run diverged (lower "
+                                                     "train.lr or train.clip); last.safetensors holds the last good "
+                                                     "checkpoint",
                              (long long)p->step, gn);
     s = plast_optim_step(r->optim, r->params, lr, err);
     if (s != PLAST_OK) return s;
