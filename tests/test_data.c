@@ -75,6 +75,28 @@ static void test_idx(void) {
               strstr(err.msg, "magic"),
           "idx: a label file with an image magic is refused naming the file: %s", err.msg);
     image_set_free(&s);
+    /* bytes after the announced data (a labels file claiming 5 of its 6 labels) */
+    write_idx("idx/t10k-labels-idx1-ubyte.gz", 0, 6, 20, test);
+    char p[512];
+    path_of(p, sizeof p, "idx/t10k-labels-idx1-ubyte.gz");
+    gzFile g = gzopen(p, "wb");
+    const unsigned char head[8] = {0, 0, 8, 1, 0, 0, 0, 5};
+    gzwrite(g, head, 8);
+    gzwrite(g, test, 6);
+    gzclose(g);
+    CHECK(image_set_load_idx(&s, dir, names, &err) != PLAST_OK && strstr(err.msg, "bytes after"),
+          "idx: trailing bytes are refused: %s", err.msg);
+    image_set_free(&s);
+    /* a damaged gzip stream is named as such, not as a short header */
+    FILE *raw = fopen(p, "wb");
+    const unsigned char junk[12] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff};
+    fwrite(junk, 1, sizeof junk, raw);
+    fclose(raw);
+    CHECK(image_set_load_idx(&s, dir, names, &err) != PLAST_OK && strstr(err.msg, "t10k-labels") &&
+              (strstr(err.msg, "gzip") || strstr(err.msg, "truncated header (")),
+          "idx: a damaged gzip file is refused with the reason: %s", err.msg);
+    printf("idx: a damaged gzip file: %s\n", err.msg);
+    image_set_free(&s);
 }
 
 static void test_cifar(void) {

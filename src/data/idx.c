@@ -28,7 +28,12 @@ static plast_status idx_read(const char *dir, const char *stem, int images, idx_
     const int hn = images ? 16 : 8;
     plast_status s = PLAST_OK;
     if (gzread(gz, head, (unsigned)hn) != hn) {
-        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: truncated header", path);
+        int zerr = Z_OK;
+        const char *why = gzerror(gz, &zerr);
+        s = zerr != Z_OK && zerr != Z_STREAM_END
+                ? plast_err_set(err, PLAST_ERR_FORMAT, "%s: not a readable gzip file (%s)", path, why)
+                : plast_err_set(err, PLAST_ERR_FORMAT, "%s: truncated header (%d bytes, an IDX header has %d)", path,
+                                hn, hn);
     } else {
         const unsigned magic = (unsigned)head[0] << 24 | (unsigned)head[1] << 16 | (unsigned)head[2] << 8 | head[3];
         const unsigned want = images ? 0x803 : 0x801;
@@ -55,6 +60,10 @@ static plast_status idx_read(const char *dir, const char *stem, int images, idx_
                               (long long)bytes);
         done += got;
     }
+    unsigned char extra;
+    if (s == PLAST_OK && gzread(gz, &extra, 1) == 1) /* an IDX file is its header and exactly its data */
+        s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: bytes after the %lld of data its header announces (a wrong or "
+                          "damaged file)", path, (long long)bytes);
     gzclose(gz);
     if (s != PLAST_OK) free(f->data), f->data = NULL;
     return s;
