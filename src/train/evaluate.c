@@ -139,14 +139,15 @@ static plast_status test_params(plast_run *r, plast_params *scratch, plast_param
     if (s != PLAST_OK) return s;
     plast_st_reader *rd = plast_st_reader_open(path, err);
     if (!rd) return plast_err_status(err, PLAST_ERR_IO);
-    const char *v = plast_st_reader_meta(rd, "run_step");
+    const char *v = plast_st_reader_meta(rd, "run_step"); /* owned by the reader: used before it closes */
     char *end = NULL;
     const long long st = v ? strtoll(v, &end, 10) : -1;
+    const int bad = !v || end == v || *end || st < 0 || st > r->cfg.train.steps;
+    if (bad)
+        plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata 'run_step' is %s%s%s, not a step of this run (0 to %lld)",
+                      path, v ? "\"" : "missing", v ? v : "", v ? "\"" : "", (long long)r->cfg.train.steps);
     plast_st_reader_close(rd);
-    if (!v || end == v || *end || st < 0 || st > r->cfg.train.steps)
-        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: metadata 'run_step' is %s%s%s, not a step of this run (0 to "
-                             "%lld)", path, v ? "\"" : "missing", v ? v : "", v ? "\"" : "",
-                             (long long)r->cfg.train.steps);
+    if (bad) return PLAST_ERR_FORMAT;
     *step = st;
     *use = scratch;
     return PLAST_OK;
