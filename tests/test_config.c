@@ -70,6 +70,15 @@ int main(void) {
     /* bad input */
     expect_error("{\"model\": {\"hiden\": 3}}", NULL, "unknown key 'model.hiden'", "did you mean 'model.hidden'");
     expect_error("{\"optim\": {\"lr\": 1e309}}", NULL, "'optim.lr'", "too large to represent");
+    {
+        static char deep[2 * 1100 + 16];
+        size_t n = 0;
+        deep[n++] = '{', deep[n++] = '"', deep[n++] = 'a', deep[n++] = '"', deep[n++] = ':';
+        for (int k = 0; k < 1100; k++) deep[n++] = '[';
+        for (int k = 0; k < 1100; k++) deep[n++] = ']';
+        deep[n++] = '}';
+        expect_error(deep, NULL, "cfg.json", "nested deeper than 1000 levels");
+    }
     /* an escaped NUL would cut the string silently; an escaped backslash before u0000 is just text */
     expect_error("{\"name\": \"ab\\u0000cd\"}", NULL, "cfg.json:1:13", "NUL character");
     {

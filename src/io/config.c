@@ -232,6 +232,24 @@ static void line_col(const char *text, size_t at, int *line, int *col) {
     }
 }
 
+/* the deepest nesting of objects and arrays in JSON text, strings skipped */
+static int json_depth(const char *t) {
+    int depth = 0, deepest = 0, in_string = 0;
+    for (; *t; t++) {
+        if (in_string) {
+            if (*t == '\\' && t[1]) t++;
+            else if (*t == '"') in_string = 0;
+        } else if (*t == '"') {
+            in_string = 1;
+        } else if (*t == '{' || *t == '[') {
+            deepest = ++depth > deepest ? depth : deepest;
+        } else if (*t == '}' || *t == ']') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
 /* the offset of an escaped NUL (\u0000) in JSON text, or -1: cJSON would cut the string there silently */
 static long escaped_nul(const char *text) {
     for (const char *p = strstr(text, "u0000"); p; p = strstr(p + 1, "u0000")) {
@@ -256,6 +274,9 @@ plast_status plast_cfg_apply_json(plast_cfg_schema s, void *obj, const char *tex
     if (!root) {
         int line, col;
         line_col(text, end ? (size_t)(end - text) : 0, &line, &col);
+        if (json_depth(text) > CJSON_NESTING_LIMIT)
+            return plast_err_set(err, PLAST_ERR_CONFIG, "%s:%d:%d: JSON nested deeper than %d levels", origin, line, col,
+                                 CJSON_NESTING_LIMIT);
         return plast_err_set(err, PLAST_ERR_CONFIG, "%s:%d:%d: invalid JSON", origin, line, col);
     }
     plast_status st = cJSON_IsObject(root)
