@@ -25,11 +25,13 @@ static int cmd_help(int argc, char **argv);
 
 static const command COMMANDS[] = {
     {"train", cmd_train, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N]",
-     "meta-train a model on a task: validation, best checkpoint, test, plots; resumes an interrupted run"},
+     "meta-train a model on a task (or an agent in an environment): validation, best checkpoint, test, plots; "
+     "resumes an interrupted run; data-parallel under mpirun"},
     {"eval", cmd_eval, "RUN_DIR [--set key=value]... [--threads N]",
      "test a trained run on its fixed test set, or with --set on other task settings"},
     {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N]",
-     "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals"},
+     "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
+     "under mpirun the runs are spread over the ranks"},
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
     {"dump", cmd_dump, "CONFIG [--set key=value]... --out FILE [--params FILE] [--inputs FILE]",
