@@ -147,6 +147,10 @@ expect 1 "odd side" train "$work/maze.json" --out "$work/rc" --set env.size=8
 src=$(cd "$(dirname "$0")/.." && pwd)
 expect 0 "test reward" train "$src/configs/stpn/pendulum_quick.json" --out "$work/pa" --quiet
 reward=$(sed -n 's/.*"metric":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$work/pa/test.json")
+# a run that cannot fit in memory is refused at once, naming the keys that size it and the estimate
+expect 1 "from model.hidden = 20000" train "$src/configs/duan/cuereward.json" --out "$work/big" --set model.hidden=20000
+expect 1 "the state of train.batch = 1000000 trials" train "$src/configs/duan/cuereward.json" --out "$work/big" --set train.batch=1000000
+expect 0 "not measured" info "$src/configs/duan/cuereward.json" --set model.hidden=20000
 # eval with overrides that change the model says so (eval has no --restart)
 expect 1 "do the --set overrides change the model?" eval "$work/pa" --set model.hidden=3
 check "pendulum PPO with the MLP reaches a test return of at least 900 in 60 iterations (got $reward)" \

@@ -31,6 +31,9 @@ PLAST_API void plast_cpu_meter_init(plast_cpu_meter *m);
 PLAST_API int plast_cpu_meter_free(plast_cpu_meter *m, int max);
 /* One line describing the build: version, precision, compiler, BLAS, OpenMP. Returns buf. */
 PLAST_API char *plast_runtime_describe(char *buf, size_t cap);
+/* Bytes of memory a new allocation can count on: the kernel's MemAvailable, capped by the cgroup's limit less its
+ * usage (cgroup v2); 0 when neither can be read. */
+PLAST_API double plast_runtime_memory_available(void);
 
 #ifdef __cplusplus
 }

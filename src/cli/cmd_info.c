@@ -54,7 +54,16 @@ int cmd_info(int argc, char **argv) {
     print_bytes("state of the batch (stepping, evaluation)", state);
     print_bytes("states kept for backpropagation, T + 1 copies", state * (double)(T + 1));
 
-    /* the reference (tape) path: measured on one sample for one step, scaled by the batch and the steps */
+    /* the reference (tape) path: measured on one sample for one step, scaled by the batch and the steps; not when
+     * the parameters alone would take a good part of the memory (the table above comes from shapes alone) */
+    const double avail = plast_runtime_memory_available();
+    if (avail > 0 && 4.0 * (double)total * sizeof(plast_real) > avail) {
+        printf("  %-45s %s\n", "op-by-op tape, recording the whole trial", "not measured: the parameters alone need "
+               "more than a quarter of the memory available");
+        plast_model_free(m);
+        plast_task_free(task);
+        return 0;
+    }
     plast_tape *t = plast_tape_init(&err);
     plast_params *p = plast_model_params_init(m, &err);
     if (!t || !p) cli_fail(&err);

@@ -10,6 +10,33 @@
 
 #include "plast/runtime.h"
 
+/* the first number after `key` in a text file, or -1 */
+static double read_number(const char *path, const char *key) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[256];
+    double v = -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = key ? strstr(line, key) : line;
+        if (p == line) {
+            double x;
+            if (sscanf(p + (key ? strlen(key) : 0), "%lf", &x) == 1) v = x;
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+double plast_runtime_memory_available(void) {
+    double avail = read_number("/proc/meminfo", "MemAvailable:");
+    avail = avail >= 0 ? avail * 1024 : 0; /* kB */
+    const double limit = read_number("/sys/fs/cgroup/memory.max", NULL); /* "max" reads as -1 */
+    const double used = read_number("/sys/fs/cgroup/memory.current", NULL);
+    if (limit > 0 && used >= 0 && (avail == 0 || limit - used < avail)) avail = limit > used ? limit - used : 0;
+    return avail;
+}
+
 /* Weak, so plast links against any CBLAS; these exist when the BLAS is OpenBLAS. */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 extern int openblas_get_num_threads(void) __attribute__((weak));

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/strbuf.h"
 #include "plast/checkpoint.h"
+#include "plast/runtime.h"
 #include "train/run_internal.h"
 
 const plast_experiment_cfg *plast_run_cfg(const plast_run *r) { return &r->cfg; }
@@ -67,6 +68,28 @@ static plast_engine_kind engine_kind_parse(const char *s) {
     return PLAST_ENGINE_AUTO; /* the schema admits only the names above */
 }
 
+/* A lower bound of the memory the run needs, from shapes alone, before anything large is allocated: parameters
+ * with their gradients and the optimizer's state, and the state of one batch (every path holds it at least once;
+ * what a path keeps for backpropagation comes on top). A run that cannot fit is refused naming the keys that size
+ * it. */
+static plast_status run_fits_memory(const plast_run *r, plast_err *err) {
+    const plast_train_cfg *tc = &r->cfg.train;
+    int64_t n = 0;
+    const plast_param_spec *specs = plast_model_param_specs(r->model);
+    for (int i = 0; i < plast_model_param_count(r->model); i++) n += plast_shape_numel(specs[i].shape);
+    const double per_param = (double)sizeof(plast_real) * (strcmp(tc->optimizer, "sgd") == 0 ? 3 : tc->amsgrad ? 5 : 4);
+    const double params = (double)n * per_param;
+    const double state = (double)plast_model_state_bytes(r->model, tc->batch);
+    const double avail = plast_runtime_memory_available();
+    if (avail > 0 && params + state > avail)
+        return plast_err_set(err, PLAST_ERR_NOMEM, "the run needs at least %.1f GB (%lld parameters with gradients "
+                             "and optimizer state: %.1f GB, from model.hidden = %lld; the state of train.batch = %lld "
+                             "trials: %.1f GB), more than the %.1f GB available", (params + state) / 1e9, (long long)n,
+                             params / 1e9, (long long)r->cfg.model.hidden, (long long)tc->batch, state / 1e9,
+                             avail / 1e9);
+    return PLAST_OK;
+}
+
 /* Everything but the directory: task (which fixes the model's sizes), model, parameters (initialised from the
  * seed), optimizer, engine and buffers. */
 static plast_status run_build(plast_run *r, plast_err *err) {
@@ -75,6 +98,8 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (rl ? !(r->env = plast_experiment_env(&r->cfg, err)) : !(r->task = plast_experiment_task(&r->cfg, err)))
         return plast_err_status(err, PLAST_ERR_CONFIG);
     if (!(r->model = plast_model_init(&r->cfg.model, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
+    plast_status fits = run_fits_memory(r, err);
+    if (fits != PLAST_OK) return fits;
     if (!(r->params = plast_model_params_init(r->model, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     plast_rng init = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_INIT, 0);
     plast_model_params_reset(r->model, r->params, &init);
