@@ -212,6 +212,10 @@ expect 1 "last.safetensors: tensor 'param/in_fc.w.param' holds a non-finite valu
 cp -r "$work/lk" "$work/nanb"
 /usr/bin/python3 "$here/st_edit.py" "$work/nanb/best.safetensors" nan "param/out_fc.b.param"
 expect 1 "best.safetensors: tensor 'param/out_fc.b.param' holds a non-finite value" eval "$work/nanb"
+# a damaged metrics row is reported, not dropped silently
+cp -r "$work/lk" "$work/mrow"
+sed -i '2s/.*/{"step": garbage/' "$work/mrow/metrics.jsonl"
+expect 1 "metrics.jsonl: line 2 is not a metrics row" train "$work/long.json" --out "$work/mrow" --set train.steps=60
 # progress metadata out of range
 cp -r "$work/lk" "$work/neg"
 /usr/bin/python3 "$here/st_edit.py" "$work/neg/last.safetensors" meta run_step -5

@@ -117,12 +117,19 @@ static plast_status truncate_file(const plast_run *r, const char *name, int json
     plast_strbuf out;
     plast_strbuf_init(&out);
     int ok = json || plast_strbuf_puts(&out, CSV_HEADER);
-    for (char *line = (char *)buf; ok && *line;) {
+    int lineno = 0;
+    for (char *line = (char *)buf; ok && s == PLAST_OK && *line;) {
         char *nl = strchr(line, '\n');
         if (!nl) break; /* a line cut short by a kill */
         *nl = '\0';
-        long long st = line_step(line, json);
-        if (st >= 0 && st <= step) ok = plast_strbuf_puts(&out, line) && plast_strbuf_putc(&out, '\n');
+        lineno++;
+        const int header = !json && lineno == 1 && strncmp(line, "step,", 5) == 0;
+        long long st = header ? -1 : line_step(line, json);
+        if (!header && st < 0) /* a whole line that is no row: damage, not a kill; never dropped silently */
+            s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: line %d is not a metrics row (\"%.40s\"): repair or remove "
+                              "it, or --restart", path, lineno, line);
+        else if (st >= 0 && st <= step)
+            ok = plast_strbuf_puts(&out, line) && plast_strbuf_putc(&out, '\n');
         line = nl + 1;
     }
     free(buf);
