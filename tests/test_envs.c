@@ -9,15 +9,20 @@
 #include "plast/env.h"
 #include "test.h"
 
-static plast_env *maze(int64_t n, uint64_t seed, const char *set) {
+/* n copies of environment `name` with up to two env.* overrides; a failure to open is a test failure */
+static plast_env *make_env(const char *name, int64_t n, uint64_t seed, const char *set1, const char *set2) {
     plast_env_cfg cfg;
     plast_err err;
     plast_env_cfg_default(&cfg, NULL);
-    if (set) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, set, &err) == PLAST_OK, "%s", err.msg);
+    snprintf(cfg.name, sizeof cfg.name, "%s", name);
+    const char *sets[2] = {set1, set2};
+    for (int k = 0; k < 2; k++)
+        if (sets[k]) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
     plast_env *e = plast_env_init(&cfg, n, seed, &err);
-    CHECK(e != NULL, "maze: %s", e ? "" : err.msg);
+    CHECK(e != NULL, "%s: %s", name, e ? "" : err.msg);
     return e;
 }
+static plast_env *maze(int64_t n, uint64_t seed, const char *set) { return make_env("maze", n, seed, set, NULL); }
 
 /* the 13 x 13 layout from the reference: walls where the border is or row and column are both even, but the
  * centre; at the start (the centre, (6, 6)) every neighbour has an odd coordinate: the 3 x 3 window is free */
@@ -278,16 +283,7 @@ done:
 /* ---- PongLike ------------------------------------------------------------------------------------------------ */
 
 static plast_env *ponglike(int64_t n, uint64_t seed, const char *set1, const char *set2) {
-    plast_env_cfg cfg;
-    plast_err err;
-    plast_env_cfg_default(&cfg, NULL);
-    plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, "env.name=ponglike", NULL);
-    const char *sets[2] = {set1, set2};
-    for (int k = 0; k < 2; k++)
-        if (sets[k]) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
-    plast_env *e = plast_env_init(&cfg, n, seed, &err);
-    CHECK(e != NULL, "ponglike: %s", e ? "" : err.msg);
-    return e;
+    return make_env("ponglike", n, seed, set1, set2);
 }
 
 /* from a raw frame (env.obs = rgb): the agent paddle's top row (green at column 141) and the ball (white between

@@ -296,6 +296,10 @@ static plast_status comm_sum_stub(double *buf, int64_t n, void *user) {
     (void)buf, (void)n, (void)user;
     return PLAST_OK;
 }
+static plast_status c_params_allreduce_grads(plast_err *err) { /* no scratch buffer */
+    const plast_comm comm = {0, 2, NULL, comm_sum_stub, NULL, NULL};
+    return plast_params_allreduce_grads(params, &comm, 1, 1.0, NULL, 0, NULL, err);
+}
 static plast_status c_run_open_comm(plast_err *err) { /* a communicator without its operations */
     plast_experiment_cfg c;
     small_run_cfg(&c);
@@ -503,7 +507,7 @@ static const err_case CASES[] = {
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
     CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
-    CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm),
+    CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm), CASE(params_allreduce_grads),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

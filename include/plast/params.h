@@ -8,6 +8,7 @@
 #ifndef PLAST_PARAMS_H
 #define PLAST_PARAMS_H
 
+#include "plast/comm.h"
 #include "plast/shape.h"
 
 #ifdef __cplusplus
@@ -43,6 +44,13 @@ PLAST_API const plast_real *plast_params_values_const(const plast_params *p);
 PLAST_API void plast_params_zero_grad(plast_params *p);
 /* Copies values (not gradients) from src, which must have the same names and shapes in the same order. */
 PLAST_API plast_status plast_params_copy_values(plast_params *dst, const plast_params *src, plast_err *err);
+
+/* Data-parallel training: sums every process's gradient and n_extra statistics, each times scale, over comm in
+ * one in-place allreduce of doubles (scratch: numel + n_extra of them, the caller's), writing the sums back; with
+ * with_grads = 0 only the statistics. */
+PLAST_API plast_status plast_params_allreduce_grads(plast_params *p, const plast_comm *comm, int with_grads,
+                                                    double scale, double *extra, int n_extra, double *scratch,
+                                                    plast_err *err);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,9 @@ void cli_mpi_init(int *argc, char ***argv);
 void cli_mpi_finalize(void);
 int cli_mpi_rank(void);
 int cli_mpi_size(void);
-int cli_mpi_local_size(void); /* ranks on this node */
+/* Under several ranks and without --threads (threads_given 0): this rank computes on its node's cores divided by
+ * the node's ranks, so that P ranks on one node do not oversubscribe it. */
+void cli_mpi_share_cores(int threads_given);
 long cli_mpi_next_job(void);
 void cli_mpi_barrier(void);
 void cli_mpi_abort(int code);

@@ -218,10 +218,7 @@ int cmd_sweep(int argc, char **argv) {
     /* under MPI every rank takes the next unfinished run (dynamic scheduling) on the cores it is given; rank 0
      * prints the table once all are done */
     const int rank = cli_mpi_rank(), ranks = cli_mpi_size();
-    if (ranks > 1 && !a.threads) {
-        const int per = plast_runtime_threads() / cli_mpi_local_size();
-        plast_runtime_set_threads(per > 0 ? per : 1);
-    }
+    cli_mpi_share_cores(a.threads);
     long next = ranks > 1 ? cli_mpi_next_job() : 0;
     plast_test_result r0 = {0};
     char task_desc[256] = "";

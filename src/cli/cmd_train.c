@@ -21,10 +21,7 @@ int cmd_train(int argc, char **argv) {
     const char *dir = a.out ? a.out : cli_default_out(a.config, out, sizeof out);
     plast_test_result res;
     const plast_comm *comm = cli_mpi_comm();
-    if (comm && !a.threads) { /* the node's cores shared by its ranks */
-        const int per = plast_runtime_threads() / cli_mpi_local_size();
-        plast_runtime_set_threads(per > 0 ? per : 1);
-    }
+    cli_mpi_share_cores(a.threads);
     cli_train_run(&cfg, dir, a.restart, NULL, a.quiet, &res, comm);
     if (cli_mpi_rank() == 0) print_result(dir, &res);
     return 0;

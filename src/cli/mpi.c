@@ -100,11 +100,12 @@ const plast_comm *cli_mpi_comm(void) {
     return &c;
 }
 
-int cli_mpi_local_size(void) {
-    const char *s = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+void cli_mpi_share_cores(int threads_given) {
+    if (!mpi_on || mpi_size < 2 || threads_given) return;
+    const char *s = getenv("OMPI_COMM_WORLD_LOCAL_SIZE"); /* ranks on this node */
     if (!s) s = getenv("SLURM_NTASKS_PER_NODE");
-    const int n = s ? atoi(s) : 1;
-    return mpi_on && n > 0 ? n : 1;
+    const int local = s ? atoi(s) : 1, per = plast_runtime_threads() / (local > 0 ? local : 1);
+    plast_runtime_set_threads(per > 0 ? per : 1);
 }
 
 #else /* built without MPI: one process */
@@ -119,7 +120,7 @@ long cli_mpi_next_job(void) {
 }
 void cli_mpi_barrier(void) {}
 void cli_mpi_abort(int code) { (void)code; }
-int cli_mpi_local_size(void) { return 1; }
+void cli_mpi_share_cores(int threads_given) { (void)threads_given; }
 const plast_comm *cli_mpi_comm(void) { return NULL; }
 
 #endif

@@ -93,3 +93,19 @@ plast_status plast_params_copy_values(plast_params *dst, const plast_params *src
     memcpy(dst->values, src->values, (size_t)dst->numel * sizeof(plast_real));
     return PLAST_OK;
 }
+
+plast_status plast_params_allreduce_grads(plast_params *p, const plast_comm *comm, int with_grads, double scale,
+                                          double *extra, int n_extra, double *scratch, plast_err *err) {
+    if (!p || !comm || !comm->allreduce_sum || !scratch || n_extra < 0 || (n_extra > 0 && !extra))
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "params: allreduce needs parameters, a communicator and "
+                                                         "a scratch buffer");
+    const int64_t n = with_grads ? plast_params_numel(p) : 0;
+    plast_real *g = plast_params_grads(p);
+    for (int64_t i = 0; i < n; i++) scratch[i] = (double)g[i] * scale;
+    for (int k = 0; k < n_extra; k++) scratch[n + k] = extra[k] * scale;
+    if (comm->allreduce_sum(scratch, n + n_extra, comm->user) != PLAST_OK)
+        return plast_err_set(err, PLAST_ERR_STATE, "data-parallel training: the gradient allreduce failed");
+    for (int64_t i = 0; i < n; i++) g[i] = (plast_real)scratch[i];
+    for (int k = 0; k < n_extra; k++) extra[k] = scratch[n + k];
+    return PLAST_OK;
+}

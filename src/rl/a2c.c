@@ -217,20 +217,14 @@ plast_status plast_a2c_set_comm(plast_a2c *a, const plast_comm *comm, plast_err 
 /* data-parallel: this process's shares summed over the processes: the gradient (when updating, already scaled by
  * B / B_global) and the statistics */
 static plast_status a2c_reduce(plast_a2c *a, plast_params *p, int with_grads, plast_a2c_stats *st, plast_err *err) {
-    const int64_t n = with_grads ? plast_params_numel(p) : 0;
     if (!a->reduce && !(a->reduce = malloc(sizeof(double) * (size_t)(plast_params_numel(p) + 4))))
         return plast_err_set(err, PLAST_ERR_NOMEM, "a2c: out of memory");
-    const double share = 1.0 / (double)a->comm.size; /* every process holds the same number of copies */
-    plast_real *g = plast_params_grads(p);
-    for (int64_t i = 0; i < n; i++) a->reduce[i] = (double)g[i] * share;
-    a->reduce[n] = st->loss * share, a->reduce[n + 1] = st->reward * share;
-    a->reduce[n + 2] = st->value_loss * share, a->reduce[n + 3] = st->energy * share;
-    if (a->comm.allreduce_sum(a->reduce, n + 4, a->comm.user) != PLAST_OK)
-        return plast_err_set(err, PLAST_ERR_STATE, "a2c: the allreduce failed");
-    for (int64_t i = 0; i < n; i++) g[i] = (plast_real)a->reduce[i];
-    st->loss = a->reduce[n], st->reward = a->reduce[n + 1], st->value_loss = a->reduce[n + 2];
-    st->energy = a->reduce[n + 3];
-    return PLAST_OK;
+    double sums[4] = {st->loss, st->reward, st->value_loss, st->energy};
+    /* every process holds the same number of copies: its share is 1 / size */
+    plast_status s = plast_params_allreduce_grads(p, &a->comm, with_grads, 1.0 / (double)a->comm.size, sums, 4,
+                                                  a->reduce, err);
+    st->loss = sums[0], st->reward = sums[1], st->value_loss = sums[2], st->energy = sums[3];
+    return s;
 }
 const double *plast_a2c_step_energy(const plast_a2c *a) { return a->step_energy; }
 

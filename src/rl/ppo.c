@@ -240,16 +240,20 @@ static void state_copy(const plast_model *m, plast_state *dst, plast_state *src)
                sizeof(plast_real) * (size_t)(plast_state_batch(src) * plast_shape_numel(plast_model_state_shape(m, k))));
 }
 
+/* the learner's malloc'd buffers, listed once: freed together, checked together after allocation */
+#define PPO_BUFFERS(X)                                                                                              \
+    X(obs_now) X(ep_return) X(ep_start) X(obs) X(act) X(env_act) X(env_idx) X(mean) X(std) X(logp) X(value)         \
+    X(reward) X(adv) X(ret) X(next_value) X(ended) X(step_energy) X(seqs) X(slots) X(seq_open) X(perm) X(y_step)   \
+    X(energy) X(next_obs) X(rew) X(term) X(trunc) X(was_reset) X(u) X(rngs) X(x) X(y) X(dy) X(mb_act) X(mb_mean)  \
+    X(mb_std) X(mb_logp) X(mb_value) X(mb_adv) X(mb_ret) X(mb_valid)
+#define PPO_BUFFER_PTR(name) (void *)a->name,
+
 void plast_ppo_free(plast_ppo *a) {
     if (!a) return;
     plast_engine_free(a->engine);
     plast_tape_free(a->scratch);
     plast_state_free(a->state), plast_state_free(a->probe), plast_state_free(a->init);
-    void *bufs[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->env_idx, a->mean, a->std, a->logp,
-                    a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
-                    a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
-                    a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
-                    a->mb_adv, a->mb_ret, a->mb_valid};
+    void *bufs[] = {PPO_BUFFERS(PPO_BUFFER_PTR)};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(a);
 }
@@ -321,11 +325,7 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     a->mb_act = malloc(R * SM * (size_t)a->AD), a->mb_mean = malloc(D * SM * (size_t)A), a->mb_std = malloc(D * SM * (size_t)A);
     a->mb_logp = malloc(D * SM), a->mb_value = malloc(D * SM), a->mb_adv = malloc(D * SM), a->mb_ret = malloc(D * SM);
     a->mb_valid = malloc(SM);
-    void *need[] = {a->obs_now, a->ep_return, a->ep_start, a->obs, a->act, a->env_act, a->env_idx, a->mean, a->std, a->logp,
-                    a->value, a->reward, a->adv, a->ret, a->next_value, a->ended, a->step_energy, a->seqs, a->slots,
-                    a->seq_open, a->perm, a->y_step, a->energy, a->next_obs, a->rew, a->term, a->trunc, a->was_reset,
-                    a->u, a->rngs, a->x, a->y, a->dy, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
-                    a->mb_adv, a->mb_ret, a->mb_valid};
+    void *need[] = {PPO_BUFFERS(PPO_BUFFER_PTR)};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!need[i]) {
             plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory for %lld copies x %lld steps", (long long)N,

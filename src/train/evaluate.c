@@ -300,7 +300,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials};
     if (s == PLAST_OK) {
         plast_rng rng = plast_rng_derive((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
-        s = plast_evaluate(r->eval_engine ? r->eval_engine : r->engine, r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
+        s = plast_evaluate(run_eval_engine(r), r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
                            &tr, err);
     }
     res->chance_loss = plast_task_chance_loss(r->task);

@@ -8,6 +8,7 @@
 #include "plast/experiment.h"
 #include "plast/optim.h"
 #include "plast/train.h"
+#include "train/run_internal.h"
 
 #define E(key, type, member, size, def, lo, hi, choices, help)                                                    \
     {key, PLAST_CFG_##type, offsetof(plast_experiment_cfg, member), size, def, lo, hi, choices, help},
@@ -132,8 +133,12 @@ static plast_status fit_sizes(plast_experiment_cfg *cfg, int64_t input, int64_t 
 }
 
 plast_env *plast_experiment_env(plast_experiment_cfg *cfg, plast_err *err) {
+    return experiment_env_range(cfg, 0, cfg->train.batch, err);
+}
+
+plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_t count, plast_err *err) {
     plast_rng seeder = plast_rng_derive((uint64_t)cfg->train.seed, PLAST_STREAM_ENV, 0);
-    plast_env *e = plast_env_init(&cfg->env, cfg->train.batch, plast_rng_u64(&seeder), err);
+    plast_env *e = plast_env_init_range(&cfg->env, first, count, plast_rng_u64(&seeder), err);
     if (!e) return NULL;
     const plast_space as = plast_env_action_space(e);
     const int64_t out = as.kind == PLAST_SPACE_DISCRETE ? as.n + 1 : 2 * as.n + 1;

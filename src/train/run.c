@@ -95,7 +95,16 @@ static plast_status run_fits_memory(const plast_run *r, plast_err *err) {
 static plast_status run_build(plast_run *r, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
     const int rl = plast_experiment_is_rl(&r->cfg);
-    if (rl ? !(r->env = plast_experiment_env(&r->cfg, err)) : !(r->task = plast_experiment_task(&r->cfg, err)))
+    const int64_t P = r->comm.size, Bl = tc->batch / P; /* this process's share of the global batch */
+    if (tc->batch % P != 0)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
+                             "processes needs a multiple of %d", (long long)tc->batch, (int)P, (int)P);
+    if (rl && P > 1 && strcmp(r->cfg.rl.algorithm, "a2c") != 0)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.algorithm' = \"%s\": data-parallel training covers "
+                             "supervised runs and a2c so far", r->cfg.rl.algorithm);
+    /* an RL run's environment holds this process's copies of the global batch, drawing as those copies */
+    if (rl ? !(r->env = experiment_env_range(&r->cfg, r->comm.rank * Bl, Bl, err))
+           : !(r->task = plast_experiment_task(&r->cfg, err)))
         return plast_err_status(err, PLAST_ERR_CONFIG);
     if (!(r->model = plast_model_init(&r->cfg.model, err))) return plast_err_status(err, PLAST_ERR_CONFIG);
     plast_status fits = run_fits_memory(r, err);
@@ -112,19 +121,6 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (!(r->optim = plast_optim_init(&oc, r->params, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
     r->prog = (run_progress){0, 0, 0, 0, 0, 0, 0, NAN, -1, 0};
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
-    if (rl && r->comm.size > 1 && strcmp(r->cfg.rl.algorithm, "a2c") != 0)
-        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.algorithm' = \"%s\": data-parallel training covers "
-                             "supervised runs and a2c so far", r->cfg.rl.algorithm);
-    if (rl && r->comm.size > 1) { /* this process's copies of the global batch, drawing as those copies */
-        const int64_t P = r->comm.size, Bl = tc->batch / P;
-        if (tc->batch % P != 0)
-            return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
-                                 "processes needs a multiple of %d", (long long)tc->batch, (int)P, (int)P);
-        plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 0);
-        plast_env_free(r->env);
-        if (!(r->env = plast_env_init_range(&r->cfg.env, r->comm.rank * Bl, Bl, plast_rng_u64(&seeder), err)))
-            return plast_err_status(err, PLAST_ERR_CONFIG);
-    }
     if (rl && strcmp(r->cfg.rl.algorithm, "ppo") == 0) {
         plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 1);
         if (!(r->eval_env = plast_env_init(&r->cfg.env, tc->batch, plast_rng_u64(&seeder), err)))
@@ -140,10 +136,7 @@ static plast_status run_build(plast_run *r, plast_err *err) {
                                     tc->engine);
         return r->comm.size > 1 ? plast_a2c_set_comm(r->a2c, &r->comm, err) : PLAST_OK;
     }
-    const int64_t B = tc->batch, T = plast_task_steps(r->task), P = r->comm.size, Bl = B / P;
-    if (B % P != 0)
-        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
-                             "processes needs a multiple of %d", (long long)B, (int)P, (int)P);
+    const int64_t B = tc->batch, T = plast_task_steps(r->task);
     r->engine = plast_engine_init(r->model, Bl, T, kind, 0, err);
     if (r->engine && P > 1) r->eval_engine = plast_engine_init(r->model, B, T, kind, 0, err);
     if (!r->engine || (P > 1 && !r->eval_engine))

@@ -50,6 +50,11 @@ struct plast_run {
 
 /* the engine of the run's training trials (the learner's in an RL run) */
 plast_engine *run_engine(const plast_run *r);
+/* the engine that validates and tests on whole batches: the global batch's in data-parallel training */
+static inline plast_engine *run_eval_engine(const plast_run *r) { return r->eval_engine ? r->eval_engine : r->engine; }
+
+/* plast_experiment_env for copies first .. first + count - 1 of the global batch (data-parallel shares) */
+plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_t count, plast_err *err);
 
 /* An RL run's policy evaluated without updates: `iterations` new episodes of every copy, drawn from stream
  * `purpose` (PLAST_STREAM_VALID or _TEST) at item `index`; mean A2C loss (NaN under PPO), episode reward and

@@ -123,19 +123,11 @@ static double weight_sum(const plast_real *w, int64_t n) {
  * of its gradient) is its shard's loss scaled by W_shard / W; the shares are summed over the processes, gradients
  * in one call over the flat buffer together with the loss and the metric's sums. */
 static plast_status reduce_step(plast_run *r, double *loss, double *metric, double *mw, plast_err *err) {
-    const int64_t n = plast_params_numel(r->params), TB = r->shard->T * r->shard->B;
-    const plast_real *g = plast_params_grads(r->params);
-    double *buf = r->reduce;
-    for (int64_t i = 0; i < n; i++) buf[i] = (double)g[i];
-    buf[n] = *loss, buf[n + 1] = isfinite(*metric) ? *metric * *mw : 0, buf[n + 2] = isfinite(*metric) ? *mw : 0;
-    (void)TB;
-    plast_status s = r->comm.allreduce_sum(buf, n + 3, r->comm.user);
-    if (s != PLAST_OK) return plast_err_set(err, s, "data-parallel training: the gradient allreduce failed");
-    plast_real *gw = plast_params_grads(r->params);
-    for (int64_t i = 0; i < n; i++) gw[i] = (plast_real)buf[i];
-    *loss = buf[n];
-    *mw = buf[n + 2];
-    *metric = *mw > 0 ? buf[n + 1] / *mw : NAN;
+    double sums[3] = {*loss, isfinite(*metric) ? *metric * *mw : 0, isfinite(*metric) ? *mw : 0};
+    plast_status s = plast_params_allreduce_grads(r->params, &r->comm, 1, 1.0, sums, 3, r->reduce, err);
+    if (s != PLAST_OK) return s;
+    *loss = sums[0], *mw = sums[2];
+    *metric = *mw > 0 ? sums[1] / *mw : NAN;
     return PLAST_OK;
 }
 
@@ -194,7 +186,7 @@ static plast_status validate(loop *L, plast_err *err) {
     double loss, metric, energy;
     plast_status s = r->env ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
                                               &metric, &energy, NULL, err)
-                            : plast_evaluate(r->eval_engine ? r->eval_engine : r->engine, r->model, r->params,
+                            : plast_evaluate(run_eval_engine(r), r->model, r->params,
                                              r->task, tc->val_batches, &rng, 1,
                                              &loss, &metric, NULL, err);
     if (s != PLAST_OK) return s;
