@@ -311,11 +311,12 @@ static int run_side_by_side(int argc, char **argv) {
         snprintf(spec, sizeof spec,
                  "{\"family\": \"%s\", \"cell\": \"%s\", \"rule\": \"%s\", \"I\": %lld, \"O\": %lld, \"H\": %lld, "
                  "\"B\": %lld, \"T\": %lld, \"norm\": \"%s\", \"clamp\": %g, \"encoder\": \"%s\", \"S\": %lld, "
-                 "\"C\": %lld, \"L\": %lld, \"variant\": \"%s\"}",
+                 "\"C\": %lld, \"L\": %lld, \"variant\": \"%s\", \"neuromod\": \"%s\"}",
                  mc->family, mc->cell, strcmp(mc->rule, "default") == 0 ? "hebbian" : mc->rule,
                  (long long)plast_model_input(m), (long long)plast_model_output(m), (long long)plast_model_hidden(m),
                  (long long)c->B, (long long)c->T, mc->norm, mc->clamp, mc->encoder, (long long)mc->image_size,
-                 (long long)mc->image_channels, (long long)(plast_model_input(m) - pixels), mc->variant);
+                 (long long)mc->image_channels, (long long)(plast_model_input(m) - pixels), mc->variant,
+                 mc->neuromod);
         char steps_s[16];
         snprintf(steps_s, sizeof steps_s, "%d", steps);
         /* the peer's forms, each run in its own process: the faster one is the peer */

@@ -277,23 +277,33 @@ class FastWeights(Readout):
 
 
 class ModPlast(Readout):
-    def __init__(self, I, O, H, **_):
+    """Backpropamine (Miconi et al. 2019), simple or retroactive (eligibility trace E, rate eta_e) neuromodulation"""
+
+    def __init__(self, I, O, H, neuromod="simple", **_):
         super().__init__(H, O)
         self.i2h = torch.nn.Linear(I, H)
         self.w = torch.nn.Parameter(0.01 * torch.rand(H, H))
         self.alpha = torch.nn.Parameter(0.01 * torch.rand(H, H))
         self.h2mod = torch.nn.Linear(H, 1)
+        self.retro = neuromod == "retroactive"
+        self.eta_e = torch.nn.Parameter(torch.tensor(0.01))
         self.H = H
 
     def forward(self, xs):
         T, B, _ = xs.shape
         h = xs.new_zeros(B, self.H)
         hebb = xs.new_zeros(B, self.H, self.H)
+        trace = xs.new_zeros(B, self.H, self.H)
         ys = []
         for t in range(T):
             hn = torch.tanh(self.i2h(xs[t]) + torch.bmm(h.unsqueeze(1), self.w + self.alpha * hebb).squeeze(1))
             M = torch.tanh(self.h2mod(hn)).view(B, 1, 1)
-            hebb = torch.clamp(hebb + M * torch.bmm(h.unsqueeze(2), hn.unsqueeze(1)), -1, 1)
+            G = torch.bmm(h.unsqueeze(2), hn.unsqueeze(1))
+            if self.retro:
+                hebb = torch.clamp(hebb + M * trace, -1, 1)
+                trace = (1 - self.eta_e) * trace + self.eta_e * G
+            else:
+                hebb = torch.clamp(hebb + M * G, -1, 1)
             h = hn
             ys.append(self.lin(h))
         return torch.stack(ys)

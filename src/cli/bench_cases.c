@@ -40,6 +40,9 @@ const bench_case bench_cases[] = {
      "maze RNN at the paper's size"},
     {"maze_modplast_512", {"model.family=modplast", "model.input=17", "model.output=5", "model.hidden=73"}, 512, 200,
      "maze modulated plasticity at the paper's size"},
+    {"maze_modplast_retro", {"model.family=modplast", "model.neuromod=retroactive", "model.input=17",
+                             "model.output=5", "model.hidden=73"}, 64, 200,
+     "maze size with retroactive neuromodulation (an eligibility trace), batch 64"},
 #define MAZE_A2C(family, H, ...)                                                                                      \
     {"maze_a2c_" family, {"rl.algorithm=a2c", "env.name=maze", "model.family=" family, "model.hidden=" #H, __VA_ARGS__}, \
      512, 200, "one maze A2C iteration at the paper's size: 512 agents, 200 steps, rollout, backward, update"}

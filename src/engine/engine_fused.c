@@ -29,13 +29,13 @@ static int threads_now(const fused_engine *E) {
 }
 
 static thread_ws ws_of(const fused_engine *E, int k) {
-    const int64_t PH = E->PH, H = E->L.H, P = E->L.P;
+    const int64_t PH = E->PH, SN = E->SN, H = E->L.H, P = E->L.P;
     plast_real *p = E->WS + (int64_t)k * E->ws_n;
     thread_ws w;
-    w.Fseg = p, p += E->K * PH;
-    w.gF = p, p += PH;
+    w.Fseg = p, p += E->K * SN;
+    w.gF = p, p += SN;
     w.Fc = p, p += PH;
-    w.gW = w.glam = w.ggam = w.galpha = w.gb = w.gwm = w.gbm = NULL; /* set per sample, into GS, by fused_backward */
+    w.gW = w.glam = w.ggam = w.galpha = w.gb = w.gwm = w.gbm = w.geta = NULL; /* set per sample, into GS, by fused_backward */
     w.gh = p, p += H;
     w.ghn = p, p += H;
     w.ga = p, p += H;
@@ -53,8 +53,8 @@ static thread_ws ws_of(const fused_engine *E, int k) {
     return w;
 }
 
-static int64_t ws_count(int64_t K, int64_t PH, int64_t H, int64_t P) {
-    return K * PH + 2 * PH + 11 * H + 3 * P;
+static int64_t ws_count(int64_t K, int64_t SN, int64_t PH, int64_t H, int64_t P) {
+    return K * SN + SN + PH + 11 * H + 3 * P;
 }
 
 /* ---- the engine path ------------------------------------------------------------------------------------------ */
@@ -84,6 +84,11 @@ static layer_params params_of(fused_engine *E, plast_params *p) {
     for (int64_t k = 0; k < E->PH; k++) {
         E->LX[k] = rate_at(&L->lambda, lam, k, L->scalar_rates, &E->dlam);
         E->GX[k] = rate_at(&L->gamma, gam, k, L->scalar_rates, &E->dgam);
+    }
+    if (L->eligibility) {
+        double d;
+        E->eta_e = rate_at(&L->trace_rate, plast_params_value(p, L->trace_rate.param), 0, 1, &d);
+        E->deta = d;
     }
     if (L->drive == PLAST_DRIVE_LINEAR) {
         const plast_real *Win = plast_params_value(p, L->drive_w.w); /* (H, I) */
@@ -150,8 +155,8 @@ static void readout_backward(const fused_engine *E, plast_params *p, const plast
  * the energy */
 static plast_real sample_step(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *x,
                               int64_t b, int64_t t, thread_ws *w) {
-    const int64_t B = E->B, I = E->L.I, H = E->L.H, PH = E->PH, r = t * B + b;
-    if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * PH, F, (size_t)PH * sizeof(plast_real));
+    const int64_t B = E->B, I = E->L.I, H = E->L.H, SN = E->SN, r = t * B + b;
+    if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * SN, F, (size_t)SN * sizeof(plast_real));
     step_rec s = rec_of(E, NULL, r);
     s.x = x;
     if (E->L.pre != PLAST_LAYER_PRE_H) memcpy(s.p, s.x, (size_t)I * sizeof(plast_real));
@@ -167,7 +172,7 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, PH = E->PH;
+    const int64_t B = E->B, T = E->T, SN = E->SN;
     const layer_params lp = params_of(E, p);
     if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x, 0, T * B);
     const int nt = threads_now(E);
@@ -175,7 +180,7 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *F = w.gF; /* the running state, in cache for the whole trial; gF is free during the forward */
-        memset(F, 0, (size_t)PH * sizeof(plast_real));
+        memset(F, 0, (size_t)SN * sizeof(plast_real));
         for (int64_t t = 0; t < T; t++) {
             const int64_t r = t * B + b;
             const plast_real e = sample_step(E, &lp, F, x + r * E->L.I, b, t, &w);
@@ -192,23 +197,23 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
 static plast_status fused_step(plast_engine *eng, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
                                plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, PH = E->PH, I = E->L.I;
+    const int64_t B = E->B, SN = E->SN, I = E->L.I;
     if (!E->RUN) {
-        E->RUN = aligned_alloc(64, ((size_t)(B * PH) * sizeof(plast_real) + 63) / 64 * 64);
+        E->RUN = aligned_alloc(64, ((size_t)(B * SN) * sizeof(plast_real) + 63) / 64 * 64);
         if (!E->RUN) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %lld running states",
                                           (long long)B);
-        E->bytes += (size_t)(B * PH) * sizeof(plast_real);
+        E->bytes += (size_t)(B * SN) * sizeof(plast_real);
     }
     if (t == 0) {
         E->lp_step = params_of(E, p);
-        memset(E->RUN, 0, (size_t)(B * PH) * sizeof(plast_real));
+        memset(E->RUN, 0, (size_t)(B * SN) * sizeof(plast_real));
     }
     if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x_t, t * B, B);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
-        const plast_real e = sample_step(E, &E->lp_step, E->RUN + b * PH, x_t + b * I, b, t, &w);
+        const plast_real e = sample_step(E, &E->lp_step, E->RUN + b * SN, x_t + b * I, b, t, &w);
         if (energy_t) energy_t[b] = e;
         if (modulation_t) modulation_t[b] = E->modulated ? E->MS[t * B + b] : 0;
     }
@@ -220,13 +225,13 @@ static plast_status fused_step(plast_engine *eng, plast_params *p, int64_t t, co
  * saved vectors */
 static void segment_recompute(const fused_engine *E, const layer_params *lp, int64_t b, int64_t seg, int64_t s,
                               int64_t e, thread_ws *w) {
-    const int64_t B = E->B, PH = E->PH;
-    memcpy(w->Fseg, E->CK + (b * E->n_ck + seg) * PH, (size_t)PH * sizeof(plast_real));
+    const int64_t B = E->B, SN = E->SN;
+    memcpy(w->Fseg, E->CK + (b * E->n_ck + seg) * SN, (size_t)SN * sizeof(plast_real));
     for (int64_t t = s; t + 1 < e; t++) {
         const step_rec sr = rec_of(E, NULL, t * B + b);
         fused_step_scales(E, sr.nr, w->inv, w->dv);
-        plast_real *Fn = w->Fseg + (t - s + 1) * PH;
-        fused_layer_update(E, w->Fseg + (t - s) * PH, fused_hebb_pre(E, sr.p, sr.h, w->qbuf), sr.h, w->dv, step_mod(&sr), Fn);
+        plast_real *Fn = w->Fseg + (t - s + 1) * SN;
+        fused_layer_update(E, w->Fseg + (t - s) * SN, fused_hebb_pre(E, sr.p, sr.h, w->qbuf), sr.h, w->dv, step_mod(&sr), Fn);
         if (E->L.renormalise) fused_layer_renormalise(E, lp->W, Fn, w->rr, w->inv, w->acc);
     }
 }
@@ -277,12 +282,13 @@ static void sum_samples(const fused_engine *E, plast_params *p) {
         for (int64_t j = 0; j < H; j++) gwm[j] += acc[g.wm + j];
         plast_params_grad(p, L->modulator.b)[0] += acc[g.bm];
     }
+    if (L->eligibility) rate_grad(&L->trace_rate, 1, E->deta, p, acc + g.eta, 1);
 }
 
 static plast_status fused_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
     (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, H = E->L.H, PH = E->PH;
+    const int64_t B = E->B, T = E->T, H = E->L.H, SN = E->SN;
     const int64_t h_off = plast_layer_h_offset(&E->L);
     const int recurrent = plast_layer_recurrent(&E->L);
     const layer_params lp = params_of(E, p);
@@ -297,8 +303,8 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
         plast_real *gs = E->GS + b * gs_n;
         memset(gs, 0, (size_t)gs_n * sizeof(plast_real));
         w.gW = gs + g.w, w.glam = gs + g.lam, w.ggam = gs + g.gam, w.galpha = gs + g.alpha;
-        w.gb = gs + g.b, w.gwm = gs + g.wm, w.gbm = gs + g.bm;
-        memset(w.gF, 0, (size_t)PH * sizeof(plast_real));
+        w.gb = gs + g.b, w.gwm = gs + g.wm, w.gbm = gs + g.bm, w.geta = gs + g.eta;
+        memset(w.gF, 0, (size_t)SN * sizeof(plast_real));
         memset(w.ghn, 0, (size_t)H * sizeof(plast_real));
         for (int64_t seg = E->n_ck - 1; seg >= 0; seg--) {
             const int64_t s = seg * E->K, e = s + E->K < T ? s + E->K : T;
@@ -307,7 +313,7 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
                 const int64_t r = t * B + b;
                 const step_rec sr = rec_of(E, NULL, r);
                 for (int64_t j = 0; j < H; j++) w.gh[j] = E->GHY[r * H + j] + w.ghn[j];
-                fused_layer_backward(E, &lp, w.Fseg + (t - s) * PH, &sr, &w);
+                fused_layer_backward(E, &lp, w.Fseg + (t - s) * SN, &sr, &w);
                 if (recurrent) memcpy(w.ghn, w.gp + h_off, (size_t)H * sizeof(plast_real));
             }
         }
@@ -345,6 +351,10 @@ int engine_fused_supports(const plast_model *m, int want_energy, char *why, size
     }
     plast_plastic_layer L;
     if (!m->family->fused(m, &L, why, cap)) return 0;
+    if (L.eligibility && L.renormalise) {
+        snprintf(why, cap, "an eligibility trace with renormalisation is not on the fused path");
+        return 0;
+    }
     if (!m->rule || !m->rule->kernel) {
         snprintf(why, cap, "rule \"%s\" has no elementwise kernel", m->rule ? m->rule->name : "none");
         return 0;
@@ -355,7 +365,7 @@ int engine_fused_supports(const plast_model *m, int want_energy, char *why, size
 /* every buffer of the engine from one block (engine_plan) */
 static void layout_buffers(void *impl, engine_plan *pl) {
     fused_engine *E = impl;
-    const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH;
+    const int64_t B = E->B, T = E->T, H = E->L.H, P = E->L.P, PH = E->PH, SN = E->SN;
     const int drive = E->L.drive != PLAST_DRIVE_NONE, linear = E->L.drive == PLAST_DRIVE_LINEAR;
     E->PRE = engine_plan_carve(pl, T * B * P);
     E->A = engine_plan_carve(pl, T * B * H);
@@ -366,7 +376,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->MS = E->modulated ? engine_plan_carve(pl, T * B) : NULL;
     E->XS = linear ? engine_plan_carve(pl, T * B * E->L.I) : NULL;
     E->UG = drive ? engine_plan_carve(pl, T * B * H) : NULL;
-    E->CK = engine_plan_carve(pl, B * E->n_ck * PH);
+    E->CK = engine_plan_carve(pl, B * E->n_ck * SN);
     E->GHY = engine_plan_carve(pl, T * B * H);
     E->LX = engine_plan_carve(pl, PH);
     E->GX = engine_plan_carve(pl, PH);
@@ -392,10 +402,11 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->hebbian = m->rule->rank_one;
     E->modulated = E->L.modulator.w >= 0;
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->PH = E->L.P * E->L.H;
+    E->SN = E->L.eligibility ? 2 * E->PH : E->PH;
     E->K = checkpoint_interval(E->T);
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();
-    E->ws_n = ws_count(E->K, E->PH, E->L.H, E->L.P);
+    E->ws_n = ws_count(E->K, E->SN, E->PH, E->L.H, E->L.P);
     E->gs_n = gs_of(&E->L).n;
     size_t bytes;
     E->block = engine_plan_alloc(layout_buffers, E, &bytes);

@@ -17,6 +17,7 @@ typedef struct fused_engine {
     int hebbian;         /* the rule is pre (x) post: its kernel inlined */
     int modulated;       /* a modulator m_t scales gamma */
     int64_t B, T, O, PH; /* PH: elements of one plastic matrix */
+    int64_t SN;          /* one sample's plastic state: F (P, H), then E (P, H) with an eligibility trace */
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
     int64_t gs_n;        /* one sample's gradients in GS (see gs_layout) */
     int threads;         /* the most threads a call uses: the workspaces allocated */
@@ -30,29 +31,31 @@ typedef struct fused_engine {
     plast_real *MZ, *MS; /* (T, B) the modulator before and after mod_act (modulated only) */
     plast_real *XS;  /* (T, B, I) the inputs (linear drive only: its weight's gradient) */
     plast_real *UG;  /* (T, B, H) the drive u_t in the forward, d loss / d a_t in the backward (drive only) */
-    plast_real *CK;  /* (B, n_ck, P, H) F at the start of steps 0, K, 2K, ... */
+    plast_real *CK;  /* (B, n_ck, SN) the plastic state at the start of steps 0, K, 2K, ... */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
     plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar or constant spread over all) */
     plast_real *CIN; /* (I) sum_j |W_in_ji|: the drive's energy weights (linear drive only) */
     double dlam, dgam; /* d rate / d parameter of a mapped scalar rate */
+    plast_real eta_e;  /* the eligibility trace's rate (eligibility only) */
+    double deta;       /* d eta_e / d its parameter */
     /* (B, gs_n): each sample's gradients, summed over the samples in order afterwards, so the result does not
      * depend on the number of threads */
     plast_real *GS;
-    /* per thread, ws_n each: the segment's states (K, P, H), gF, Fc (P, H) and vectors (see thread_ws); ACC
+    /* per thread, ws_n each: the segment's states (K, SN), gF (SN), Fc (P, H) and vectors (see thread_ws); ACC
      * (threads, H) double accumulators */
     plast_real *WS;
     plast_real *ACC;
     int64_t ws_n;
     size_t bytes;
     void *block;
-    plast_real *RUN;      /* (B, P, H) the running states of closed-loop stepping (fused_step), or NULL */
+    plast_real *RUN;      /* (B, SN) the running states of closed-loop stepping (fused_step), or NULL */
     layer_params lp_step; /* the parameters of the trial being stepped, read at its step 0 */
 } fused_engine;
 
 /* one sample's gradients in a row of GS: W, lambda, gamma (P, H each), alpha (P, H, with alpha), b, w_M (H each),
- * b_M (1) */
+ * b_M (1), eta_E (1) */
 typedef struct gs_layout {
-    int64_t w, lam, gam, alpha, b, wm, bm, n;
+    int64_t w, lam, gam, alpha, b, wm, bm, eta, n;
 } gs_layout;
 
 static inline gs_layout gs_of(const plast_plastic_layer *L) {
@@ -60,15 +63,15 @@ static inline gs_layout gs_of(const plast_plastic_layer *L) {
     gs_layout g;
     g.w = 0, g.lam = PH, g.gam = 2 * PH, g.alpha = 3 * PH;
     g.b = g.alpha + (L->alpha >= 0 ? PH : 0);
-    g.wm = g.b + L->H, g.bm = g.wm + L->H, g.n = g.bm + 1;
+    g.wm = g.b + L->H, g.bm = g.wm + L->H, g.eta = g.bm + 1, g.n = g.eta + 1;
     return g;
 }
 
 typedef struct thread_ws {
-    plast_real *Fseg;          /* (K, P, H) F at the start of each step of a segment */
-    plast_real *gF, *Fc;       /* (P, H) adjoint of the plastic state; the clamped update before renormalising */
+    plast_real *Fseg;          /* (K, SN) the plastic state at the start of each step of a segment */
+    plast_real *gF, *Fc;       /* (SN) adjoint of the plastic state; (P, H) the clamped update before renormalising */
     plast_real *gW, *glam, *ggam, *galpha; /* (P, H): the sample's gradients (per synapse), in GS */
-    plast_real *gb, *gwm, *gbm; /* (H), (H), (1), in GS */
+    plast_real *gb, *gwm, *gbm, *geta; /* (H), (H), (1), (1), in GS */
     plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
     plast_real *tg, *tm;       /* (H) a row's d loss / d G and modulator terms, summed after the row's loop */
     plast_real *gp, *gq;       /* (P) */
@@ -107,7 +110,8 @@ static inline plast_real step_mod(const step_rec *s) { return s->ms ? *s->ms : 1
 void fused_step_scales(const fused_engine *E, const plast_real *nr, plast_real *inv, plast_real *dv);
 /* the Hebbian presynaptic vector q: [x_t; h_t] (in buf) or p_t */
 const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, const plast_real *h, plast_real *buf);
-/* F' = clamp(lambda Fk + gamma m G(q, h, Fk)) into Fout (may be F) */
+/* F' = clamp(lambda Fk + gamma m G(q, h, Fk)) into Fout (may be F); with an eligibility trace (after F in the
+ * state) F' = clamp(lambda Fk + gamma m E), E' = (1 - eta_E) E + eta_E G */
 void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                         const plast_real *dv, plast_real m, plast_real *Fout);
 /* F = F / (|W + F| + eps), the norms into r */

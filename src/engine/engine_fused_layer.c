@@ -76,33 +76,46 @@ const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, con
 }
 
 /* F' = clamp(lambda Fk + gamma m G(q, h, Fk)) into Fout (may be F), Fk = F dv (dv = 1 / n or 1); lambda and gamma
- * per synapse (E->LX, E->GX), m the step's modulator (1 without one) */
+ * per synapse (E->LX, E->GX), m the step's modulator (1 without one). With the eligibility trace (trace: E after F
+ * in the state) F' = clamp(lambda Fk + gamma m E) and E' = (1 - eta_E) E + eta_E G. */
 HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                            const plast_real *dv, plast_real m_step, plast_real *Fout, const int hebbian,
-                           const int modulated) {
-    const int64_t P = E->L.P, H = E->L.H;
-    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1;
+                           const int modulated, const int trace) {
+    const int64_t P = E->L.P, H = E->L.H, PH = E->PH;
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1, eta = E->eta_e;
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        plast_real *fo = Fout + i * H; /* Fout is F or a distinct matrix: elementwise either way */
+        const plast_real *e = trace ? F + PH + i * H : NULL;
+        plast_real *fo = Fout + i * H; /* Fout is F or a distinct state: elementwise either way */
+        plast_real *eo = trace ? Fout + PH + i * H : NULL;
         IVDEP
         for (int64_t j = 0; j < H; j++) {
             plast_real d3[3];
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
-            const plast_real v = li[j] * fk + (gi[j] * m) * G;
+            const plast_real ev = trace ? e[j] : 0;
+            const plast_real v = li[j] * fk + (gi[j] * m) * (trace ? ev : G);
             fo[j] = v < lo ? lo : (v > hi ? hi : v);
+            if (trace) eo[j] = (1 - eta) * ev + eta * G;
         }
     }
 }
 
 void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                          const plast_real *dv, plast_real m, plast_real *Fout) {
-    if (E->hebbian) {
-        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1);
-        else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0);
+    if (E->L.eligibility) {
+        if (E->hebbian) {
+            if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1, 1);
+            else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0, 1);
+        } else {
+            if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1, 1);
+            else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0, 1);
+        }
+    } else if (E->hebbian) {
+        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1, 0);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0, 0);
     } else {
-        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1);
-        else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0);
+        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1, 0);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0, 0);
     }
 }
 
@@ -310,8 +323,70 @@ HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real 
     return lanes_sum(gmod);
 }
 
+/* the update with the eligibility trace backwards: F' = clamp(lambda Fk + gamma m E), E' = (1 - eta_E) E +
+ * eta_E G(q, h, Fk). gF holds d loss / d F' then d E' (SN), and becomes d loss / d F_t then d E_t; geta collects
+ * d loss / d eta_E = sum d E' (G - E); returns d loss / d m (0 unless modulated). As the rank-one form, in two
+ * passes per row: the elementwise part (vectorised for the Hebbian rule, whose kernel is inlined), then the row's
+ * sums (d loss / d q_i, m and eta_E) in LANES partial sums; w->rr (unused without renormalisation) holds a row's
+ * eta_E terms. */
+HOT plast_real update_backward_trace(const fused_engine *E, const plast_real *F, const plast_real *q,
+                                     const plast_real *h, plast_real m_step, thread_ws *w, const int hebbian,
+                                     const int modulated) {
+    const int64_t P = E->L.P, H = E->L.H, PH = E->PH;
+    const plast_real m = modulated ? m_step : 1;
+    const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0, eta = E->eta_e;
+    const plast_real *restrict dv = w->dv;
+    plast_real *restrict tg = w->tg, *restrict tm = w->tm, *restrict te = w->rr, *restrict gh = w->gh;
+    plast_real *restrict gn = w->gn;
+    plast_real gmod[LANES] = {0}, geta[LANES] = {0};
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *restrict f = F + i * H, *restrict e = F + PH + i * H, *restrict li = E->LX + i * H;
+        const plast_real *restrict gi = E->GX + i * H, qi = q[i];
+        plast_real *restrict gf = w->gF + i * H, *restrict ge = w->gF + PH + i * H;
+        plast_real *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
+        IVDEP
+        for (int64_t j = 0; j < H; j++) {
+            plast_real d3[3] = {h[j], qi, 0}; /* d G / d pre, d post, d Fk: the Hebbian rule's unless a kernel's */
+            const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
+            const plast_real ev = e[j], gm = gi[j] * m, fn = li[j] * fk + gm * ev;
+            const plast_real gfn = ((fn > lo) & (fn < hi)) ? gf[j] : 0, gen = ge[j]; /* & not &&: no branch */
+            gli[j] += gfn * fk;
+            ggi[j] += (gfn * m) * ev;
+            if (modulated) tm[j] = gfn * gi[j] * ev;
+            te[j] = gen * (G - ev);
+            const plast_real gG = eta * gen, gfk = li[j] * gfn + gG * d3[2];
+            tg[j] = gG * d3[0];
+            gh[j] += gG * d3[1];
+            gf[j] = gfk * dv[j];
+            ge[j] = gm * gfn + (1 - eta) * gen;
+            gn[j] -= dnf * gfk * fk * dv[j];
+        }
+        plast_real gq[LANES] = {0};
+        int64_t j = 0;
+        for (; j + LANES <= H; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                gq[l] += tg[j + l];
+                geta[l] += te[j + l];
+                if (modulated) gmod[l] += tm[j + l];
+            }
+        for (; j < H; j++) {
+            gq[0] += tg[j];
+            geta[0] += te[j];
+            if (modulated) gmod[0] += tm[j];
+        }
+        w->gq[i] = lanes_sum(gq);
+    }
+    w->geta[0] += lanes_sum(geta);
+    return lanes_sum(gmod);
+}
+
 static plast_real update_backward(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                                   plast_real m, thread_ws *w) {
+    if (E->L.eligibility) {
+        if (E->hebbian)
+            return E->modulated ? update_backward_trace(E, F, q, h, m, w, 1, 1) : update_backward_trace(E, F, q, h, m, w, 1, 0);
+        return E->modulated ? update_backward_trace(E, F, q, h, m, w, 0, 1) : update_backward_trace(E, F, q, h, m, w, 0, 0);
+    }
     if (E->hebbian)
         return E->modulated ? update_backward_rank_one(E, F, q, h, m, w, 1) : update_backward_rank_one(E, F, q, h, m, w, 0);
     return E->modulated ? update_backward_kernel(E, F, q, h, m, w, 1) : update_backward_kernel(E, F, q, h, m, w, 0);

@@ -87,14 +87,12 @@ static void modplast_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &d->readout, h);
 }
 
-/* simple neuromodulation as one plastic layer, for the fused path: p = h_{t-1}, u = i2h(x), G = w + alpha Hebb,
- * lambda = gamma = 1 with the modulator; retroactive neuromodulation (two traces) runs on the tape */
+/* neuromodulated plasticity as one plastic layer, for the fused path: p = h_{t-1}, u = i2h(x), G = w + alpha Hebb,
+ * lambda = gamma = 1 with the modulator; retroactive: the eligibility trace E with rate eta_E between the rule and
+ * the plastic weights PW */
 static int modplast_fused(const plast_model *m, plast_plastic_layer *L, char *why, size_t cap) {
+    (void)why, (void)cap;
     const modplast_priv *d = PLAST_PRIV(m, modplast_priv);
-    if (d->retro) {
-        snprintf(why, cap, "retroactive neuromodulation keeps two traces");
-        return 0;
-    }
     static const plast_act MOD[3] = {PLAST_ACT_TANH, PLAST_ACT_SIGMOID, PLAST_ACT_IDENTITY};
     *L = (plast_plastic_layer){
         .I = m->I, .H = m->H, .P = m->H, .pre = PLAST_LAYER_PRE_H, .hebb_new_h = 0, .norm = PLAST_LAYER_NORM_NONE,
@@ -102,7 +100,8 @@ static int modplast_fused(const plast_model *m, plast_plastic_layer *L, char *wh
         .w = d->w, .b = -1, .alpha = d->alpha, .lambda = {PLAST_RATE_CONST, -1, 1.0},
         .gamma = {PLAST_RATE_CONST, -1, 1.0}, .drive = PLAST_DRIVE_LINEAR, .drive_w = d->i2h,
         .modulator = d->h2mod, .mod_act = MOD[d->modulator], .readout_form = PLAST_READOUT_TORCH,
-        .readout = d->readout, .h = d->h, .F = d->hebb};
+        .readout = d->readout, .eligibility = d->retro, .trace_rate = {PLAST_RATE_PARAM, d->eta_e, 0},
+        .h = d->h, .F = d->hebb, .E = d->trace};
     return 1;
 }
 

@@ -10,12 +10,16 @@
  *   Fk    = F / n  (decay_normalised)  or F
  *   F'    = clamp(lambda * Fk + gamma * m_t * rule(q, h_t, Fk))   q = [x_t; h_t] (hebb_new_h) or p_t; clamp 0: none
  *   F     = F' / (|W + F'|_col + 1e-16)  (renormalise)  or F'
+ * With an eligibility trace E (B, P, H), from zero (retroactive neuromodulation, Miconi et al. 2019), the rule
+ * feeds E and E feeds F, which the forward uses before either changes:
+ *   F'    = clamp(lambda * Fk + gamma * m_t * E)     E' = (1 - eta_E) E + eta_E * rule(q, h_t, Fk)
  *   energy = sum_i p_i^2 sum_j |G_ij / n_j|  +  sum_i x_i^2 sum_j |W_in_ji|  (the drive's part, linear drive only)
  *
  * lambda and gamma are each a parameter (per synapse (P, H), or one scalar with scalar_rates), a map of a scalar
- * parameter (sigmoid, exp, -exp, 1 - p) or a constant; rule is an elementwise kernel of the rule table.
- * STPNr/STPNf, HebbFF, differentiable plasticity, simple neuromodulated plasticity and BOHP are this layer; a
- * family describes itself through plast_family_def.fused. */
+ * parameter (sigmoid, exp, -exp, 1 - p) or a constant; rule is an elementwise kernel of the rule table; eta_E is
+ * a scalar rate of the same kinds.
+ * STPNr/STPNf, HebbFF, differentiable plasticity, neuromodulated plasticity (simple and retroactive) and BOHP are
+ * this layer; a family describes itself through plast_family_def.fused. */
 #ifndef PLAST_MODELS_PLASTIC_LAYER_H
 #define PLAST_MODELS_PLASTIC_LAYER_H
 
@@ -61,7 +65,9 @@ typedef struct plast_plastic_layer {
     plast_act mod_act;
     plast_readout_form readout_form;
     plast_linear readout;
-    int h, F; /* state indices (h = -1 without recurrence) */
+    int eligibility;           /* 1: the eligibility trace E between the rule and F (no renormalisation then) */
+    plast_layer_rate trace_rate; /* eta_E, a scalar (eligibility only) */
+    int h, F, E; /* state indices (h = -1 without recurrence; E with eligibility only) */
 } plast_plastic_layer;
 
 /* 1 if the layer has h_{t-1} in p_t, and where it starts there */
