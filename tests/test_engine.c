@@ -112,6 +112,14 @@ static const engine_case CASES[] = {
     {"diffplast direct, no readout, oja", PLAST_ENGINE_FUSED, 3, 6, {DIFFPLAST, "model.direct_input=true",
                                                                       "model.readout=none", "model.input=5",
                                                                       "model.hidden=5", "model.rule=oja"}},
+#define FW "model.family=fastweights"
+    {"fastweights S = 1, H = 9", PLAST_ENGINE_FUSED, 3, 10, {FW, "model.hidden=9"}},
+    {"fastweights S = 3, double update", PLAST_ENGINE_FUSED, 2, 8, {FW, "model.fw_steps=3", "model.fw_double_update=true",
+                                                                     "model.fw_lr=0.8"}},
+    {"fastweights double update, clamp active", PLAST_ENGINE_FUSED, 2, 14, {FW, "model.fw_steps=2",
+                                                                            "model.fw_double_update=true",
+                                                                            "model.fw_lr=100", "model.fw_decay=1",
+                                                                            "model.hidden=6"}},
 #define BOHP "model.family=bohp"
     {"bohp hebbian, H = 8", PLAST_ENGINE_FUSED, 3, 10, {BOHP, "model.hidden=8", "model.trace_decay=0.7"}},
     {"bohp no readout, instar", PLAST_ENGINE_FUSED, 2, 6, {BOHP, "model.readout=none", "model.output=4",

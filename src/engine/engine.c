@@ -46,6 +46,7 @@ static const engine_path_row PATHS[] = {
     {PLAST_ENGINE_DENSE, dense_supports, duan_open},
     {PLAST_ENGINE_DENSE, engine_cell_supports, engine_cell_init},
     {PLAST_ENGINE_FUSED, engine_fused_supports, engine_fused_init},
+    {PLAST_ENGINE_FUSED, engine_fastweights_supports, engine_fastweights_init},
     {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init},
 };
 

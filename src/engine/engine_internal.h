@@ -79,6 +79,9 @@ int engine_duan_has_image_encoder(const plast_model *m);
 /* Models that are one plastic layer (models/plastic_layer.h): STPNr and STPNf */
 int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap);
 plast_status engine_fused_init(plast_engine *e, plast_err *err);
+/* Models that are one fast-weight layer (models/fast_layer.h): Fast Weights */
+int engine_fastweights_supports(const plast_model *m, int want_energy, char *why, size_t cap);
+plast_status engine_fastweights_init(plast_engine *e, plast_err *err);
 /* Models that are one non-plastic recurrent cell (models/cell_layer.h): the rnn and lstm baselines */
 int engine_cell_supports(const plast_model *m, int want_energy, char *why, size_t cap);
 plast_status engine_cell_init(plast_engine *e, plast_err *err);

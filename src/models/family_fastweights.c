@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/fast_layer.h"
 #include "models/model_internal.h"
 
 typedef struct fw_priv {
@@ -66,8 +67,17 @@ static void fw_step(const plast_step_ctx *c, plast_step_out *out) {
     out->y = plast_linear_apply(c, &f->readout, h);
 }
 
+/* the model as one fast-weight layer, for the fast-weight path (the equations above are fast_layer.h's) */
+static int fw_fast(const plast_model *m, plast_fast_layer *L) {
+    const fw_priv *f = PLAST_PRIV(m, fw_priv);
+    *L = (plast_fast_layer){.I = m->I, .H = m->H, .S = m->cfg.fw_steps, .lambda = m->cfg.fw_decay,
+                            .eta = m->cfg.fw_lr, .ln_eps = 1e-5, .double_update = m->cfg.fw_double_update,
+                            .w = f->w, .b = f->b, .ln_g = f->ln_g, .ln_b = f->ln_b, .readout = f->readout};
+    return 1;
+}
+
 const plast_family_def plast_family_fastweights = {
     .name = "fastweights", .rule_use = PLAST_RULE_USE_FIXED, .default_rule = "hebbian",
     .summary = "Ba et al. 2016: fast weights with layer normalisation",
-    .caps = 0, .variant = NULL, .fused = NULL, .cell = NULL,
+    .caps = 0, .variant = NULL, .fused = NULL, .cell = NULL, .fast = fw_fast,
     .layout = fw_layout, .init = fw_init, .step = fw_step, .constrain = NULL, .alias = NULL};

@@ -83,6 +83,7 @@ enum {
 
 struct plast_plastic_layer; /* plastic_layer.h */
 struct plast_cell_layer;    /* cell_layer.h */
+struct plast_fast_layer;    /* fast_layer.h */
 
 typedef struct plast_family_def {
     const char *name;
@@ -98,6 +99,9 @@ typedef struct plast_family_def {
     /* 1 and L filled when this model is one non-plastic recurrent cell (cell_layer.h) the cell path runs. NULL: the
      * family has no such form. */
     int (*cell)(const plast_model *m, struct plast_cell_layer *L);
+    /* 1 and L filled when this model is one fast-weight layer (fast_layer.h) the fast-weight path runs. NULL: the
+     * family has no such form. */
+    int (*fast)(const plast_model *m, struct plast_fast_layer *L);
     /* Validates m->cfg, sets m->H and fills m->layout and m->priv; errors name the model.* key. m->rule is set
      * (resolved and checked against rule_use and caps) before it is called. */
     plast_status (*layout)(plast_model *m, plast_err *err);
