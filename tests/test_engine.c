@@ -85,6 +85,9 @@ static const engine_case CASES[] = {
     {"rnn baseline, relu", PLAST_ENGINE_DENSE, 2, 5, {"model.family=rnn", "model.activation=relu"}},
     {"lstm baseline, H = 7", PLAST_ENGINE_DENSE, 3, 7, {"model.family=lstm", "model.hidden=7"}},
     {"lstm baseline, one step", PLAST_ENGINE_DENSE, 2, 1, {"model.family=lstm"}},
+    /* batch 48: three threads take 16 samples each, so the one-against-three-threads check splits the products */
+    {"lstm baseline, batch 48", PLAST_ENGINE_DENSE, 48, 4, {"model.family=lstm", "model.hidden=11"}},
+    {"rnn baseline, batch 48", PLAST_ENGINE_DENSE, 48, 4, {"model.family=rnn", "model.hidden=13"}},
     /* the other families that are one plastic layer */
 #define HEBBFF "model.family=hebbff"
     {"hebbff hebbian, H = 11", PLAST_ENGINE_FUSED, 3, 10, {HEBBFF, "model.hidden=11"}},
@@ -151,7 +154,9 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     plast_model_params_reset(m, p, rng);
     plast_real *x = malloc(sizeof(plast_real) * (size_t)(T * B * I)), *dy = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real *y1 = malloc(sizeof(plast_real) * (size_t)(T * B * O)), *y2 = malloc(sizeof(plast_real) * (size_t)(T * B * O));
-    plast_real m1[64], m2[64], e1[64], e2[64];
+    /* (T, B) each: modulation and energy of the two paths */
+    plast_real *m1 = malloc(sizeof(plast_real) * (size_t)(T * B)), *m2 = malloc(sizeof(plast_real) * (size_t)(T * B));
+    plast_real *e1 = malloc(sizeof(plast_real) * (size_t)(T * B)), *e2 = malloc(sizeof(plast_real) * (size_t)(T * B));
     /* the energy is compared wherever the fast path computes it (the fused and cell paths; not Duan's) */
     plast_engine *probe = plast_engine_init(m, B, T, c->kind, 1, NULL);
     const int energy = probe != NULL;
@@ -226,7 +231,7 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     }
     plast_engine_free(ref);
     plast_engine_free(fast);
-    free(x), free(dy), free(y1), free(y2), free(g1);
+    free(x), free(dy), free(y1), free(y2), free(g1), free(m1), free(m2), free(e1), free(e2);
     plast_params_free(p);
     plast_model_free(m);
 }

@@ -2,7 +2,10 @@
  * the rnn and lstm baselines) by hand. Each step is one matrix product over the batch, z_t = [x_t; h_{t-1}] W + b,
  * and the cell's elementwise work; the backward pass walks the steps back with one product per step for
  * d loss / d h_{t-1}, and the weight gradient is one product over every (step, sample) row at the end. The readout
- * is one product over all rows. Memory per step: p_t, the (activated) gates, c_t and h_t. tests/test_engine.c
+ * is one product over all rows. The input half x_t W_x + b of every step is one product before the recurrence; each
+ * step is then one parallel region whose threads each take a block of samples, with their share of h_{t-1} W_h
+ * (single-threaded inside the region) and the cell's arithmetic, so a step costs one fork and join and no separate
+ * pass to clear or scale z. Memory per step: x_t, the (activated) gates, c_t and h_t. tests/test_engine.c
  * checks outputs, energy and every gradient against the tape path. */
 #include <math.h>
 #include <omp.h>
@@ -19,14 +22,13 @@
 typedef struct cell_engine {
     plast_cell_layer L;
     int64_t B, T, O, P; /* P = I + H */
-    plast_real *PRE; /* (T, B, P) p_t = [x_t; h_{t-1}] */
-    plast_real *Z;   /* (T, B, G) rnn: z; lstm: the activated gates i, f, g, o */
+    plast_real *XS;  /* (T, B, I) the inputs x_t */
+    plast_real *Z;   /* (T, B, G) x_t W_x + b, then rnn: z; lstm: the activated gates i, f, g, o */
     plast_real *C;   /* (T, B, H) lstm: c_t */
     plast_real *HS;  /* (T, B, H) h_t */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
     plast_real *DZ;  /* (T, B, G) d loss / d z_t */
     plast_real *GH, *GC; /* (B, H) the running adjoints of h and c */
-    plast_real *DP;  /* (B, P) d loss / d p_t */
     plast_real *CW;  /* (P) sum_j |W_ij|: the energy's weights */
     size_t bytes;
     void *block;
@@ -73,21 +75,43 @@ static void act_grad_rows(plast_act a, const plast_real *z, const plast_real *h,
     }
 }
 
-/* step t of every sample: p_t, z_t, the cell, h_t; the energy per sample if asked */
-static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, const plast_real *x_t, plast_real *energy_t) {
-    const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, P = E->P;
-    plast_real *pre = E->PRE + t * B * P, *z = E->Z + t * B * G, *h = E->HS + t * B * H;
-    for (int64_t b = 0; b < B; b++) {
-        memcpy(pre + b * P, x_t + b * I, (size_t)I * sizeof(plast_real));
-        if (t > 0) memcpy(pre + b * P + I, E->HS + ((t - 1) * B + b) * H, (size_t)H * sizeof(plast_real));
-        else memset(pre + b * P + I, 0, (size_t)H * sizeof(plast_real));
-    }
+/* the threads of a step and the rows [b0, b1) of thread k among n */
+static void rows_of(int64_t B, int k, int n, int64_t *b0, int64_t *b1) {
+    *b0 = B * k / n;
+    *b1 = B * (k + 1) / n;
+}
+
+/* the input half of z for rows r0 .. r0 + rows - 1 (x holds them): x W_x + b into Z, x into XS */
+static void input_forward(cell_engine *E, plast_params *p, const plast_real *x, int64_t r0, int64_t rows) {
+    const int64_t I = E->L.I, G = E->L.G;
     const plast_real *W = plast_params_value(p, E->L.w), *bias = plast_params_value(p, E->L.b);
-    plast_gemm(0, 0, B, G, P, 1, pre, P, W, G, 0, z, G);
-#pragma omp parallel for schedule(static) num_threads(threads_for(B))
-    for (int64_t b = 0; b < B; b++) {
+    memcpy(E->XS + r0 * I, x, (size_t)(rows * I) * sizeof(plast_real));
+    plast_real *z = E->Z + r0 * G;
+    plast_gemm(0, 0, rows, G, I, 1, x, I, W, G, 0, z, G);
+#pragma omp parallel for schedule(static) num_threads(threads_for(rows))
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t j = 0; j < G; j++) z[r * G + j] += bias[j];
+}
+
+/* the cell on rows [b0, b1) of step t, whose z holds x W_x + b: z += h_{t-1} W_h (one product on those rows), then
+ * the cell's arithmetic and h_t; the energy per sample if asked. One thread's share of a step: the product runs
+ * single-threaded inside the parallel region, so a step costs one fork and one join. */
+static void cell_rows_forward(cell_engine *E, const plast_real *W, int64_t t, int64_t b0, int64_t b1,
+                              plast_real *energy_t) {
+    const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, n = b1 - b0;
+    plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H;
+    const plast_real *h_prev = t > 0 ? E->HS + (t - 1) * B * H : NULL;
+    if (h_prev && n > 0) plast_gemm(0, 0, n, G, H, 1, h_prev + b0 * H, H, W + I * G, G, 1, z + b0 * G, G);
+    for (int64_t b = b0; b < b1; b++) {
         plast_real *zb = z + b * G, *hb = h + b * H;
-        for (int64_t j = 0; j < G; j++) zb[j] += bias[j];
+        if (energy_t) {
+            const plast_real *xb = E->XS + (t * B + b) * I;
+            plast_real e = 0;
+            for (int64_t i = 0; i < I; i++) e += xb[i] * xb[i] * E->CW[i];
+            if (h_prev)
+                for (int64_t i = 0; i < H; i++) e += h_prev[b * H + i] * h_prev[b * H + i] * E->CW[I + i];
+            energy_t[b] = e;
+        }
         if (E->L.kind == PLAST_CELL_RNN) {
             act_rows(E->L.act, zb, hb, H);
             continue;
@@ -107,12 +131,18 @@ static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, const 
         act_rows(PLAST_ACT_TANH, c, hb, H);
         for (int64_t j = 0; j < H; j++) hb[j] *= go[j];
     }
-    if (energy_t)
-        for (int64_t b = 0; b < B; b++) {
-            plast_real e = 0;
-            for (int64_t i = 0; i < P; i++) e += pre[b * P + i] * pre[b * P + i] * E->CW[i];
-            energy_t[b] = e;
-        }
+}
+
+/* step t of every sample, its input half already in Z */
+static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, plast_real *energy_t) {
+    const plast_real *W = plast_params_value(p, E->L.w);
+    const int nt = threads_for(E->B);
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t b0, b1;
+        rows_of(E->B, omp_get_thread_num(), omp_get_num_threads(), &b0, &b1);
+        cell_rows_forward(E, W, t, b0, b1, energy_t);
+    }
 }
 
 /* the energy's weights sum_j |W_ij| */
@@ -129,9 +159,10 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
                                  plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     cell_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I;
+    const int64_t B = E->B, T = E->T;
     if (energy) energy_weights(E, p);
-    for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, x + t * B * I, energy ? energy + t * B : NULL);
+    input_forward(E, p, x, 0, T * B);
+    for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, energy ? energy + t * B : NULL);
     if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
     engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, T * B, E->L.H, E->O, y);
     return PLAST_OK;
@@ -142,58 +173,74 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
     (void)err;
     cell_engine *E = eng->impl;
     if (t == 0 && energy_t) energy_weights(E, p);
-    cell_step_forward(E, p, t, x_t, energy_t);
+    input_forward(E, p, x_t, t * E->B, E->B);
+    cell_step_forward(E, p, t, energy_t);
     if (modulation_t) memset(modulation_t, 0, (size_t)E->B * sizeof(plast_real));
     engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + t * E->B * E->L.H, E->B, E->L.H, E->O, y_t);
     return PLAST_OK;
 }
 
+/* rows [b0, b1) of step t backwards: GH holds d loss / d h_t (the readout's and step t + 1's), GC d loss / d c_t
+ * from step t + 1; dz into DZ, then GH becomes d loss / d h_{t-1} (the readout's part, then dz W_h^T added by one
+ * product on those rows) and GC d loss / d c_{t-1} */
+static void cell_rows_backward(cell_engine *E, const plast_real *W, int64_t t, int64_t b0, int64_t b1) {
+    const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, n = b1 - b0;
+    const plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H;
+    plast_real *dz = E->DZ + t * B * G;
+    for (int64_t b = b0; b < b1; b++) {
+        plast_real *gh = E->GH + b * H, *gc = E->GC + b * H, *dzb = dz + b * G;
+        const plast_real *zb = z + b * G, *hb = h + b * H;
+        if (E->L.kind == PLAST_CELL_RNN) {
+            act_grad_rows(E->L.act, zb, hb, gh, dzb, H);
+            continue;
+        }
+        const plast_real *c = E->C + (t * B + b) * H;
+        const plast_real *gi = zb, *gf = zb + H, *gg = zb + 2 * H, *go = zb + 3 * H;
+        plast_real *tc = dzb + H; /* tanh(c_t), in the forget gate's slot until it is written */
+        act_rows(PLAST_ACT_TANH, c, tc, H);
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real dc = gc[j] + gh[j] * go[j] * (1 - tc[j] * tc[j]);
+            dzb[3 * H + j] = gh[j] * tc[j] * go[j] * (1 - go[j]);
+            dzb[j] = dc * gg[j] * gi[j] * (1 - gi[j]);
+            dzb[2 * H + j] = dc * gi[j] * (1 - gg[j] * gg[j]);
+            gc[j] = dc; /* d loss / d c_t for now; times f below */
+        }
+        if (t > 0) {
+            const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
+            for (int64_t j = 0; j < H; j++) dzb[H + j] = gc[j] * c_prev[j] * gf[j] * (1 - gf[j]);
+        } else {
+            for (int64_t j = 0; j < H; j++) dzb[H + j] = 0;
+        }
+        for (int64_t j = 0; j < H; j++) gc[j] *= gf[j];
+    }
+    if (t == 0 || n == 0) return;
+    /* d loss / d h_{t-1} = the readout's + dz W_h^T */
+    memcpy(E->GH + b0 * H, E->GHY + ((t - 1) * B + b0) * H, (size_t)(n * H) * sizeof(plast_real));
+    plast_gemm(0, 1, n, H, G, 1, dz + b0 * G, G, W + I * G, G, 1, E->GH + b0 * H, H);
+}
+
 static plast_status cell_backward(plast_engine *eng, plast_params *p, const plast_real *dy, plast_err *err) {
     (void)err;
     cell_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, G = E->L.G, P = E->P, O = E->O;
+    const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, G = E->L.G, O = E->O;
     /* the readout: d h of every row, d R and d r */
     engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, T * B, H, O, E->GHY);
     const plast_real *W = plast_params_value(p, E->L.w);
-    memset(E->GH, 0, (size_t)(B * H) * sizeof(plast_real));
+    memcpy(E->GH, E->GHY + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
     memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));
+    const int nt = threads_for(B);
     for (int64_t t = T - 1; t >= 0; t--) {
-        const plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H, *ghy = E->GHY + t * B * H;
-        plast_real *dz = E->DZ + t * B * G;
-#pragma omp parallel for schedule(static) num_threads(threads_for(B))
-        for (int64_t b = 0; b < B; b++) {
-            plast_real *gh = E->GH + b * H, *gc = E->GC + b * H, *dzb = dz + b * G;
-            const plast_real *zb = z + b * G, *hb = h + b * H;
-            for (int64_t j = 0; j < H; j++) gh[j] += ghy[b * H + j];
-            if (E->L.kind == PLAST_CELL_RNN) {
-                act_grad_rows(E->L.act, zb, hb, gh, dzb, H);
-                continue;
-            }
-            const plast_real *c = E->C + (t * B + b) * H;
-            const plast_real *gi = zb, *gf = zb + H, *gg = zb + 2 * H, *go = zb + 3 * H;
-            plast_real *tc = dzb + H; /* tanh(c_t), in the forget gate's slot until it is written */
-            act_rows(PLAST_ACT_TANH, c, tc, H);
-            for (int64_t j = 0; j < H; j++) {
-                const plast_real dc = gc[j] + gh[j] * go[j] * (1 - tc[j] * tc[j]);
-                dzb[3 * H + j] = gh[j] * tc[j] * go[j] * (1 - go[j]);
-                dzb[j] = dc * gg[j] * gi[j] * (1 - gi[j]);
-                dzb[2 * H + j] = dc * gi[j] * (1 - gg[j] * gg[j]);
-                gc[j] = dc; /* d loss / d c_t for now; times f below */
-            }
-            if (t > 0) {
-                const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
-                for (int64_t j = 0; j < H; j++) dzb[H + j] = gc[j] * c_prev[j] * gf[j] * (1 - gf[j]);
-            } else {
-                for (int64_t j = 0; j < H; j++) dzb[H + j] = 0;
-            }
-            for (int64_t j = 0; j < H; j++) gc[j] *= gf[j];
+#pragma omp parallel num_threads(nt)
+        {
+            int64_t b0, b1;
+            rows_of(B, omp_get_thread_num(), omp_get_num_threads(), &b0, &b1);
+            cell_rows_backward(E, W, t, b0, b1);
         }
-        /* d loss / d p_t = dz W^T; its h part is d loss / d h_{t-1} */
-        plast_gemm(0, 1, B, P, G, 1, dz, G, W, G, 0, E->DP, P);
-        for (int64_t b = 0; b < B; b++) memcpy(E->GH + b * H, E->DP + b * P + I, (size_t)H * sizeof(plast_real));
     }
-    /* the weights over every (step, sample) row at once */
-    plast_gemm(1, 0, P, G, T * B, 1, E->PRE, P, E->DZ, G, 1, plast_params_grad(p, E->L.w), G);
+    /* the weights over every (step, sample) row at once: W_x from x_t, W_h from h_{t-1} (zero at t = 0) */
+    plast_real *gW = plast_params_grad(p, E->L.w);
+    plast_gemm(1, 0, I, G, T * B, 1, E->XS, I, E->DZ, G, 1, gW, G);
+    if (T > 1) plast_gemm(1, 0, H, G, (T - 1) * B, 1, E->HS, H, E->DZ + B * G, G, 1, gW + I * G, G);
     plast_real *gb = plast_params_grad(p, E->L.b);
     for (int64_t r = 0; r < T * B; r++)
         for (int64_t j = 0; j < G; j++) gb[j] += E->DZ[r * G + j];
@@ -231,7 +278,7 @@ int engine_cell_supports(const plast_model *m, int want_energy, char *why, size_
 static void layout_buffers(void *impl, engine_plan *pl) {
     cell_engine *E = impl;
     const int64_t B = E->B, T = E->T, H = E->L.H, G = E->L.G, P = E->P;
-    E->PRE = engine_plan_carve(pl, T * B * P);
+    E->XS = engine_plan_carve(pl, T * B * E->L.I);
     E->Z = engine_plan_carve(pl, T * B * G);
     E->C = E->L.kind == PLAST_CELL_LSTM ? engine_plan_carve(pl, T * B * H) : NULL;
     E->HS = engine_plan_carve(pl, T * B * H);
@@ -239,7 +286,6 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->DZ = engine_plan_carve(pl, T * B * G);
     E->GH = engine_plan_carve(pl, B * H);
     E->GC = engine_plan_carve(pl, B * H);
-    E->DP = engine_plan_carve(pl, B * P);
     E->CW = engine_plan_carve(pl, P);
 }
 
