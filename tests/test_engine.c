@@ -123,6 +123,18 @@ static const engine_case CASES[] = {
                                                                             "model.fw_double_update=true",
                                                                             "model.fw_lr=100", "model.fw_decay=1",
                                                                             "model.hidden=6"}},
+    /* model.frontend: the convolutions on a tape in front of each path (engine_features.c); 20 x 20 images give
+     * 32 features */
+#define MNIH "model.frontend=mnih_conv", "model.input=400"
+    {"stpnr with mnih_conv", PLAST_ENGINE_FUSED, 2, 5, {STPN, MNIH, "model.variant=r"}},
+    {"stpnr new h in the rule, mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {STPN, MNIH, "model.pre_new_h=true"}},
+    {"stpnf with mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {STPN, MNIH, "model.variant=f"}},
+    {"modplast retroactive, mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {MODPLAST, MNIH, "model.neuromod=retroactive"}},
+    {"diffplast direct, mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {DIFFPLAST, MNIH, "model.direct_input=true",
+                                                                "model.hidden=32"}},
+    {"fastweights with mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {FW, MNIH}},
+    {"lstm with mnih_conv", PLAST_ENGINE_DENSE, 2, 4, {"model.family=lstm", MNIH}},
+    {"rnn with mnih_conv", PLAST_ENGINE_DENSE, 2, 3, {"model.family=rnn", MNIH}},
 #define BOHP "model.family=bohp"
     {"bohp hebbian, H = 8", PLAST_ENGINE_FUSED, 3, 10, {BOHP, "model.hidden=8", "model.trace_decay=0.7"}},
     {"bohp no readout, instar", PLAST_ENGINE_FUSED, 2, 6, {BOHP, "model.readout=none", "model.output=4",
@@ -136,6 +148,55 @@ static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {
         m = fmax(m, fabs((double)b[i]));
     }
     return m > 0 ? e / m : e;
+}
+
+/* A trial from a given state (sequences replayed from recorded states, as the RL learners do): the fast path and
+ * the tape from the same random state give the same outputs, energy and gradients, whole or stepped. Paths that
+ * start from zeros only (Duan's) refuse the state. */
+static void check_initial_state(const engine_case *c, plast_model *m, plast_params *p, const plast_real *x,
+                                const plast_real *dy, int energy, plast_rng *rng) {
+    const int64_t B = c->B, T = c->T, I = plast_model_input(m), O = plast_model_output(m), n = plast_params_numel(p);
+    if (plast_model_state_count(m) == 0) return;
+    plast_state *s0 = plast_state_init(m, B, NULL);
+    plast_engine *ref = plast_engine_init(m, B, T, PLAST_ENGINE_TAPE, energy, NULL);
+    plast_engine *fast = plast_engine_init(m, B, T, c->kind, energy, NULL);
+    for (int k = 0; s0 && k < plast_model_state_count(m); k++)
+        plast_rng_fill_uniform(rng, plast_state_data(s0, k),
+                               (size_t)(B * plast_shape_numel(plast_model_state_shape(m, k))), -0.3, 0.3);
+    if (!s0 || !ref || !fast || plast_engine_set_initial_state(fast, s0, NULL) != PLAST_OK) {
+        CHECK(c->kind == PLAST_ENGINE_LOWRANK || c->kind == PLAST_ENGINE_DENSE, "%s: no initial state", c->name);
+        plast_engine_free(ref), plast_engine_free(fast), plast_state_free(s0);
+        return;
+    }
+    plast_err err;
+    CHECK(plast_engine_set_initial_state(ref, s0, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+    const size_t TB = (size_t)(T * B);
+    plast_real *y1 = malloc(sizeof(plast_real) * TB * (size_t)O), *y2 = malloc(sizeof(plast_real) * TB * (size_t)O);
+    plast_real *e1 = malloc(sizeof(plast_real) * TB), *e2 = malloc(sizeof(plast_real) * TB);
+    plast_real *m2 = malloc(sizeof(plast_real) * TB), *g1 = malloc(sizeof(plast_real) * (size_t)n);
+    plast_params_zero_grad(p);
+    plast_engine_forward(ref, p, x, y1, m2, energy ? e1 : NULL, 1, &err);
+    plast_engine_backward(ref, p, dy, &err);
+    memcpy(g1, plast_params_grads(p), sizeof(plast_real) * (size_t)n);
+    const double tol = sizeof(plast_real) == 8 ? 1e-10 : 1e-4;
+    for (int stepped = 0; stepped < 2; stepped++) {
+        plast_params_zero_grad(p);
+        int ok = 1;
+        if (stepped && !plast_engine_can_step(fast)) break;
+        if (stepped)
+            for (int64_t t = 0; t < T && ok; t++)
+                ok = plast_engine_step(fast, p, t, x + t * B * I, y2 + t * B * O, m2 + t * B, energy ? e2 + t * B : NULL,
+                                       &err) == PLAST_OK;
+        else
+            ok = plast_engine_forward(fast, p, x, y2, m2, energy ? e2 : NULL, 1, &err) == PLAST_OK;
+        CHECK(ok && plast_engine_backward(fast, p, dy, &err) == PLAST_OK, "%s, from a state: %s", c->name, err.msg);
+        const double ey = rel_err(y2, y1, T * B * O), eg = rel_err(plast_params_grads(p), g1, n);
+        const double ee = energy ? rel_err(e2, e1, T * B) : 0;
+        CHECK(ey <= tol && eg <= tol && ee <= tol, "%s, from a state%s: outputs %g, gradients %g, energy %g", c->name,
+              stepped ? ", stepped" : "", ey, eg, ee);
+    }
+    free(y1), free(y2), free(e1), free(e2), free(m2), free(g1);
+    plast_engine_free(ref), plast_engine_free(fast), plast_state_free(s0);
 }
 
 static void run_case(const engine_case *c, plast_rng *rng) {
@@ -227,6 +288,7 @@ static void run_case(const engine_case *c, plast_rng *rng) {
         }
         plast_engine_free(st);
         }
+        check_initial_state(c, m, p, x, dy, energy, rng);
         printf("%-42s %-7s outputs %.1e, gradients %.1e\n", c->name, plast_engine_kind_name(c->kind), ey, worst);
     }
     plast_engine_free(ref);

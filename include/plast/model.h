@@ -128,6 +128,7 @@ PLAST_API void plast_state_free(plast_state *s);
 PLAST_API void plast_state_reset(plast_state *s);                      /* zeros: a new trial */
 PLAST_API int64_t plast_state_batch(const plast_state *s);
 PLAST_API plast_real *plast_state_data(plast_state *s, int k);         /* (batch, per-sample shape of k) */
+PLAST_API const plast_real *plast_state_view(const plast_state *s, int k); /* the same, read only */
 
 /* ---- recording trials on a tape (training) ------------------------------------------------------------------ */
 

@@ -70,16 +70,14 @@ plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t ste
     const engine_path_row *row = NULL;
     for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++) {
         if (kind != PLAST_ENGINE_AUTO && kind != PATHS[i].kind) continue;
-        if (plast_model_has_frontend(m) && PATHS[i].kind != PLAST_ENGINE_TAPE) { /* the fast paths take x as is */
-            snprintf(why, sizeof why, "model.frontend runs on the tape path only");
-            continue;
-        }
         if (PATHS[i].supports(m, want_energy, why, sizeof why)) row = &PATHS[i];
     }
     plast_status s;
     if (row) {
         e->kind = row->kind;
-        s = row->open(e, err);
+        /* model.frontend: the convolutions on a tape in front of the family's own path (engine_features.c) */
+        s = plast_model_has_frontend(m) && row->kind != PLAST_ENGINE_TAPE ? engine_features_init(e, row->open, err)
+                                                                            : row->open(e, err);
     } else {
         s = plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: no %s path for %s: %s", plast_engine_kind_name(kind),
                           plast_model_describe(m), why);
@@ -116,9 +114,9 @@ plast_status plast_engine_set_initial_state(plast_engine *e, const plast_state *
         return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: an initial state of batch %lld for an engine of "
                                                          "batch %lld", (long long)plast_state_batch(s), (long long)e->B);
     if (plast_model_state_count(e->model) == 0) return PLAST_OK; /* nothing to start from */
-    if (s && e->kind != PLAST_ENGINE_TAPE)
+    if (s && !e->path->initial_state)
         return plast_err_set(err, PLAST_ERR_CONFIG, "engine: the %s path starts every trial from the zero state; "
-                                                         "training from recorded states needs the tape path",
+                                                         "training from recorded states needs another path",
                              plast_engine_kind_name(e->kind));
     e->initial = s;
     return PLAST_OK;

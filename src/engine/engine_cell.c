@@ -29,6 +29,9 @@ typedef struct cell_engine {
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
     plast_real *DZ;  /* (T, B, G) d loss / d z_t */
     plast_real *GH, *GC; /* (B, H) the running adjoints of h and c */
+    plast_real *DX;  /* (T, B, I) d loss / d x_t (want_dx only) */
+    const plast_state *init; /* the state trials start from, or NULL: zeros */
+    int want_dx;
     plast_real *CW;  /* (P) sum_j |W_ij|: the energy's weights */
     size_t bytes;
     void *block;
@@ -81,6 +84,16 @@ static void rows_of(int64_t B, int k, int n, int64_t *b0, int64_t *b1) {
     *b1 = B * (k + 1) / n;
 }
 
+/* h_{t-1} and c_{t-1} of every sample, (B, H): the step before, the initial state's at t = 0, or NULL for zeros */
+static const plast_real *h_before(const cell_engine *E, int64_t t) {
+    if (t > 0) return E->HS + (t - 1) * E->B * E->L.H;
+    return E->init ? plast_state_view(E->init, E->L.h) : NULL;
+}
+static const plast_real *c_before(const cell_engine *E, int64_t t) {
+    if (t > 0) return E->C + (t - 1) * E->B * E->L.H;
+    return E->init ? plast_state_view(E->init, E->L.c) : NULL;
+}
+
 /* the input half of z for rows r0 .. r0 + rows - 1 (x holds them): x W_x + b into Z, x into XS */
 static void input_forward(cell_engine *E, plast_params *p, const plast_real *x, int64_t r0, int64_t rows) {
     const int64_t I = E->L.I, G = E->L.G;
@@ -100,7 +113,7 @@ static void cell_rows_forward(cell_engine *E, const plast_real *W, int64_t t, in
                               plast_real *energy_t) {
     const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, n = b1 - b0;
     plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H;
-    const plast_real *h_prev = t > 0 ? E->HS + (t - 1) * B * H : NULL;
+    const plast_real *h_prev = h_before(E, t), *c_all = E->L.kind == PLAST_CELL_LSTM ? c_before(E, t) : NULL;
     if (h_prev && n > 0) plast_gemm(0, 0, n, G, H, 1, h_prev + b0 * H, H, W + I * G, G, 1, z + b0 * G, G);
     for (int64_t b = b0; b < b1; b++) {
         plast_real *zb = z + b * G, *hb = h + b * H;
@@ -122,8 +135,8 @@ static void cell_rows_forward(cell_engine *E, const plast_real *W, int64_t t, in
         act_rows(PLAST_ACT_SIGMOID, zb + 3 * H, zb + 3 * H, H);
         const plast_real *gi = zb, *gf = zb + H, *gg = zb + 2 * H, *go = zb + 3 * H;
         plast_real *c = E->C + (t * B + b) * H;
-        if (t > 0) {
-            const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
+        if (c_all) {
+            const plast_real *c_prev = c_all + b * H;
             for (int64_t j = 0; j < H; j++) c[j] = gf[j] * c_prev[j] + gi[j] * gg[j];
         } else {
             for (int64_t j = 0; j < H; j++) c[j] = gi[j] * gg[j];
@@ -160,6 +173,7 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
     (void)train, (void)err;
     cell_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T;
+    E->init = eng->initial;
     if (energy) energy_weights(E, p);
     input_forward(E, p, x, 0, T * B);
     for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, energy ? energy + t * B : NULL);
@@ -172,6 +186,7 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
                               plast_real *modulation_t, plast_real *energy_t, plast_err *err) {
     (void)err;
     cell_engine *E = eng->impl;
+    if (t == 0) E->init = eng->initial;
     if (t == 0 && energy_t) energy_weights(E, p);
     input_forward(E, p, x_t, t * E->B, E->B);
     cell_step_forward(E, p, t, energy_t);
@@ -186,6 +201,7 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
 static void cell_rows_backward(cell_engine *E, const plast_real *W, int64_t t, int64_t b0, int64_t b1) {
     const int64_t B = E->B, I = E->L.I, H = E->L.H, G = E->L.G, n = b1 - b0;
     const plast_real *z = E->Z + t * B * G, *h = E->HS + t * B * H;
+    const plast_real *c_all = E->L.kind == PLAST_CELL_LSTM ? c_before(E, t) : NULL;
     plast_real *dz = E->DZ + t * B * G;
     for (int64_t b = b0; b < b1; b++) {
         plast_real *gh = E->GH + b * H, *gc = E->GC + b * H, *dzb = dz + b * G;
@@ -205,8 +221,8 @@ static void cell_rows_backward(cell_engine *E, const plast_real *W, int64_t t, i
             dzb[2 * H + j] = dc * gi[j] * (1 - gg[j] * gg[j]);
             gc[j] = dc; /* d loss / d c_t for now; times f below */
         }
-        if (t > 0) {
-            const plast_real *c_prev = E->C + ((t - 1) * B + b) * H;
+        if (c_all) {
+            const plast_real *c_prev = c_all + b * H;
             for (int64_t j = 0; j < H; j++) dzb[H + j] = gc[j] * c_prev[j] * gf[j] * (1 - gf[j]);
         } else {
             for (int64_t j = 0; j < H; j++) dzb[H + j] = 0;
@@ -237,10 +253,14 @@ static plast_status cell_backward(plast_engine *eng, plast_params *p, const plas
             cell_rows_backward(E, W, t, b0, b1);
         }
     }
-    /* the weights over every (step, sample) row at once: W_x from x_t, W_h from h_{t-1} (zero at t = 0) */
+    /* the weights over every (step, sample) row at once: W_x from x_t, W_h from h_{t-1} (zero or the initial
+     * state's at t = 0) */
     plast_real *gW = plast_params_grad(p, E->L.w);
     plast_gemm(1, 0, I, G, T * B, 1, E->XS, I, E->DZ, G, 1, gW, G);
     if (T > 1) plast_gemm(1, 0, H, G, (T - 1) * B, 1, E->HS, H, E->DZ + B * G, G, 1, gW + I * G, G);
+    if (h_before(E, 0)) plast_gemm(1, 0, H, G, B, 1, h_before(E, 0), H, E->DZ, G, 1, gW + I * G, G);
+    /* d loss / d x_t = dz_t W_x^T */
+    if (E->DX) plast_gemm(0, 1, T * B, I, G, 1, E->DZ, G, W, G, 0, E->DX, I);
     plast_real *gb = plast_params_grad(p, E->L.b);
     for (int64_t r = 0; r < T * B; r++)
         for (int64_t j = 0; j < G; j++) gb[j] += E->DZ[r * G + j];
@@ -263,7 +283,10 @@ static double cell_flops(const plast_engine *eng) {
     return BT * (2 * PG + 2 * HO) + BT * (4 * PG + 4 * HO);
 }
 
-static const engine_path CELL_PATH = {cell_forward, cell_backward, cell_release, cell_bytes, cell_flops, cell_step};
+static const plast_real *cell_input_grad(const plast_engine *eng) { return ((const cell_engine *)eng->impl)->DX; }
+
+static const engine_path CELL_PATH = {cell_forward, cell_backward, cell_release, cell_bytes, cell_flops, cell_step,
+                                      cell_input_grad, 1};
 
 int engine_cell_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
     (void)want_energy; /* the cell path computes the energy */
@@ -286,6 +309,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->DZ = engine_plan_carve(pl, T * B * G);
     E->GH = engine_plan_carve(pl, B * H);
     E->GC = engine_plan_carve(pl, B * H);
+    E->DX = E->want_dx ? engine_plan_carve(pl, T * B * E->L.I) : NULL;
     E->CW = engine_plan_carve(pl, P);
 }
 
@@ -294,7 +318,7 @@ plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
     cell_engine *E = calloc(1, sizeof *E);
     if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     m->family->cell(m, &E->L);
-    E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H;
+    E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H, E->want_dx = eng->want_dx;
     size_t bytes;
     E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {

@@ -347,7 +347,7 @@ static double duan_flops(const plast_engine *eng) {
     return lr + slow_fwd + slow_bwd;
 }
 
-static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes, duan_flops, NULL};
+static const engine_path DUAN_PATH = {duan_forward, duan_backward, duan_release, duan_bytes, duan_flops, NULL, NULL, 0};
 
 int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_energy, char *why, size_t cap) {
     if (!(m->family->caps & PLAST_FAMILY_DUAN_PATHS)) {

@@ -39,6 +39,9 @@ typedef struct fastw_engine {
     plast_real *DZ;  /* (T, B, H) d loss / d z_t */
     plast_real *CW;  /* (I + H) sum_j |W_ij|: the energy's weights */
     plast_real *GS;  /* (B + 1, 2 H) each sample's gradients of g and beta, then their totals */
+    plast_real *DX;  /* (T, B, I) d loss / d x_t (want_dx only) */
+    const plast_state *init; /* the state trials start from, or NULL: zeros */
+    int want_dx;
     plast_real *WS;  /* per thread, ws_n each (see thread_ws) */
     int64_t ws_n;
     size_t bytes;
@@ -81,6 +84,20 @@ static int threads_now(const fastw_engine *E) {
 typedef struct fw_params {
     const plast_real *W, *g, *beta; /* W (I + H, H), g and beta (H) */
 } fw_params;
+
+/* h_{t-1} of sample b into hp: the step before's, the initial state's at t = 0, or zeros */
+static void h_before(const fastw_engine *E, int64_t b, int64_t t, plast_real *hp) {
+    const int64_t H = E->L.H;
+    if (t > 0) memcpy(hp, E->HS + ((t - 1) * E->B + b) * H, (size_t)H * sizeof(plast_real));
+    else if (E->init) memcpy(hp, plast_state_view(E->init, E->L.h) + b * H, (size_t)H * sizeof(plast_real));
+    else memset(hp, 0, (size_t)H * sizeof(plast_real));
+}
+
+/* sample b's fast weights at the start of a trial: the initial state's or zeros */
+static void state_start(const fastw_engine *E, int64_t b, plast_real *A) {
+    if (E->init) memcpy(A, plast_state_view(E->init, E->L.A) + b * E->HH, (size_t)E->HH * sizeof(plast_real));
+    else memset(A, 0, (size_t)E->HH * sizeof(plast_real));
+}
 
 static fw_params params_of(fastw_engine *E, plast_params *p) {
     const int64_t P = E->L.I + E->L.H, H = E->L.H;
@@ -129,8 +146,7 @@ static plast_real sample_step(const fastw_engine *E, const fw_params *fp, plast_
     const plast_real lam = (plast_real)E->L.lambda, eta = (plast_real)E->L.eta;
     if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * E->HH, A, (size_t)E->HH * sizeof(plast_real));
     const plast_real *hp = w->hp;
-    if (t > 0) memcpy(w->hp, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
-    else memset(w->hp, 0, (size_t)H * sizeof(plast_real));
+    h_before(E, b, t, w->hp);
     hebb_update(A, hp, H, lam, eta, 0, A);
     /* z = x W_x + b (UX) + h_{t-1} W_h; the energy of p = [x; h_{t-1}] on W */
     const plast_real *x = E->XS + r * I, *Wh = fp->W + I * H;
@@ -184,6 +200,7 @@ static plast_status fastw_forward(plast_engine *eng, plast_params *p, const plas
     (void)train, (void)err;
     fastw_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T;
+    E->init = eng->initial;
     const fw_params fp = params_of(E, p);
     input_forward(E, &fp, p, x, 0, T * B);
     const int nt = threads_now(E);
@@ -191,7 +208,7 @@ static plast_status fastw_forward(plast_engine *eng, plast_params *p, const plas
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *A = w.gA; /* the running fast weights; gA is free during the forward */
-        memset(A, 0, (size_t)E->HH * sizeof(plast_real));
+        state_start(E, b, A);
         for (int64_t t = 0; t < T; t++) {
             const plast_real e = sample_step(E, &fp, A, b, t, &w);
             if (energy) energy[t * B + b] = e;
@@ -213,7 +230,10 @@ static plast_status fastw_step(plast_engine *eng, plast_params *p, int64_t t, co
                                           (long long)B);
         E->bytes += (size_t)(B * HH) * sizeof(plast_real);
     }
-    if (t == 0) memset(E->RUN, 0, (size_t)(B * HH) * sizeof(plast_real));
+    if (t == 0) {
+        E->init = eng->initial;
+        for (int64_t b = 0; b < B; b++) state_start(E, b, E->RUN + b * HH);
+    }
     const fw_params fp = params_of(E, p);
     input_forward(E, &fp, p, x_t, t * B, B);
     const int nt = threads_now(E);
@@ -235,8 +255,7 @@ static void segment_recompute(const fastw_engine *E, int64_t b, int64_t seg, int
     memcpy(w->Aseg, E->CK + (b * E->n_ck + seg) * HH, (size_t)HH * sizeof(plast_real));
     for (int64_t t = s; t + 1 < e; t++) {
         plast_real *An = w->Aseg + (t - s + 1) * HH;
-        if (t > 0) memcpy(w->hp, E->HS + ((t - 1) * B + b) * H, (size_t)H * sizeof(plast_real));
-        else memset(w->hp, 0, (size_t)H * sizeof(plast_real));
+        h_before(E, b, t, w->hp);
         hebb_update(w->Aseg + (t - s) * HH, w->hp, H, lam, eta, 0, An);
         if (E->L.double_update) hebb_update(An, E->HS + (t * B + b) * H, H, lam, eta, (plast_real)FW_CLAMP, An);
     }
@@ -265,8 +284,7 @@ static void sample_backward(const fastw_engine *E, const fw_params *fp, const pl
                             plast_real *gs, thread_ws *w) {
     const int64_t B = E->B, I = E->L.I, H = E->L.H, NS = E->NS, r = t * B + b;
     const plast_real lam = (plast_real)E->L.lambda, eta = (plast_real)E->L.eta, c = (plast_real)FW_CLAMP;
-    if (t > 0) memcpy(w->hp, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
-    else memset(w->hp, 0, (size_t)H * sizeof(plast_real));
+    h_before(E, b, t, w->hp);
     hebb_update(Aprev, w->hp, H, lam, eta, 0, w->Am);
     plast_real *gA = w->gA, *gh = w->gh, *gz = w->gz;
     const plast_real *h = E->HS + r * H;
@@ -346,6 +364,9 @@ static plast_status fastw_backward(plast_engine *eng, plast_params *p, const pla
     plast_real *gW = plast_params_grad(p, E->L.w), *gb = plast_params_grad(p, E->L.b);
     plast_gemm(1, 0, I, H, TB, 1, E->XS, I, E->DZ, H, 1, gW, H);
     if (T > 1) plast_gemm(1, 0, H, H, (T - 1) * B, 1, E->HS, H, E->DZ + B * H, H, 1, gW + I * H, H);
+    if (E->init) plast_gemm(1, 0, H, H, B, 1, plast_state_view(E->init, E->L.h), H, E->DZ, H, 1, gW + I * H, H);
+    /* d loss / d x_t = dz_t W_x^T */
+    if (E->DX) plast_gemm(0, 1, TB, I, H, 1, E->DZ, H, fp.W, H, 0, E->DX, I);
     for (int64_t r = 0; r < TB; r++)
         for (int64_t j = 0; j < H; j++) gb[j] += E->DZ[r * H + j];
     return PLAST_OK;
@@ -367,8 +388,10 @@ static double fastw_flops(const plast_engine *eng) {
     return BT * 3 * fwd;
 }
 
+static const plast_real *fastw_input_grad(const plast_engine *eng) { return ((const fastw_engine *)eng->impl)->DX; }
+
 static const engine_path FASTW_PATH = {fastw_forward, fastw_backward, fastw_release, fastw_bytes, fastw_flops,
-                                       fastw_step};
+                                       fastw_step, fastw_input_grad, 1};
 
 int engine_fastweights_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
     (void)want_energy; /* the path computes the energy */
@@ -394,6 +417,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->DZ = engine_plan_carve(pl, TB * H);
     E->CW = engine_plan_carve(pl, I + H);
     E->GS = engine_plan_carve(pl, (E->B + 1) * 2 * H);
+    E->DX = E->want_dx ? engine_plan_carve(pl, TB * I) : NULL;
     E->WS = engine_plan_carve(pl, (int64_t)E->threads * E->ws_n);
 }
 
@@ -403,6 +427,7 @@ plast_status engine_fastweights_init(plast_engine *eng, plast_err *err) {
     if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     m->family->fast(m, &E->L);
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->HH = E->L.H * E->L.H, E->NS = E->L.S + 1;
+    E->want_dx = eng->want_dx;
     E->K = (int64_t)ceil(sqrt((double)E->T));
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();

@@ -117,6 +117,26 @@ static void drive_forward(const fused_engine *E, plast_params *p, const plast_re
         for (int64_t j = 0; j < H; j++) U[r * H + j] += bin[j];
 }
 
+/* d loss / d x_t of one step through p_t (and, with the rule on [x_t; h_t], through q): from the step's backward */
+static void input_grad_row(const fused_engine *E, const thread_ws *w, plast_real *dx) {
+    const int64_t I = E->L.I;
+    if (E->L.pre == PLAST_LAYER_PRE_H) {
+        memset(dx, 0, (size_t)I * sizeof(plast_real));
+        return;
+    }
+    for (int64_t i = 0; i < I; i++) dx[i] = w->gp[i] + (E->L.hebb_new_h ? w->gq[i] : 0);
+}
+
+/* d loss / d x through the drive, from d loss / d a of every row (UG): + UG W_in (linear) or + UG (direct) */
+static void drive_input_grad(const fused_engine *E, plast_params *p) {
+    const int64_t TB = E->T * E->B, H = E->L.H, I = E->L.I;
+    if (E->L.drive == PLAST_DRIVE_LINEAR) {
+        plast_gemm(0, 0, TB, I, H, 1, E->UG, H, plast_params_value(p, E->L.drive_w.w), I, 1, E->DX, I);
+        return;
+    }
+    for (int64_t k = 0; k < TB * H; k++) E->DX[k] += E->UG[k];
+}
+
 /* the linear drive's gradients from d loss / d a of every row (UG) */
 static void drive_backward(const fused_engine *E, plast_params *p) {
     if (E->L.drive != PLAST_DRIVE_LINEAR) return;
@@ -151,6 +171,18 @@ static void readout_backward(const fused_engine *E, plast_params *p, const plast
                             TB, H, O, E->GHY);
 }
 
+/* sample b's plastic state at the start of a trial (F, then E with an eligibility trace): the initial state's or
+ * zeros */
+static void state_start(const fused_engine *E, int64_t b, plast_real *F) {
+    if (!E->init) {
+        memset(F, 0, (size_t)E->SN * sizeof(plast_real));
+        return;
+    }
+    memcpy(F, plast_state_view(E->init, E->L.F) + b * E->PH, (size_t)E->PH * sizeof(plast_real));
+    if (E->L.eligibility)
+        memcpy(F + E->PH, plast_state_view(E->init, E->L.E) + b * E->PH, (size_t)E->PH * sizeof(plast_real));
+}
+
 /* step t of sample b with input x (I): the checkpoint, p_t, the layer forward on the running state F; returns
  * the energy */
 static plast_real sample_step(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *x,
@@ -163,6 +195,7 @@ static plast_real sample_step(const fused_engine *E, const layer_params *lp, pla
     if (plast_layer_recurrent(&E->L)) {
         plast_real *ph = s.p + plast_layer_h_offset(&E->L);
         if (t > 0) memcpy(ph, E->HS + (r - B) * H, (size_t)H * sizeof(plast_real));
+        else if (E->init) memcpy(ph, plast_state_view(E->init, E->L.h) + b * H, (size_t)H * sizeof(plast_real));
         else memset(ph, 0, (size_t)H * sizeof(plast_real));
     }
     return fused_layer_forward(E, lp, F, &s, w);
@@ -172,7 +205,8 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T, SN = E->SN;
+    const int64_t B = E->B, T = E->T;
+    E->init = eng->initial;
     const layer_params lp = params_of(E, p);
     if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x, 0, T * B);
     const int nt = threads_now(E);
@@ -180,7 +214,7 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
         plast_real *F = w.gF; /* the running state, in cache for the whole trial; gF is free during the forward */
-        memset(F, 0, (size_t)SN * sizeof(plast_real));
+        state_start(E, b, F);
         for (int64_t t = 0; t < T; t++) {
             const int64_t r = t * B + b;
             const plast_real e = sample_step(E, &lp, F, x + r * E->L.I, b, t, &w);
@@ -205,8 +239,9 @@ static plast_status fused_step(plast_engine *eng, plast_params *p, int64_t t, co
         E->bytes += (size_t)(B * SN) * sizeof(plast_real);
     }
     if (t == 0) {
+        E->init = eng->initial;
         E->lp_step = params_of(E, p);
-        memset(E->RUN, 0, (size_t)(B * SN) * sizeof(plast_real));
+        for (int64_t b = 0; b < B; b++) state_start(E, b, E->RUN + b * SN);
     }
     if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x_t, t * B, B);
     const int nt = threads_now(E);
@@ -315,13 +350,17 @@ static plast_status fused_backward(plast_engine *eng, plast_params *p, const pla
                 for (int64_t j = 0; j < H; j++) w.gh[j] = E->GHY[r * H + j] + w.ghn[j];
                 fused_layer_backward(E, &lp, w.Fseg + (t - s) * SN, &sr, &w);
                 if (recurrent) memcpy(w.ghn, w.gp + h_off, (size_t)H * sizeof(plast_real));
+                if (E->DX) input_grad_row(E, &w, E->DX + r * E->L.I);
             }
         }
     }
     sum_samples(E, p);
     drive_backward(E, p);
+    if (E->DX && E->L.drive != PLAST_DRIVE_NONE) drive_input_grad(E, p);
     return PLAST_OK;
 }
+
+static const plast_real *fused_input_grad(const plast_engine *eng) { return ((const fused_engine *)eng->impl)->DX; }
 
 static void fused_release(plast_engine *eng) {
     fused_engine *E = eng->impl;
@@ -341,7 +380,7 @@ static double fused_flops(const plast_engine *eng) {
 }
 
 static const engine_path FUSED_PATH = {fused_forward, fused_backward, fused_release, fused_bytes, fused_flops,
-                                       fused_step};
+                                       fused_step, fused_input_grad, 1};
 
 int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
     (void)want_energy; /* the fused path computes the energy */
@@ -378,6 +417,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->UG = drive ? engine_plan_carve(pl, T * B * H) : NULL;
     E->CK = engine_plan_carve(pl, B * E->n_ck * SN);
     E->GHY = engine_plan_carve(pl, T * B * H);
+    E->DX = E->want_dx ? engine_plan_carve(pl, T * B * E->L.I) : NULL;
     E->LX = engine_plan_carve(pl, PH);
     E->GX = engine_plan_carve(pl, PH);
     E->CIN = linear ? engine_plan_carve(pl, E->L.I) : NULL;
@@ -401,7 +441,7 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->kernel = m->rule->kernel;
     E->hebbian = m->rule->rank_one;
     E->modulated = E->L.modulator.w >= 0;
-    E->B = eng->B, E->T = eng->T, E->O = m->O, E->PH = E->L.P * E->L.H;
+    E->B = eng->B, E->T = eng->T, E->O = m->O, E->PH = E->L.P * E->L.H, E->want_dx = eng->want_dx;
     E->SN = E->L.eligibility ? 2 * E->PH : E->PH;
     E->K = checkpoint_interval(E->T);
     E->n_ck = (E->T + E->K - 1) / E->K;

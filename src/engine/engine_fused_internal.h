@@ -21,6 +21,7 @@ typedef struct fused_engine {
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
     int64_t gs_n;        /* one sample's gradients in GS (see gs_layout) */
     int threads;         /* the most threads a call uses: the workspaces allocated */
+    int want_dx;         /* d loss / d x into DX in the backward */
 
     /* forward record, time-major (T, B, n) */
     plast_real *PRE; /* (T, B, P) presynaptic vectors p_t */
@@ -33,6 +34,8 @@ typedef struct fused_engine {
     plast_real *UG;  /* (T, B, H) the drive u_t in the forward, d loss / d a_t in the backward (drive only) */
     plast_real *CK;  /* (B, n_ck, SN) the plastic state at the start of steps 0, K, 2K, ... */
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
+    plast_real *DX;  /* (T, B, I) d loss / d x_t (want_dx only) */
+    const plast_state *init; /* the state trials start from (plast_engine_set_initial_state), or NULL: zeros */
     plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar or constant spread over all) */
     plast_real *CIN; /* (I) sum_j |W_in_ji|: the drive's energy weights (linear drive only) */
     double dlam, dgam; /* d rate / d parameter of a mapped scalar rate */

@@ -17,6 +17,9 @@ typedef struct engine_path {
     /* step t of a training trial (plast_engine_step); NULL where the path cannot step */
     plast_status (*step)(plast_engine *e, plast_params *p, int64_t t, const plast_real *x_t, plast_real *y_t,
                          plast_real *modulation_t, plast_real *energy_t, plast_err *err);
+    /* d loss / d x (T, B, I) after a backward of an engine opened with want_dx; NULL where the path has none */
+    const plast_real *(*input_grad)(const plast_engine *e);
+    int initial_state; /* 1: trials start from plast_engine_set_initial_state's state (e->initial) */
 } engine_path;
 
 struct plast_engine {
@@ -26,7 +29,8 @@ struct plast_engine {
     int want_energy;
     const engine_path *path;
     void *impl; /* the path's own state */
-    const plast_state *initial; /* the state trials start from (tape path); NULL: zeros */
+    const plast_state *initial; /* the state trials start from (paths with initial_state); NULL: zeros */
+    int want_dx;                /* set before the path opens: backward also computes d loss / d x (input_grad) */
 };
 
 /* A path's memory plan: every buffer taken from one block, sized before allocation. Run the path's layout once with
@@ -79,6 +83,9 @@ int engine_duan_has_image_encoder(const plast_model *m);
 /* Models that are one plastic layer (models/plastic_layer.h): STPNr and STPNf */
 int engine_fused_supports(const plast_model *m, int want_energy, char *why, size_t cap);
 plast_status engine_fused_init(plast_engine *e, plast_err *err);
+/* model.frontend in front of a path that gives d loss / d x: open_core opens that path on the features */
+plast_status engine_features_init(plast_engine *e, plast_status (*open_core)(plast_engine *e, plast_err *err),
+                                  plast_err *err);
 /* Models that are one fast-weight layer (models/fast_layer.h): Fast Weights */
 int engine_fastweights_supports(const plast_model *m, int want_energy, char *why, size_t cap);
 plast_status engine_fastweights_init(plast_engine *e, plast_err *err);

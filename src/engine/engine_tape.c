@@ -107,7 +107,7 @@ static size_t tape_bytes(const plast_engine *e) {
     return plast_tape_bytes_reserved(te->tape);
 }
 
-static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes, NULL, tape_step};
+static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes, NULL, tape_step, NULL, 1};
 
 plast_status engine_tape_init(plast_engine *e, plast_err *err) {
     tape_engine *te = calloc(1, sizeof *te);

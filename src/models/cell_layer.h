@@ -5,7 +5,7 @@
  *   rnn:  h_t = act(z)                                                       G = H
  *   lstm: [i f g o] = z, i f o sigmoid, g tanh; c_t = f c_{t-1} + i g;       G = 4 H (torch's LSTMCell order)
  *         h_t = o tanh(c_t)
- *   y_t = h_t R^T + r;   energy = sum_i p_i^2 sum_j |W_ij|
+ *   y_t = h_t R^T + r;   energy = sum_i p_i^2 sum_j |W_ij|;   h_{-1}, c_{-1}: zeros or the initial state
  *
  * The rnn and lstm families (family_rnn.c) are this cell; a family describes itself through plast_family_def.cell. */
 #ifndef PLAST_MODELS_CELL_LAYER_H
@@ -21,6 +21,7 @@ typedef struct plast_cell_layer {
     plast_act act;   /* rnn: the activation */
     int w, b;        /* parameter indices: W (I + H, G), b (G) */
     plast_linear readout;
+    int h, c;        /* state indices: h, and c (lstm; -1 for the rnn) */
 } plast_cell_layer;
 
 #endif

@@ -72,7 +72,8 @@ static int fw_fast(const plast_model *m, plast_fast_layer *L) {
     const fw_priv *f = PLAST_PRIV(m, fw_priv);
     *L = (plast_fast_layer){.I = m->I, .H = m->H, .S = m->cfg.fw_steps, .lambda = m->cfg.fw_decay,
                             .eta = m->cfg.fw_lr, .ln_eps = 1e-5, .double_update = m->cfg.fw_double_update,
-                            .w = f->w, .b = f->b, .ln_g = f->ln_g, .ln_b = f->ln_b, .readout = f->readout};
+                            .w = f->w, .b = f->b, .ln_g = f->ln_g, .ln_b = f->ln_b, .readout = f->readout,
+                            .h = f->h, .A = f->A};
     return 1;
 }
 

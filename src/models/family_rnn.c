@@ -83,7 +83,7 @@ static int rnn_cell(const plast_model *m, plast_cell_layer *L) {
     if (r->kind == 2) return 0;
     *L = (plast_cell_layer){.kind = r->kind == 1 ? PLAST_CELL_LSTM : PLAST_CELL_RNN, .I = m->I, .H = m->H,
                             .G = r->kind == 1 ? 4 * m->H : m->H, .act = r->act, .w = r->w, .b = r->b,
-                            .readout = r->readout};
+                            .readout = r->readout, .h = r->h, .c = r->c};
     return 1;
 }
 

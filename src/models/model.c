@@ -109,8 +109,8 @@ static void frontend_init(const plast_model *m, plast_params *p, plast_rng *rng)
 }
 
 /* the features the family sees: relu(conv(...relu(conv(x))...)) flattened, (B, I) */
-static plast_node *frontend_apply(const plast_model *m, plast_tape *t, plast_node *const *param, plast_node *x,
-                                  int64_t B) {
+plast_node *plast_model_frontend_features(const plast_model *m, plast_tape *t, plast_node *const *param, plast_node *x,
+                                          int64_t B) {
     const plast_model_frontend *f = &m->frontend;
     plast_node *img = plast_reshape(t, x, PLAST_SHAPE4(B, f->side, f->side, f->channels));
     for (int l = 0; l < f->layers; l++)
@@ -299,6 +299,7 @@ void plast_state_free(plast_state *s) { free(s); }
 void plast_state_reset(plast_state *s) { memset(s->data, 0, (size_t)s->numel * sizeof(plast_real)); }
 int64_t plast_state_batch(const plast_state *s) { return s->batch; }
 plast_real *plast_state_data(plast_state *s, int k) { return s->data + s->offset[k]; }
+const plast_real *plast_state_view(const plast_state *s, int k) { return s->data + s->offset[k]; }
 
 /* ---- trials on a tape -------------------------------------------------------------------------------------- */
 
@@ -353,7 +354,7 @@ plast_status plast_trial_step(plast_trial *tr, plast_node *x, plast_step_out *ou
                         plast_shape_format(xs, b, sizeof b), (long long)tr->batch, (long long)m->input);
         return plast_tape_status(t);
     }
-    if (m->frontend.layers) x = frontend_apply(m, t, tr->param, x, tr->batch);
+    if (m->frontend.layers) x = plast_model_frontend_features(m, t, tr->param, x, tr->batch);
     plast_node *next[PLAST_MODEL_MAX_STATE] = {0};
     plast_step_ctx c = {m, t, tr->batch, tr->param, tr->state, next, x, tr->want_energy};
     m->family->step(&c, out);

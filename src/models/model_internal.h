@@ -142,6 +142,9 @@ struct plast_model {
 
 /* 1 if the model has convolutions in front of its family: only the tape path runs it */
 static inline int plast_model_has_frontend(const plast_model *m) { return m->frontend.layers > 0; }
+/* the features the family sees for `rows` inputs x (rows, input): the frontend's convolutions on the tape */
+plast_node *plast_model_frontend_features(const plast_model *m, plast_tape *t, plast_node *const *param, plast_node *x,
+                                          int64_t rows);
 
 /* The family's private struct; a _Static_assert in each family checks that it fits. */
 #define PLAST_PRIV(m, type) ((const type *)(m)->priv)
