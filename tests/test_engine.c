@@ -150,6 +150,42 @@ static double rel_err(const plast_real *a, const plast_real *b, int64_t n) {
     return m > 0 ? e / m : e;
 }
 
+/* Rollouts: plast_engine_advance on the path (an engine of T = 1) steps a state in place as plast_model_step does on
+ * the tape, from the same random state: outputs, energy and every state tensor after each of T steps. */
+static void check_advance(const engine_case *c, plast_model *m, plast_params *p, const plast_real *x, plast_rng *rng) {
+    const int64_t B = c->B, T = c->T, I = plast_model_input(m), O = plast_model_output(m);
+    plast_err err;
+    plast_state *a = plast_state_init(m, B, NULL), *b = plast_state_init(m, B, NULL);
+    plast_engine *e = plast_engine_init(m, B, 1, c->kind, 0, NULL);
+    plast_tape *tape = plast_tape_init(NULL);
+    CHECK(a && b && e && tape, "%s, advance: set-up", c->name);
+    plast_real *y1 = malloc(sizeof(plast_real) * (size_t)(B * O)), *y2 = malloc(sizeof(plast_real) * (size_t)(B * O));
+    plast_real *e1 = malloc(sizeof(plast_real) * (size_t)B), *e2 = malloc(sizeof(plast_real) * (size_t)B);
+    for (int k = 0; a && b && k < plast_model_state_count(m); k++) {
+        const size_t n = (size_t)(B * plast_shape_numel(plast_model_state_shape(m, k)));
+        plast_rng_fill_uniform(rng, plast_state_data(a, k), n, -0.3, 0.3);
+        memcpy(plast_state_data(b, k), plast_state_data(a, k), n * sizeof(plast_real));
+    }
+    const double tol = sizeof(plast_real) == 8 ? 1e-10 : 1e-4;
+    for (int64_t t = 0; a && b && e && tape && t < T; t++) {
+        plast_status s = plast_engine_advance(e, p, b, x + t * B * I, y2, e2, &err);
+        if (s != PLAST_OK) { /* Duan's paths start from zeros only */
+            CHECK(c->kind == PLAST_ENGINE_LOWRANK || c->kind == PLAST_ENGINE_DENSE, "%s, advance: %s", c->name, err.msg);
+            break;
+        }
+        CHECK(plast_model_step(m, p, a, x + t * B * I, y1, NULL, e1, tape, &err) == PLAST_OK, "%s: %s", c->name, err.msg);
+        double es = 0;
+        for (int k = 0; k < plast_model_state_count(m); k++)
+            es = fmax(es, rel_err(plast_state_data(b, k), plast_state_data(a, k),
+                                  B * plast_shape_numel(plast_model_state_shape(m, k))));
+        const double ey = rel_err(y2, y1, B * O), ee = rel_err(e2, e1, B);
+        CHECK(ey <= tol && ee <= tol && es <= tol, "%s, advance step %lld: outputs %g, energy %g, state %g", c->name,
+              (long long)t, ey, ee, es);
+    }
+    free(y1), free(y2), free(e1), free(e2);
+    plast_tape_free(tape), plast_engine_free(e), plast_state_free(a), plast_state_free(b);
+}
+
 /* A trial from a given state (sequences replayed from recorded states, as the RL learners do): the fast path and
  * the tape from the same random state give the same outputs, energy and gradients, whole or stepped. Paths that
  * start from zeros only (Duan's) refuse the state. */
@@ -197,6 +233,7 @@ static void check_initial_state(const engine_case *c, plast_model *m, plast_para
     }
     free(y1), free(y2), free(e1), free(e2), free(m2), free(g1);
     plast_engine_free(ref), plast_engine_free(fast), plast_state_free(s0);
+    check_advance(c, m, p, x, rng);
 }
 
 static void run_case(const engine_case *c, plast_rng *rng) {

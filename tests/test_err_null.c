@@ -455,6 +455,17 @@ static plast_status c_engine_set_initial_state(plast_err *err) { /* a state of a
     plast_engine_free(e);
     return s;
 }
+static plast_status c_engine_advance(plast_err *err) { /* an engine of T = 3, not 1 */
+    plast_engine *e = plast_engine_init(model, 2, 3, PLAST_ENGINE_AUTO, 0, NULL);
+    plast_state *st = plast_state_init(model, 2, NULL);
+    plast_params *p = plast_model_params_init(model, NULL);
+    plast_real x[64] = {0}, y[64];
+    plast_status s = plast_engine_advance(e, p, st, x, y, NULL, err);
+    plast_params_free(p);
+    plast_state_free(st);
+    plast_engine_free(e);
+    return s;
+}
 static plast_status c_ppo_loss(plast_err *err) { /* an output too small for means, deviations and value */
     plast_ppo_cfg c = plast_ppo_cfg_default();
     plast_real y[2] = {0}, dy[2], a[1] = {0};
@@ -505,7 +516,7 @@ static const err_case CASES[] = {
     CASE(tape_take_error), CASE(task_init), CASE(batch_init), CASE(task_sample), CASE(evaluate), CASE(run_open),
     CASE(run_load), CASE(run_train), CASE(run_test), CASE(env_cfg_default), CASE(env_init), CASE(env_reset),
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
-    CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(ppo_loss),
+    CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(engine_advance), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
     CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm), CASE(params_allreduce_grads),
 };

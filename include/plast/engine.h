@@ -54,9 +54,15 @@ PLAST_API plast_status plast_engine_forward(plast_engine *e, plast_params *p, co
                                             plast_real *modulation, plast_real *energy, int train, plast_err *err);
 /* Training from recorded states (truncated BPTT over chunks of long episodes): later forwards and stepped trials
  * start from s (batch B, held by the caller until the backward) instead of the zero state, as a constant: no
- * gradient flows into it. NULL returns to zeros. Only the tape path starts from a state; a model without state
- * needs none (any path). Other cases fail naming the path. */
+ * gradient flows into it. NULL returns to zeros. The tape, fused, fast-weight and cell paths start from a state
+ * (Duan et al.'s paths do not, and fail naming the path); a model without state needs none (any path). */
 PLAST_API plast_status plast_engine_set_initial_state(plast_engine *e, const plast_state *s, plast_err *err);
+/* Stepping without gradients on the engine's path (rollouts): one step of every sample from state s (batch B),
+ * advancing s in place, x (B, I) in, y (B, O) out, energy (B) may be NULL (then the engine need not have asked for
+ * it). plast_model_step's result on a faster path: the engine must have T = 1 and a path that starts from a state;
+ * the initial state set before is restored afterwards. */
+PLAST_API plast_status plast_engine_advance(plast_engine *e, plast_params *p, plast_state *s, const plast_real *x,
+                                            plast_real *y, plast_real *energy, plast_err *err);
 /* Closed-loop use (reinforcement learning, where x_{t+1} depends on y_t): step t = 0, 1, ..., T - 1 of one
  * training trial, x_t (B, I) in, y_t (B, O) out, modulation_t and energy_t (B) may be NULL. After step T - 1 the
  * trial is recorded as by plast_engine_forward with train = 1, and plast_engine_backward may follow. The parameters

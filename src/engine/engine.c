@@ -122,6 +122,24 @@ plast_status plast_engine_set_initial_state(plast_engine *e, const plast_state *
     return PLAST_OK;
 }
 
+plast_status plast_engine_advance(plast_engine *e, plast_params *p, plast_state *s, const plast_real *x,
+                                  plast_real *y, plast_real *energy, plast_err *err) {
+    if (!e || !p || !s || !x || !y)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine advance: needs parameters, a state, x and y");
+    if (e->T != 1 || plast_state_batch(s) != e->B)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine advance: needs an engine of T = 1 and a state of its "
+                                                         "batch %lld (got T = %lld, batch %lld)", (long long)e->B,
+                             (long long)e->T, (long long)plast_state_batch(s));
+    if (!e->path->initial_state)
+        return plast_err_set(err, PLAST_ERR_CONFIG, "engine advance: the %s path starts every trial from the zero "
+                                                    "state", plast_engine_kind_name(e->kind));
+    const plast_state *before = e->initial;
+    e->initial = s, e->final = s;
+    plast_status st = e->path->forward(e, p, x, y, NULL, energy, 0, err);
+    e->initial = before, e->final = NULL;
+    return st;
+}
+
 int plast_engine_can_step(const plast_engine *e) {
     if (!e->path->step) return 0;
     /* the tape path folds a stateless model's steps into one batch */

@@ -177,6 +177,12 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
     if (energy) energy_weights(E, p);
     input_forward(E, p, x, 0, T * B);
     for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, energy ? energy + t * B : NULL);
+    if (eng->final) { /* the last step's h and c: the trial's state */
+        const int64_t H = E->L.H;
+        memcpy(plast_state_data(eng->final, E->L.h), E->HS + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
+        if (E->L.kind == PLAST_CELL_LSTM)
+            memcpy(plast_state_data(eng->final, E->L.c), E->C + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
+    }
     if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
     engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, T * B, E->L.H, E->O, y);
     return PLAST_OK;

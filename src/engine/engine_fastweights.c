@@ -213,6 +213,12 @@ static plast_status fastw_forward(plast_engine *eng, plast_params *p, const plas
             const plast_real e = sample_step(E, &fp, A, b, t, &w);
             if (energy) energy[t * B + b] = e;
         }
+        if (eng->final) { /* the trial's state: A and the last h */
+            const int64_t H = E->L.H;
+            memcpy(plast_state_data(eng->final, E->L.A) + b * E->HH, A, (size_t)E->HH * sizeof(plast_real));
+            memcpy(plast_state_data(eng->final, E->L.h) + b * H, E->HS + ((T - 1) * B + b) * H,
+                   (size_t)H * sizeof(plast_real));
+        }
     }
     if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
     readout_forward(E, p, y, 0, T * B);

@@ -46,8 +46,9 @@ static plast_status ft_forward(plast_engine *e, plast_params *p, const plast_rea
     F->recorded = 0, F->stepped = 0;
     F->feat[0] = features_of(F, x, e->T * e->B, F->fx);
     if (!F->feat[0]) return plast_tape_take_error(F->tape, err);
-    F->core.initial = e->initial;
+    F->core.initial = e->initial, F->core.final = e->final;
     plast_status s = F->core.path->forward(&F->core, p, F->fx, y, modulation, energy, train, err);
+    F->core.final = NULL;
     F->recorded = s == PLAST_OK && train ? (int)e->T : 0;
     return s;
 }
@@ -118,7 +119,7 @@ plast_status engine_features_init(plast_engine *e, plast_status (*open_core)(pla
     e->impl = F;
     e->path = &FEATURES_PATH;
     F->I = m->I, F->pixels = m->input;
-    F->core = (plast_engine){m, e->B, e->T, e->kind, e->want_energy, NULL, NULL, NULL, 1};
+    F->core = (plast_engine){m, e->B, e->T, e->kind, e->want_energy, NULL, NULL, NULL, 1, NULL};
     F->fx = malloc((size_t)(e->T * e->B * F->I) * sizeof(plast_real));
     F->feat = calloc((size_t)e->T, sizeof *F->feat);
     plast_status s = F->fx && F->feat ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");

@@ -92,7 +92,7 @@ plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
     e->path = &FRONTEND_PATH;
     F->pixels = k->channels * k->size * k->size, F->label = k->label, F->H = m->H, F->Hf = m->H - k->label;
     F->I = m->I;
-    F->core = (plast_engine){m, e->B, e->T, PLAST_ENGINE_AUTO, 0, NULL, NULL, NULL, 0};
+    F->core = (plast_engine){m, e->B, e->T, PLAST_ENGINE_AUTO, 0, NULL, NULL, NULL, 0, NULL};
     const int64_t rows = e->T * e->B;
     F->images = malloc((size_t)(rows * F->pixels) * sizeof(plast_real));
     F->cell_x = malloc((size_t)(rows * F->H) * sizeof(plast_real));

@@ -188,7 +188,7 @@ static void state_start(const fused_engine *E, int64_t b, plast_real *F) {
 static plast_real sample_step(const fused_engine *E, const layer_params *lp, plast_real *F, const plast_real *x,
                               int64_t b, int64_t t, thread_ws *w) {
     const int64_t B = E->B, I = E->L.I, H = E->L.H, SN = E->SN, r = t * B + b;
-    if (t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * SN, F, (size_t)SN * sizeof(plast_real));
+    if (E->keep && t % E->K == 0) memcpy(E->CK + (b * E->n_ck + t / E->K) * SN, F, (size_t)SN * sizeof(plast_real));
     step_rec s = rec_of(E, NULL, r);
     s.x = x;
     if (E->L.pre != PLAST_LAYER_PRE_H) memcpy(s.p, s.x, (size_t)I * sizeof(plast_real));
@@ -205,21 +205,33 @@ static plast_status fused_forward(plast_engine *eng, plast_params *p, const plas
                                   plast_real *modulation, plast_real *energy, int train, plast_err *err) {
     (void)train, (void)err;
     fused_engine *E = eng->impl;
-    const int64_t B = E->B, T = E->T;
+    const int64_t B = E->B, T = E->T, PH = E->PH, H = E->L.H;
     E->init = eng->initial;
+    E->keep = train;
+    /* advancing a state (plast_engine_advance): F runs in the state itself, no copies, unless E must follow it */
+    const int in_place = eng->final && (const plast_state *)eng->final == E->init && !E->L.eligibility;
     const layer_params lp = params_of(E, p);
     if (E->L.drive != PLAST_DRIVE_NONE) drive_forward(E, p, x, 0, T * B);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {
         thread_ws w = ws_of(E, omp_get_thread_num());
-        plast_real *F = w.gF; /* the running state, in cache for the whole trial; gF is free during the forward */
-        state_start(E, b, F);
+        /* the running state, in cache for the whole trial; gF is free during the forward */
+        plast_real *F = in_place ? plast_state_data(eng->final, E->L.F) + b * PH : w.gF;
+        if (!in_place) state_start(E, b, F);
         for (int64_t t = 0; t < T; t++) {
             const int64_t r = t * B + b;
             const plast_real e = sample_step(E, &lp, F, x + r * E->L.I, b, t, &w);
             if (energy) energy[r] = e;
             if (modulation) modulation[r] = E->modulated ? E->MS[r] : 0;
+        }
+        if (eng->final) { /* the trial's state: F (and E), the last h */
+            if (!in_place) memcpy(plast_state_data(eng->final, E->L.F) + b * PH, F, (size_t)PH * sizeof(plast_real));
+            if (E->L.eligibility)
+                memcpy(plast_state_data(eng->final, E->L.E) + b * PH, F + PH, (size_t)PH * sizeof(plast_real));
+            if (E->L.h >= 0)
+                memcpy(plast_state_data(eng->final, E->L.h) + b * H, E->HS + ((T - 1) * B + b) * H,
+                       (size_t)H * sizeof(plast_real));
         }
     }
     readout_forward(E, p, y, 0, T * B);
@@ -240,6 +252,7 @@ static plast_status fused_step(plast_engine *eng, plast_params *p, int64_t t, co
     }
     if (t == 0) {
         E->init = eng->initial;
+        E->keep = 1;
         E->lp_step = params_of(E, p);
         for (int64_t b = 0; b < B; b++) state_start(E, b, E->RUN + b * SN);
     }

@@ -22,6 +22,7 @@ typedef struct fused_engine {
     int64_t gs_n;        /* one sample's gradients in GS (see gs_layout) */
     int threads;         /* the most threads a call uses: the workspaces allocated */
     int want_dx;         /* d loss / d x into DX in the backward */
+    int keep;            /* the trial runs for a backward: checkpoints kept */
 
     /* forward record, time-major (T, B, n) */
     plast_real *PRE; /* (T, B, P) presynaptic vectors p_t */

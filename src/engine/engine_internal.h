@@ -31,6 +31,7 @@ struct plast_engine {
     void *impl; /* the path's own state */
     const plast_state *initial; /* the state trials start from (paths with initial_state); NULL: zeros */
     int want_dx;                /* set before the path opens: backward also computes d loss / d x (input_grad) */
+    plast_state *final;         /* a forward writes the trial's last state here (plast_engine_advance); NULL: not */
 };
 
 /* A path's memory plan: every buffer taken from one block, sized before allocation. Run the path's layout once with

@@ -42,6 +42,7 @@ static plast_status tape_forward(plast_engine *e, plast_params *p, const plast_r
         }
     }
     te->recorded = train && plast_tape_status(t) == PLAST_OK;
+    if (e->final && plast_tape_status(t) == PLAST_OK) plast_trial_get_state(&tr, e->final);
     return plast_tape_take_error(t, err);
 }
 

@@ -119,7 +119,7 @@ static int stpn_fused(const plast_model *m, plast_plastic_layer *L, char *why, s
         .b = (s->recurrent || !s->norm) ? s->b : -1, .alpha = -1,
         .lambda = {PLAST_RATE_PARAM, s->lambda, 0}, .gamma = {PLAST_RATE_PARAM, s->gamma, 0},
         .drive = PLAST_DRIVE_NONE, .drive_w = {-1, -1, 0, 0}, .modulator = {-1, -1, 0, 0}, .mod_act = PLAST_ACT_IDENTITY,
-        .readout_form = PLAST_READOUT_TORCH, .readout = s->readout, .h = s->recurrent ? s->h : -1, .F = s->F};
+        .readout_form = PLAST_READOUT_TORCH, .readout = s->readout, .h = s->h, .F = s->F};
     return 1;
 }
 

@@ -67,7 +67,7 @@ typedef struct plast_plastic_layer {
     plast_linear readout;
     int eligibility;           /* 1: the eligibility trace E between the rule and F (no renormalisation then) */
     plast_layer_rate trace_rate; /* eta_E, a scalar (eligibility only) */
-    int h, F, E; /* state indices (h = -1 without recurrence; E with eligibility only) */
+    int h, F, E; /* state indices (h = -1 without an h; in p_t only with pre XH or H; E with eligibility only) */
 } plast_plastic_layer;
 
 /* 1 if the layer has h_{t-1} in p_t, and where it starts there */

@@ -211,6 +211,8 @@ struct plast_ppo {
     plast_rng *rngs;       /* (N) */
     /* the training engine: M sequences of S steps */
     plast_engine *engine;
+    /* the rollout's: one step of the N copies on the model's fast path (plast_engine_advance), or NULL: the tape */
+    plast_engine *stepper;
     plast_state *init;     /* (M) the minibatch's initial states */
     plast_real *x, *y, *dy; /* (S, M, I), (S, M, O), (S, M, O) */
     plast_real *mb_act;     /* (S M, AD) */
@@ -251,6 +253,7 @@ static void state_copy(const plast_model *m, plast_state *dst, plast_state *src)
 void plast_ppo_free(plast_ppo *a) {
     if (!a) return;
     plast_engine_free(a->engine);
+    plast_engine_free(a->stepper);
     plast_tape_free(a->scratch);
     plast_state_free(a->state), plast_state_free(a->probe), plast_state_free(a->init);
     void *bufs[] = {PPO_BUFFERS(PPO_BUFFER_PTR)};
@@ -259,6 +262,25 @@ void plast_ppo_free(plast_ppo *a) {
 }
 
 plast_engine *plast_ppo_engine(plast_ppo *a) { return a->engine; }
+
+/* an engine that steps the copies of state st on the model's fast path (batch of state st), or NULL where the
+ * path starts from zeros only (then plast_model_step on the tape serves) */
+static plast_engine *stepper_open(const plast_model *m, const plast_state *st) {
+    plast_engine *e = plast_engine_init(m, plast_state_batch(st), 1, PLAST_ENGINE_AUTO, 1, NULL);
+    if (e && plast_engine_set_initial_state(e, st, NULL) == PLAST_OK && plast_engine_get_kind(e) != PLAST_ENGINE_TAPE) {
+        plast_engine_set_initial_state(e, NULL, NULL);
+        return e;
+    }
+    plast_engine_free(e);
+    return NULL;
+}
+
+/* one step of every copy from state st, advanced in place: on the stepper's path, else on the tape */
+static plast_status policy_step(const plast_ppo *a, plast_engine *stepper, plast_params *p, plast_state *st,
+                                const plast_real *obs, plast_real *y, plast_real *energy, plast_err *err) {
+    if (stepper) return plast_engine_advance(stepper, p, st, obs, y, energy, err);
+    return plast_model_step(a->m, p, st, obs, y, NULL, energy, a->scratch, err);
+}
 
 plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_env *env, plast_engine_kind kind,
                           plast_err *err) {
@@ -337,14 +359,18 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     a->probe = a->state ? plast_state_init(m, N, err) : NULL;
     a->init = a->probe ? plast_state_init(m, M, err) : NULL;
     a->scratch = a->init ? plast_tape_init(err) : NULL;
-    /* sequences start from recorded states: a model with state trains on the tape path */
-    const int stateful = plast_model_state_count(m) > 0;
-    if (a->scratch && stateful && kind == PLAST_ENGINE_AUTO) kind = PLAST_ENGINE_TAPE;
+    /* sequences start from recorded states: with train.engine = auto, a path that starts from zeros only gives way to
+     * the tape */
     a->engine = a->scratch ? plast_engine_init(m, M, S, kind, 0, err) : NULL;
+    if (a->engine && kind == PLAST_ENGINE_AUTO && plast_engine_set_initial_state(a->engine, a->init, NULL) != PLAST_OK) {
+        plast_engine_free(a->engine);
+        a->engine = plast_engine_init(m, M, S, PLAST_ENGINE_TAPE, 0, err);
+    }
     if (!a->engine || plast_engine_set_initial_state(a->engine, a->init, err) != PLAST_OK) {
         plast_ppo_free(a);
         return NULL;
     }
+    a->stepper = stepper_open(m, a->state);
     memset(a->ep_start, 1, (size_t)N);
     plast_env_seek(env, 0);
     if (plast_env_reset(env, a->obs_now, err) != PLAST_OK) {
@@ -392,7 +418,7 @@ static double act_choose(const plast_ppo *a, const plast_real *y, plast_rng *rng
 /* values V(obs) for every copy from a copy of the current state, without changing it */
 static plast_status probe_values(plast_ppo *a, plast_params *p, const plast_real *obs, double *v, plast_err *err) {
     state_copy(a->m, a->probe, a->state);
-    plast_status s = plast_model_step(a->m, p, a->probe, obs, a->y_step, NULL, NULL, a->scratch, err);
+    plast_status s = policy_step(a, a->stepper, p, a->probe, obs, a->y_step, NULL, err);
     for (int64_t b = 0; b < a->N && s == PLAST_OK; b++) v[b] = (double)a->y_step[b * a->O + a->P];
     return s;
 }
@@ -428,7 +454,7 @@ static plast_status rollout(plast_ppo *a, plast_params *p, uint64_t seed, int64_
         }
         const size_t tn = (size_t)(t * N);
         memcpy(a->obs + tn * (size_t)I, a->obs_now, sizeof(plast_real) * (size_t)(N * I));
-        s = plast_model_step(a->m, p, a->state, a->obs_now, a->y_step, NULL, a->energy, a->scratch, err);
+        s = policy_step(a, a->stepper, p, a->state, a->obs_now, a->y_step, a->energy, err);
         if (s != PLAST_OK) break;
         double e_t = 0;
         for (int64_t b = 0; b < N; b++) {
@@ -612,6 +638,7 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
         return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo evaluate: %s does not fit the learner's model",
                              plast_env_describe(env));
     plast_state *st = plast_state_init(a->m, N, err);
+    plast_engine *stepper = st ? stepper_open(a->m, st) : NULL;
     plast_real *obs = malloc(sizeof(plast_real) * (size_t)(N * I)), *y = malloc(sizeof(plast_real) * (size_t)(N * O));
     plast_real *act = malloc(sizeof(plast_real) * (size_t)(N * A)), *rew = malloc(sizeof(plast_real) * (size_t)N);
     plast_real *en = malloc(sizeof(plast_real) * (size_t)N);
@@ -633,7 +660,7 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     }
     const int64_t cap = plast_env_max_steps(env) > 0 ? plast_env_max_steps(env) : 100000;
     for (int64_t t = 0, left = N; s == PLAST_OK && left > 0 && t < episodes * cap; t++) {
-        s = plast_model_step(a->m, p, st, obs, y, NULL, en, a->scratch, err);
+        s = policy_step(a, stepper, p, st, obs, y, en, err);
         for (int64_t b = 0; b < N && s == PLAST_OK; b++) {
             double pol[128], sd[128];
             plast_real stored[64];
@@ -655,6 +682,7 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     }
     *mean_return = total / (double)(N * episodes);
     if (energy) *energy = e_n ? e_sum / (double)e_n : 0;
+    plast_engine_free(stepper);
     plast_state_free(st);
     free(obs), free(y), free(act), free(rew), free(en), free(idx), free(te), free(tr), free(done), free(ret), free(rng);
     return s;
