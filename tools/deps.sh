@@ -10,7 +10,8 @@ set -euo pipefail
 # libopenmpi-dev, openmpi-bin: sweeps over MPI ranks (mpirun)
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
   dataset-fashion-mnist libmujoco-dev libopenmpi-dev openmpi-bin)
-TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib)
+# clang, libclang-rt-14-dev: libFuzzer for the fuzzing harnesses of fuzz/ (a smoke run in the test suite)
+TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib clang libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command two: install what is missing, build, and run the whole test suite: every test in the release
-# build, then the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line
-# "N passed, N failed" and exits non-zero if anything failed.
+# build, then the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, then a fixed number of
+# executions of every libFuzzer harness (fuzz/, built with clang). Ends with one line "N passed, N failed" and exits
+# non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh test || exit 1
@@ -43,6 +44,7 @@ run_tree() { # run_tree <build dir> <cmake options> -- <ctest options>
 start=$(date +%s)
 run_tree build -DCMAKE_BUILD_TYPE=Release -- -j"$jobs"
 run_tree build-asan -DCMAKE_BUILD_TYPE=Debug -DPLAST_SANITIZE=ON -- -j"$jobs" -L unit
+run_tree build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DPLAST_FUZZ=ON -- -j"$jobs" -L fuzz
 echo "test suite took $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

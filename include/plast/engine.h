@@ -28,7 +28,7 @@ typedef enum plast_engine_kind { PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_ENUM) 
 #undef PLAST_ENGINE_KIND_ENUM
 /* "auto|tape|lowrank|dense|fused", as configuration choices */
 #define PLAST_ENGINE_KIND_BAR(ID, name) "|" name
-#define PLAST_ENGINE_KIND_CHOICES (PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_BAR) + 1)
+#define PLAST_ENGINE_KIND_CHOICES (&PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_BAR)[1])
 
 PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense", "fused" */
 

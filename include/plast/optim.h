@@ -23,7 +23,7 @@ typedef enum plast_optim_kind { PLAST_OPTIM_KIND_LIST(PLAST_OPTIM_KIND_ENUM) PLA
 #undef PLAST_OPTIM_KIND_ENUM
 /* "sgd|adam|adamw", as configuration choices */
 #define PLAST_OPTIM_KIND_BAR(ID, name) "|" name
-#define PLAST_OPTIM_KIND_CHOICES (PLAST_OPTIM_KIND_LIST(PLAST_OPTIM_KIND_BAR) + 1)
+#define PLAST_OPTIM_KIND_CHOICES (&PLAST_OPTIM_KIND_LIST(PLAST_OPTIM_KIND_BAR)[1])
 
 PLAST_API const char *plast_optim_kind_name(plast_optim_kind k); /* "sgd", "adam", "adamw" */
 /* Parses "sgd", "adam" or "adamw"; returns PLAST_OPTIM_KIND_COUNT for anything else. */

@@ -90,9 +90,25 @@ typedef struct walk {
     int64_t classes_seen;
 } walk;
 
+/* images larger than this per side are refused before decoding: a damaged or hostile header could otherwise ask
+ * stb_image for gigabytes (found by fuzz/fuzz_folder) */
+enum { IMAGE_SIDE_MAX = 4096 };
+
+/* the image's size from its header, refused when unreadable or larger than IMAGE_SIDE_MAX */
+static plast_status image_info(const char *path, int *iw, int *ih, int *n, plast_err *err) {
+    if (!stbi_info(path, iw, ih, n))
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: cannot decode: %s", path, stbi_failure_reason());
+    if (*iw < 1 || *ih < 1 || *iw > IMAGE_SIDE_MAX || *ih > IMAGE_SIDE_MAX)
+        return plast_err_set(err, PLAST_ERR_FORMAT, "%s: an image of %d x %d pixels (plast reads at most %d x %d)", path,
+                             *iw, *ih, IMAGE_SIDE_MAX, IMAGE_SIDE_MAX);
+    return PLAST_OK;
+}
+
 /* decodes one image into dst (size x size x channels) */
 static plast_status load_image(walk *w, const char *path, unsigned char *dst, plast_err *err) {
     int iw, ih, n;
+    plast_status st = image_info(path, &iw, &ih, &n, err);
+    if (st != PLAST_OK) return st;
     unsigned char *px = stbi_load(path, &iw, &ih, &n, (int)w->channels);
     if (!px) return plast_err_set(err, PLAST_ERR_FORMAT, "%s: cannot decode: %s", path, stbi_failure_reason());
     int ok = 1;
@@ -124,9 +140,8 @@ static plast_status walk_dir(walk *w, const char *dir, const char *rel, plast_er
     if (st == PLAST_OK && files.n > 0) { /* a class */
         if (!w->channels) { /* the first image fixes the geometry */
             snprintf(path, sizeof path, "%s/%s", dir, files.v[0]);
-            int iw, ih, n;
-            if (!stbi_info(path, &iw, &ih, &n))
-                st = plast_err_set(err, PLAST_ERR_FORMAT, "%s: cannot decode: %s", path, stbi_failure_reason());
+            int iw = 0, ih = 0, n = 0;
+            st = image_info(path, &iw, &ih, &n, err);
             w->channels = n <= 2 ? 1 : 3;
             if (!w->size) w->size = iw;
             w->s->size = w->size, w->s->channels = w->channels;

@@ -49,11 +49,21 @@ static plast_status idx_read(const char *dir, const char *stem, int images, idx_
             s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: implausible sizes %lld x %lld x %lld", path, (long long)f->n,
                               (long long)f->rows, (long long)f->cols);
     }
-    const int64_t bytes = f->n * f->rows * f->cols;
-    if (s == PLAST_OK && !(f->data = malloc((size_t)bytes)))
-        s = plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory", path);
+    const int64_t bytes = s == PLAST_OK ? f->n * f->rows * f->cols : 0;
+    /* the buffer grows with the data read, so that a damaged header announcing terabytes ends as "truncated", not
+     * as an allocation of what it claims (found by fuzz/fuzz_idx) */
+    int64_t cap = 0;
     for (int64_t done = 0; s == PLAST_OK && done < bytes;) {
-        int chunk = (int)(bytes - done < (1 << 30) ? bytes - done : (1 << 30));
+        if (done == cap) {
+            cap = cap ? (2 * cap < bytes ? 2 * cap : bytes) : (bytes < (1 << 24) ? bytes : (1 << 24));
+            unsigned char *grown = realloc(f->data, (size_t)cap);
+            if (!grown) {
+                s = plast_err_set(err, PLAST_ERR_NOMEM, "%s: out of memory for %lld bytes", path, (long long)cap);
+                break;
+            }
+            f->data = grown;
+        }
+        int chunk = (int)(cap - done < (1 << 30) ? cap - done : (1 << 30));
         int got = gzread(gz, f->data + done, (unsigned)chunk);
         if (got <= 0)
             s = plast_err_set(err, PLAST_ERR_FORMAT, "%s: truncated after %lld of %lld bytes", path, (long long)done,

@@ -9,6 +9,6 @@
     X(ponglike, "a native Pong-like game with ALE Pong v5's interface (not the Arcade Learning Environment)")
 
 #define PLAST_ENV_NAME_BAR(name, summary) "|" #name
-#define PLAST_ENV_NAMES (PLAST_ENV_LIST(PLAST_ENV_NAME_BAR) + 1)
+#define PLAST_ENV_NAMES (&PLAST_ENV_LIST(PLAST_ENV_NAME_BAR)[1])
 
 #endif

@@ -9,6 +9,6 @@
 
 /* "duan | stpn | ...": the names, for help texts */
 #define PLAST_FAMILY_NAME_BAR(name) " | " #name
-#define PLAST_FAMILY_NAMES (PLAST_FAMILY_LIST(PLAST_FAMILY_NAME_BAR) + 3)
+#define PLAST_FAMILY_NAMES (&PLAST_FAMILY_LIST(PLAST_FAMILY_NAME_BAR)[3])
 
 #endif

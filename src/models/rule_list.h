@@ -14,6 +14,6 @@
 
 /* "hebbian | oja | ...": the names, for help texts */
 #define PLAST_RULE_NAME_BAR(name, formula, internal, rank_one, weight, bias, kernel) " | " #name
-#define PLAST_RULE_NAMES (PLAST_RULE_LIST(PLAST_RULE_NAME_BAR) + 3)
+#define PLAST_RULE_NAMES (&PLAST_RULE_LIST(PLAST_RULE_NAME_BAR)[3])
 
 #endif

@@ -19,6 +19,6 @@
 
 /* "copy | cuereward | ...": the names, for help texts */
 #define PLAST_TASK_NAME_BAR(name, source) " | " #name
-#define PLAST_TASK_NAMES (PLAST_TASK_LIST(PLAST_TASK_NAME_BAR) + 3)
+#define PLAST_TASK_NAMES (&PLAST_TASK_LIST(PLAST_TASK_NAME_BAR)[3])
 
 #endif
