@@ -85,9 +85,14 @@ static const engine_case CASES[] = {
     {"rnn baseline, relu", PLAST_ENGINE_DENSE, 2, 5, {"model.family=rnn", "model.activation=relu"}},
     {"lstm baseline, H = 7", PLAST_ENGINE_DENSE, 3, 7, {"model.family=lstm", "model.hidden=7"}},
     {"lstm baseline, one step", PLAST_ENGINE_DENSE, 2, 1, {"model.family=lstm"}},
-    /* batch 48: three threads take 16 samples each, so the one-against-three-threads check splits the products */
-    {"lstm baseline, batch 48", PLAST_ENGINE_DENSE, 48, 4, {"model.family=lstm", "model.hidden=11"}},
-    {"rnn baseline, batch 48", PLAST_ENGINE_DENSE, 48, 4, {"model.family=rnn", "model.hidden=13"}},
+    /* Duan's paths at a batch and width where their loops and products split between threads */
+    {"lstm hebbian, batch 64, H = 32", PLAST_ENGINE_LOWRANK, 64, 6, {"model.cell=lstm", "model.rule=hebbian",
+                                                                    "model.hidden=32"}},
+    {"rnn gradient, batch 64, H = 32", PLAST_ENGINE_LOWRANK, 64, 6, {"model.cell=rnn", "model.rule=gradient",
+                                                                    "model.hidden=32"}},
+    /* batch 160: at least two blocks of samples (engine_cell.c) shared by three threads in the check below */
+    {"lstm baseline, batch 160", PLAST_ENGINE_DENSE, 160, 3, {"model.family=lstm", "model.hidden=11"}},
+    {"rnn baseline, batch 160", PLAST_ENGINE_DENSE, 160, 3, {"model.family=rnn", "model.hidden=13"}},
     /* the other families that are one plastic layer */
 #define HEBBFF "model.family=hebbff"
     {"hebbff hebbian, H = 11", PLAST_ENGINE_FUSED, 3, 10, {HEBBFF, "model.hidden=11"}},

@@ -234,5 +234,28 @@ check "SIGTERM stops the run with status 130 (got $rc)" test "$rc" -eq 130 -o "$
 expect 0 "test reward" train "$work/maze.json" --out "$work/tm"
 check "a run stopped by SIGTERM resumes to the uninterrupted result" diff <(metrics "$work/ra") <(metrics "$work/tm")
 
+# results do not depend on --threads (issue 16): the same parameters, bit for bit, after a few steps on 1, 2 and 3
+# threads, for each kind of path and trainer: Duan's low-rank path, its Conv-4 front end, the fused path (STPN),
+# the cell path (LSTM), the maze's A2C and the pendulum's PPO
+cfgs=$here/../configs
+short=(--set train.val_every=2 --set train.val_batches=1 --set train.test_batches=1 --quiet)
+det() { # det <name> <config> <more args...>: trains on 1, 2 and 3 threads, compares the last checkpoints
+  local name=$1 cfg=$2; shift 2
+  for th in 1 2 3; do
+    "$plast" train "$cfg" --out "$work/th-$name-$th" --threads "$th" "${short[@]}" "$@" >/dev/null 2>&1 ||
+      fail "$name on $th threads did not train"
+  done
+  for th in 2 3; do
+    check "$name: $th threads give the parameters of 1, bit for bit" /usr/bin/python3 "$here/st_compare.py" \
+      "$work/th-$name-1/last.safetensors" "$work/th-$name-$th/last.safetensors"
+  done
+}
+det duan-lowrank "$cfgs/duan/regression_linear.json" --set train.steps=2
+det duan-conv4 "$cfgs/duan/oneshot_fashion.json" --set train.steps=2 --set train.batch=16
+det stpn-fused "$cfgs/stpn/art.json" --set train.steps=3
+det lstm-cell "$cfgs/stpn/art.json" --set train.steps=3 --set model.family=lstm --set model.hidden=9
+det maze-a2c "$cfgs/stpn/maze_quick.json" --set train.steps=3
+det pendulum-ppo "$cfgs/stpn/pendulum_quick.json" --set train.steps=2 --set model.family=stpn --set model.variant=f
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

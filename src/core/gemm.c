@@ -1,7 +1,18 @@
-/* src/core/gemm.c: matrix products through CBLAS, and the reference loop they are checked against. */
+/* src/core/gemm.c: matrix products through CBLAS, and the reference loop they are checked against.
+ *
+ * Results never depend on the number of threads. OpenBLAS splits a product between its threads by rows and columns
+ * of C, and the kernels it uses at the edges of each thread's part sum over K in another order, so the same product
+ * differed in the last bits between --threads 1 and 2 (issue 16). Here a product is cut into fixed tiles of C that
+ * depend on its shape alone, each tile is one single-threaded BLAS call, and threads only share out the tiles. */
 #include <cblas.h>
+#include <omp.h>
 
 #include "core/gemm.h"
+
+enum {
+    GEMM_TILE = 256,          /* rows and columns of C per tile */
+    GEMM_SPLIT_MIN = 1 << 20, /* multiply-adds below which a product is one call on one thread */
+};
 
 #ifdef PLAST_DOUBLE
 #define CBLAS_GEMM cblas_dgemm
@@ -11,14 +22,10 @@
 #define CBLAS_GEMV cblas_sgemv
 #endif
 
-void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
-                int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc) {
-    if (M == 0 || N == 0) return;
-    if (K == 0) { /* BLAS leaves C untouched when K == 0 only if beta == 1; make it explicit */
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
-        return;
-    }
+/* one BLAS call for C (M x N) */
+static void gemm_call(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,
+                      const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C,
+                      int64_t ldc) {
     if (M == 1) {
         /* OpenBLAS 0.3.21 is slow for sgemm with M == 1; a row times a matrix is a gemv with op(B) transposed. */
         int incx = trans_a ? (int)lda : 1;
@@ -30,6 +37,31 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     }
     CBLAS_GEMM(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)M,
                (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
+                int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) { /* BLAS leaves C untouched when K == 0 only if beta == 1; make it explicit */
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
+        return;
+    }
+    const int64_t tm = (M + GEMM_TILE - 1) / GEMM_TILE, tn = (N + GEMM_TILE - 1) / GEMM_TILE;
+    const int64_t tiles = M * N * K >= GEMM_SPLIT_MIN ? tm * tn : 1;
+    const int team = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int nt = (int64_t)team < tiles ? team : (int)tiles;
+    /* BLAS runs one thread per call: inside an active parallel region by itself, else told so for the call */
+    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(1);
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+    for (int64_t k = 0; k < tiles; k++) {
+        const int64_t i0 = tiles > 1 ? k / tn * GEMM_TILE : 0, j0 = tiles > 1 ? k % tn * GEMM_TILE : 0;
+        const int64_t m = tiles > 1 ? (M - i0 < GEMM_TILE ? M - i0 : GEMM_TILE) : M;
+        const int64_t n = tiles > 1 ? (N - j0 < GEMM_TILE ? N - j0 : GEMM_TILE) : N;
+        const plast_real *a = trans_a ? A + i0 : A + i0 * lda, *b = trans_b ? B + j0 * ldb : B + j0;
+        gemm_call(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
+    }
+    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(team);
 }
 
 void plast_gemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,

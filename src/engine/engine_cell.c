@@ -3,7 +3,7 @@
  * and the cell's elementwise work; the backward pass walks the steps back with one product per step for
  * d loss / d h_{t-1}, and the weight gradient is one product over every (step, sample) row at the end. The readout
  * is one product over all rows. The input half x_t W_x + b of every step is one product before the recurrence; each
- * step is then one parallel region whose threads each take a block of samples, with their share of h_{t-1} W_h
+ * step is then one parallel region whose threads take blocks of samples, each with its product h_{t-1} W_h
  * (single-threaded inside the region) and the cell's arithmetic, so a step costs one fork and join and no separate
  * pass to clear or scale z. Memory per step: x_t, the (activated) gates, c_t and h_t. tests/test_engine.c
  * checks outputs, energy and every gradient against the tape path. */
@@ -22,6 +22,7 @@
 typedef struct cell_engine {
     plast_cell_layer L;
     int64_t B, T, O, P; /* P = I + H */
+    int64_t rows;       /* samples per block of a step (block_size) */
     plast_real *XS;  /* (T, B, I) the inputs x_t */
     plast_real *Z;   /* (T, B, G) x_t W_x + b, then rnn: z; lstm: the activated gates i, f, g, o */
     plast_real *C;   /* (T, B, H) lstm: c_t */
@@ -78,10 +79,19 @@ static void act_grad_rows(plast_act a, const plast_real *z, const plast_real *h,
     }
 }
 
-/* the threads of a step and the rows [b0, b1) of thread k among n */
-static void rows_of(int64_t B, int k, int n, int64_t *b0, int64_t *b1) {
-    *b0 = B * k / n;
-    *b1 = B * (k + 1) / n;
+/* A step's samples in blocks of E->rows rows, shared out between the threads. The blocks, and so each block's
+ * product, depend on B and the machine's processors alone, never on --threads: BLAS sums a row differently at the
+ * edge of a product, so a split by thread made the last bits depend on the thread count. One block per processor
+ * (at least 64 rows, a multiple of 16): each product packs W once per block, so fewer, larger blocks are faster. */
+static int64_t block_size(int64_t B) {
+    const int64_t procs = omp_get_num_procs() > 0 ? omp_get_num_procs() : 1;
+    const int64_t rows = ((B + procs - 1) / procs + 15) / 16 * 16;
+    return rows > 64 ? rows : 64;
+}
+static int64_t cell_blocks(const cell_engine *E) { return (E->B + E->rows - 1) / E->rows; }
+static void block_rows(const cell_engine *E, int64_t k, int64_t *b0, int64_t *b1) {
+    *b0 = k * E->rows;
+    *b1 = *b0 + E->rows < E->B ? *b0 + E->rows : E->B;
 }
 
 /* h_{t-1} and c_{t-1} of every sample, (B, H): the step before, the initial state's at t = 0, or NULL for zeros */
@@ -150,10 +160,10 @@ static void cell_rows_forward(cell_engine *E, const plast_real *W, int64_t t, in
 static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, plast_real *energy_t) {
     const plast_real *W = plast_params_value(p, E->L.w);
     const int nt = threads_for(E->B);
-#pragma omp parallel num_threads(nt)
-    {
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t k = 0; k < cell_blocks(E); k++) {
         int64_t b0, b1;
-        rows_of(E->B, omp_get_thread_num(), omp_get_num_threads(), &b0, &b1);
+        block_rows(E, k, &b0, &b1);
         cell_rows_forward(E, W, t, b0, b1, energy_t);
     }
 }
@@ -252,10 +262,10 @@ static plast_status cell_backward(plast_engine *eng, plast_params *p, const plas
     memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));
     const int nt = threads_for(B);
     for (int64_t t = T - 1; t >= 0; t--) {
-#pragma omp parallel num_threads(nt)
-        {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int64_t k = 0; k < cell_blocks(E); k++) {
             int64_t b0, b1;
-            rows_of(B, omp_get_thread_num(), omp_get_num_threads(), &b0, &b1);
+            block_rows(E, k, &b0, &b1);
             cell_rows_backward(E, W, t, b0, b1);
         }
     }
@@ -325,6 +335,7 @@ plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
     if (!E) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     m->family->cell(m, &E->L);
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H, E->want_dx = eng->want_dx;
+    E->rows = block_size(E->B);
     size_t bytes;
     E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {

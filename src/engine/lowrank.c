@@ -1,11 +1,12 @@
 /* src/engine/lowrank.c: products with a low-rank plastic weight, and their adjoint (see lowrank.h).
  *
- * Each call is one OpenMP region split by sample: every thread builds the rows of its samples, multiplies them in
- * one single-threaded BLAS product (the OpenMP build of OpenBLAS runs single-threaded inside a parallel region) and
- * reduces them into its samples' outputs while they are still in cache. Splitting the work ourselves instead of
+ * Each call is one OpenMP region split by blocks of samples: a thread builds the rows of a block, multiplies them
+ * in one single-threaded BLAS product (the OpenMP build of OpenBLAS runs single-threaded inside a parallel region)
+ * and reduces them into the block's outputs while they are still in cache. Splitting the work ourselves instead of
  * letting BLAS split each product saves a fork/join and BLAS's inter-thread waits per product, and keeps each
- * thread on the rows it just wrote. Results do not depend on the number of threads: a row's dot products are
- * computed the same way whichever slice it is in.
+ * thread on the rows it just wrote. Results do not depend on the number of threads: the blocks depend on the
+ * product's shape alone (BLAS sums a row's dot products differently at the edge of a product, so a split by thread
+ * made the last bits depend on --threads: issue 16).
  */
 #include <omp.h>
 
@@ -19,21 +20,20 @@
 /* elements of one block of d/dalpha and of its R (lr_dalpha): 2 x 128 KiB in float32, which stay in L2 */
 #define LR_BLOCK 32768
 
-/* samples [b0, b1) of this thread */
-static void my_samples(int64_t B, int64_t *b0, int64_t *b1) {
-    const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-    *b0 = B * id / nt;
-    *b1 = B * (id + 1) / nt;
-}
+/* rows of one block's product, about: a block is ceil(LR_BLOCK_ROWS / K) samples of K rows each */
+#define LR_BLOCK_ROWS 192
+
+/* the samples per block at K updates, and the blocks */
+static int64_t block_samples(int64_t K) { return (LR_BLOCK_ROWS + K - 1) / K; }
+static int64_t block_count(int64_t B, int64_t K) { return (B + block_samples(K) - 1) / block_samples(K); }
 
 void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy, plast_real *Z,
                 plast_real *A) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
-#pragma omp parallel if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
-    {
-        int64_t b0, b1;
-        my_samples(B, &b0, &b1);
+#pragma omp parallel for schedule(static) if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
+    for (int64_t blk = 0; blk < block_count(B, K); blk++) {
+        const int64_t b0 = blk * block_samples(K), b1 = b0 + block_samples(K) < B ? b0 + block_samples(K) : B;
         /* Z[(b,k), :] = x[b, :] * f1[b, k, :] */
         for (int64_t b = b0; b < b1; b++)
             for (int64_t k = 0; k < K; k++) {
@@ -61,10 +61,9 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
                  plast_real *M, plast_real *N) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
-#pragma omp parallel if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
-    {
-        int64_t b0, b1;
-        my_samples(B, &b0, &b1);
+#pragma omp parallel for schedule(static) if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
+    for (int64_t blk = 0; blk < block_count(B, K); blk++) {
+        const int64_t b0 = blk * block_samples(K), b1 = b0 + block_samples(K) < B ? b0 + block_samples(K) : B;
         /* M[(b,k), j] = gamma f2 dy; with A also d/df2 and d/dgamma */
         for (int64_t r = b0 * K; r < b1 * K; r++) {
             const int64_t b = r / K, k = r % K;
