@@ -142,6 +142,27 @@ static void test_cifar(void) {
               strstr(err.msg, "records"),
           "cifar: a truncated record is refused naming the file: %s", err.msg);
     image_set_free(&s);
+    /* label names that miss the CIFAR-FS split: the one-shot task names the file and the empty split, not "0
+     * classes" (issue 16) */
+    path_of(p, sizeof p, "cifar/test.bin");
+    f = fopen(p, "wb");
+    unsigned char rec[3074] = {0, 3};
+    fwrite(rec, 1, sizeof rec, f);
+    fclose(f);
+    path_of(p, sizeof p, "cifar/fine_label_names.txt");
+    f = fopen(p, "w");
+    for (int c = 0; c < 100; c++) fprintf(f, "coarse%d\n", c);
+    fclose(f);
+    plast_task_cfg cfg;
+    char set[600];
+    snprintf(set, sizeof set, "task.data_path=%s", dir);
+    const char *sets[] = {"task.name=oneshot", "task.dataset=cifar", set};
+    plast_cfg_defaults(plast_task_cfg_schema(), &cfg, NULL);
+    for (int k = 0; k < 3; k++) plast_cfg_apply_set(plast_task_cfg_schema(), &cfg, sets[k], NULL);
+    plast_task *t = plast_task_init(&cfg, &err);
+    CHECK(!t && strstr(err.msg, "fine_label_names.txt") && strstr(err.msg, "validation"),
+          "cifar: names missing the split are named: %s", t ? "(accepted)" : err.msg);
+    plast_task_free(t);
 }
 
 static void write_png(const char *rel, int side, int channels, int c, int i) {

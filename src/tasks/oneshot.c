@@ -60,6 +60,13 @@ static plast_status load(plast_task *t, image_set *s, plast_err *err) {
     } else if (strcmp(c->dataset, "cifar") == 0) {
         if (!c->data_path[0]) return plast_task_cfg_fail(err, "data_path", "cifar needs the CIFAR-100 binary folder");
         st = image_set_load_cifar100(s, c->data_path, err);
+        /* the CIFAR-FS split goes by class name: label names that miss it would leave a split empty */
+        for (int k = 1; k < 3 && st == PLAST_OK && !c->split_file[0]; k++)
+            if (image_set_split_count(s, k) == 0)
+                st = plast_err_set(err, PLAST_ERR_FORMAT, "task.data_path: %s/fine_label_names.txt names none of the "
+                                   "CIFAR-FS %s classes (%s, ...): not CIFAR-100's fine label names, or none of their "
+                                   "images; set task.split_file for another split", c->data_path,
+                                   k == 1 ? "validation" : "test", k == 1 ? "otter" : "baby");
     } else {
         if (!c->data_path[0]) return plast_task_cfg_fail(err, "data_path", "folder needs a folder of class folders");
         st = image_set_load_folder(s, c->data_path, c->image_size, err);
