@@ -107,7 +107,84 @@ def make(name, num_envs=1, seed=0, **settings):
     return VectorEnv(name, num_envs=num_envs, seed=seed, **settings)
 
 
+# ---- Gymnasium ---------------------------------------------------------------------------------------------------
+
+GYMNASIUM_IDS = {"maze": "plast/Maze-v0", "pendulum": "plast/InvertedPendulum-v0", "ponglike": "plast/PongLike-v0"}
+
+
+def _single_env_class(base):
+    """One copy with Gymnasium's single-environment API (reset(seed) -> (obs, info); step(a) -> (obs, reward,
+    terminated, truncated, info); the caller resets after an episode ends), as a subclass of `base`
+    (gymnasium.Env)."""
+
+    class SingleEnv(base):
+        metadata = {"render_modes": []}
+
+        def __init__(self, name, seed=0, **settings):
+            self._v = VectorEnv(name, num_envs=1, seed=seed, **settings)
+            self.observation_space = _gym_space(self._v.single_observation_space)
+            self.action_space = _gym_space(self._v.single_action_space)
+            self._episode = 0
+
+        def reset(self, *, seed=None, options=None):
+            """A new episode: episode numbers count up from 0, each drawn from (the make() seed, episode)."""
+            obs, info = self._v.reset(episode=self._episode)
+            self._episode += 1
+            return obs[0], info
+
+        def step(self, action):
+            obs, r, te, tr, info = self._v.step(np.asarray(action)[None])
+            return obs[0], float(r[0]), bool(te[0]), bool(tr[0]), info
+
+        def close(self):
+            self._v.close()
+
+    return SingleEnv
+
+
+def _gym_space(space):
+    """plast's space descriptor as Gymnasium's space (gymnasium.spaces.Discrete or Box)"""
+    import gymnasium
+
+    if isinstance(space, Discrete):
+        return gymnasium.spaces.Discrete(space.n)
+    return gymnasium.spaces.Box(space.low, space.high, space.shape, dtype=space.dtype)
+
+
+def _make_single(name):
+    def make_one(**kwargs):
+        import gymnasium
+
+        return _single_env_class(gymnasium.Env)(name, **kwargs)
+
+    return make_one
+
+
+def _make_vector(name):
+    def make_many(num_envs=1, **kwargs):
+        return VectorEnv(name, num_envs=num_envs, **kwargs)
+
+    return make_many
+
+
+def register_gymnasium(gym=None):
+    """Registers plast's environments with Gymnasium (GYMNASIUM_IDS): gymnasium.make(id, seed=..., **env keys)
+    gives one copy, gymnasium.make_vec(id, num_envs=N) plast's VectorEnv of N copies. Done at import when
+    Gymnasium is installed; ids already registered are left alone. Returns the ids registered now."""
+    if gym is None:
+        import gymnasium as gym
+    done = []
+    for name, gid in GYMNASIUM_IDS.items():
+        if gid in gym.registry:
+            continue
+        gym.register(id=gid, entry_point=_make_single(name), vector_entry_point=_make_vector(name))
+        done.append(gid)
+    return done
+
+
 try:  # registered with Gymnasium only when it is installed
-    import gymnasium  # noqa: F401
+    import gymnasium as _gymnasium
 except ImportError:
-    pass
+    _gymnasium = None
+if _gymnasium is not None:
+    register_gymnasium(_gymnasium)

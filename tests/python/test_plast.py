@@ -3,6 +3,7 @@ trials, gradients against the reference tape path, zero-copy views and their lif
 environments. Run by CTest with PLAST_LIB set to the build's libplast.so."""
 import gc
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -260,3 +261,60 @@ def test_state_dict_reference_names_and_dlpack():
     t = torch.from_dlpack(m.params[k])  # zero copy through numpy's __dlpack__
     t.fill_(0.5)
     assert np.all(m.params[k] == 0.5)
+
+
+def test_gymnasium_registration_with_a_stand_in(monkeypatch):
+    """Gymnasium is not packaged in Debian 12: a stand-in module with its register/registry/Env/spaces checks what
+    plast registers and that the entry points make working environments (single copy and vector)."""
+    import types
+
+    registry = {}
+    gym = types.ModuleType("gymnasium")
+    gym.registry = registry
+
+    def register(id, entry_point, vector_entry_point=None):
+        registry[id] = (entry_point, vector_entry_point)
+
+    class Env:
+        pass
+
+    spaces = types.ModuleType("gymnasium.spaces")
+    spaces.Discrete = lambda n: ("Discrete", n)
+    spaces.Box = lambda low, high, shape, dtype=None: ("Box", low, high, shape)
+    gym.register, gym.Env, gym.spaces = register, Env, spaces
+    monkeypatch.setitem(sys.modules, "gymnasium", gym)
+    monkeypatch.setitem(sys.modules, "gymnasium.spaces", spaces)
+    ids = plast.envs.register_gymnasium(gym)
+    assert sorted(ids) == sorted(plast.envs.GYMNASIUM_IDS.values())
+    assert plast.envs.register_gymnasium(gym) == []  # already there
+    single, vector = registry["plast/Maze-v0"]
+    env = single(seed=3)
+    assert isinstance(env, Env) and env.action_space == ("Discrete", 4)
+    obs, _ = env.reset()
+    assert obs.shape == (17,)
+    obs, r, te, tr, _ = env.step(1)
+    assert obs.shape == (17,) and isinstance(r, float) and isinstance(te, bool)
+    env.close()
+    venv = vector(num_envs=3, seed=3)
+    o, _ = venv.reset()
+    assert o.shape == (3, 17)
+    p_single, _ = registry["plast/InvertedPendulum-v0"]
+    pe = p_single(seed=0)
+    assert pe.observation_space[0] == "Box" and pe.observation_space[3] == (4,)
+    o, _ = pe.reset()
+    o, r, te, tr, _ = pe.step(np.zeros(1, dtype=plast.dtype))
+    assert r == 1.0 and not tr
+
+
+def test_rl_runs_through_train(tmp_path):
+    """The RL learners run through plast.train as supervised runs do: PPO on the pendulum, per-step rewards in the
+    callback, the test reward in load_run."""
+    cfg = plast.Config(os.path.join(ROOT, "configs/stpn/pendulum_quick.json"))
+    cfg.set("train.steps", 4)
+    cfg.set("train.val_every", 2)
+    rows = []
+    plast.train(cfg, out=str(tmp_path / "ppo"), callback=rows.append)
+    steps = [r for r in rows if r["kind"] == "step"]
+    assert len(steps) == 4 and all(r["metric"] > 0 for r in steps)  # mean episode reward, +1 per step
+    run = plast.load_run(str(tmp_path / "ppo"))
+    assert run["test"]["metric_name"] == "reward" and run["test"]["metric"] > 0 and run["test"]["energy"] > 0
