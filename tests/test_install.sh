@@ -26,5 +26,16 @@ for variant in plast plast64; do
 done
 real_bytes=$(LD_LIBRARY_PATH=$libdir "$prefix/ex_plast64" | sed -nE 's/.*\(([0-9])-byte reals\).*/\1/p')
 check "plast64 works in float64 (got $real_bytes-byte reals)" test "$real_bytes" = 8
+# the Python package installed with pip (no network: --no-index, Debian's setuptools) into a virtual environment,
+# finding the installed library on the library path, without PLAST_LIB or PYTHONPATH; from a copy, so that the
+# source tree gets no build folders
+cp -r "$src/python" "$prefix/pysrc"
+check "python3 -m venv" /usr/bin/python3 -m venv --system-site-packages "$prefix/venv"
+check "pip install ./python" "$prefix/venv/bin/pip" install -q --no-index --no-build-isolation "$prefix/pysrc"
+out=$(cd "$prefix" && env -u PLAST_LIB -u PYTHONPATH LD_LIBRARY_PATH=$libdir "$prefix/venv/bin/python" -c "
+import plast
+m = plast.Model(plast.Config('$src/configs/stpn/art.json'))
+print(plast.__file__, m)" 2>&1)
+check "the installed package imports and builds a model: $out" grep -q "venv/.*site-packages/plast/__init__.py.*stpn" <<<"$out"
 echo "test_install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,7 +11,9 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev libstb-dev zlib1g-dev
   dataset-fashion-mnist libmujoco-dev libopenmpi-dev openmpi-bin)
 # clang, libclang-rt-14-dev: libFuzzer for the fuzzing harnesses of fuzz/ (a smoke run in the test suite)
-TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib clang libclang-rt-14-dev)
+# python3-venv, python3-pip, python3-setuptools: `pip install ./python` in a virtual environment (test_install.sh)
+TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib clang libclang-rt-14-dev python3-venv python3-pip
+  python3-setuptools)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in
