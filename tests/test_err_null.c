@@ -470,7 +470,7 @@ static plast_status c_ppo_loss(plast_err *err) { /* an output too small for mean
     plast_ppo_cfg c = plast_ppo_cfg_default();
     plast_real y[2] = {0}, dy[2], a[1] = {0};
     double z[1] = {0}, one[1] = {1};
-    plast_ppo_batch b = {1, 1, 0, a, z, one, z, z, z, z, NULL};
+    plast_ppo_batch b = {1, 1, 0, a, z, one, z, z, z, z, NULL, NULL, NULL};
     return plast_ppo_loss(&c, 0.2, &b, 2, y, dy, NULL, err);
 }
 static plast_status c_ppo_init(plast_err *err) { /* the maze has discrete actions */

@@ -195,7 +195,7 @@ static plast_ppo_batch fixture_batch(ppo_fixture *f) {
         f->mask[i] = f->valid[i] != 0;
     }
     return (plast_ppo_batch){PN, PA, 0, f->action, f->d_mean, f->d_std, f->d_logp, f->d_value, f->d_adv, f->d_target,
-                             f->mask};
+                             f->mask, NULL, NULL};
 }
 
 /* a categorical policy over 6 actions: PPO's clipped loss (KL and rllib2022 value clipping included) and RLlib's
@@ -215,7 +215,7 @@ static void check_ppo_categorical(const plast_st_reader *r, ppo_fixture *f) {
     double lo[PN * CA], lp[PN], vo[PN], tg[PN];
     for (int i = 0; i < PN * CA; i++) lo[i] = (double)logits_old[i];
     for (int i = 0; i < PN; i++) lp[i] = (double)logp_old[i], vo[i] = (double)value_old[i], tg[i] = (double)target[i];
-    const plast_ppo_batch b = {PN, CA, 1, act, lo, NULL, lp, vo, f->d_adv, tg, f->mask};
+    const plast_ppo_batch b = {PN, CA, 1, act, lo, NULL, lp, vo, f->d_adv, tg, f->mask, NULL, NULL};
     const char *objectives[2] = {"clip", "a2c"};
     for (int k = 0; k < 2; k++) {
         plast_ppo_cfg c = plast_ppo_cfg_default();
@@ -252,6 +252,69 @@ static void check_ppo_categorical(const plast_st_reader *r, ppo_fixture *f) {
         printf("ppo loss, categorical, objective %-4s: loss %.6f (torch %.6f), gradient vs torch %.1e, vs finite "
                "differences %.1e\n", objectives[k], st.loss, (double)want_loss[0], worst, fd_worst);
     }
+}
+
+/* ppo.std = free: std = exp(log_std), one vector for every row (cleanrl's actor_logstd). The loss on rows of means and
+ * value equals the state-dependent loss on rows whose s give the same std (softplus(s) = exp(log_std)); its
+ * gradient in the means, the value and log_std agrees with central differences. */
+enum { FO = PA + 1 };
+static void check_ppo_free_std(ppo_fixture *f) {
+    plast_real yf[PN * FO], ys[PN * PO], dyf[PN * FO], dys[PN * PO], scratch[PN * PO];
+    plast_real log_std[PA] = {(plast_real)-0.3, (plast_real)0.4};
+    for (int i = 0; i < PN; i++) {
+        for (int k = 0; k < PA; k++) {
+            yf[i * FO + k] = ys[i * PO + k] = f->y[i * PO + k];
+            ys[i * PO + PA + k] = (plast_real)log(expm1(exp((double)log_std[k]))); /* softplus^-1(exp(log_std)) */
+        }
+        yf[i * FO + PA] = ys[i * PO + 2 * PA] = f->y[i * PO + 2 * PA];
+    }
+    plast_ppo_batch bs = fixture_batch(f), bf = bs;
+    /* old log-probabilities near the new ones (ratios near 1, a loss of order 1, so that central differences are
+     * accurate): the fixture's own rows include a ratio of 1e7 */
+    static double lp_old[PN];
+    for (int i = 0; i < PN; i++) {
+        double lp = 0;
+        for (int k = 0; k < PA; k++) {
+            const double z = ((double)f->action[i * PA + k] - (double)yf[i * FO + k]) / exp((double)log_std[k]);
+            lp += -0.5 * z * z - (double)log_std[k] - 0.9189385332046727;
+        }
+        lp_old[i] = lp + 0.15 * sin((double)i);
+    }
+    bs.logp_old = bf.logp_old = lp_old;
+    double g[PA] = {0};
+    bf.log_std = log_std, bf.g_log_std = g;
+    plast_ppo_cfg c = plast_ppo_cfg_default();
+    c.clip = (double)f->settings[0], c.vf_clip_param = (double)f->settings[1], c.value_coef = (double)f->settings[2];
+    c.entropy_coef = (double)f->settings[3];
+    const double kl = (double)f->settings[4];
+    plast_ppo_stats sf, ss, sp, sm;
+    plast_err err;
+    CHECK(plast_ppo_loss(&c, kl, &bf, FO, yf, dyf, &sf, &err) == PLAST_OK, "free std: %s", err.msg);
+    double gls[PA]; /* d loss / d log_std of this call (later calls add theirs into g) */
+    memcpy(gls, g, sizeof gls);
+    plast_ppo_loss(&c, kl, &bs, PO, ys, dys, &ss, NULL);
+    CHECK(fabs(sf.loss - ss.loss) < 1e-9 * (1 + fabs(ss.loss)) && fabs(sf.kl - ss.kl) < 1e-9 && fabs(sf.entropy - ss.entropy) < 1e-9,
+          "free std: loss %.12g, the same std from outputs %.12g", sf.loss, ss.loss);
+    double fd_worst = 0, gnorm = 0;
+    for (int i = 0; i < PN * FO; i++) { /* means and value */
+        const plast_real y0 = yf[i], h = 1e-5;
+        yf[i] = y0 + h, plast_ppo_loss(&c, kl, &bf, FO, yf, scratch, &sp, NULL);
+        yf[i] = y0 - h, plast_ppo_loss(&c, kl, &bf, FO, yf, scratch, &sm, NULL);
+        yf[i] = y0;
+        fd_worst = fmax(fd_worst, fabs((sp.loss - sm.loss) / (2 * h) - (double)dyf[i]) / (1 + fabs((double)dyf[i])));
+    }
+    for (int k = 0; k < PA; k++) { /* log_std */
+        const plast_real l0 = log_std[k], h = 1e-6;
+        log_std[k] = l0 + h, plast_ppo_loss(&c, kl, &bf, FO, yf, scratch, &sp, NULL);
+        log_std[k] = l0 - h, plast_ppo_loss(&c, kl, &bf, FO, yf, scratch, &sm, NULL);
+        log_std[k] = l0;
+        fd_worst = fmax(fd_worst, fabs((sp.loss - sm.loss) / (2 * h) - gls[k]) / (1 + fabs(gls[k])));
+        gnorm += gls[k] * gls[k];
+    }
+    CHECK(gnorm > 1e-8 && fd_worst < 1e-6, "free std: gradient against central differences %.3g (log_std norm %g)",
+          fd_worst, sqrt(gnorm));
+    printf("ppo loss, free std: loss %.6f (the same std from outputs %.6f), gradient vs finite differences %.1e\n",
+           sf.loss, ss.loss, fd_worst);
 }
 
 static void check_ppo_loss(void) {
@@ -311,6 +374,7 @@ static void check_ppo_loss(void) {
         CHECK(fd_worst < 1e-6, "ppo %s: d loss / d y against central differences, worst relative %.3g", forms[k], fd_worst);
     }
     check_ppo_categorical(r, &f);
+    if (ok) check_ppo_free_std(&f);
     plast_st_reader_close(r);
 }
 

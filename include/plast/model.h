@@ -49,6 +49,7 @@ typedef struct plast_model_cfg {
     int64_t image_channels, image_size;  /* conv4: the images in each input (0: the task's) */
     int64_t conv_channels;               /* conv4: feature maps per layer (64) */
     char frontend[16];                   /* none | mnih_conv: convolutions in front of any family (pixels) */
+    int64_t policy_log_std;              /* a free parameter "policy.log_std" of this many reals (PPO, ppo.std free) */
     /* STPN (Rodriguez et al. 2022) and its relatives */
     char variant[8];                     /* stpn: r (recurrent) | f (feed-forward) */
     char stp_params[16];                 /* synapse | scalar: lambda and gamma per synapse or one each */

@@ -90,7 +90,8 @@ PLAST_API plast_status plast_a2c_iterate(plast_a2c *a, plast_params *p, plast_op
  * of cleanrl's (docs/RL.md); with objective "a2c" the same learner is RLlib's A2C as the STPN paper ran it on Pong.
  * The agent is any model whose outputs are its policy then its value. For a box of n actions: outputs 0..n-1 the
  * means mu, n..2n-1 the pre-activations s of the standard deviations, std = softplus(s) (state-dependent, as the
- * STPN runs), output 2n the value; the sampled action a ~ N(mu, std) is what the loss sees, the environment gets
+ * STPN runs), output 2n the value; or with std "free" outputs 0..n-1 the means and output n the value, std =
+ * exp(log_std) from the model's parameter "policy.log_std" (n; model.policy_log_std), the same in every state; the sampled action a ~ N(mu, std) is what the loss sees, the environment gets
  * clip(low + (a + 1)(high - low) / 2, low, high) (RLlib's unsquashing). For n discrete actions: n logits of a
  * categorical policy, then the value.
  *
@@ -122,6 +123,8 @@ typedef struct plast_ppo_cfg {
     double lr_end;                /* the learning rate falls linearly to lr_end at lr_end_steps environment steps */
     int64_t lr_end_steps;         /* 0: constant */
     int eval_explore;             /* runs evaluate with sampled actions (RLlib's default, 1) or the means (0) */
+    char std[8];                  /* box actions: state (std = softplus of an output, the STPN runs) | free
+                                   * (std = exp(log_std), a parameter of its own: cleanrl's actor_logstd) */
 } plast_ppo_cfg;
 
 /* The STPN pendulum script's settings (RLlib defaults where it sets none): gamma 0.99, lambda 0.95, clip 0.2,
@@ -132,13 +135,17 @@ PLAST_API plast_ppo_cfg plast_ppo_cfg_default(void);
 /* One minibatch for the loss: n rows, each a step with its sampled action (n, A; discrete: (n) indices as reals),
  * the policy that sampled it (box: mean_old, std_old (n, A); discrete: the logits in mean_old (n, A), std_old
  * unused; logp_old (n)), its value then (value_old), the advantage as used and the value target; valid (n) marks
- * real steps (0: padding), NULL: all. A: action dimensions, or the number of discrete actions. */
+ * real steps (0: padding), NULL: all. A: action dimensions, or the number of discrete actions. log_std (A): box
+ * actions with std exp(log_std) for every row (ppo.std free; the rows then hold means and value only), with
+ * d loss / d log_std added into g_log_std (A); NULL: std from the rows (softplus). */
 typedef struct plast_ppo_batch {
     int64_t n, A;
     int discrete;
     const plast_real *action;
     const double *mean_old, *std_old, *logp_old, *value_old, *advantage, *target;
     const uint8_t *valid;
+    const plast_real *log_std;
+    double *g_log_std;
 } plast_ppo_batch;
 
 typedef struct plast_ppo_stats {
@@ -151,8 +158,8 @@ typedef struct plast_ppo_stats {
     double lr;           /* the learning rate used */
 } plast_ppo_stats;
 
-/* The loss above over batch b and d loss / d y: y and dy (n, O) rows (box: mu, s, value at 0, A, 2A; discrete:
- * logits, value at 0, A). Stats get loss, policy_loss, value_loss, kl, entropy, clip_fraction. */
+/* The loss above over batch b and d loss / d y: y and dy (n, O) rows (box: mu, s, value at 0, A, 2A; box with
+ * b->log_std: mu, value at 0, A; discrete: logits, value at 0, A). Stats get loss, policy_loss, value_loss, kl, entropy, clip_fraction. */
 PLAST_API plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
                                       const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err);
 

@@ -96,6 +96,13 @@ static plast_status frontend_layout(plast_model *m, plast_err *err) {
     return PLAST_OK;
 }
 
+/* model.policy_log_std: a free parameter after all others, zero at the start (params_reset clears every value) */
+static plast_status policy_layout(plast_model *m) {
+    if (m->cfg.policy_log_std > 0)
+        plast_layout_param(&m->layout, PLAST_SHAPE1(m->cfg.policy_log_std), "policy.log_std");
+    return PLAST_OK;
+}
+
 /* PyTorch's Conv2d initialisation: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = k*k*C_in */
 static void frontend_init(const plast_model *m, plast_params *p, plast_rng *rng) {
     const plast_model_frontend *f = &m->frontend;
@@ -146,7 +153,8 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
     m->I = m->input = cfg->input;
     m->O = cfg->output;
     m->H = cfg->hidden;
-    if (frontend_plan(m, err) != PLAST_OK || fam->layout(m, err) != PLAST_OK || frontend_layout(m, err) != PLAST_OK) {
+    if (frontend_plan(m, err) != PLAST_OK || fam->layout(m, err) != PLAST_OK || frontend_layout(m, err) != PLAST_OK ||
+        policy_layout(m) != PLAST_OK) {
         free(m);
         return NULL;
     }

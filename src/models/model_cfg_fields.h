@@ -30,6 +30,9 @@ MF("encoder", CHOICE, encoder, "linear", 0, -1, "linear|conv4",
 MF("image_channels", INT, image_channels, "0", 0, 64, NULL, "duan conv4: channels of the input images (0: the task's)")
 MF("image_size", INT, image_size, "0", 0, 4096, NULL, "duan conv4: side of the square input images (0: the task's)")
 MF("conv_channels", INT, conv_channels, "64", 1, 4096, NULL, "duan conv4: feature maps of each convolution")
+MF("policy_log_std", INT, policy_log_std, "0", 0, 1 << 16, NULL,
+   "a free vector of this many reals, parameter policy.log_std (zeros at the start), that the network does not use: "
+   "PPO's state-independent log standard deviations (set by ppo.std = free)")
 MF("frontend", CHOICE, frontend, "none", 0, -1, "none|mnih_conv",
     "pixels in front of any family but duan: mnih_conv = conv 16 8x8 stride 4, ReLU, conv 32 4x4 stride 2, ReLU, "
     "flattened (Mnih et al. 2016 without the dense layer, as the STPN paper's Pong model); the input is "

@@ -28,6 +28,7 @@ plast_ppo_cfg plast_ppo_cfg_default(void) {
     strcpy(c.objective, "clip");
     strcpy(c.vf_clip, "rllib2022");
     strcpy(c.adv_norm, "batch");
+    strcpy(c.std, "state");
     return c;
 }
 
@@ -71,8 +72,9 @@ static double value_term(int kind, double eps, double v, double v_old, double R,
     }
 }
 
-/* one row's policy terms over its P policy outputs y (box: mu then s; discrete: logits): log pi(a), the entropy and
- * KL(old || new), each with its gradient in y */
+/* one row's policy terms over its policy outputs y (box: mu then s; discrete: logits): log pi(a), the entropy and
+ * KL(old || new), each with its gradient in [mu, s] (box; s the std's parameter: the output s, or log_std with a
+ * free std) or the logits */
 typedef struct policy_terms {
     double lp, ent, kl;
     double g_lp[128], g_ent[128], g_kl[128];
@@ -102,9 +104,11 @@ static void policy_row(const plast_ppo_batch *b, int64_t i, const plast_real *y,
         return;
     }
     const double *sd_old = b->std_old + i * A;
-    for (int64_t k = 0; k < A; k++) { /* N(mu, softplus(s)); gradients in mu and std, then in s */
-        const double mu = (double)y[k], sd = softplus((double)y[A + k]), z = ((double)a[k] - mu) / sd;
-        const double mo = old[k], so = sd_old[k], dm = mu - mo, ds = sigmoid((double)y[A + k]);
+    for (int64_t k = 0; k < A; k++) { /* N(mu, softplus(s)) or N(mu, exp(log_std)); gradients in mu and std, then s */
+        const double ls = b->log_std ? (double)b->log_std[k] : 0;
+        const double mu = (double)y[k], sd = b->log_std ? exp(ls) : softplus((double)y[A + k]);
+        const double z = ((double)a[k] - mu) / sd;
+        const double mo = old[k], so = sd_old[k], dm = mu - mo, ds = b->log_std ? sd : sigmoid((double)y[A + k]);
         o->lp += -0.5 * z * z - log(sd) - 0.5 * LOG_2PI;
         o->ent += 0.5 + 0.5 * LOG_2PI + log(sd);
         o->kl += log(sd / so) + (so * so + dm * dm) / (2 * sd * sd) - 0.5;
@@ -116,9 +120,11 @@ static void policy_row(const plast_ppo_batch *b, int64_t i, const plast_real *y,
 
 plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plast_ppo_batch *b, int64_t O,
                             const plast_real *y, plast_real *dy, plast_ppo_stats *stats, plast_err *err) {
-    const int64_t P = b ? (b->discrete ? b->A : 2 * b->A) : 0; /* policy outputs; the value is output P */
+    /* policy outputs; the value is output P */
+    const int64_t P = b ? (b->discrete || b->log_std ? b->A : 2 * b->A) : 0;
     if (!cfg || !b || !y || !dy || b->n < 1 || b->A < 1 || P > 128 || O < P + 1 || !b->action || !b->mean_old ||
-        (!b->discrete && !b->std_old) || !b->logp_old || !b->value_old || !b->advantage || !b->target)
+        (!b->discrete && !b->std_old) || !b->logp_old || !b->value_old || !b->advantage || !b->target ||
+        (b->log_std && (b->discrete || !b->g_log_std)))
         return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo loss: needs n >= 1, at most 64 box or 128 discrete "
                                                          "actions, O >= policy outputs + 1 and every buffer");
     const int64_t n = b->n;
@@ -154,6 +160,9 @@ plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plas
         Lpg += ws * pg, Lv += ws * vf, KL += ws * pt.kl, H += ws * pt.ent;
         for (int64_t k = 0; k < P; k++)
             di[k] = (plast_real)(w * (d_lp * pt.g_lp[k] + kl_w * pt.g_kl[k] - cfg->entropy_coef * pt.g_ent[k]));
+        for (int64_t k = 0; b->log_std && k < b->A; k++) /* the free std's parameter */
+            b->g_log_std[k] += w * (d_lp * pt.g_lp[b->A + k] + kl_w * pt.g_kl[b->A + k] -
+                                    cfg->entropy_coef * pt.g_ent[b->A + k]);
         di[P] = (plast_real)(w * cfg->value_coef * dv);
     }
     if (stats) {
@@ -179,6 +188,8 @@ struct plast_ppo {
     int64_t N, L, I, O, A, S, M; /* copies, steps per copy, input, output, actions, sequence length, seqs/minibatch */
     int discrete;                /* a categorical policy over A actions, else a Gaussian over a box of A reals */
     int64_t P, AD;               /* policy outputs (A or 2A), reals stored per action (1 or A) */
+    int log_std_param;           /* ppo.std free: the model's parameter "policy.log_std" (A); else -1 */
+    const plast_real *log_std;   /* its values while an iteration or evaluation runs */
     int64_t state_numel;         /* the model's state per copy */
     plast_space space;
     /* between iterations (the learner's state, saved with plast_ppo_state_save) */
@@ -295,13 +306,25 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
                       plast_env_describe(env), (long long)as.n);
         return NULL;
     }
-    const int64_t P = discrete ? as.n : 2 * as.n; /* policy outputs, then the value */
+    /* a free std is the model's parameter policy.log_std (model.policy_log_std), not outputs */
+    const int free_std = !discrete && strcmp(cfg->std, "free") == 0;
+    int log_std_param = -1;
+    for (int i = 0; free_std && i < plast_model_param_count(m); i++) {
+        const plast_param_spec *sp = plast_model_param_specs(m) + i;
+        if (strcmp(sp->name, "policy.log_std") == 0 && plast_shape_numel(sp->shape) == as.n) log_std_param = i;
+    }
+    if (free_std && log_std_param < 0) {
+        plast_err_set(err, PLAST_ERR_CONFIG, "ppo: ppo.std = free needs the model's parameter policy.log_std of %lld "
+                      "reals (model.policy_log_std = %lld)", (long long)as.n, (long long)as.n);
+        return NULL;
+    }
+    const int64_t P = discrete || free_std ? as.n : 2 * as.n; /* policy outputs, then the value */
     if (plast_model_input(m) != plast_env_observation_space(env).n || plast_model_output(m) != P + 1) {
         plast_err_set(err, PLAST_ERR_CONFIG,
                       "ppo: model input %lld and output %lld do not fit %s (input %lld, output %lld: %s and a value)",
                       (long long)plast_model_input(m), (long long)plast_model_output(m), plast_env_describe(env),
                       (long long)plast_env_observation_space(env).n, (long long)(P + 1),
-                      discrete ? "the logits" : "means, standard deviations");
+                      discrete ? "the logits" : free_std ? "means" : "means, standard deviations");
         return NULL;
     }
     if (cfg->steps < 1 || cfg->epochs < 0 || cfg->minibatch < 1 || cfg->seq_len < 0) {
@@ -318,7 +341,7 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     const int64_t A = as.n, S = cfg->seq_len > 0 && cfg->seq_len < L ? cfg->seq_len : L;
     const int64_t M = cfg->minibatch / S > 1 ? cfg->minibatch / S : 1;
     a->N = N, a->L = L, a->I = I, a->O = O, a->A = A, a->S = S, a->M = M;
-    a->discrete = discrete, a->P = P, a->AD = discrete ? 1 : A;
+    a->discrete = discrete, a->P = P, a->AD = discrete ? 1 : A, a->log_std_param = log_std_param;
     a->state_numel = plast_model_state_numel(m);
     a->kl_coef = cfg->kl_coef;
     const size_t R = sizeof(plast_real), D = sizeof(double), LN = (size_t)(L * N);
@@ -407,7 +430,7 @@ static double act_choose(const plast_ppo *a, const plast_real *y, plast_rng *rng
         return pol[pick] - mx - log(z);
     }
     for (int64_t k = 0; k < A; k++) {
-        pol[k] = (double)y[k], sd[k] = softplus((double)y[A + k]);
+        pol[k] = (double)y[k], sd[k] = a->log_std ? exp((double)a->log_std[k]) : softplus((double)y[A + k]);
         act[k] = (plast_real)(explore ? pol[k] + sd[k] * plast_rng_normal(rng) : pol[k]);
         const double lo = a->space.low, hi = a->space.high, v = lo + ((double)act[k] + 1) * (hi - lo) / 2;
         env_val[k] = (plast_real)fmax(lo, fmin(hi, v));
@@ -576,14 +599,19 @@ static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, dou
     }
     plast_status s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
     if (s != PLAST_OK) return s;
+    double g_log_std[64] = {0}; /* d loss / d log_std with a free std */
     plast_ppo_batch bt = {S * M, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
-                          a->mb_adv, a->mb_ret, a->mb_valid};
+                          a->mb_adv, a->mb_ret, a->mb_valid, a->log_std, g_log_std};
     plast_ppo_stats st;
     s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
     if (s != PLAST_OK) return s;
     plast_params_zero_grad(p);
     s = plast_engine_backward(a->engine, p, a->dy, err);
     if (s != PLAST_OK) return s;
+    if (a->log_std) { /* the free std's gradient joins the network's before the clip and the step */
+        plast_real *g = plast_params_grad(p, a->log_std_param);
+        for (int64_t k = 0; k < A; k++) g[k] += (plast_real)g_log_std[k];
+    }
     const double gn = plast_params_clip_grad_norm(p, clip > 0 ? clip : INFINITY);
     if (!isfinite(gn)) return plast_err_set(err, PLAST_ERR_NUMERIC, "ppo: gradient norm %g", gn);
     s = plast_optim_step(o, p, lr, err);
@@ -602,6 +630,7 @@ plast_status plast_ppo_iterate(plast_ppo *a, plast_params *p, plast_optim *o, do
     if (c->lr_end_steps > 0) /* linear in the environment steps sampled before this iteration, then held */
         lr += (c->lr_end - lr) * fmin(1.0, (double)a->timesteps / (double)c->lr_end_steps);
     stats->lr = lr;
+    a->log_std = a->log_std_param >= 0 ? plast_params_value(p, a->log_std_param) : NULL;
     plast_status s = rollout(a, p, seed, iteration, &stats->reward, &stats->episodes, &stats->energy, err);
     if (s != PLAST_OK) return s;
     a->timesteps += a->L * a->N;
@@ -634,6 +663,7 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
         return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo evaluate: needs the learner, parameters, an environment "
                                                          "and episodes >= 1");
     const int64_t N = plast_env_count(env), I = a->I, O = a->O, A = a->A;
+    a->log_std = a->log_std_param >= 0 ? plast_params_value(p, a->log_std_param) : NULL;
     if (plast_env_observation_space(env).n != I || plast_env_action_space(env).n != A)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo evaluate: %s does not fit the learner's model",
                              plast_env_describe(env));

@@ -92,6 +92,9 @@ static const plast_cfg_field FIELDS[] = {
     PP("lr_end_steps", INT, lr_end_steps, "0", 0, 1e15, NULL, "... at this many environment steps (0: constant)")
     PP("eval_explore", BOOL, eval_explore, "true", 0, -1, NULL,
        "validation and test sample actions (RLlib's default) instead of taking the means")
+    PP("std", CHOICE, std, "state", 0, -1, "state|free",
+       "box actions: std = softplus of an output (the STPN runs), or exp of a free parameter policy.log_std "
+       "(cleanrl; sets model.policy_log_std)")
 };
 #undef PP
 #undef RL
@@ -141,7 +144,11 @@ plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_
     plast_env *e = plast_env_init_range(&cfg->env, first, count, plast_rng_u64(&seeder), err);
     if (!e) return NULL;
     const plast_space as = plast_env_action_space(e);
-    const int64_t out = as.kind == PLAST_SPACE_DISCRETE ? as.n + 1 : 2 * as.n + 1;
+    /* PPO's free standard deviations are a parameter of their own, not outputs */
+    const int free_std = strcmp(cfg->rl.algorithm, "ppo") == 0 && strcmp(cfg->rl.ppo.std, "free") == 0 &&
+                         as.kind != PLAST_SPACE_DISCRETE;
+    if (free_std) cfg->model.policy_log_std = as.n;
+    const int64_t out = as.kind == PLAST_SPACE_DISCRETE ? as.n + 1 : (free_std ? 1 : 2) * as.n + 1;
     if (fit_sizes(cfg, plast_env_observation_space(e).n, out, "env", plast_env_describe(e), err) != PLAST_OK) {
         plast_env_free(e);
         return NULL;
