@@ -275,6 +275,14 @@ static void run_case(const engine_case *c, plast_rng *rng) {
     if (ref && fast) {
         CHECK(plast_engine_get_kind(fast) == c->kind, "%s: got the %s path", c->name,
               plast_engine_kind_name(plast_engine_get_kind(fast)));
+        /* the plan from shapes alone: the same path, and the memory it then takes (give or take its small structs) */
+        plast_engine_kind planned_kind = PLAST_ENGINE_AUTO;
+        size_t planned = 0;
+        const size_t held = plast_engine_bytes(fast);
+        CHECK(plast_engine_plan(m, B, T, c->kind, energy, &planned_kind, &planned, &err) == PLAST_OK &&
+                  planned_kind == c->kind && planned > 0 && planned <= held && held <= planned + 65536,
+              "%s: planned %zu bytes on the %s path, the engine holds %zu", c->name, planned,
+              plast_engine_kind_name(planned_kind), held);
         plast_params_zero_grad(p);
         plast_engine_forward(ref, p, x, y1, m1, energy ? e1 : NULL, 1, &err);
         plast_engine_backward(ref, p, dy, &err);

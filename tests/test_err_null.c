@@ -466,6 +466,10 @@ static plast_status c_engine_advance(plast_err *err) { /* an engine of T = 3, no
     plast_engine_free(e);
     return s;
 }
+static plast_status c_engine_plan(plast_err *err) { /* the lowrank path does not serve STPN */
+    size_t bytes;
+    return plast_engine_plan(model, 2, 3, PLAST_ENGINE_LOWRANK, 0, NULL, &bytes, err);
+}
 static plast_status c_ppo_loss(plast_err *err) { /* an output too small for means, deviations and value */
     plast_ppo_cfg c = plast_ppo_cfg_default();
     plast_real y[2] = {0}, dy[2], a[1] = {0};
@@ -516,7 +520,7 @@ static const err_case CASES[] = {
     CASE(tape_take_error), CASE(task_init), CASE(batch_init), CASE(task_sample), CASE(evaluate), CASE(run_open),
     CASE(run_load), CASE(run_train), CASE(run_test), CASE(env_cfg_default), CASE(env_init), CASE(env_reset),
     CASE(env_step), CASE(env_state_save), CASE(env_state_load), CASE(a2c_loss), CASE(a2c_init), CASE(a2c_iterate),
-    CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(engine_advance), CASE(ppo_loss),
+    CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(engine_advance), CASE(engine_plan), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
     CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm), CASE(params_allreduce_grads),
 };

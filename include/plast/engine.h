@@ -31,6 +31,8 @@ typedef enum plast_engine_kind { PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_ENUM) 
 #define PLAST_ENGINE_KIND_CHOICES (&PLAST_ENGINE_KIND_LIST(PLAST_ENGINE_KIND_BAR)[1])
 
 PLAST_API const char *plast_engine_kind_name(plast_engine_kind k); /* "auto", "tape", "lowrank", "dense", "fused" */
+/* The kind of a name above; PLAST_ENGINE_KIND_COUNT for anything else. */
+PLAST_API plast_engine_kind plast_engine_kind_parse(const char *s);
 
 typedef struct plast_engine plast_engine;
 
@@ -39,6 +41,11 @@ typedef struct plast_engine plast_engine;
 PLAST_API plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
                                           int want_energy, plast_err *err);
 PLAST_API void plast_engine_free(plast_engine *e);
+/* The path plast_engine_init would take and the bytes it would allocate, from the shapes alone and without
+ * allocating anything (memory checks before a run, `plast info`); *bytes is 0 for a path that does not plan ahead
+ * (the tape, whose use depends on the ops recorded). */
+PLAST_API plast_status plast_engine_plan(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
+                                         int want_energy, plast_engine_kind *chosen, size_t *bytes, plast_err *err);
 PLAST_API plast_engine_kind plast_engine_get_kind(const plast_engine *e);
 PLAST_API int64_t plast_engine_batch(const plast_engine *e); /* B */
 PLAST_API int64_t plast_engine_steps(const plast_engine *e); /* T */

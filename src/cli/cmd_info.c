@@ -53,6 +53,18 @@ int cmd_info(int argc, char **argv) {
     print_bytes("parameters, gradients", 2.0 * (double)total * sizeof(plast_real));
     print_bytes("state of the batch (stepping, evaluation)", state);
     print_bytes("states kept for backpropagation, T + 1 copies", state * (double)(T + 1));
+    /* the path train.engine picks, planned from shapes alone */
+    plast_engine_kind path = PLAST_ENGINE_AUTO;
+    size_t plan = 0;
+    char what[96];
+    if (plast_engine_plan(m, B, T, plast_engine_kind_parse(cfg.train.engine), 0, &path, &plan, &err) != PLAST_OK)
+        printf("  %-45s %s\n", "the engine", err.msg);
+    else if (plan > 0) {
+        snprintf(what, sizeof what, "the %s path's buffers (what training holds)", plast_engine_kind_name(path));
+        print_bytes(what, (double)plan);
+    } else {
+        printf("  %-45s %s\n", "the engine", "the tape path (below)");
+    }
 
     /* the reference (tape) path: measured on one sample for one step, scaled by the batch and the steps; not when
      * the parameters alone would take a good part of the memory (the table above comes from shapes alone) */

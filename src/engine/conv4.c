@@ -230,12 +230,23 @@ static size_t place_views(conv4 *c, unsigned char *base) {
     return at;
 }
 
-conv4 *conv4_init(const plast_model *m, int64_t B, int64_t T, plast_err *err) {
+/* the encoder's sizes for B x T images */
+static conv4 conv4_shape(const plast_model *m, int64_t B, int64_t T) {
     const duan_conv *k = &PLAST_PRIV(m, duan_priv)->cnn;
     conv4 h = {.B = B, .T = T, .N = B * T, .F = m->cfg.conv_channels, .k = *k};
     h.Hf = m->H - k->label, h.feat = k->features;
     h.S[0] = k->size, h.C[0] = k->channels;
     for (int l = 1; l <= 4; l++) h.S[l] = h.S[l - 1] / 2, h.C[l] = h.F;
+    return h;
+}
+
+size_t conv4_plan(const plast_model *m, int64_t B, int64_t T) {
+    conv4 h = conv4_shape(m, B, T);
+    return place_views(&h, NULL);
+}
+
+conv4 *conv4_init(const plast_model *m, int64_t B, int64_t T, plast_err *err) {
+    conv4 h = conv4_shape(m, B, T);
     const size_t total = place_views(&h, NULL);
     conv4 *c = aligned_alloc(64, total); /* total is a multiple of 64 */
     if (!c) {

@@ -24,6 +24,8 @@ typedef struct conv4 conv4;
 conv4 *conv4_init(const plast_model *m, int64_t B, int64_t T, plast_err *err);
 void conv4_free(conv4 *c);
 size_t conv4_bytes(const conv4 *c);
+/* the bytes conv4_init would allocate, nothing allocated */
+size_t conv4_plan(const plast_model *m, int64_t B, int64_t T);
 
 /* images (T B, S, S, C), rows t B + b -> features (T B, Hf) at row stride ldf; keeps what backward needs. */
 void conv4_forward(conv4 *c, plast_params *p, const plast_real *images, plast_real *features, int64_t ldf);

@@ -17,6 +17,12 @@ const char *plast_engine_kind_name(plast_engine_kind k) {
     return ((int)k >= 0 && k < PLAST_ENGINE_KIND_COUNT) ? KIND_NAMES[k] : "unknown";
 }
 
+plast_engine_kind plast_engine_kind_parse(const char *s) {
+    for (int k = 0; s && k < PLAST_ENGINE_KIND_COUNT; k++)
+        if (strcmp(s, KIND_NAMES[k]) == 0) return (plast_engine_kind)k;
+    return PLAST_ENGINE_KIND_COUNT;
+}
+
 /* ---- the paths: one row each, in order of preference for train.engine = auto ------------------------------------ */
 
 typedef struct engine_path_row {
@@ -50,12 +56,34 @@ static const engine_path_row PATHS[] = {
     {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init},
 };
 
+/* the first path of the table that serves the model (kind auto) or the one asked, opened on e (or planned, with
+ * e->plan_only) */
+static plast_status engine_open(plast_engine *e, plast_engine_kind kind, plast_err *err) {
+    const plast_model *m = e->model;
+    char why[256] = "";
+    const engine_path_row *row = NULL;
+    for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++) {
+        if (kind != PLAST_ENGINE_AUTO && kind != PATHS[i].kind) continue;
+        if (PATHS[i].supports(m, e->want_energy, why, sizeof why)) row = &PATHS[i];
+    }
+    if (!row)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: no %s path for %s: %s", plast_engine_kind_name(kind),
+                             plast_model_describe(m), why);
+    e->kind = row->kind;
+    /* model.frontend: the convolutions on a tape in front of the family's own path (engine_features.c) */
+    return plast_model_has_frontend(m) && row->kind != PLAST_ENGINE_TAPE ? engine_features_init(e, row->open, err)
+                                                                         : row->open(e, err);
+}
+
+static int engine_args_ok(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind, plast_err *err) {
+    if (m && batch >= 1 && steps >= 1 && (int)kind >= 0 && kind < PLAST_ENGINE_KIND_COUNT) return 1;
+    plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: needs a model, batch >= 1, steps >= 1 and a known kind");
+    return 0;
+}
+
 plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
                                 int want_energy, plast_err *err) {
-    if (!m || batch < 1 || steps < 1 || (int)kind < 0 || kind >= PLAST_ENGINE_KIND_COUNT) {
-        plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: needs a model, batch >= 1, steps >= 1 and a known kind");
-        return NULL;
-    }
+    if (!engine_args_ok(m, batch, steps, kind, err)) return NULL;
     plast_engine *e = calloc(1, sizeof *e);
     if (!e) {
         plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
@@ -65,28 +93,21 @@ plast_engine *plast_engine_init(const plast_model *m, int64_t batch, int64_t ste
     e->B = batch;
     e->T = steps;
     e->want_energy = want_energy;
-    /* auto: the first path that serves the model, in the table's order (fastest first); otherwise the one asked */
-    char why[256] = "";
-    const engine_path_row *row = NULL;
-    for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++) {
-        if (kind != PLAST_ENGINE_AUTO && kind != PATHS[i].kind) continue;
-        if (PATHS[i].supports(m, want_energy, why, sizeof why)) row = &PATHS[i];
-    }
-    plast_status s;
-    if (row) {
-        e->kind = row->kind;
-        /* model.frontend: the convolutions on a tape in front of the family's own path (engine_features.c) */
-        s = plast_model_has_frontend(m) && row->kind != PLAST_ENGINE_TAPE ? engine_features_init(e, row->open, err)
-                                                                            : row->open(e, err);
-    } else {
-        s = plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: no %s path for %s: %s", plast_engine_kind_name(kind),
-                          plast_model_describe(m), why);
-    }
-    if (s != PLAST_OK) {
+    if (engine_open(e, kind, err) != PLAST_OK) {
         free(e);
         return NULL;
     }
     return e;
+}
+
+plast_status plast_engine_plan(const plast_model *m, int64_t batch, int64_t steps, plast_engine_kind kind,
+                               int want_energy, plast_engine_kind *chosen, size_t *bytes, plast_err *err) {
+    if (!engine_args_ok(m, batch, steps, kind, err)) return plast_err_status(err, PLAST_ERR_INVALID_ARG);
+    plast_engine e = {.model = m, .B = batch, .T = steps, .want_energy = want_energy, .plan_only = 1};
+    plast_status s = engine_open(&e, kind, err);
+    if (chosen) *chosen = e.kind;
+    if (bytes) *bytes = s == PLAST_OK ? e.planned : 0;
+    return s;
 }
 
 void plast_engine_free(plast_engine *e) {

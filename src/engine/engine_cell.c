@@ -336,6 +336,11 @@ plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
     m->family->cell(m, &E->L);
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H, E->want_dx = eng->want_dx;
     E->rows = block_size(E->B);
+    if (eng->plan_only) { /* plast_engine_plan: the size alone */
+        eng->planned = engine_plan_size(layout_buffers, E) + sizeof *E;
+        free(E);
+        return PLAST_OK;
+    }
     size_t bytes;
     E->block = engine_plan_alloc(layout_buffers, E, &bytes);
     if (!E->block) {

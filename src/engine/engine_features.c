@@ -114,12 +114,20 @@ static const engine_path FEATURES_PATH = {ft_forward, ft_backward, ft_release, f
 plast_status engine_features_init(plast_engine *e, plast_status (*open_core)(plast_engine *e, plast_err *err),
                                   plast_err *err) {
     const plast_model *m = e->model;
+    if (e->plan_only) { /* the core's plan and the features (the frontend's tape not) */
+        plast_engine core = {.model = m, .B = e->B, .T = e->T, .kind = e->kind, .want_energy = e->want_energy,
+                             .want_dx = 1, .plan_only = 1};
+        plast_status s = open_core(&core, err);
+        e->planned = core.planned + (size_t)(e->T * e->B * m->I) * sizeof(plast_real);
+        return s;
+    }
     features_engine *F = calloc(1, sizeof *F);
     if (!F) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     e->impl = F;
     e->path = &FEATURES_PATH;
     F->I = m->I, F->pixels = m->input;
-    F->core = (plast_engine){m, e->B, e->T, e->kind, e->want_energy, NULL, NULL, NULL, 1, NULL};
+    F->core = (plast_engine){.model = m, .B = e->B, .T = e->T, .kind = e->kind, .want_energy = e->want_energy,
+                             .want_dx = 1};
     F->fx = malloc((size_t)(e->T * e->B * F->I) * sizeof(plast_real));
     F->feat = calloc((size_t)e->T, sizeof *F->feat);
     plast_status s = F->fx && F->feat ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");

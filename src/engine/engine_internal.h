@@ -32,6 +32,8 @@ struct plast_engine {
     const plast_state *initial; /* the state trials start from (paths with initial_state); NULL: zeros */
     int want_dx;                /* set before the path opens: backward also computes d loss / d x (input_grad) */
     plast_state *final;         /* a forward writes the trial's last state here (plast_engine_advance); NULL: not */
+    int plan_only;              /* plast_engine_plan: the path's init sets `planned` and allocates nothing */
+    size_t planned;             /* the bytes it would allocate; 0: it does not plan ahead (the tape) */
 };
 
 /* A path's memory plan: every buffer taken from one block, sized before allocation. Run the path's layout once with
@@ -64,6 +66,13 @@ static inline void *engine_plan_alloc(void (*layout)(void *impl, engine_plan *pl
     layout(impl, &pl);
     memset(block, 0, pl.off);
     return block;
+}
+
+/* The bytes engine_plan_alloc would allocate for layout, nothing allocated (plast_engine_plan). */
+static inline size_t engine_plan_size(void (*layout)(void *impl, engine_plan *pl), void *impl) {
+    engine_plan pl = {NULL, 0};
+    layout(impl, &pl);
+    return pl.off;
 }
 
 /* A linear readout of `rows` rows of h (H each): y = h R^T + r with R (O, H) (torch's layout), or y = h R + r with

@@ -111,6 +111,10 @@ static size_t tape_bytes(const plast_engine *e) {
 static const engine_path TAPE_PATH = {tape_forward, tape_backward, tape_release, tape_bytes, NULL, tape_step, NULL, 1};
 
 plast_status engine_tape_init(plast_engine *e, plast_err *err) {
+    if (e->plan_only) { /* the tape's use depends on the ops recorded: no plan ahead */
+        e->planned = 0;
+        return PLAST_OK;
+    }
     tape_engine *te = calloc(1, sizeof *te);
     if (!te) return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory");
     te->tape = plast_tape_init(err);

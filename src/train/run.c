@@ -62,16 +62,16 @@ void plast_run_free(plast_run *r) {
     free(r);
 }
 
+/* train.engine's kind (the schema admits only its names) */
 static plast_engine_kind engine_kind_parse(const char *s) {
-    for (int k = 0; k < PLAST_ENGINE_KIND_COUNT; k++)
-        if (strcmp(s, plast_engine_kind_name((plast_engine_kind)k)) == 0) return (plast_engine_kind)k;
-    return PLAST_ENGINE_AUTO; /* the schema admits only the names above */
+    const plast_engine_kind k = plast_engine_kind_parse(s);
+    return k == PLAST_ENGINE_KIND_COUNT ? PLAST_ENGINE_AUTO : k;
 }
 
-/* A lower bound of the memory the run needs, from shapes alone, before anything large is allocated: parameters
- * with their gradients and the optimizer's state, and the state of one batch (every path holds it at least once;
- * what a path keeps for backpropagation comes on top). A run that cannot fit is refused naming the keys that size
- * it. */
+/* The memory the run needs, from shapes alone, before anything large is allocated: parameters with their
+ * gradients and the optimizer's state, the state of one batch, and the training engine's plan (what the path keeps
+ * for backpropagation: plast_engine_plan; the tape path does not plan ahead, so for it this is a lower bound; PPO's
+ * small minibatch engines are not counted). A run that cannot fit is refused naming the keys that size it. */
 static plast_status run_fits_memory(const plast_run *r, plast_err *err) {
     const plast_train_cfg *tc = &r->cfg.train;
     int64_t n = 0;
@@ -80,13 +80,23 @@ static plast_status run_fits_memory(const plast_run *r, plast_err *err) {
     const double per_param = (double)sizeof(plast_real) * (strcmp(tc->optimizer, "sgd") == 0 ? 3 : tc->amsgrad ? 5 : 4);
     const double params = (double)n * per_param;
     const double state = (double)plast_model_state_bytes(r->model, tc->batch);
+    /* the training engine: this process's share of the batch over a whole trial (an A2C episode) */
+    const int64_t T = r->task ? plast_task_steps(r->task)
+                              : strcmp(r->cfg.rl.algorithm, "a2c") == 0 ? plast_env_max_steps(r->env) : 0;
+    size_t plan = 0;
+    plast_engine_kind path = PLAST_ENGINE_AUTO;
+    if (T > 0 && plast_engine_plan(r->model, tc->batch / r->comm.size, T, engine_kind_parse(tc->engine), 0, &path,
+                                   &plan, NULL) != PLAST_OK)
+        plan = 0; /* a path that cannot serve the model is reported when the engine opens */
     const double avail = plast_runtime_memory_available();
-    if (avail > 0 && params + state > avail)
+    if (avail > 0 && params + state + (double)plan > avail)
         return plast_err_set(err, PLAST_ERR_NOMEM, "the run needs at least %.1f GB (%lld parameters with gradients "
                              "and optimizer state: %.1f GB, from model.hidden = %lld; the state of train.batch = %lld "
-                             "trials: %.1f GB), more than the %.1f GB available", (params + state) / 1e9, (long long)n,
+                             "trials: %.1f GB; the %s path's buffers for backpropagation over %lld steps, the trial "
+                             "length the task.* or env.* keys give: %.1f GB), "
+                             "more than the %.1f GB available", (params + state + (double)plan) / 1e9, (long long)n,
                              params / 1e9, (long long)r->cfg.model.hidden, (long long)tc->batch, state / 1e9,
-                             avail / 1e9);
+                             plast_engine_kind_name(path), (long long)T, (double)plan / 1e9, avail / 1e9);
     return PLAST_OK;
 }
 
