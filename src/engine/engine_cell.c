@@ -336,19 +336,5 @@ plast_status engine_cell_init(plast_engine *eng, plast_err *err) {
     m->family->cell(m, &E->L);
     E->B = eng->B, E->T = eng->T, E->O = m->O, E->P = E->L.I + E->L.H, E->want_dx = eng->want_dx;
     E->rows = block_size(E->B);
-    if (eng->plan_only) { /* plast_engine_plan: the size alone */
-        eng->planned = engine_plan_size(layout_buffers, E) + sizeof *E;
-        free(E);
-        return PLAST_OK;
-    }
-    size_t bytes;
-    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
-    if (!E->block) {
-        free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (cell path)", bytes);
-    }
-    E->bytes = bytes + sizeof *E;
-    eng->impl = E;
-    eng->path = &CELL_PATH;
-    return PLAST_OK;
+    return engine_plan_open(eng, E, sizeof *E, layout_buffers, &E->block, &E->bytes, &CELL_PATH, "cell path", err);
 }

@@ -389,21 +389,7 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     E->learn_alpha = d->plastic && d->hh.aw >= 0;
     E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
     E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
-    if (eng->plan_only) { /* plast_engine_plan: the size alone */
-        eng->planned = engine_plan_size(layout_buffers, E) + sizeof *E;
-        free(E);
-        return PLAST_OK;
-    }
-    size_t bytes;
-    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
-    if (!E->block) {
-        free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes", bytes);
-    }
-    E->bytes = bytes + sizeof *E;
-    eng->impl = E;
-    eng->path = &DUAN_PATH;
-    return PLAST_OK;
+    return engine_plan_open(eng, E, sizeof *E, layout_buffers, &E->block, &E->bytes, &DUAN_PATH, "Duan path", err);
 }
 
 int engine_duan_has_image_encoder(const plast_model *m) { return PLAST_PRIV(m, duan_priv)->conv; }

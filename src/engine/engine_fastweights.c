@@ -438,19 +438,5 @@ plast_status engine_fastweights_init(plast_engine *eng, plast_err *err) {
     E->n_ck = (E->T + E->K - 1) / E->K;
     E->threads = omp_get_max_threads();
     E->ws_n = ws_count(E->K, E->HH, E->L.H);
-    if (eng->plan_only) { /* plast_engine_plan: the size alone */
-        eng->planned = engine_plan_size(layout_buffers, E) + sizeof *E;
-        free(E);
-        return PLAST_OK;
-    }
-    size_t bytes;
-    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
-    if (!E->block) {
-        free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fast-weight path)", bytes);
-    }
-    E->bytes = bytes + sizeof *E;
-    eng->impl = E;
-    eng->path = &FASTW_PATH;
-    return PLAST_OK;
+    return engine_plan_open(eng, E, sizeof *E, layout_buffers, &E->block, &E->bytes, &FASTW_PATH, "fast-weight path", err);
 }

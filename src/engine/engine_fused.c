@@ -461,19 +461,5 @@ plast_status engine_fused_init(plast_engine *eng, plast_err *err) {
     E->threads = omp_get_max_threads();
     E->ws_n = ws_count(E->K, E->SN, E->PH, E->L.H, E->L.P);
     E->gs_n = gs_of(&E->L).n;
-    if (eng->plan_only) { /* plast_engine_plan: the size alone */
-        eng->planned = engine_plan_size(layout_buffers, E) + sizeof *E;
-        free(E);
-        return PLAST_OK;
-    }
-    size_t bytes;
-    E->block = engine_plan_alloc(layout_buffers, E, &bytes);
-    if (!E->block) {
-        free(E);
-        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (fused path)", bytes);
-    }
-    E->bytes = bytes + sizeof *E;
-    eng->impl = E;
-    eng->path = &FUSED_PATH;
-    return PLAST_OK;
+    return engine_plan_open(eng, E, sizeof *E, layout_buffers, &E->block, &E->bytes, &FUSED_PATH, "fused path", err);
 }

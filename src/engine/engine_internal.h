@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "plast/engine.h"
 
 typedef struct engine_path {
@@ -68,11 +69,29 @@ static inline void *engine_plan_alloc(void (*layout)(void *impl, engine_plan *pl
     return block;
 }
 
-/* The bytes engine_plan_alloc would allocate for layout, nothing allocated (plast_engine_plan). */
-static inline size_t engine_plan_size(void (*layout)(void *impl, engine_plan *pl), void *impl) {
-    engine_plan pl = {NULL, 0};
-    layout(impl, &pl);
-    return pl.off;
+/* The end of a path's init, for the paths whose memory is one planned block: with eng->plan_only the size alone
+ * (eng->planned, impl freed), otherwise the block allocated (into *block, its size plus impl_size into *bytes) and
+ * the engine given impl and path; out of memory frees impl and names `what`. */
+static inline plast_status engine_plan_open(plast_engine *eng, void *impl, size_t impl_size,
+                                            void (*layout)(void *impl, engine_plan *pl), void **block, size_t *bytes,
+                                            const engine_path *path, const char *what, plast_err *err) {
+    size_t n;
+    if (eng->plan_only) { /* plast_engine_plan: the size alone */
+        engine_plan pl = {NULL, 0};
+        layout(impl, &pl);
+        eng->planned = pl.off + impl_size;
+        free(impl);
+        return PLAST_OK;
+    }
+    *block = engine_plan_alloc(layout, impl, &n);
+    if (!*block) {
+        free(impl);
+        return plast_err_set(err, PLAST_ERR_NOMEM, "engine: out of memory for %zu bytes (%s)", n, what);
+    }
+    *bytes = n + impl_size;
+    eng->impl = impl;
+    eng->path = path;
+    return PLAST_OK;
 }
 
 /* A linear readout of `rows` rows of h (H each): y = h R^T + r with R (O, H) (torch's layout), or y = h R + r with
