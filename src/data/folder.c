@@ -12,7 +12,31 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* stb_image compiled here (static, not Debian's libstb) so that its allocations go through decode_alloc: a
+ * damaged PNG's zlib stream can make stb 2.27 ask for gigabytes for an 8 x 8 image (found by fuzz/fuzz_folder),
+ * and each allocation is refused above what the image's own header allows. stb's allocator has no context
+ * argument, so the bound is per thread (set by image_info before each decode): the one piece of state here. */
+static _Thread_local size_t decode_limit;
+static void *decode_alloc(size_t n) { return n <= decode_limit ? malloc(n) : NULL; }
+static void *decode_realloc(void *p, size_t n) { return n <= decode_limit ? realloc(p, n) : NULL; }
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#define STBI_MALLOC(n) decode_alloc(n)
+#define STBI_REALLOC(p, n) decode_realloc(p, n)
+#define STBI_FREE(p) free(p)
+#define STBI_MAX_DIMENSIONS 4096
+/* stb declares functions it defines only in some builds; GCC reports them at the end of the file */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <stb_image.h>
+#pragma GCC diagnostic pop
 #include <stb_image_resize.h>
 
 #include "core/err.h"
@@ -96,11 +120,15 @@ enum { IMAGE_SIDE_MAX = 4096 };
 
 /* the image's size from its header, refused when unreadable or larger than IMAGE_SIDE_MAX */
 static plast_status image_info(const char *path, int *iw, int *ih, int *n, plast_err *err) {
+    decode_limit = (size_t)1 << 20; /* reading a header needs little */
     if (!stbi_info(path, iw, ih, n))
         return plast_err_set(err, PLAST_ERR_FORMAT, "%s: cannot decode: %s", path, stbi_failure_reason());
     if (*iw < 1 || *ih < 1 || *iw > IMAGE_SIDE_MAX || *ih > IMAGE_SIDE_MAX)
         return plast_err_set(err, PLAST_ERR_FORMAT, "%s: an image of %d x %d pixels (plast reads at most %d x %d)", path,
                              *iw, *ih, IMAGE_SIDE_MAX, IMAGE_SIDE_MAX);
+    /* any one allocation of the decode: at most 4 times the raw image at 16-bit RGBA with PNG's filter bytes, and
+     * 16 MB for small images */
+    decode_limit = 4 * (size_t)*ih * ((size_t)*iw * 8 + 1) + ((size_t)16 << 20);
     return PLAST_OK;
 }
 
