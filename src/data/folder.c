@@ -12,7 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* stb_image compiled here (static, not Debian's libstb) so that its allocations go through decode_alloc: a
+/* stb_image compiled here (static, from data/stb_image.h: Debian's 2.27 with a JPEG fix of 2.28, not Debian's
+ * libstb), so that its allocations go through decode_alloc: a
  * damaged PNG's zlib stream can make stb 2.27 ask for gigabytes for an 8 x 8 image (found by fuzz/fuzz_folder),
  * and each allocation is refused above what the image's own header allows. stb's allocator has no context
  * argument, so the bound is per thread (set by image_info before each decode): the one piece of state here. */
@@ -35,7 +36,7 @@ static void *decode_realloc(void *p, size_t n) { return n <= decode_limit ? real
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#include <stb_image.h>
+#include "data/stb_image.h" /* 2.27 with upstream 2.28's fix for damaged JPEG Huffman tables */
 #pragma GCC diagnostic pop
 #include <stb_image_resize.h>
 
