@@ -47,17 +47,18 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j];
         return;
     }
-    const int64_t tm = (M + GEMM_TILE - 1) / GEMM_TILE, tn = (N + GEMM_TILE - 1) / GEMM_TILE;
-    const int64_t tiles = M * N * K >= GEMM_SPLIT_MIN ? tm * tn : 1;
+    /* tiles of bm x bn: GEMM_TILE square for a large product, the whole of C otherwise */
+    const int split = M * N * K >= GEMM_SPLIT_MIN;
+    const int64_t bm = split ? GEMM_TILE : M, bn = split ? GEMM_TILE : N;
+    const int64_t tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
     const int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     const int nt = (int64_t)team < tiles ? team : (int)tiles;
     /* BLAS runs one thread per call: inside an active parallel region by itself, else told so for the call */
     if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(1);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t k = 0; k < tiles; k++) {
-        const int64_t i0 = tiles > 1 ? k / tn * GEMM_TILE : 0, j0 = tiles > 1 ? k % tn * GEMM_TILE : 0;
-        const int64_t m = tiles > 1 ? (M - i0 < GEMM_TILE ? M - i0 : GEMM_TILE) : M;
-        const int64_t n = tiles > 1 ? (N - j0 < GEMM_TILE ? N - j0 : GEMM_TILE) : N;
+        const int64_t i0 = k / tn * bm, j0 = k % tn * bn;
+        const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
         const plast_real *a = trans_a ? A + i0 : A + i0 * lda, *b = trans_b ? B + j0 * ldb : B + j0;
         gemm_call(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
     }

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* stb_image compiled here (static, from data/stb_image.h: Debian's 2.27 with a JPEG fix of 2.28, not Debian's
- * libstb), so that its allocations go through decode_alloc: a
- * damaged PNG's zlib stream can make stb 2.27 ask for gigabytes for an 8 x 8 image (found by fuzz/fuzz_folder),
- * and each allocation is refused above what the image's own header allows. stb's allocator has no context
+/* stb_image compiled here (static, not Debian's libstb), from Debian's header with the fixes of
+ * cmake/stb_image_fixes.cmake (a JPEG table overrun of 2.27, fixed in 2.28), so that its allocations go through
+ * decode_alloc: a damaged PNG's zlib stream can make stb 2.27 ask for gigabytes for an 8 x 8 image (found by
+ * fuzz/fuzz_folder), and each allocation is refused above what the image's own header allows. stb's allocator has no context
  * argument, so the bound is per thread (set by image_info before each decode): the one piece of state here. */
 static _Thread_local size_t decode_limit;
 static void *decode_alloc(size_t n) { return n <= decode_limit ? malloc(n) : NULL; }
@@ -36,7 +36,7 @@ static void *decode_realloc(void *p, size_t n) { return n <= decode_limit ? real
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #pragma GCC diagnostic ignored "-Wtype-limits"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#include "data/stb_image.h" /* 2.27 with upstream 2.28's fix for damaged JPEG Huffman tables */
+#include "stb_image_fixed.h" /* written into the build tree by cmake/stb_image_fixes.cmake */
 #pragma GCC diagnostic pop
 #include <stb_image_resize.h>
 

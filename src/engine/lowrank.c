@@ -23,17 +23,17 @@
 /* rows of one block's product, about: a block is ceil(LR_BLOCK_ROWS / K) samples of K rows each */
 #define LR_BLOCK_ROWS 192
 
-/* the samples per block at K updates, and the blocks */
+/* the samples per block at K updates */
 static int64_t block_samples(int64_t K) { return (LR_BLOCK_ROWS + K - 1) / K; }
-static int64_t block_count(int64_t B, int64_t K) { return (B + block_samples(K) - 1) / block_samples(K); }
 
 void lr_forward(const lr_product *L, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy, plast_real *Z,
                 plast_real *A) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
+    const int64_t sb = block_samples(K);
 #pragma omp parallel for schedule(static) if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
-    for (int64_t blk = 0; blk < block_count(B, K); blk++) {
-        const int64_t b0 = blk * block_samples(K), b1 = b0 + block_samples(K) < B ? b0 + block_samples(K) : B;
+    for (int64_t b0 = 0; b0 < B; b0 += sb) {
+        const int64_t b1 = b0 + sb < B ? b0 + sb : B;
         /* Z[(b,k), :] = x[b, :] * f1[b, k, :] */
         for (int64_t b = b0; b < b1; b++)
             for (int64_t k = 0; k < K; k++) {
@@ -61,9 +61,10 @@ void lr_backward(const lr_product *L, const plast_real *x, int64_t ldx, const pl
                  plast_real *M, plast_real *N) {
     const int64_t B = L->B, K = L->K, n1 = L->n1, n2 = L->n2;
     if (K == 0) return;
+    const int64_t sb = block_samples(K);
 #pragma omp parallel for schedule(static) if (B * K * n1 * n2 >= LR_PARALLEL_MIN)
-    for (int64_t blk = 0; blk < block_count(B, K); blk++) {
-        const int64_t b0 = blk * block_samples(K), b1 = b0 + block_samples(K) < B ? b0 + block_samples(K) : B;
+    for (int64_t b0 = 0; b0 < B; b0 += sb) {
+        const int64_t b1 = b0 + sb < B ? b0 + sb : B;
         /* M[(b,k), j] = gamma f2 dy; with A also d/df2 and d/dgamma */
         for (int64_t r = b0 * K; r < b1 * K; r++) {
             const int64_t b = r / K, k = r % K;
