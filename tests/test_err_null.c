@@ -423,6 +423,61 @@ static plast_status c_env_init_range(plast_err *err) { /* a negative first copy 
     plast_env *e = plast_env_init_range(&c, -1, 2, 1, err);
     return PTR_STATUS(e, plast_env_free);
 }
+static plast_status c_env_state_save_global(plast_err *err) { /* a global batch smaller than the copies */
+    plast_env *e = small_maze();
+    char buf[64];
+    plast_status s = plast_env_state_save_global(e, 0, buf, sizeof buf, err);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_env_state_load_global(plast_err *err) { /* bytes that are not a state */
+    plast_env *e = small_maze();
+    const size_t n = plast_env_state_bytes_global(e, 5);
+    char *buf = calloc(1, n);
+    plast_status s = plast_env_state_load_global(e, 5, buf, n, err);
+    free(buf);
+    plast_env_free(e);
+    return s;
+}
+static plast_status comm_bcast_stub(void *buf, int64_t bytes, int root, void *user) {
+    (void)buf, (void)bytes, (void)root, (void)user;
+    return PLAST_OK;
+}
+static plast_status comm_barrier_stub(void *user) {
+    (void)user;
+    return PLAST_OK;
+}
+static plast_status c_ppo_set_comm(plast_err *err) { /* process 1 of 2 holding the global batch's first copies */
+    plast_ppo_cfg c = plast_ppo_cfg_default();
+    c.steps = 4, c.minibatch = 4;
+    plast_env_cfg ec;
+    plast_env_cfg_default(&ec, NULL);
+    ec.size = 7, ec.episode_length = 3;
+    plast_env *e = plast_env_init(&ec, 2, 1, NULL);
+    plast_model_cfg mc;
+    plast_model_cfg_default(&mc, NULL);
+    mc.input = 17, mc.output = 5, mc.hidden = 3;
+    plast_model *m = plast_model_init(&mc, NULL);
+    plast_ppo *a = plast_ppo_init(&c, m, e, PLAST_ENGINE_AUTO, NULL);
+    const plast_comm comm = {1, 2, NULL, comm_sum_stub, comm_bcast_stub, comm_barrier_stub};
+    plast_status s = plast_ppo_set_comm(a, &comm, err);
+    plast_ppo_free(a);
+    plast_model_free(m);
+    plast_env_free(e);
+    return s;
+}
+static plast_status c_run_sync(plast_err *err) { return plast_run_sync(NULL, err); } /* no run */
+static plast_status c_run_check_replicas(plast_err *err) { /* sums that never see the other process */
+    plast_experiment_cfg c;
+    small_run_cfg(&c);
+    char d[300];
+    snprintf(d, sizeof d, "%s/run_check_replicas", dir);
+    const plast_comm comm = {0, 2, NULL, comm_sum_stub, comm_bcast_stub, comm_barrier_stub};
+    plast_run *r = plast_run_open_comm(&c, d, 1, &comm, NULL);
+    plast_status s = r ? plast_run_check_replicas(r, err) : PLAST_ERR_STATE;
+    plast_run_free(r);
+    return s;
+}
 static plast_status c_a2c_set_comm(plast_err *err) { /* the reference's copy-0 baseline over 2 processes */
     plast_a2c_cfg c = plast_a2c_cfg_default();
     plast_env_cfg ec;
@@ -474,7 +529,7 @@ static plast_status c_ppo_loss(plast_err *err) { /* an output too small for mean
     plast_ppo_cfg c = plast_ppo_cfg_default();
     plast_real y[2] = {0}, dy[2], a[1] = {0};
     double z[1] = {0}, one[1] = {1};
-    plast_ppo_batch b = {1, 1, 0, a, z, one, z, z, z, z, NULL, NULL, NULL};
+    plast_ppo_batch b = {1, 1, 0, a, z, one, z, z, z, z, NULL, NULL, NULL, 0};
     return plast_ppo_loss(&c, 0.2, &b, 2, y, dy, NULL, err);
 }
 static plast_status c_ppo_init(plast_err *err) { /* the maze has discrete actions */
@@ -523,6 +578,7 @@ static const err_case CASES[] = {
     CASE(experiment_env), CASE(engine_step), CASE(env_reset_ended), CASE(engine_set_initial_state), CASE(engine_advance), CASE(engine_plan), CASE(ppo_loss),
     CASE(ppo_init), CASE(ppo_iterate), CASE(ppo_evaluate), CASE(ppo_state_save), CASE(ppo_state_load),
     CASE(run_open_comm), CASE(env_init_range), CASE(a2c_set_comm), CASE(params_allreduce_grads),
+    CASE(env_state_save_global), CASE(env_state_load_global), CASE(ppo_set_comm), CASE(run_sync), CASE(run_check_replicas),
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",

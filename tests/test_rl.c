@@ -195,7 +195,7 @@ static plast_ppo_batch fixture_batch(ppo_fixture *f) {
         f->mask[i] = f->valid[i] != 0;
     }
     return (plast_ppo_batch){PN, PA, 0, f->action, f->d_mean, f->d_std, f->d_logp, f->d_value, f->d_adv, f->d_target,
-                             f->mask, NULL, NULL};
+                             f->mask, NULL, NULL, 0};
 }
 
 /* a categorical policy over 6 actions: PPO's clipped loss (KL and rllib2022 value clipping included) and RLlib's
@@ -215,7 +215,7 @@ static void check_ppo_categorical(const plast_st_reader *r, ppo_fixture *f) {
     double lo[PN * CA], lp[PN], vo[PN], tg[PN];
     for (int i = 0; i < PN * CA; i++) lo[i] = (double)logits_old[i];
     for (int i = 0; i < PN; i++) lp[i] = (double)logp_old[i], vo[i] = (double)value_old[i], tg[i] = (double)target[i];
-    const plast_ppo_batch b = {PN, CA, 1, act, lo, NULL, lp, vo, f->d_adv, tg, f->mask, NULL, NULL};
+    const plast_ppo_batch b = {PN, CA, 1, act, lo, NULL, lp, vo, f->d_adv, tg, f->mask, NULL, NULL, 0};
     const char *objectives[2] = {"clip", "a2c"};
     for (int k = 0; k < 2; k++) {
         plast_ppo_cfg c = plast_ppo_cfg_default();

@@ -96,6 +96,15 @@ PLAST_API plast_status plast_env_step(plast_env *e, plast_env_actions a, plast_r
 PLAST_API size_t plast_env_state_bytes(const plast_env *e);
 PLAST_API plast_status plast_env_state_save(const plast_env *e, void *buf, size_t cap, plast_err *err);
 PLAST_API plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast_err *err);
+/* The same for a global batch of `total` copies of which this environment holds [plast_env_first, + count)
+ * (plast_env_init_range; data-parallel runs): the state of all `total`; save writes the header and this
+ * environment's copies in their place, leaving the others' bytes as they are; load reads this environment's. With
+ * first 0 and total = count these are the functions above. bytes_global is 0 when the copies do not fit in total. */
+PLAST_API size_t plast_env_state_bytes_global(const plast_env *e, int64_t total);
+PLAST_API plast_status plast_env_state_save_global(const plast_env *e, int64_t total, void *buf, size_t cap,
+                                                   plast_err *err);
+PLAST_API plast_status plast_env_state_load_global(plast_env *e, int64_t total, const void *buf, size_t n,
+                                                   plast_err *err);
 
 #ifdef __cplusplus
 }

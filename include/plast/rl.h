@@ -146,6 +146,7 @@ typedef struct plast_ppo_batch {
     const uint8_t *valid;
     const plast_real *log_std;
     double *g_log_std;
+    int64_t count_total; /* valid rows of the whole minibatch over all processes (data-parallel); 0: this batch's */
 } plast_ppo_batch;
 
 typedef struct plast_ppo_stats {
@@ -173,6 +174,13 @@ PLAST_API plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model 
                                     plast_engine_kind kind, plast_err *err);
 PLAST_API void plast_ppo_free(plast_ppo *a);
 PLAST_API plast_engine *plast_ppo_engine(plast_ppo *a);
+/* Data-parallel PPO: this learner's environment holds copies [plast_env_first, + count) of a global batch of
+ * count * comm->size copies; its actions draw as those copies. Every iteration then works on the global rollout as
+ * one process would: the sequences of every process in one table, one permutation, each minibatch the union of the
+ * processes' slices of it, its loss normalised by its global count of steps; advantage standardisation, gradients,
+ * statistics and the KL mean summed over the processes. State save is then collective (every process calls it with
+ * a buffer of the global size) and holds the global state; load takes this process's copies from it. */
+PLAST_API plast_status plast_ppo_set_comm(plast_ppo *a, const plast_comm *comm, plast_err *err);
 /* One iteration number `iteration` (its draws from (seed, copy, iteration)): sampling, advantages, the epochs of
  * minibatch updates (gradients clipped to clip when clip > 0) at learning rate lr (before the schedule), and the
  * KL adaptation. */
@@ -184,7 +192,8 @@ PLAST_API plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_e
                                           int64_t first_episode, int64_t episodes, int explore, double *mean_return,
                                           double *energy, plast_err *err);
 /* The learner's state between iterations (environment, episodes in progress, the model's state, the KL
- * coefficient, steps sampled) as bytes, for checkpoints that resume exactly. */
+ * coefficient, steps sampled) as bytes, for checkpoints that resume exactly: one record per copy of the global
+ * batch, so a state saved by P processes loads into any other number (plast_ppo_set_comm). */
 PLAST_API size_t plast_ppo_state_bytes(const plast_ppo *a);
 PLAST_API plast_status plast_ppo_state_save(const plast_ppo *a, void *buf, size_t cap, plast_err *err);
 PLAST_API plast_status plast_ppo_state_load(plast_ppo *a, const void *buf, size_t n, plast_err *err);

@@ -89,11 +89,19 @@ PLAST_API plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const 
                                          const plast_comm *comm, plast_err *err);
 /* Opens an existing run from its config.json, with overrides (n_set "key=value" strings) for evaluation: the
  * run can then be tested on other task settings or another test set without changing its files. */
+/* Data-parallel: every process takes rank 0's parameters, optimizer state and step count (plast_run_open_comm
+ * does, once the checkpoint is loaded). Collective; alone, nothing to do. */
+PLAST_API plast_status plast_run_sync(plast_run *r, plast_err *err);
+/* Data-parallel: PLAST_OK when every process holds the same parameters, optimizer state and step count (a hash of
+ * their bytes, compared through one allreduce), else an error on every process. Collective; run before every
+ * checkpoint. Alone: PLAST_OK. */
+PLAST_API plast_status plast_run_check_replicas(plast_run *r, plast_err *err);
 PLAST_API plast_run *plast_run_load(const char *dir, int n_set, const char *const *sets, plast_err *err);
 PLAST_API void plast_run_free(plast_run *r);
 
 PLAST_API const plast_experiment_cfg *plast_run_cfg(const plast_run *r);
 PLAST_API const plast_model *plast_run_model(const plast_run *r);
+PLAST_API plast_params *plast_run_params(plast_run *r); /* the run's parameters, owned by the run */
 PLAST_API const plast_task *plast_run_task(const plast_run *r);
 /* One line describing the run's data: its task, or its environment in an RL run (plast_run_task is then NULL). */
 PLAST_API const char *plast_run_data_describe(const plast_run *r);

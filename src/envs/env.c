@@ -153,34 +153,40 @@ typedef struct env_state_header {
     int64_t first;
 } env_state_header;
 
+/* The state of `total` copies whose rows [first, first + n) are this environment's: plast_env_state_* with
+ * total = n and first = 0, or the whole batch of a data-parallel run (the header then says copies 0 .. total - 1). */
+static int global_ok(const plast_env *e, int64_t total) { return total >= e->first + e->n; }
+size_t plast_env_state_bytes_global(const plast_env *e, int64_t total) {
+    return e && global_ok(e, total) ? sizeof(env_state_header) + (size_t)total * e->stride : 0;
+}
 size_t plast_env_state_bytes(const plast_env *e) { return sizeof(env_state_header) + (size_t)e->n * e->stride; }
 
-static env_state_header header_of(const plast_env *e) {
+static env_state_header header_of(const plast_env *e, int64_t n, int64_t first) {
     env_state_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, "plastENV", 8);
     snprintf(h.name, sizeof h.name, "%s", e->def->name);
     snprintf(h.desc, sizeof h.desc, "%s", e->desc);
-    h.n = e->n, h.stride = e->stride, h.seed = e->seed, h.first = e->first;
+    h.n = n, h.stride = e->stride, h.seed = e->seed, h.first = first;
     return h;
 }
 
-plast_status plast_env_state_save(const plast_env *e, void *buf, size_t cap, plast_err *err) {
-    if (!e || !buf || cap < plast_env_state_bytes(e))
-        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs a buffer of %zu bytes",
-                             e ? plast_env_state_bytes(e) : (size_t)0);
-    env_state_header h = header_of(e);
+/* header (n copies from first), then this environment's copies at row `row` */
+static plast_status state_save(const plast_env *e, int64_t n, int64_t first, int64_t row, void *buf, size_t cap,
+                               plast_err *err) {
+    const size_t need = sizeof(env_state_header) + (size_t)n * e->stride;
+    if (!buf || cap < need) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs a buffer of %zu bytes", need);
+    env_state_header h = header_of(e, n, first);
     memcpy(buf, &h, sizeof h);
-    memcpy((char *)buf + sizeof h, e->copies, (size_t)e->n * e->stride);
+    memcpy((char *)buf + sizeof h + (size_t)row * e->stride, e->copies, (size_t)e->n * e->stride);
     return PLAST_OK;
 }
-
-plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast_err *err) {
-    if (!e || !buf) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs an environment and a buffer");
-    env_state_header h, want = header_of(e);
-    if (n != plast_env_state_bytes(e) || n < sizeof h)
-        return plast_err_set(err, PLAST_ERR_MISMATCH, "env state: %zu bytes, expected %zu (%lld copies of %s)", n,
-                             plast_env_state_bytes(e), (long long)e->n, e->def->name);
+static plast_status state_load(plast_env *e, int64_t n, int64_t first, int64_t row, const void *buf, size_t size,
+                               plast_err *err) {
+    env_state_header h, want = header_of(e, n, first);
+    if (!buf || size != sizeof h + (size_t)n * e->stride)
+        return plast_err_set(err, PLAST_ERR_MISMATCH, "env state: %zu bytes, expected %zu (%lld copies of %s)", size,
+                             sizeof h + (size_t)n * e->stride, (long long)n, e->def->name);
     memcpy(&h, buf, sizeof h);
     if (memcmp(h.magic, want.magic, 8) != 0) return plast_err_set(err, PLAST_ERR_FORMAT, "env state: not an environment state");
     h.name[sizeof h.name - 1] = '\0', h.desc[sizeof h.desc - 1] = '\0';
@@ -188,6 +194,25 @@ plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast
         h.seed != want.seed || h.first != want.first)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "env state: saved for \"%s\" (%lld copies, seed %llu), not \"%s\"",
                              h.desc, (long long)h.n, (unsigned long long)h.seed, want.desc);
-    memcpy(e->copies, (const char *)buf + sizeof h, (size_t)e->n * e->stride);
+    memcpy(e->copies, (const char *)buf + sizeof h + (size_t)row * e->stride, (size_t)e->n * e->stride);
     return PLAST_OK;
+}
+
+plast_status plast_env_state_save(const plast_env *e, void *buf, size_t cap, plast_err *err) {
+    if (!e) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs an environment and a buffer");
+    return state_save(e, e->n, e->first, 0, buf, cap, err);
+}
+plast_status plast_env_state_load(plast_env *e, const void *buf, size_t n, plast_err *err) {
+    if (!e) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs an environment and a buffer");
+    return state_load(e, e->n, e->first, 0, buf, n, err);
+}
+plast_status plast_env_state_save_global(const plast_env *e, int64_t total, void *buf, size_t cap, plast_err *err) {
+    if (!e || !global_ok(e, total))
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs an environment within %lld copies", (long long)total);
+    return state_save(e, total, 0, e->first, buf, cap, err);
+}
+plast_status plast_env_state_load_global(plast_env *e, int64_t total, const void *buf, size_t n, plast_err *err) {
+    if (!e || !global_ok(e, total))
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "env state: needs an environment within %lld copies", (long long)total);
+    return state_load(e, total, 0, e->first, buf, n, err);
 }

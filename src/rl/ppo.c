@@ -129,8 +129,9 @@ plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plas
                                                          "actions, O >= policy outputs + 1 and every buffer");
     const int64_t n = b->n;
     const int vk = vf_kind(cfg->vf_clip), a2c = strcmp(cfg->objective, "a2c") == 0;
-    int64_t count = 0;
+    int64_t count = 0; /* the rows the means run over: this batch's valid ones, or the whole minibatch's */
     for (int64_t i = 0; i < n; i++) count += !b->valid || b->valid[i];
+    if (b->count_total > 0) count = b->count_total;
     memset(dy, 0, sizeof(plast_real) * (size_t)(n * O));
     double L = 0, Lpg = 0, Lv = 0, KL = 0, H = 0, clipped = 0;
     /* PPO: means over the valid steps; RLlib's A2C: sums */
@@ -180,6 +181,11 @@ plast_status plast_ppo_loss(const plast_ppo_cfg *cfg, double kl_coef, const plas
 typedef struct ppo_seq {
     int64_t b, t0, len, slot;
 } ppo_seq;
+/* a sequence of the global rollout (every process's): copy b of the global batch, its steps t0 .. t0 + len - 1; its
+ * index among this process's sequences, or -1 when another process holds it */
+typedef struct ppo_gseq {
+    int64_t t0, b, len, local;
+} ppo_gseq;
 
 struct plast_ppo {
     plast_ppo_cfg cfg;
@@ -220,6 +226,14 @@ struct plast_ppo {
     uint8_t *term, *trunc, *was_reset;            /* (N) */
     double *u;
     plast_rng *rngs;       /* (N) */
+    /* data-parallel (plast_ppo_set_comm; size 1 alone): this process's first copy, the global batch */
+    plast_comm comm;
+    int64_t first, N_all;
+    ppo_gseq *gseqs;       /* (L N_all) the global sequence table, in the order one process opens them */
+    int64_t n_all;
+    int32_t *mine;         /* (M) a minibatch's sequences held here (local indices) */
+    double *gather;        /* (size + 3 L N_all) the table's exchange (data-parallel only) */
+    double *reduce;        /* (parameters + statistics) the gradient allreduce (data-parallel only) */
     /* the training engine: M sequences of S steps */
     plast_engine *engine;
     /* the rollout's: one step of the N copies on the model's fast path (plast_engine_advance), or NULL: the tape */
@@ -258,7 +272,7 @@ static void state_copy(const plast_model *m, plast_state *dst, plast_state *src)
     X(obs_now) X(ep_return) X(ep_start) X(obs) X(act) X(env_act) X(env_idx) X(mean) X(std) X(logp) X(value)         \
     X(reward) X(adv) X(ret) X(next_value) X(ended) X(step_energy) X(seqs) X(slots) X(seq_open) X(perm) X(y_step)   \
     X(energy) X(next_obs) X(rew) X(term) X(trunc) X(was_reset) X(u) X(rngs) X(x) X(y) X(dy) X(mb_act) X(mb_mean)  \
-    X(mb_std) X(mb_logp) X(mb_value) X(mb_adv) X(mb_ret) X(mb_valid)
+    X(mb_std) X(mb_logp) X(mb_value) X(mb_adv) X(mb_ret) X(mb_valid) X(gseqs) X(mine)
 #define PPO_BUFFER_PTR(name) (void *)a->name,
 
 void plast_ppo_free(plast_ppo *a) {
@@ -269,10 +283,77 @@ void plast_ppo_free(plast_ppo *a) {
     plast_state_free(a->state), plast_state_free(a->probe), plast_state_free(a->init);
     void *bufs[] = {PPO_BUFFERS(PPO_BUFFER_PTR)};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(a->gather), free(a->reduce);
     free(a);
 }
 
 plast_engine *plast_ppo_engine(plast_ppo *a) { return a->engine; }
+
+plast_status plast_ppo_set_comm(plast_ppo *a, const plast_comm *comm, plast_err *err) {
+    if (!a || !comm || comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size || !comm->allreduce_sum ||
+        !comm->broadcast)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo: set_comm needs a learner and a communicator");
+    if (a->first != comm->rank * a->N)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo: process %d holds copies from %lld; data-parallel PPO "
+                             "needs equal shares in rank order (from %lld)", comm->rank, (long long)a->first,
+                             (long long)(comm->rank * a->N));
+    const int64_t N_all = a->N * comm->size;
+    const size_t LN = (size_t)(a->L * N_all);
+    ppo_gseq *g = realloc(a->gseqs, sizeof(ppo_gseq) * LN);
+    if (g) a->gseqs = g;
+    int32_t *perm = g ? realloc(a->perm, sizeof(int32_t) * LN) : NULL;
+    if (perm) a->perm = perm;
+    double *gather = perm ? realloc(a->gather, sizeof(double) * ((size_t)comm->size + 3 * LN)) : NULL;
+    if (gather) a->gather = gather;
+    if (!gather) return plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory for %lld copies", (long long)N_all);
+    a->comm = *comm, a->N_all = N_all;
+    return PLAST_OK;
+}
+
+/* the sum over the processes of n doubles, in place (alone: nothing to do) */
+static plast_status ppo_allreduce(plast_ppo *a, double *v, int64_t n, plast_err *err) {
+    if (a->comm.size == 1 || a->comm.allreduce_sum(v, n, a->comm.user) == PLAST_OK) return PLAST_OK;
+    return plast_err_set(err, PLAST_ERR_STATE, "data-parallel PPO: an allreduce failed");
+}
+
+/* orders the global table as one process opens sequences: by step, then by copy */
+static int gseq_order(const void *x, const void *y) {
+    const ppo_gseq *p = x, *q = y;
+    return p->t0 != q->t0 ? (p->t0 < q->t0 ? -1 : 1) : (p->b > q->b) - (p->b < q->b);
+}
+
+/* the global sequence table from every process's rollout: the counts, then (t0, copy, len) of each sequence,
+ * exchanged by summing zero-padded blocks (integers, exact in doubles), ordered as one process would open them */
+static plast_status seq_table(plast_ppo *a, plast_err *err) {
+    if (a->comm.size == 1) {
+        for (int64_t i = 0; i < a->n_seqs; i++)
+            a->gseqs[i] = (ppo_gseq){a->seqs[i].t0, a->seqs[i].b, a->seqs[i].len, i};
+        a->n_all = a->n_seqs;
+        return PLAST_OK;
+    }
+    const int P = a->comm.size, me = a->comm.rank;
+    double *count = a->gather, *rows = a->gather + P;
+    memset(count, 0, sizeof(double) * (size_t)P);
+    count[me] = (double)a->n_seqs;
+    plast_status s = ppo_allreduce(a, count, P, err);
+    if (s != PLAST_OK) return s;
+    int64_t before = 0, total = 0;
+    for (int r = 0; r < P; r++) before += r < me ? (int64_t)count[r] : 0, total += (int64_t)count[r];
+    memset(rows, 0, sizeof(double) * (size_t)(3 * total));
+    for (int64_t i = 0; i < a->n_seqs; i++) {
+        double *w = rows + 3 * (before + i);
+        w[0] = (double)a->seqs[i].t0, w[1] = (double)(a->first + a->seqs[i].b), w[2] = (double)a->seqs[i].len;
+    }
+    if ((s = ppo_allreduce(a, rows, 3 * total, err)) != PLAST_OK) return s;
+    for (int64_t i = 0; i < total; i++)
+        a->gseqs[i] = (ppo_gseq){(int64_t)rows[3 * i], (int64_t)rows[3 * i + 1], (int64_t)rows[3 * i + 2], -1};
+    qsort(a->gseqs, (size_t)total, sizeof(ppo_gseq), gseq_order);
+    /* this process's sequences keep their order (by step, then copy) within the global one */
+    for (int64_t i = 0, k = 0; i < total; i++)
+        if (a->gseqs[i].b >= a->first && a->gseqs[i].b < a->first + a->N) a->gseqs[i].local = k++;
+    a->n_all = total;
+    return PLAST_OK;
+}
 
 /* an engine that steps the copies of state st on the model's fast path (batch of state st), or NULL where the
  * path starts from zeros only (then plast_model_step on the tape serves) */
@@ -370,6 +451,8 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
     a->mb_act = malloc(R * SM * (size_t)a->AD), a->mb_mean = malloc(D * SM * (size_t)A), a->mb_std = malloc(D * SM * (size_t)A);
     a->mb_logp = malloc(D * SM), a->mb_value = malloc(D * SM), a->mb_adv = malloc(D * SM), a->mb_ret = malloc(D * SM);
     a->mb_valid = malloc(SM);
+    a->gseqs = malloc(sizeof(ppo_gseq) * LN), a->mine = malloc(sizeof(int32_t) * (size_t)M);
+    a->comm.size = 1, a->first = plast_env_first(env), a->N_all = N;
     void *need[] = {PPO_BUFFERS(PPO_BUFFER_PTR)};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!need[i]) {
@@ -462,7 +545,7 @@ static plast_status rollout(plast_ppo *a, plast_params *p, uint64_t seed, int64_
                             int64_t *episodes, double *energy, plast_err *err) {
     const int64_t N = a->N, I = a->I, O = a->O, A = a->A;
     for (int64_t b = 0; b < N; b++) {
-        a->rngs[b] = plast_rng_derive(seed, PLAST_PPO_ACTION_STREAM + (uint64_t)b, (uint64_t)iteration);
+        a->rngs[b] = plast_rng_derive(seed, PLAST_PPO_ACTION_STREAM + (uint64_t)(a->first + b), (uint64_t)iteration);
         a->seq_open[b] = -1;
     }
     a->n_seqs = a->n_slots = 0;
@@ -526,15 +609,18 @@ static plast_status rollout(plast_ppo *a, plast_params *p, uint64_t seed, int64_
             const size_t r = (size_t)(t * N + b);
             if (!a->ended[r]) a->next_value[r] = a->value[r + (size_t)N];
         }
-    *returns = n_ep ? r_sum / (double)n_ep : NAN;
-    *episodes = n_ep;
-    *energy = e_sum / (double)(a->L * N);
+    double sums[3] = {r_sum, (double)n_ep, e_sum}; /* over the processes' copies */
+    if (s == PLAST_OK) s = ppo_allreduce(a, sums, 3, err);
+    *returns = sums[1] > 0 ? sums[0] / sums[1] : NAN;
+    *episodes = (int64_t)sums[1];
+    *energy = sums[2] / (double)(a->L * a->N_all);
     return s;
 }
 
 /* GAE: delta_t = r_t + gamma V(s_{t+1}) - V(s_t), A_t = delta_t + gamma lambda A_{t+1} within an episode; the
- * value target R_t = A_t + V(s_t); then the batch standardisation (RLlib: population std, at least 1e-4) */
-static void advantages(plast_ppo *a) {
+ * value target R_t = A_t + V(s_t); then the batch standardisation (RLlib: population std, at least 1e-4) over the
+ * global batch */
+static plast_status advantages(plast_ppo *a, plast_err *err) {
     const int64_t N = a->N, L = a->L;
     const double g = a->cfg.gamma, gl = a->cfg.gamma * a->cfg.lambda;
     for (int64_t b = 0; b < N; b++) {
@@ -548,25 +634,35 @@ static void advantages(plast_ppo *a) {
             a->ret[r] = next_adv + a->value[r];
         }
     }
-    if (strcmp(a->cfg.adv_norm, "batch") != 0) return;
+    if (strcmp(a->cfg.adv_norm, "batch") != 0) return PLAST_OK;
     const size_t n = (size_t)(L * N);
-    double mean = 0, var = 0;
-    for (size_t r = 0; r < n; r++) mean += a->adv[r];
-    mean /= (double)n;
+    double sum[2] = {0, (double)n}, var = 0;
+    for (size_t r = 0; r < n; r++) sum[0] += a->adv[r];
+    plast_status s = ppo_allreduce(a, sum, 2, err);
+    const double mean = sum[0] / sum[1];
     for (size_t r = 0; r < n; r++) var += (a->adv[r] - mean) * (a->adv[r] - mean);
-    const double sd = fmax(1e-4, sqrt(var / (double)n));
+    if (s == PLAST_OK) s = ppo_allreduce(a, &var, 1, err);
+    const double sd = fmax(1e-4, sqrt(var / sum[1]));
     for (size_t r = 0; r < n; r++) a->adv[r] = (a->adv[r] - mean) / sd;
+    return s;
 }
 
-/* one minibatch: sequences perm[first .. first + count - 1] laid out as (S, M) and padded, forward from their
- * recorded states, the loss, backward, clip and step */
+/* one minibatch: global sequences perm[first .. first + count - 1]; those held here laid out as (S, M) and
+ * padded, forward from their recorded states, the loss (means over the whole minibatch's steps), backward; the
+ * gradient and statistics summed over the processes; clip and step */
 static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip, int64_t first,
                               int64_t count, plast_ppo_stats *acc, plast_err *err) {
     const int64_t N = a->N, I = a->I, O = a->O, A = a->A, S = a->S, M = a->M;
+    int64_t steps = 0, held = 0; /* the minibatch's steps over all processes; its sequences held here */
+    for (int64_t j = 0; j < count; j++) {
+        const ppo_gseq *g = &a->gseqs[a->perm[first + j]];
+        steps += g->len;
+        if (g->local >= 0) a->mine[held++] = (int32_t)g->local;
+    }
     memset(a->x, 0, sizeof(plast_real) * (size_t)(S * M * I));
     memset(a->mb_valid, 0, (size_t)(S * M));
     for (int64_t j = 0; j < M; j++) {
-        const ppo_seq *q = j < count ? &a->seqs[a->perm[first + j]] : NULL;
+        const ppo_seq *q = j < held ? &a->seqs[a->mine[j]] : NULL;
         if (a->state_numel > 0)
             state_put(a->m, a->init, j, q && q->slot >= 0 ? a->slots + q->slot * a->state_numel : NULL);
         for (int64_t t = 0; t < S; t++) {
@@ -586,31 +682,46 @@ static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, dou
             a->mb_valid[k] = 1;
         }
     }
+    plast_status s = PLAST_OK;
     if (strcmp(a->cfg.adv_norm, "minibatch") == 0) { /* cleanrl: (A - mean) / (std + 1e-8), torch's unbiased std */
-        double mean = 0, var = 0, n = 0;
+        double sum[2] = {0, 0}, var = 0;
         for (int64_t k = 0; k < S * M; k++)
-            if (a->mb_valid[k]) mean += a->mb_adv[k], n++;
-        mean /= n;
+            if (a->mb_valid[k]) sum[0] += a->mb_adv[k], sum[1]++;
+        if ((s = ppo_allreduce(a, sum, 2, err)) != PLAST_OK) return s;
+        const double mean = sum[0] / sum[1], n = sum[1];
         for (int64_t k = 0; k < S * M; k++)
             if (a->mb_valid[k]) var += (a->mb_adv[k] - mean) * (a->mb_adv[k] - mean);
+        if ((s = ppo_allreduce(a, &var, 1, err)) != PLAST_OK) return s;
         const double sd = n > 1 ? sqrt(var / (n - 1)) : 0;
         for (int64_t k = 0; k < S * M; k++)
             if (a->mb_valid[k]) a->mb_adv[k] = (a->mb_adv[k] - mean) / (sd + 1e-8);
     }
-    plast_status s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
-    if (s != PLAST_OK) return s;
-    double g_log_std[64] = {0}; /* d loss / d log_std with a free std */
-    plast_ppo_batch bt = {S * M, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
-                          a->mb_adv, a->mb_ret, a->mb_valid, a->log_std, g_log_std};
     plast_ppo_stats st;
-    s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
-    if (s != PLAST_OK) return s;
+    memset(&st, 0, sizeof st);
     plast_params_zero_grad(p);
-    s = plast_engine_backward(a->engine, p, a->dy, err);
-    if (s != PLAST_OK) return s;
-    if (a->log_std) { /* the free std's gradient joins the network's before the clip and the step */
-        plast_real *g = plast_params_grad(p, a->log_std_param);
-        for (int64_t k = 0; k < A; k++) g[k] += (plast_real)g_log_std[k];
+    if (held > 0) { /* a process may hold none of a minibatch's sequences: its share is zero */
+        s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
+        if (s != PLAST_OK) return s;
+        double g_log_std[64] = {0}; /* d loss / d log_std with a free std */
+        plast_ppo_batch bt = {S * M, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
+                              a->mb_adv, a->mb_ret, a->mb_valid, a->log_std, g_log_std, steps};
+        s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
+        if (s != PLAST_OK) return s;
+        s = plast_engine_backward(a->engine, p, a->dy, err);
+        if (s != PLAST_OK) return s;
+        if (a->log_std) { /* the free std's gradient joins the network's before the clip and the step */
+            plast_real *g = plast_params_grad(p, a->log_std_param);
+            for (int64_t k = 0; k < A; k++) g[k] += (plast_real)g_log_std[k];
+        }
+    }
+    if (a->comm.size > 1) { /* the shares of the gradient and of the statistics, summed */
+        if (!a->reduce && !(a->reduce = malloc(sizeof(double) * (size_t)(plast_params_numel(p) + 6))))
+            return plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory");
+        double sums[6] = {st.loss, st.policy_loss, st.value_loss, st.kl, st.entropy, st.clip_fraction};
+        s = plast_params_allreduce_grads(p, &a->comm, 1, 1.0, sums, 6, a->reduce, err);
+        if (s != PLAST_OK) return s;
+        st.loss = sums[0], st.policy_loss = sums[1], st.value_loss = sums[2], st.kl = sums[3], st.entropy = sums[4];
+        st.clip_fraction = sums[5];
     }
     const double gn = plast_params_clip_grad_norm(p, clip > 0 ? clip : INFINITY);
     if (!isfinite(gn)) return plast_err_set(err, PLAST_ERR_NUMERIC, "ppo: gradient norm %g", gn);
@@ -633,14 +744,15 @@ plast_status plast_ppo_iterate(plast_ppo *a, plast_params *p, plast_optim *o, do
     a->log_std = a->log_std_param >= 0 ? plast_params_value(p, a->log_std_param) : NULL;
     plast_status s = rollout(a, p, seed, iteration, &stats->reward, &stats->episodes, &stats->energy, err);
     if (s != PLAST_OK) return s;
-    a->timesteps += a->L * a->N;
-    advantages(a);
+    a->timesteps += a->L * a->N_all;
+    if ((s = advantages(a, err)) == PLAST_OK) s = seq_table(a, err);
+    if (s != PLAST_OK) return s;
     plast_rng shuffle = plast_rng_derive(seed, PLAST_PPO_SHUFFLE_STREAM, (uint64_t)iteration);
     int64_t updates = 0;
     for (int64_t ep = 0; ep < c->epochs && s == PLAST_OK; ep++) {
-        plast_rng_permutation(&shuffle, a->perm, (int32_t)a->n_seqs);
-        for (int64_t first = 0; first < a->n_seqs && s == PLAST_OK; first += a->M, updates++) {
-            const int64_t count = a->n_seqs - first < a->M ? a->n_seqs - first : a->M;
+        plast_rng_permutation(&shuffle, a->perm, (int32_t)a->n_all);
+        for (int64_t first = 0; first < a->n_all && s == PLAST_OK; first += a->M, updates++) {
+            const int64_t count = a->n_all - first < a->M ? a->n_all - first : a->M;
             s = minibatch(a, p, o, lr, clip, first, count, stats, err);
         }
     }
@@ -728,30 +840,65 @@ typedef struct ppo_state_header {
     uint64_t env_bytes;
 } ppo_state_header;
 
-/* header, environment, obs_now (N, I), the model's state (N, state_numel), ep_return (N), ep_start (N) */
+/* header, environment, obs_now (N, I), the model's state (N, state_numel), ep_return (N), ep_start (N), for the N
+ * copies of the global batch; this process's rows [first, first + its N) of each */
 size_t plast_ppo_state_bytes(const plast_ppo *a) {
-    return sizeof(ppo_state_header) + plast_env_state_bytes(a->env) +
-           sizeof(plast_real) * (size_t)(a->N * (a->I + a->state_numel)) + (sizeof(double) + 1) * (size_t)a->N;
+    return sizeof(ppo_state_header) + plast_env_state_bytes_global(a->env, a->N_all) +
+           sizeof(plast_real) * (size_t)(a->N_all * (a->I + a->state_numel)) + (sizeof(double) + 1) * (size_t)a->N_all;
+}
+
+/* where each per-copy block of the state starts, and its bytes per copy */
+typedef struct ppo_state_layout {
+    size_t env_rows, env_row, obs, state, ret, start; /* offsets; env_row: bytes per copy of the environment */
+} ppo_state_layout;
+static ppo_state_layout state_layout(const plast_ppo *a) {
+    ppo_state_layout l;
+    const size_t env_bytes = plast_env_state_bytes_global(a->env, a->N_all), R = sizeof(plast_real);
+    /* the environment's header has one size whatever the count, so the rows are what one copy more adds */
+    l.env_row = plast_env_state_bytes_global(a->env, a->N_all + 1) - env_bytes;
+    l.env_rows = sizeof(ppo_state_header) + env_bytes - l.env_row * (size_t)a->N_all;
+    l.obs = sizeof(ppo_state_header) + env_bytes;
+    l.state = l.obs + R * (size_t)(a->N_all * a->I);
+    l.ret = l.state + R * (size_t)(a->N_all * a->state_numel);
+    l.start = l.ret + sizeof(double) * (size_t)a->N_all;
+    return l;
+}
+
+/* data-parallel: every process's rows of each block, from that process to all (byte-exact broadcasts) */
+static plast_status share_rows(const plast_ppo *a, char *buf, plast_err *err) {
+    const ppo_state_layout l = state_layout(a);
+    const size_t at[5] = {l.env_rows, l.obs, l.state, l.ret, l.start};
+    const size_t row[5] = {l.env_row, sizeof(plast_real) * (size_t)a->I, sizeof(plast_real) * (size_t)a->state_numel,
+                           sizeof(double), 1};
+    for (int r = 0; r < a->comm.size; r++)
+        for (int k = 0; k < 5; k++) {
+            const size_t bytes = row[k] * (size_t)a->N;
+            if (bytes && a->comm.broadcast(buf + at[k] + bytes * (size_t)r, (int64_t)bytes, r, a->comm.user) != PLAST_OK)
+                return plast_err_set(err, PLAST_ERR_STATE, "data-parallel PPO: a broadcast of the learner state failed");
+        }
+    return PLAST_OK;
 }
 
 plast_status plast_ppo_state_save(const plast_ppo *a, void *buf, size_t cap, plast_err *err) {
     if (!a || !buf || cap < plast_ppo_state_bytes(a))
         return plast_err_set(err, PLAST_ERR_INVALID_ARG, "ppo state: needs a buffer of %zu bytes",
                              a ? plast_ppo_state_bytes(a) : (size_t)0);
+    const ppo_state_layout l = state_layout(a);
+    const size_t R = sizeof(plast_real), first = (size_t)a->first;
     ppo_state_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.magic, "plastPPO", 8);
-    h.N = a->N, h.I = a->I, h.state_numel = a->state_numel, h.kl_coef = a->kl_coef, h.timesteps = a->timesteps;
-    h.env_bytes = plast_env_state_bytes(a->env);
+    h.N = a->N_all, h.I = a->I, h.state_numel = a->state_numel, h.kl_coef = a->kl_coef, h.timesteps = a->timesteps;
+    h.env_bytes = plast_env_state_bytes_global(a->env, a->N_all);
     char *w = buf;
-    memcpy(w, &h, sizeof h), w += sizeof h;
-    plast_status s = plast_env_state_save(a->env, w, h.env_bytes, err);
-    w += h.env_bytes;
-    memcpy(w, a->obs_now, sizeof(plast_real) * (size_t)(a->N * a->I)), w += sizeof(plast_real) * (size_t)(a->N * a->I);
-    for (int64_t b = 0; b < a->N; b++, w += sizeof(plast_real) * (size_t)a->state_numel)
-        if (a->state_numel > 0) state_get(a->m, a->state, b, (plast_real *)(void *)w);
-    memcpy(w, a->ep_return, sizeof(double) * (size_t)a->N), w += sizeof(double) * (size_t)a->N;
-    memcpy(w, a->ep_start, (size_t)a->N);
+    memcpy(w, &h, sizeof h);
+    plast_status s = plast_env_state_save_global(a->env, a->N_all, w + sizeof h, h.env_bytes, err);
+    memcpy(w + l.obs + R * first * (size_t)a->I, a->obs_now, R * (size_t)(a->N * a->I));
+    for (int64_t b = 0; b < a->N && a->state_numel > 0; b++)
+        state_get(a->m, a->state, b, (plast_real *)(void *)(w + l.state + R * (first + (size_t)b) * (size_t)a->state_numel));
+    memcpy(w + l.ret + sizeof(double) * first, a->ep_return, sizeof(double) * (size_t)a->N);
+    memcpy(w + l.start + first, a->ep_start, (size_t)a->N);
+    if (s == PLAST_OK && a->comm.size > 1) s = share_rows(a, w, err);
     return s;
 }
 
@@ -761,23 +908,24 @@ plast_status plast_ppo_state_load(plast_ppo *a, const void *buf, size_t n, plast
     if (n != plast_ppo_state_bytes(a))
         return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo state: %zu bytes, expected %zu", n, plast_ppo_state_bytes(a));
     memcpy(&h, buf, sizeof h);
-    if (memcmp(h.magic, "plastPPO", 8) != 0 || h.N != a->N || h.I != a->I || h.state_numel != a->state_numel ||
-        h.env_bytes != plast_env_state_bytes(a->env))
+    if (memcmp(h.magic, "plastPPO", 8) != 0 || h.N != a->N_all || h.I != a->I || h.state_numel != a->state_numel ||
+        h.env_bytes != plast_env_state_bytes_global(a->env, a->N_all))
         return plast_err_set(err, PLAST_ERR_MISMATCH, "ppo state: saved for %lld copies, input %lld, state %lld; this "
                                                       "learner has %lld, %lld, %lld", (long long)h.N, (long long)h.I,
-                             (long long)h.state_numel, (long long)a->N, (long long)a->I, (long long)a->state_numel);
+                             (long long)h.state_numel, (long long)a->N_all, (long long)a->I, (long long)a->state_numel);
     if (!isfinite(h.kl_coef) || h.kl_coef < 0 || h.timesteps < 0)
         return plast_err_set(err, PLAST_ERR_FORMAT, "ppo state: KL coefficient %g, steps %lld", h.kl_coef,
                              (long long)h.timesteps);
-    const char *r = (const char *)buf + sizeof h;
-    plast_status s = plast_env_state_load(a->env, r, h.env_bytes, err);
+    const ppo_state_layout l = state_layout(a);
+    const size_t R = sizeof(plast_real), first = (size_t)a->first;
+    const char *r = (const char *)buf;
+    plast_status s = plast_env_state_load_global(a->env, a->N_all, r + sizeof h, h.env_bytes, err);
     if (s != PLAST_OK) return s;
-    r += h.env_bytes;
     a->kl_coef = h.kl_coef, a->timesteps = h.timesteps;
-    memcpy(a->obs_now, r, sizeof(plast_real) * (size_t)(a->N * a->I)), r += sizeof(plast_real) * (size_t)(a->N * a->I);
-    for (int64_t b = 0; b < a->N; b++, r += sizeof(plast_real) * (size_t)a->state_numel)
-        if (a->state_numel > 0) state_put(a->m, a->state, b, (const plast_real *)(const void *)r);
-    memcpy(a->ep_return, r, sizeof(double) * (size_t)a->N), r += sizeof(double) * (size_t)a->N;
-    memcpy(a->ep_start, r, (size_t)a->N);
+    memcpy(a->obs_now, r + l.obs + R * first * (size_t)a->I, R * (size_t)(a->N * a->I));
+    for (int64_t b = 0; b < a->N && a->state_numel > 0; b++)
+        state_put(a->m, a->state, b, (const plast_real *)(const void *)(r + l.state + R * (first + (size_t)b) * (size_t)a->state_numel));
+    memcpy(a->ep_return, r + l.ret + sizeof(double) * first, sizeof(double) * (size_t)a->N);
+    memcpy(a->ep_start, r + l.start + first, (size_t)a->N);
     return PLAST_OK;
 }

@@ -18,6 +18,7 @@
 #include "train/run_internal.h"
 
 const plast_experiment_cfg *plast_run_cfg(const plast_run *r) { return &r->cfg; }
+plast_params *plast_run_params(plast_run *r) { return r ? r->params : NULL; }
 const plast_model *plast_run_model(const plast_run *r) { return r->model; }
 const plast_task *plast_run_task(const plast_run *r) { return r->task; }
 const char *plast_run_dir(const plast_run *r) { return r->dir; }
@@ -109,9 +110,6 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     if (tc->batch % P != 0)
         return plast_err_set(err, PLAST_ERR_CONFIG, "key 'train.batch' = %lld: data-parallel training over %d "
                              "processes needs a multiple of %d", (long long)tc->batch, (int)P, (int)P);
-    if (rl && P > 1 && strcmp(r->cfg.rl.algorithm, "a2c") != 0)
-        return plast_err_set(err, PLAST_ERR_CONFIG, "key 'rl.algorithm' = \"%s\": data-parallel training covers "
-                             "supervised runs and a2c so far", r->cfg.rl.algorithm);
     /* an RL run's environment holds this process's copies of the global batch, drawing as those copies */
     if (rl ? !(r->env = experiment_env_range(&r->cfg, r->comm.rank * Bl, Bl, err))
            : !(r->task = plast_experiment_task(&r->cfg, err)))
@@ -138,7 +136,7 @@ static plast_status run_build(plast_run *r, plast_err *err) {
         if (!(r->ppo = plast_ppo_init(&r->cfg.rl.ppo, r->model, r->env, kind, err)))
             return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
                                     tc->engine);
-        return PLAST_OK;
+        return P > 1 ? plast_ppo_set_comm(r->ppo, &r->comm, err) : PLAST_OK;
     }
     if (rl) {
         if (!(r->a2c = plast_a2c_init(&r->cfg.rl.a2c, r->model, r->env, kind, 1, err)))
@@ -227,8 +225,22 @@ static const progress_field PROGRESS_FIELDS[] = {RUN_PROGRESS_FIELDS(PROGRESS_RO
 #undef PROGRESS_ROW
 enum { PROGRESS_N = (int)(sizeof PROGRESS_FIELDS / sizeof PROGRESS_FIELDS[0]) };
 
+/* a PPO run's learner state, gathered from every process (collective when data-parallel) */
+static plast_status learner_blob(plast_run *r, void **blob, int64_t *bytes, plast_err *err) {
+    *bytes = (int64_t)plast_ppo_state_bytes(r->ppo);
+    if (!(*blob = malloc((size_t)*bytes))) return plast_err_set(err, PLAST_ERR_NOMEM, "checkpoint: out of memory");
+    return plast_ppo_state_save(r->ppo, *blob, (size_t)*bytes, err);
+}
+
 plast_status run_save_last(plast_run *r, plast_err *err) {
-    if (!r->writer) return PLAST_OK;
+    plast_status s = plast_run_check_replicas(r, err);
+    void *blob = NULL;
+    int64_t bytes = 0;
+    if (s == PLAST_OK && r->ppo) s = learner_blob(r, &blob, &bytes, err);
+    if (s != PLAST_OK || !r->writer) {
+        free(blob);
+        return s;
+    }
     char v[PROGRESS_N][40];
     const char *keys[PROGRESS_N], *vals[PROGRESS_N];
     for (int k = 0; k < PROGRESS_N; k++) {
@@ -244,15 +256,13 @@ plast_status run_save_last(plast_run *r, plast_err *err) {
     if (!r->ppo) return plast_ckpt_save(path, r->params, r->optim, PROGRESS_N, keys, vals, err);
     /* PPO carries episodes, the model's state and the KL coefficient across iterations: they resume too */
     plast_st_writer *w = plast_ckpt_writer_init(err);
-    if (!w) return plast_err_status(err, PLAST_ERR_NOMEM);
-    plast_status s = PLAST_OK;
+    if (!w) {
+        free(blob);
+        return plast_err_status(err, PLAST_ERR_NOMEM);
+    }
     for (int k = 0; k < PROGRESS_N && s == PLAST_OK; k++) s = plast_st_writer_set_meta(w, keys[k], vals[k], err);
     if (s == PLAST_OK) s = plast_ckpt_add_params(w, "param/", r->params, err);
     if (s == PLAST_OK) s = plast_ckpt_add_optim(w, r->optim, r->params, err);
-    const int64_t bytes = (int64_t)plast_ppo_state_bytes(r->ppo);
-    void *blob = s == PLAST_OK ? malloc((size_t)bytes) : NULL;
-    if (s == PLAST_OK && !blob) s = plast_err_set(err, PLAST_ERR_NOMEM, "checkpoint: out of memory");
-    if (s == PLAST_OK) s = plast_ppo_state_save(r->ppo, blob, (size_t)bytes, err);
     if (s == PLAST_OK) s = plast_st_writer_add(w, RUN_LEARNER_TENSOR, PLAST_DTYPE_U8, 1, &bytes, blob, err);
     if (s == PLAST_OK) s = plast_st_writer_save(w, path, err);
     free(blob);
@@ -414,6 +424,51 @@ static plast_status comm_ok(plast_status s, plast_status c, plast_err *err, cons
     return c == PLAST_OK ? PLAST_OK : plast_err_set(err, c, "data-parallel training: %s failed", what);
 }
 
+plast_status plast_run_sync(plast_run *r, plast_err *err) {
+    if (!r) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "run sync: needs a run");
+    if (r->comm.size == 1) return PLAST_OK;
+    const int64_t bytes = (int64_t)sizeof(plast_real) * plast_params_numel(r->params);
+    int64_t steps = plast_optim_steps(r->optim);
+    plast_status s = comm_ok(PLAST_OK, r->comm.broadcast(plast_params_values(r->params), bytes, 0, r->comm.user), err,
+                             "the broadcast of the parameters");
+    for (int k = 0; k < plast_optim_state_count(r->optim) && s == PLAST_OK; k++)
+        s = comm_ok(s, r->comm.broadcast(plast_optim_state(r->optim, k), bytes, 0, r->comm.user), err,
+                    "the broadcast of the optimizer state");
+    if (s == PLAST_OK)
+        s = comm_ok(s, r->comm.broadcast(&steps, sizeof steps, 0, r->comm.user), err, "the broadcast of the step");
+    if (s == PLAST_OK) plast_optim_set_steps(r->optim, steps);
+    return s;
+}
+
+/* FNV-1a over n bytes, from h */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 1099511628211ULL;
+    return h;
+}
+
+plast_status plast_run_check_replicas(plast_run *r, plast_err *err) {
+    if (!r) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "run check: needs a run");
+    if (r->comm.size == 1) return PLAST_OK;
+    const size_t bytes = sizeof(plast_real) * (size_t)plast_params_numel(r->params);
+    const int64_t steps = plast_optim_steps(r->optim);
+    uint64_t h = fnv1a(14695981039346656037ULL, plast_params_values(r->params), bytes);
+    for (int k = 0; k < plast_optim_state_count(r->optim); k++) h = fnv1a(h, plast_optim_state(r->optim, k), bytes);
+    h = fnv1a(h, &steps, sizeof steps);
+    /* the hash's four 16-bit pieces and their squares, summed: sum x = P x and sum x^2 = P x^2 hold on a process
+     * only if every process has the same x (Cauchy-Schwarz), so every process sees a difference; exact in doubles */
+    double v[8], x[4];
+    for (int i = 0; i < 4; i++) x[i] = (double)((h >> (16 * i)) & 0xffff), v[i] = x[i], v[4 + i] = x[i] * x[i];
+    plast_status s = comm_ok(PLAST_OK, r->comm.allreduce_sum(v, 8, r->comm.user), err, "the replica check");
+    const double P = (double)r->comm.size;
+    for (int i = 0; i < 4 && s == PLAST_OK; i++)
+        if (v[i] != P * x[i] || v[4 + i] != P * x[i] * x[i])
+            s = plast_err_set(err, PLAST_ERR_STATE, "data-parallel training: at step %lld the processes hold different "
+                              "parameters or optimizer states (process %d's hash %016llx differs from another's)",
+                              (long long)r->prog.step, r->comm.rank, (unsigned long long)h);
+    return s;
+}
+
 plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir, int restart, const plast_comm *comm,
                                plast_err *err) {
     if (comm && (comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size || !comm->allreduce_sum ||
@@ -440,10 +495,7 @@ plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir,
     if (dp) s = comm_ok(s, r->comm.barrier(r->comm.user), err, "the barrier after opening");
     int found = 0;
     if (s == PLAST_OK) s = load_last(r, 1, &found, err);
-    if (dp && s == PLAST_OK) /* every process starts from rank 0's parameters */
-        s = comm_ok(s, r->comm.broadcast(plast_params_values(r->params),
-                                         (int64_t)sizeof(plast_real) * plast_params_numel(r->params), 0, r->comm.user),
-                    err, "the broadcast of the parameters");
+    if (dp && s == PLAST_OK) s = plast_run_sync(r, err); /* every process starts from rank 0's */
     r->resumed = found;
     /* rows written after the checkpoint are replayed, so they go; without a checkpoint every row goes */
     if (s == PLAST_OK) s = run_metrics_truncate(r, found ? r->prog.step : -1, err);
