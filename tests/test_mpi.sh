@@ -114,7 +114,7 @@ check "the reference's copy-0 baseline is refused under 2 ranks (status $rc)" ba
 # slices, global advantage statistics; the same run as 1 rank (measured: 1e-15 relative after 8 iterations)
 cat > "$work/ppo.json" <<'JSON'
 {"rl": {"algorithm": "ppo"},
- "ppo": {"steps": 16, "seq_len": 5, "minibatch": 20, "epochs": 2},
+ "ppo": {"steps": 16, "seq_len": 5, "minibatch": 40, "epochs": 2},
  "env": {"name": "maze", "size": 7, "episode_length": 30},
  "model": {"family": "stpn", "hidden": 12, "norm": "post", "clamp": 1},
  "train": {"steps": 8, "batch": 6, "optimizer": "adam", "lr": 3e-3, "clip": 4,

@@ -234,7 +234,8 @@ struct plast_ppo {
     int32_t *mine;         /* (M) a minibatch's sequences held here (local indices) */
     double *gather;        /* (size + 3 L N_all) the table's exchange (data-parallel only) */
     double *reduce;        /* (parameters + statistics) the gradient allreduce (data-parallel only) */
-    /* the training engine: M sequences of S steps */
+    /* the training engine: chunks of M sequences of S steps (fewer when data-parallel: plast_ppo_set_comm) */
+    plast_engine_kind kind;
     plast_engine *engine;
     /* the rollout's: one step of the N copies on the model's fast path (plast_engine_advance), or NULL: the tape */
     plast_engine *stepper;
@@ -289,6 +290,8 @@ void plast_ppo_free(plast_ppo *a) {
 
 plast_engine *plast_ppo_engine(plast_ppo *a) { return a->engine; }
 
+static plast_status train_engine_open(plast_ppo *a, int64_t batch, plast_err *err);
+
 plast_status plast_ppo_set_comm(plast_ppo *a, const plast_comm *comm, plast_err *err) {
     if (!a || !comm || comm->size < 1 || comm->rank < 0 || comm->rank >= comm->size || !comm->allreduce_sum ||
         !comm->broadcast)
@@ -307,7 +310,11 @@ plast_status plast_ppo_set_comm(plast_ppo *a, const plast_comm *comm, plast_err 
     if (gather) a->gather = gather;
     if (!gather) return plast_err_set(err, PLAST_ERR_NOMEM, "ppo: out of memory for %lld copies", (long long)N_all);
     a->comm = *comm, a->N_all = N_all;
-    return PLAST_OK;
+    /* a process holds about M / P of a minibatch's M sequences, spread as a hypergeometric draw: the engine takes
+     * that share and two standard deviations in one chunk, more in two or more */
+    const double P = comm->size, share = (double)a->M / P, sd = sqrt((double)a->M / P * (1 - 1 / P));
+    const int64_t chunk = (int64_t)ceil(share + 2 * sd);
+    return chunk < a->M ? train_engine_open(a, chunk, err) : PLAST_OK;
 }
 
 /* the sum over the processes of n doubles, in place (alone: nothing to do) */
@@ -372,6 +379,21 @@ static plast_status policy_step(const plast_ppo *a, plast_engine *stepper, plast
                                 const plast_real *obs, plast_real *y, plast_real *energy, plast_err *err) {
     if (stepper) return plast_engine_advance(stepper, p, st, obs, y, energy, err);
     return plast_model_step(a->m, p, st, obs, y, NULL, energy, a->scratch, err);
+}
+
+/* the training engine for minibatch chunks of `batch` sequences of S steps and their initial states; sequences start
+ * from recorded states, so with train.engine = auto a path that starts from zeros only gives way to the tape */
+static plast_status train_engine_open(plast_ppo *a, int64_t batch, plast_err *err) {
+    plast_engine_free(a->engine), a->engine = NULL;
+    plast_state_free(a->init);
+    if (!(a->init = plast_state_init(a->m, batch, err))) return plast_err_status(err, PLAST_ERR_NOMEM);
+    a->engine = plast_engine_init(a->m, batch, a->S, a->kind, 0, err);
+    if (a->engine && a->kind == PLAST_ENGINE_AUTO && plast_engine_set_initial_state(a->engine, a->init, NULL) != PLAST_OK) {
+        plast_engine_free(a->engine);
+        a->engine = plast_engine_init(a->m, batch, a->S, PLAST_ENGINE_TAPE, 0, err);
+    }
+    if (!a->engine) return plast_err_status(err, PLAST_ERR_NOMEM);
+    return plast_engine_set_initial_state(a->engine, a->init, err);
 }
 
 plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_env *env, plast_engine_kind kind,
@@ -463,16 +485,9 @@ plast_ppo *plast_ppo_init(const plast_ppo_cfg *cfg, const plast_model *m, plast_
         }
     a->state = plast_state_init(m, N, err);
     a->probe = a->state ? plast_state_init(m, N, err) : NULL;
-    a->init = a->probe ? plast_state_init(m, M, err) : NULL;
-    a->scratch = a->init ? plast_tape_init(err) : NULL;
-    /* sequences start from recorded states: with train.engine = auto, a path that starts from zeros only gives way to
-     * the tape */
-    a->engine = a->scratch ? plast_engine_init(m, M, S, kind, 0, err) : NULL;
-    if (a->engine && kind == PLAST_ENGINE_AUTO && plast_engine_set_initial_state(a->engine, a->init, NULL) != PLAST_OK) {
-        plast_engine_free(a->engine);
-        a->engine = plast_engine_init(m, M, S, PLAST_ENGINE_TAPE, 0, err);
-    }
-    if (!a->engine || plast_engine_set_initial_state(a->engine, a->init, err) != PLAST_OK) {
+    a->scratch = a->probe ? plast_tape_init(err) : NULL;
+    a->kind = kind;
+    if (!a->scratch || train_engine_open(a, M, err) != PLAST_OK) {
         plast_ppo_free(a);
         return NULL;
     }
@@ -647,27 +662,40 @@ static plast_status advantages(plast_ppo *a, plast_err *err) {
     return s;
 }
 
-/* one minibatch: global sequences perm[first .. first + count - 1]; those held here laid out as (S, M) and
- * padded, forward from their recorded states, the loss (means over the whole minibatch's steps), backward; the
- * gradient and statistics summed over the processes; clip and step */
-static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip, int64_t first,
-                              int64_t count, plast_ppo_stats *acc, plast_err *err) {
-    const int64_t N = a->N, I = a->I, O = a->O, A = a->A, S = a->S, M = a->M;
-    int64_t steps = 0, held = 0; /* the minibatch's steps over all processes; its sequences held here */
-    for (int64_t j = 0; j < count; j++) {
-        const ppo_gseq *g = &a->gseqs[a->perm[first + j]];
-        steps += g->len;
-        if (g->local >= 0) a->mine[held++] = (int32_t)g->local;
+/* cleanrl's per-minibatch standardisation (ppo.adv_norm = minibatch): the mean of the advantages of the minibatch's
+ * steps over all processes, and the divisor std + 1e-8 (torch's unbiased std); summed in the (S, M) layout's order */
+static plast_status minibatch_adv_stats(plast_ppo *a, int64_t held, double *mean, double *div, plast_err *err) {
+    double sum[2] = {0, 0}, var = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int64_t t = 0; t < a->S; t++)
+            for (int64_t j = 0; j < held; j++) {
+                const ppo_seq *q = &a->seqs[a->mine[j]];
+                if (t >= q->len) continue;
+                const double v = a->adv[(q->t0 + t) * a->N + q->b];
+                if (pass == 0) sum[0] += v, sum[1]++;
+                else var += (v - *mean) * (v - *mean);
+            }
+        plast_status s = pass == 0 ? ppo_allreduce(a, sum, 2, err) : ppo_allreduce(a, &var, 1, err);
+        if (s != PLAST_OK) return s;
+        if (pass == 0) *mean = sum[0] / sum[1];
     }
-    memset(a->x, 0, sizeof(plast_real) * (size_t)(S * M * I));
-    memset(a->mb_valid, 0, (size_t)(S * M));
-    for (int64_t j = 0; j < M; j++) {
-        const ppo_seq *q = j < held ? &a->seqs[a->mine[j]] : NULL;
+    *div = (sum[1] > 1 ? sqrt(var / (sum[1] - 1)) : 0) + 1e-8;
+    return PLAST_OK;
+}
+
+/* held sequences mine[j0 .. j0 + n - 1] laid out as (S, Me) for the engine (batch Me), padded: inputs, the sampling
+ * policy, advantages (standardised when div > 0), targets, the valid mask, the initial states */
+static void chunk_layout(plast_ppo *a, int64_t j0, int64_t n, double adv_mean, double adv_div) {
+    const int64_t N = a->N, I = a->I, A = a->A, S = a->S, Me = plast_engine_batch(a->engine);
+    memset(a->x, 0, sizeof(plast_real) * (size_t)(S * Me * I));
+    memset(a->mb_valid, 0, (size_t)(S * Me));
+    for (int64_t j = 0; j < Me; j++) {
+        const ppo_seq *q = j < n ? &a->seqs[a->mine[j0 + j]] : NULL;
         if (a->state_numel > 0)
             state_put(a->m, a->init, j, q && q->slot >= 0 ? a->slots + q->slot * a->state_numel : NULL);
         for (int64_t t = 0; t < S; t++) {
-            const int64_t k = t * M + j; /* row of the (S, M) layout */
-            if (!q || t >= q->len) {     /* padding: any finite policy, masked out of the loss */
+            const int64_t k = t * Me + j; /* row of the (S, Me) layout */
+            if (!q || t >= q->len) {      /* padding: any finite policy, masked out of the loss */
                 for (int64_t d = 0; d < A; d++) a->mb_mean[k * A + d] = 0, a->mb_std[k * A + d] = 1;
                 for (int64_t d = 0; d < a->AD; d++) a->mb_act[k * a->AD + d] = 0;
                 a->mb_logp[k] = a->mb_value[k] = a->mb_adv[k] = a->mb_ret[k] = 0;
@@ -678,41 +706,49 @@ static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, dou
             memcpy(a->mb_act + k * a->AD, a->act + r * (size_t)a->AD, sizeof(plast_real) * (size_t)a->AD);
             memcpy(a->mb_mean + k * A, a->mean + r * (size_t)A, sizeof(double) * (size_t)A);
             memcpy(a->mb_std + k * A, a->std + r * (size_t)A, sizeof(double) * (size_t)A);
-            a->mb_logp[k] = a->logp[r], a->mb_value[k] = a->value[r], a->mb_adv[k] = a->adv[r], a->mb_ret[k] = a->ret[r];
+            a->mb_logp[k] = a->logp[r], a->mb_value[k] = a->value[r], a->mb_ret[k] = a->ret[r];
+            a->mb_adv[k] = adv_div > 0 ? (a->adv[r] - adv_mean) / adv_div : a->adv[r];
             a->mb_valid[k] = 1;
         }
     }
-    plast_status s = PLAST_OK;
-    if (strcmp(a->cfg.adv_norm, "minibatch") == 0) { /* cleanrl: (A - mean) / (std + 1e-8), torch's unbiased std */
-        double sum[2] = {0, 0}, var = 0;
-        for (int64_t k = 0; k < S * M; k++)
-            if (a->mb_valid[k]) sum[0] += a->mb_adv[k], sum[1]++;
-        if ((s = ppo_allreduce(a, sum, 2, err)) != PLAST_OK) return s;
-        const double mean = sum[0] / sum[1], n = sum[1];
-        for (int64_t k = 0; k < S * M; k++)
-            if (a->mb_valid[k]) var += (a->mb_adv[k] - mean) * (a->mb_adv[k] - mean);
-        if ((s = ppo_allreduce(a, &var, 1, err)) != PLAST_OK) return s;
-        const double sd = n > 1 ? sqrt(var / (n - 1)) : 0;
-        for (int64_t k = 0; k < S * M; k++)
-            if (a->mb_valid[k]) a->mb_adv[k] = (a->mb_adv[k] - mean) / (sd + 1e-8);
+}
+
+/* one minibatch: global sequences perm[first .. first + count - 1]; those held here run through the engine in
+ * chunks of its batch (one chunk alone), forward from their recorded states, the loss (means over the whole
+ * minibatch's steps), backward, the gradients adding up; the gradient and statistics summed over the processes;
+ * clip and step */
+static plast_status minibatch(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip, int64_t first,
+                              int64_t count, plast_ppo_stats *acc, plast_err *err) {
+    const int64_t A = a->A, S = a->S, Me = plast_engine_batch(a->engine);
+    int64_t steps = 0, held = 0; /* the minibatch's steps over all processes; its sequences held here */
+    for (int64_t j = 0; j < count; j++) {
+        const ppo_gseq *g = &a->gseqs[a->perm[first + j]];
+        steps += g->len;
+        if (g->local >= 0) a->mine[held++] = (int32_t)g->local;
     }
+    double adv_mean = 0, adv_div = 0;
+    plast_status s = strcmp(a->cfg.adv_norm, "minibatch") == 0 ? minibatch_adv_stats(a, held, &adv_mean, &adv_div, err)
+                                                                : PLAST_OK;
+    if (s != PLAST_OK) return s;
     plast_ppo_stats st;
     memset(&st, 0, sizeof st);
+    double g_log_std[64] = {0}; /* d loss / d log_std with a free std */
     plast_params_zero_grad(p);
-    if (held > 0) { /* a process may hold none of a minibatch's sequences: its share is zero */
+    for (int64_t j0 = 0; j0 < held && s == PLAST_OK; j0 += Me) { /* none held: this process's share is zero */
+        chunk_layout(a, j0, held - j0 < Me ? held - j0 : Me, adv_mean, adv_div);
         s = plast_engine_forward(a->engine, p, a->x, a->y, NULL, NULL, 1, err);
-        if (s != PLAST_OK) return s;
-        double g_log_std[64] = {0}; /* d loss / d log_std with a free std */
-        plast_ppo_batch bt = {S * M, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
+        plast_ppo_batch bt = {S * Me, A, a->discrete, a->mb_act, a->mb_mean, a->mb_std, a->mb_logp, a->mb_value,
                               a->mb_adv, a->mb_ret, a->mb_valid, a->log_std, g_log_std, steps};
-        s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, O, a->y, a->dy, &st, err);
-        if (s != PLAST_OK) return s;
-        s = plast_engine_backward(a->engine, p, a->dy, err);
-        if (s != PLAST_OK) return s;
-        if (a->log_std) { /* the free std's gradient joins the network's before the clip and the step */
-            plast_real *g = plast_params_grad(p, a->log_std_param);
-            for (int64_t k = 0; k < A; k++) g[k] += (plast_real)g_log_std[k];
-        }
+        plast_ppo_stats cs;
+        if (s == PLAST_OK) s = plast_ppo_loss(&a->cfg, a->kl_coef, &bt, a->O, a->y, a->dy, &cs, err);
+        if (s == PLAST_OK) s = plast_engine_backward(a->engine, p, a->dy, err);
+        st.loss += cs.loss, st.policy_loss += cs.policy_loss, st.value_loss += cs.value_loss, st.kl += cs.kl;
+        st.entropy += cs.entropy, st.clip_fraction += cs.clip_fraction;
+    }
+    if (s != PLAST_OK) return s;
+    if (a->log_std) { /* the free std's gradient joins the network's before the clip and the step */
+        plast_real *g = plast_params_grad(p, a->log_std_param);
+        for (int64_t k = 0; k < A; k++) g[k] += (plast_real)g_log_std[k];
     }
     if (a->comm.size > 1) { /* the shares of the gradient and of the statistics, summed */
         if (!a->reduce && !(a->reduce = malloc(sizeof(double) * (size_t)(plast_params_numel(p) + 6))))
