@@ -84,6 +84,14 @@ mpi 2 "$plast64" train "$work/dp.json" --out "$work/dpr" --quiet --set train.ste
 "$plast64" train "$work/dp.json" --out "$work/dpr" --quiet >/dev/null 2>&1
 check "a 2-rank checkpoint resumed by 1 rank ends as the 1-rank run" \
   /usr/bin/python3 "$here/st_compare.py" "$work/dp1/last.safetensors" "$work/dpr/last.safetensors" 1e-12
+# ranks given different configurations (another learning rate on rank 1, an MPMD launch) are refused at the start,
+# on every rank, within the timeout
+start=$(date +%s)
+timeout 300 mpirun --allow-run-as-root --oversubscribe -np 1 "$plast64" train "$work/dp.json" --out "$work/dpc" --quiet : \
+  -np 1 "$plast64" train "$work/dp.json" --out "$work/dpc" --quiet --set train.lr=0.01 > "$work/dpc.txt" 2>&1
+rc=$?
+check "ranks with different configurations are refused (status $rc)" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'another configuration' '$work/dpc.txt'"
+check "no hang: ended in $(( $(date +%s) - start )) s" test $(( $(date +%s) - start )) -lt 120
 mpi 3 "$plast64" train "$work/dp.json" --out "$work/dpb" --quiet --set train.batch=8 > "$work/dpb.txt" 2>&1
 rc=$?
 check "a global batch that 3 ranks cannot share is refused (status $rc)" bash -c "[ $rc -ne 0 ] && grep -q \"train.batch' = 8\" '$work/dpb.txt'"

@@ -1,7 +1,7 @@
 /* tests/test_mpi_replicas.c: data-parallel runs through the library, with a plast_comm over MPI as the command-line
  * tool builds it (src/cli/mpi.c), under mpirun with 2 or more processes:
- *   1. processes that initialise different parameters (another train.seed on every process) all hold rank 0's
- *      once plast_run_open_comm has broadcast them;
+ *   1. processes that resume from different checkpoints (each its own directory, trained alone one step at
+ *      another learning rate) all hold rank 0's parameters once plast_run_open_comm has broadcast them;
  *   2. one value changed on one process: plast_run_check_replicas fails on every process; plast_run_sync repairs it;
  *   3. after training (a checkpoint every step, each checked by plast_run_check_replicas) every process holds
  *      rank 0's parameters byte for byte.
@@ -51,16 +51,21 @@ int main(int argc, char **argv) {
         return 2;
     }
     const plast_comm comm = {rank, size, NULL, allreduce, broadcast, barrier};
-    char dir[512], seed[64];
+    char dir[512], lr[64];
     plast_err err;
 
-    /* 1. a different initialisation on every process, then the broadcast of plast_run_open_comm */
-    snprintf(seed, sizeof seed, "train.seed=%d", 100 + rank);
-    const char *sets[] = {seed};
+    /* 1. every process resumes from its own checkpoint: one step trained alone from another seed */
     plast_experiment_cfg cfg;
-    CHECK(plast_experiment_cfg_load(&cfg, argv[1], 1, sets, &err) == PLAST_OK, "%s", err.msg);
-    snprintf(dir, sizeof dir, "%s/seeds", argv[2]);
-    plast_run *r = plast_run_open_comm(&cfg, dir, 1, &comm, &err);
+    snprintf(lr, sizeof lr, "train.lr=%g", 1e-3 * (1 + rank));
+    const char *alone_sets[] = {lr, "train.steps=1"};
+    CHECK(plast_experiment_cfg_load(&cfg, argv[1], 2, alone_sets, &err) == PLAST_OK, "%s", err.msg);
+    snprintf(dir, sizeof dir, "%s/resume%d", argv[2], rank);
+    plast_run *r = plast_run_open(&cfg, dir, 1, &err);
+    CHECK(r && plast_run_train(r, NULL, NULL, &err) == PLAST_OK, "training alone: %s", err.msg);
+    plast_run_free(r);
+    const char *same_sets[] = {"train.lr=1e-3", "train.steps=1"}; /* rank 0's configuration everywhere */
+    CHECK(plast_experiment_cfg_load(&cfg, argv[1], 2, same_sets, &err) == PLAST_OK, "%s", err.msg);
+    r = plast_run_open_comm(&cfg, dir, 0, &comm, &err);
     CHECK(r != NULL, "open: %s", err.msg);
     if (!r) MPI_Abort(MPI_COMM_WORLD, 1);
     CHECK(differing(r) == 0, "process %d: the parameters differ from rank 0's after the opening broadcast", rank);

@@ -447,6 +447,19 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
     return h;
 }
 
+/* 1 when every process passed the same hash h: its four 16-bit pieces and their squares, summed; sum x = P x and
+ * sum x^2 = P x^2 hold on a process only if every process has the same x (Cauchy-Schwarz), so every process sees a
+ * difference; exact in doubles */
+static plast_status same_everywhere(const plast_run *r, uint64_t h, int *same, plast_err *err) {
+    double v[8], x[4];
+    for (int i = 0; i < 4; i++) x[i] = (double)((h >> (16 * i)) & 0xffff), v[i] = x[i], v[4 + i] = x[i] * x[i];
+    plast_status s = comm_ok(PLAST_OK, r->comm.allreduce_sum(v, 8, r->comm.user), err, "a consistency check");
+    const double P = (double)r->comm.size;
+    *same = 1;
+    for (int i = 0; i < 4; i++) *same &= v[i] == P * x[i] && v[4 + i] == P * x[i] * x[i];
+    return s;
+}
+
 plast_status plast_run_check_replicas(plast_run *r, plast_err *err) {
     if (!r) return plast_err_set(err, PLAST_ERR_INVALID_ARG, "run check: needs a run");
     if (r->comm.size == 1) return PLAST_OK;
@@ -455,17 +468,29 @@ plast_status plast_run_check_replicas(plast_run *r, plast_err *err) {
     uint64_t h = fnv1a(14695981039346656037ULL, plast_params_values(r->params), bytes);
     for (int k = 0; k < plast_optim_state_count(r->optim); k++) h = fnv1a(h, plast_optim_state(r->optim, k), bytes);
     h = fnv1a(h, &steps, sizeof steps);
-    /* the hash's four 16-bit pieces and their squares, summed: sum x = P x and sum x^2 = P x^2 hold on a process
-     * only if every process has the same x (Cauchy-Schwarz), so every process sees a difference; exact in doubles */
-    double v[8], x[4];
-    for (int i = 0; i < 4; i++) x[i] = (double)((h >> (16 * i)) & 0xffff), v[i] = x[i], v[4 + i] = x[i] * x[i];
-    plast_status s = comm_ok(PLAST_OK, r->comm.allreduce_sum(v, 8, r->comm.user), err, "the replica check");
-    const double P = (double)r->comm.size;
-    for (int i = 0; i < 4 && s == PLAST_OK; i++)
-        if (v[i] != P * x[i] || v[4 + i] != P * x[i] * x[i])
-            s = plast_err_set(err, PLAST_ERR_STATE, "data-parallel training: at step %lld the processes hold different "
-                              "parameters or optimizer states (process %d's hash %016llx differs from another's)",
-                              (long long)r->prog.step, r->comm.rank, (unsigned long long)h);
+    int same = 0;
+    plast_status s = same_everywhere(r, h, &same, err);
+    if (s == PLAST_OK && !same)
+        s = plast_err_set(err, PLAST_ERR_STATE, "data-parallel training: at step %lld the processes hold different "
+                          "parameters or optimizer states (process %d's hash %016llx differs from another's)",
+                          (long long)r->prog.step, r->comm.rank, (unsigned long long)h);
+    return s;
+}
+
+/* data-parallel: every process was given the same configuration (its JSON form, hashed) */
+static plast_status check_same_cfg_everywhere(const plast_run *r, plast_err *err) {
+    plast_cfg_schema sc = plast_experiment_cfg_schema();
+    long n = plast_cfg_to_json(sc, &r->cfg, NULL, 0);
+    char *text = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (!text) return plast_err_set(err, PLAST_ERR_NOMEM, "run: cannot format the configuration");
+    plast_cfg_to_json(sc, &r->cfg, text, (size_t)n + 1);
+    int same = 0;
+    plast_status s = same_everywhere(r, fnv1a(14695981039346656037ULL, text, strlen(text)), &same, err);
+    free(text);
+    if (s == PLAST_OK && !same)
+        s = plast_err_set(err, PLAST_ERR_CONFIG, "data-parallel training: process %d was given another configuration "
+                          "than another process (compare their --set options): every process must run the same one",
+                          r->comm.rank);
     return s;
 }
 
@@ -484,6 +509,7 @@ plast_run *plast_run_open_comm(const plast_experiment_cfg *cfg, const char *dir,
     const int dp = r->comm.size > 1;
     char path[RUN_PATH_MAX];
     plast_status s = run_build(r, err);
+    if (dp && s == PLAST_OK) s = check_same_cfg_everywhere(r, err);
     /* rank 0 prepares the directory (restart, config check); the others follow once it has */
     if (s == PLAST_OK && r->writer) s = run_mkdirs(r->dir, err);
     if (s == PLAST_OK && r->writer) s = lock_dir(r, err);
