@@ -467,13 +467,20 @@ static plast_status c_ppo_set_comm(plast_err *err) { /* process 1 of 2 holding t
     return s;
 }
 static plast_status c_run_sync(plast_err *err) { return plast_run_sync(NULL, err); } /* no run */
-static plast_status c_run_check_replicas(plast_err *err) { /* sums that never see the other process */
+/* sums over two processes that hold the same as this one (*user = 1), or that never see the other (*user = 0) */
+static plast_status comm_sum_twin(double *buf, int64_t n, void *user) {
+    for (int64_t i = 0; *(int *)user && i < n; i++) buf[i] *= 2;
+    return PLAST_OK;
+}
+static plast_status c_run_check_replicas(plast_err *err) { /* the other process's sums go missing after opening */
     plast_experiment_cfg c;
     small_run_cfg(&c);
     char d[300];
     snprintf(d, sizeof d, "%s/run_check_replicas", dir);
-    const plast_comm comm = {0, 2, NULL, comm_sum_stub, comm_bcast_stub, comm_barrier_stub};
+    int twin = 1;
+    const plast_comm comm = {0, 2, &twin, comm_sum_twin, comm_bcast_stub, comm_barrier_stub};
     plast_run *r = plast_run_open_comm(&c, d, 1, &comm, NULL);
+    twin = 0;
     plast_status s = r ? plast_run_check_replicas(r, err) : PLAST_ERR_STATE;
     plast_run_free(r);
     return s;

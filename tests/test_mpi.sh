@@ -78,6 +78,12 @@ for np in 2 3; do
     /usr/bin/python3 -c "import sys, csv; a, b = (list(csv.DictReader(open(f))) for f in sys.argv[1:]); \
 sys.exit(0 if len(a) == len(b) and all(abs(float(x['val_loss']) - float(y['val_loss'])) < 1e-12 for x, y in zip(a, b)) else 1)" \
     "$work/dp1/metrics.csv" "$work/dp$np/metrics.csv"
+  check "training over $np ranks: the 1-rank test loss, metric and traces of energy and eta (each rank testing its share, 1e-12)" \
+    /usr/bin/python3 -c "import sys, json, csv; a, b = (json.load(open(f + '/test.json')) for f in sys.argv[1:]); \
+c, d = (list(csv.DictReader(open(f + '/trace.csv'))) for f in sys.argv[1:]); \
+close = lambda x, y: (x == y == '') or abs(float(x) - float(y)) <= 1e-12 * (1 + abs(float(x))); \
+sys.exit(0 if close(a['loss'], b['loss']) and close(a['metric'], b['metric']) and len(c) == len(d) \
+and all(close(x[k], y[k]) for x, y in zip(c, d) for k in ('energy', 'eta_mean', 'eta_std')) else 1)" "$work/dp1" "$work/dp$np"
   check "training over $np ranks: rank 0 alone reports" test "$(grep -c 'test mse' "$work/dp$np.txt")" -eq 1
 done
 mpi 2 "$plast64" train "$work/dp.json" --out "$work/dpr" --quiet --set train.steps=10 >/dev/null 2>&1

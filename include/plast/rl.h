@@ -187,7 +187,9 @@ PLAST_API plast_status plast_ppo_set_comm(plast_ppo *a, const plast_comm *comm, 
 PLAST_API plast_status plast_ppo_iterate(plast_ppo *a, plast_params *p, plast_optim *o, double lr, double clip,
                                          uint64_t seed, int64_t iteration, plast_ppo_stats *stats, plast_err *err);
 /* Evaluation on env (its own, not the learner's): `episodes` whole episodes in every copy from episode number
- * first_episode on, actions sampled (explore) or the means; the mean return and energy per step. */
+ * first_episode on, actions sampled (explore) or the means; the mean return and energy per step. Data-parallel
+ * (plast_ppo_set_comm): collective; env holds this process's copies of the evaluation batch (as many on every
+ * process, plast_env_init_range), and the figures are the whole batch's. */
 PLAST_API plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, uint64_t seed,
                                           int64_t first_episode, int64_t episodes, int explore, double *mean_return,
                                           double *energy, plast_err *err);

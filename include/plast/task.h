@@ -95,6 +95,8 @@ typedef struct plast_batch {
 
 PLAST_API plast_batch *plast_batch_init(const plast_task *t, int64_t batch, plast_err *err); /* one allocation */
 PLAST_API void plast_batch_free(plast_batch *b);
+/* Trials [first, first + rows->B) of `all` copied into rows (same T, I, O), every array (data-parallel shares). */
+PLAST_API void plast_batch_take_rows(const plast_batch *all, plast_batch *rows, int64_t first);
 
 /* Draws a batch of trials. `split` picks the data for tasks with fixed data (0 train, 1 validation, 2 test). */
 PLAST_API plast_status plast_task_sample(const plast_task *t, plast_rng *rng, int split, plast_batch *b,

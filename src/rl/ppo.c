@@ -832,7 +832,8 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
     int64_t e_n = 0;
     if (s == PLAST_OK) {
         for (int64_t b = 0; b < N; b++)
-            rng[b] = plast_rng_derive(seed, PLAST_PPO_EVAL_STREAM + (uint64_t)b, (uint64_t)first_episode);
+            rng[b] = plast_rng_derive(seed, PLAST_PPO_EVAL_STREAM + (uint64_t)(plast_env_first(env) + b),
+                                      (uint64_t)first_episode);
         plast_env_seek(env, first_episode);
         s = plast_env_reset(env, obs, err);
     }
@@ -858,8 +859,10 @@ plast_status plast_ppo_evaluate(plast_ppo *a, plast_params *p, plast_env *env, u
         }
         if (s == PLAST_OK) s = plast_env_reset_ended(env, obs, NULL, err);
     }
-    *mean_return = total / (double)(N * episodes);
-    if (energy) *energy = e_n ? e_sum / (double)e_n : 0;
+    double sums[3] = {total, e_sum, (double)e_n}; /* data-parallel: every process's copies */
+    if (s == PLAST_OK) s = ppo_allreduce(a, sums, 3, err);
+    *mean_return = sums[0] / (double)(N * a->comm.size * episodes);
+    if (energy) *energy = sums[2] > 0 ? sums[1] / sums[2] : 0;
     plast_engine_free(stepper);
     plast_state_free(st);
     free(obs), free(y), free(act), free(rew), free(en), free(idx), free(te), free(tr), free(done), free(ret), free(rng);

@@ -105,6 +105,16 @@ plast_batch *plast_batch_init(const plast_task *t, int64_t batch, plast_err *err
 
 void plast_batch_free(plast_batch *b) { free(b); }
 
+void plast_batch_take_rows(const plast_batch *all, plast_batch *rows, int64_t first) {
+    const int64_t Bl = rows->B, B = all->B, I = all->I, O = all->O;
+    for (int64_t t = 0; t < all->T; t++) {
+        memcpy(rows->x + t * Bl * I, all->x + (t * B + first) * I, sizeof(plast_real) * (size_t)(Bl * I));
+        memcpy(rows->target + t * Bl * O, all->target + (t * B + first) * O, sizeof(plast_real) * (size_t)(Bl * O));
+        memcpy(rows->loss_w + t * Bl, all->loss_w + t * B + first, sizeof(plast_real) * (size_t)Bl);
+        memcpy(rows->metric_w + t * Bl, all->metric_w + t * B + first, sizeof(plast_real) * (size_t)Bl);
+    }
+}
+
 plast_status plast_task_sample(const plast_task *t, plast_rng *rng, int split, plast_batch *b, plast_err *err) {
     if (b->T != t->T || b->I != t->I || b->O != t->O)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "task %s: batch of the wrong sizes", t->def->name);

@@ -13,34 +13,55 @@
 #include "plast/checkpoint.h"
 #include "train/run_internal.h"
 
-plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params *p, const plast_task *task,
-                            int64_t batches, plast_rng *rng, int split, double *loss, double *metric,
-                            plast_eval_trace *trace, plast_err *err) {
+/* Data-parallel evaluation: each global batch is sampled whole on every process (the trials of one process), which
+ * evaluates its rows [first, first + its engine's batch) and sums its shares of the loss, the metric and the traces
+ * with the others' */
+typedef struct eval_share {
+    const plast_comm *comm;
+    plast_batch *global; /* (B_global) */
+    int64_t first;
+} eval_share;
+
+static double weight_sum(const plast_real *w, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += w[i];
+    return s;
+}
+
+static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params *p, const plast_task *task,
+                             int64_t batches, plast_rng *rng, int split, const eval_share *share, double *loss,
+                             double *metric, plast_eval_trace *trace, plast_err *err) {
     const int64_t B = plast_engine_batch(e), T = plast_task_steps(task), O = plast_task_output(task);
-    if (plast_engine_steps(e) != T || plast_model_output(m) != O || batches < 1)
+    const int64_t Bg = share ? share->global->B : B, first = share ? share->first : 0;
+    if (plast_engine_steps(e) != T || plast_model_output(m) != O || batches < 1 || first + B > Bg)
         return plast_err_set(err, PLAST_ERR_MISMATCH, "evaluate: the engine, model and task do not fit together");
     const int want_eta = trace && (trace->eta_mean || trace->eta_std) && plast_model_is_modulated(m);
-    /* the energy needs the tape path, whose memory grows with the plastic state: a few trials of the first batch */
-    const int64_t Be = trace && trace->energy ? (trace->energy_trials < B ? trace->energy_trials : B) : 0;
+    /* the energy needs the tape path, whose memory grows with the plastic state: a few trials of the first batch
+     * (Be_all of them; this process's rows among them, Be) */
+    const int64_t Be_all = trace && trace->energy ? (trace->energy_trials < Bg ? trace->energy_trials : Bg) : 0;
+    const int64_t Be = Be_all - first < 0 ? 0 : Be_all - first > B ? B : Be_all - first;
     plast_engine *tape = NULL;
     plast_batch *b = plast_batch_init(task, B, err);
     plast_real *y = malloc(sizeof(plast_real) * (size_t)(T * B * O));
     plast_real *mod = malloc(sizeof(plast_real) * (size_t)(T * B) * 2); /* modulation, then energy */
     plast_real *xe = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * plast_task_input(task))) : NULL;
     plast_real *ye = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * O)) : NULL;
-    double *acc = calloc((size_t)T * 3, sizeof(double));                 /* eta sum, eta sum of squares, energy */
+    double *acc = calloc((size_t)T * 3 + 3, sizeof(double)); /* eta sum, eta sum of squares, energy; the sums */
     plast_status s = b && y && mod && acc && (!Be || (xe && ye))
                          ? PLAST_OK
                          : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
     if (s == PLAST_OK && Be > 0 && !(tape = plast_engine_init(m, Be, T, PLAST_ENGINE_TAPE, 1, err)))
         s = plast_err_status(err, PLAST_ERR_NOMEM);
-    double loss_sum = 0, metric_sum = 0, metric_weight = 0;
+    double *sums = acc + 3 * T; /* loss, metric sum, metric weight */
     for (int64_t k = 0; k < batches && s == PLAST_OK; k++) {
-        if ((s = plast_task_sample(task, rng, split, b, err)) != PLAST_OK) break;
+        if ((s = plast_task_sample(task, rng, split, share ? share->global : b, err)) != PLAST_OK) break;
+        if (share) plast_batch_take_rows(share->global, b, first);
         if ((s = plast_engine_forward(e, p, b->x, y, want_eta ? mod : NULL, NULL, 0, err)) != PLAST_OK) break;
-        double mt, mw;
-        loss_sum += plast_task_loss(task, b, y, NULL, &mt, &mw);
-        if (mw > 0) metric_sum += mt * mw, metric_weight += mw;
+        double mt, mw, l = plast_task_loss(task, b, y, NULL, &mt, &mw);
+        if (share) /* the loss is a weighted mean: this share of the global batch's is the rows' weight over all */
+            l *= weight_sum(b->loss_w, T * B) / weight_sum(share->global->loss_w, T * Bg);
+        sums[0] += l;
+        if (mw > 0) sums[1] += mt * mw, sums[2] += mw;
         for (int64_t t = 0; want_eta && t < T; t++)
             for (int64_t i = 0; i < B; i++) acc[t] += mod[t * B + i], acc[T + t] += mod[t * B + i] * mod[t * B + i];
         if (k == 0 && Be > 0) {
@@ -53,15 +74,17 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
                 for (int64_t i = 0; i < Be; i++) acc[2 * T + t] += energy[t * Be + i];
         }
     }
+    if (s == PLAST_OK && share && share->comm->allreduce_sum(acc, 3 * T + 3, share->comm->user) != PLAST_OK)
+        s = plast_err_set(err, PLAST_ERR_STATE, "data-parallel evaluation: the allreduce failed");
     if (s == PLAST_OK) {
-        *loss = loss_sum / (double)batches;
-        *metric = metric_weight > 0 ? metric_sum / metric_weight : NAN;
-        const double n = (double)(batches * B);
+        *loss = sums[0] / (double)batches;
+        *metric = sums[2] > 0 ? sums[1] / sums[2] : NAN;
+        const double n = (double)(batches * Bg);
         for (int64_t t = 0; trace && t < T; t++) {
             double mean = acc[t] / n, var = fmax(acc[T + t] / n - mean * mean, 0);
             if (trace->eta_mean) trace->eta_mean[t] = want_eta ? mean : NAN;
             if (trace->eta_std) trace->eta_std[t] = want_eta ? sqrt(var) : NAN;
-            if (trace->energy) trace->energy[t] = Be ? acc[2 * T + t] / (double)Be : NAN;
+            if (trace->energy) trace->energy[t] = Be_all ? acc[2 * T + t] / (double)Be_all : NAN;
         }
     }
     plast_engine_free(tape);
@@ -72,6 +95,19 @@ plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params 
     free(xe);
     free(ye);
     return s;
+}
+
+plast_status plast_evaluate(plast_engine *e, const plast_model *m, plast_params *p, const plast_task *task,
+                            int64_t batches, plast_rng *rng, int split, double *loss, double *metric,
+                            plast_eval_trace *trace, plast_err *err) {
+    return evaluate(e, m, p, task, batches, rng, split, NULL, loss, metric, trace, err);
+}
+
+plast_status run_evaluate(plast_run *r, plast_params *p, int64_t batches, plast_rng *rng, int split, double *loss,
+                          double *metric, plast_eval_trace *trace, plast_err *err) {
+    const eval_share share = {&r->comm, r->batch, (int64_t)r->comm.rank * plast_engine_batch(r->engine)};
+    return evaluate(r->engine, r->model, p, r->task, batches, rng, split, r->comm.size > 1 ? &share : NULL, loss,
+                    metric, trace, err);
 }
 
 /* ---- a run's test ------------------------------------------------------------------------------------------- */
@@ -300,8 +336,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials};
     if (s == PLAST_OK) {
         plast_rng rng = plast_rng_derive((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
-        s = plast_evaluate(run_eval_engine(r), r->model, use, r->task, tc->test_batches, &rng, 2, &res->loss, &res->metric,
-                           &tr, err);
+        s = run_evaluate(r, use, tc->test_batches, &rng, 2, &res->loss, &res->metric, &tr, err);
     }
     res->chance_loss = plast_task_chance_loss(r->task);
     res->chance_metric = plast_task_chance_metric(r->task);

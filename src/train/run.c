@@ -46,7 +46,6 @@ void plast_run_free(plast_run *r) {
     if (!r) return;
     if (r->lock_fd > 0) close(r->lock_fd); /* releases the run directory */
     plast_engine_free(r->engine);
-    plast_engine_free(r->eval_engine);
     plast_batch_free(r->shard);
     free(r->reduce);
     plast_a2c_free(r->a2c);
@@ -131,7 +130,8 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     const plast_engine_kind kind = engine_kind_parse(tc->engine);
     if (rl && strcmp(r->cfg.rl.algorithm, "ppo") == 0) {
         plast_rng seeder = plast_rng_derive((uint64_t)tc->seed, PLAST_STREAM_ENV, 1);
-        if (!(r->eval_env = plast_env_init(&r->cfg.env, tc->batch, plast_rng_u64(&seeder), err)))
+        /* validation and test play whole episodes in a batch of their own; data-parallel, this process's share */
+        if (!(r->eval_env = plast_env_init_range(&r->cfg.env, r->comm.rank * Bl, Bl, plast_rng_u64(&seeder), err)))
             return plast_err_status(err, PLAST_ERR_CONFIG);
         if (!(r->ppo = plast_ppo_init(&r->cfg.rl.ppo, r->model, r->env, kind, err)))
             return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
@@ -146,8 +146,7 @@ static plast_status run_build(plast_run *r, plast_err *err) {
     }
     const int64_t B = tc->batch, T = plast_task_steps(r->task);
     r->engine = plast_engine_init(r->model, Bl, T, kind, 0, err);
-    if (r->engine && P > 1) r->eval_engine = plast_engine_init(r->model, B, T, kind, 0, err);
-    if (!r->engine || (P > 1 && !r->eval_engine))
+    if (!r->engine)
         return plast_err_prefix(err, plast_err_status(err, PLAST_ERR_CONFIG), "key 'train.engine' = \"%s\": ",
                                 tc->engine);
     if (!(r->batch = plast_batch_init(r->task, B, err))) return plast_err_status(err, PLAST_ERR_NOMEM);

@@ -41,7 +41,6 @@ struct plast_run {
     int writer;           /* writes the run's files (rank 0) */
     int lock_fd;          /* <dir>/.lock, held (flock) while the run is open for training; 0 when not */
     plast_batch *shard;   /* data-parallel: this process's rows of `batch` (the global batch) */
-    plast_engine *eval_engine; /* data-parallel: the global batch size, for validation and test */
     double *reduce;       /* data-parallel: (numel + 3) the gradient and the loss statistics to sum */
     run_progress prog;
     int resumed;   /* a checkpoint was loaded: its step's validation is done */
@@ -50,8 +49,10 @@ struct plast_run {
 
 /* the engine of the run's training trials (the learner's in an RL run) */
 plast_engine *run_engine(const plast_run *r);
-/* the engine that validates and tests on whole batches: the global batch's in data-parallel training */
-static inline plast_engine *run_eval_engine(const plast_run *r) { return r->eval_engine ? r->eval_engine : r->engine; }
+/* validation or test of a supervised run on `batches` batches from rng: whole alone; data-parallel, every process
+ * evaluates its rows of each global batch and the sums are reduced */
+plast_status run_evaluate(plast_run *r, plast_params *p, int64_t batches, plast_rng *rng, int split, double *loss,
+                          double *metric, plast_eval_trace *trace, plast_err *err);
 
 /* plast_experiment_env for copies first .. first + count - 1 of the global batch (data-parallel shares) */
 plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_t count, plast_err *err);

@@ -99,20 +99,6 @@ static plast_status rl_step(loop *L, double lr, plast_err *err) {
     return PLAST_OK;
 }
 
-/* This process's rows [rank B / P, (rank + 1) B / P) of the global batch, every array time-major */
-static void take_shard(const plast_run *r) {
-    const plast_batch *g = r->batch;
-    plast_batch *s = r->shard;
-    const int64_t Bl = s->B, first = (int64_t)r->comm.rank * Bl;
-    for (int64_t t = 0; t < g->T; t++) {
-        memcpy(s->x + t * Bl * g->I, g->x + (t * g->B + first) * g->I, sizeof(plast_real) * (size_t)(Bl * g->I));
-        memcpy(s->target + t * Bl * g->O, g->target + (t * g->B + first) * g->O,
-               sizeof(plast_real) * (size_t)(Bl * g->O));
-        memcpy(s->loss_w + t * Bl, g->loss_w + t * g->B + first, sizeof(plast_real) * (size_t)Bl);
-        memcpy(s->metric_w + t * Bl, g->metric_w + t * g->B + first, sizeof(plast_real) * (size_t)Bl);
-    }
-}
-
 static double weight_sum(const plast_real *w, int64_t n) {
     double s = 0;
     for (int64_t i = 0; i < n; i++) s += w[i];
@@ -143,7 +129,7 @@ static plast_status train_step(loop *L, plast_err *err) {
     if (s != PLAST_OK) return s;
     const int dp = r->comm.size > 1;
     plast_batch *mine = dp ? r->shard : r->batch;
-    if (dp) take_shard(r);
+    if (dp) plast_batch_take_rows(r->batch, r->shard, (int64_t)r->comm.rank * r->shard->B);
     plast_params_zero_grad(r->params);
     s = plast_engine_forward(r->engine, r->params, mine->x, r->y, NULL, NULL, 1, err);
     if (s != PLAST_OK) return s;
@@ -186,9 +172,7 @@ static plast_status validate(loop *L, plast_err *err) {
     double loss, metric, energy;
     plast_status s = r->env ? run_rl_evaluate(r, r->params, PLAST_STREAM_VALID, p->step, tc->val_batches, &loss,
                                               &metric, &energy, NULL, err)
-                            : plast_evaluate(run_eval_engine(r), r->model, r->params,
-                                             r->task, tc->val_batches, &rng, 1,
-                                             &loss, &metric, NULL, err);
+                            : run_evaluate(r, r->params, tc->val_batches, &rng, 1, &loss, &metric, NULL, err);
     if (s != PLAST_OK) return s;
     run_metrics_row row = {p->step,
                            p->count ? p->loss_sum / (double)p->count : NAN,
