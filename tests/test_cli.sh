@@ -45,5 +45,14 @@ expect 0 "learned to learn" demo --quiet --set train.steps=1200
 loss=$(sed -nE 's/^validation loss ([0-9.]+) .*/\1/p' "$out")
 check "demo validation loss $loss is below a third of chance (0.111)" awk -v l="$loss" 'BEGIN { exit !(l < 0.111) }'
 
+# an address space too small for OpenBLAS (ulimit -v): a message naming the limit, at once (it used to wait forever
+# in OpenBLAS's library constructor, before main; issue 16, item 5)
+start=$(date +%s)
+(ulimit -v 100000; timeout -s KILL 60 "$plast" train "$(dirname "$0")/../configs/duan/cuereward.json" --set train.steps=1 --out "$out.d" --quiet) >"$out" 2>&1
+rc=$?
+check "ulimit -v 100000: exit 1 with a message (status $rc)" bash -c "[ $rc -eq 1 ] && grep -q 'ulimit -v' '$out'"
+check "ulimit -v 100000: no wait (ended in $(( $(date +%s) - start )) s)" test $(( $(date +%s) - start )) -lt 30
+rm -rf "$out.d"
+
 echo "test_cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -589,10 +589,11 @@ static const err_case CASES[] = {
 };
 /* Functions that fail only when memory runs out: called with err == NULL on good input. */
 static const char *const NO_FAILING_INPUT[] = {"plast_err_clear", "plast_st_writer_init", "plast_tape_init",
-                                               "plast_model_cfg_default", "plast_ckpt_writer_init"};
+                                               "plast_model_cfg_default", "plast_ckpt_writer_init", "plast_runtime_load_blas"};
 
 static void run_no_failing_input(void) {
     plast_err_clear(NULL);
+    CHECK(plast_runtime_load_blas(NULL) == PLAST_OK, "plast_runtime_load_blas(NULL)");
     plast_st_writer *w = plast_st_writer_init(NULL);
     CHECK(w != NULL, "plast_st_writer_init(NULL)");
     plast_st_writer_free(w);

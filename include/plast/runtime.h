@@ -13,7 +13,14 @@
 extern "C" {
 #endif
 
-/* Sets the OpenMP and BLAS thread counts (n >= 1). */
+/* Opens the BLAS now (it is otherwise opened by the first product), or says why it cannot. OpenBLAS 0.3.21
+ * reserves about 53 MB and 133 MB per thread of address space as it loads (measured; for the threads of
+ * plast_runtime_set_threads, or a larger OPENBLAS_NUM_THREADS), and under an address-space limit
+ * (ulimit -v) that leaves less it retries forever. So plast opens it only when the space left covers 64 MB and
+ * 160 MB per thread; otherwise products fall back to slow reference loops, and this returns an error naming the
+ * limit, the space left and what loading needs. A program that would rather stop than run slowly calls it first. */
+PLAST_API plast_status plast_runtime_load_blas(plast_err *err);
+/* Sets the OpenMP and BLAS thread counts (n >= 1); before the BLAS is opened, the count it will be opened for. */
 PLAST_API void plast_runtime_set_threads(int n);
 PLAST_API int plast_runtime_threads(void);
 /* Measures how many of this process's cores other processes leave free, from /proc/stat (Linux) between two
@@ -32,7 +39,8 @@ PLAST_API int plast_cpu_meter_free(plast_cpu_meter *m, int max);
 /* One line describing the build: version, precision, compiler, BLAS, OpenMP. Returns buf. */
 PLAST_API char *plast_runtime_describe(char *buf, size_t cap);
 /* Bytes of memory a new allocation can count on: the kernel's MemAvailable, capped by the cgroup's limit less its
- * usage (cgroup v2); 0 when neither can be read. */
+ * usage (cgroup v2) and by the address space left under ulimit -v less 160 MB per thread (OpenBLAS's per-thread
+ * buffers); 0 when none can be read. */
 PLAST_API double plast_runtime_memory_available(void);
 
 #ifdef __cplusplus

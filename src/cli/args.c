@@ -105,7 +105,14 @@ void cli_parse_args(int argc, char **argv, int first, const char *command, const
             cli_usage_fail(command, "unexpected argument '%s' (the configuration is already '%s')", arg, a->config);
         }
     }
+    /* the BLAS opened now, for the threads asked, while the address space is still there: under a small
+     * address-space limit it would otherwise wait forever, or products would run on slow loops */
     if (a->threads) plast_runtime_set_threads(a->threads);
+    char n[16]; /* OpenBLAS's OpenMP build sizes itself for OMP_NUM_THREADS (else every processor) as it loads */
+    snprintf(n, sizeof n, "%d", plast_runtime_threads());
+    setenv("OMP_NUM_THREADS", n, 1);
+    plast_err err;
+    if (plast_runtime_load_blas(&err) != PLAST_OK) cli_fail(&err);
 }
 
 void cli_load_config(plast_cfg_schema s, void *cfg, const cli_args *a) {

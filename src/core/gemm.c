@@ -4,9 +4,9 @@
  * of C, and the kernels it uses at the edges of each thread's part sum over K in another order, so the same product
  * differed in the last bits between --threads 1 and 2 (issue 16). Here a product is cut into fixed tiles of C that
  * depend on its shape alone, each tile is one single-threaded BLAS call, and threads only share out the tiles. */
-#include <cblas.h>
 #include <omp.h>
 
+#include "core/blas.h"
 #include "core/gemm.h"
 
 enum {
@@ -15,17 +15,21 @@ enum {
 };
 
 #ifdef PLAST_DOUBLE
-#define CBLAS_GEMM cblas_dgemm
-#define CBLAS_GEMV cblas_dgemv
+#define CBLAS_GEMM blas->dgemm
+#define CBLAS_GEMV blas->dgemv
 #else
-#define CBLAS_GEMM cblas_sgemm
-#define CBLAS_GEMV cblas_sgemv
+#define CBLAS_GEMM blas->sgemm
+#define CBLAS_GEMV blas->sgemv
 #endif
 
-/* one BLAS call for C (M x N) */
-static void gemm_call(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,
-                      const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C,
-                      int64_t ldc) {
+/* one BLAS call for C (M x N): the BLAS's, or the reference loops without one */
+static void gemm_call(const plast_blas *blas, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                      plast_real alpha, const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb,
+                      plast_real beta, plast_real *C, int64_t ldc) {
+    if (!blas->path) {
+        plast_gemm_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     if (M == 1) {
         /* OpenBLAS 0.3.21 is slow for sgemm with M == 1; a row times a matrix is a gemv with op(B) transposed. */
         int incx = trans_a ? (int)lda : 1;
@@ -55,12 +59,13 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     const int nt = (int64_t)team < tiles ? team : (int)tiles;
     /* BLAS runs one thread per call: inside an active parallel region by itself, else told so for the call */
     if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(1);
+    const plast_blas *blas = plast_blas_get();
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t k = 0; k < tiles; k++) {
         const int64_t i0 = k / tn * bm, j0 = k % tn * bn;
         const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
         const plast_real *a = trans_a ? A + i0 : A + i0 * lda, *b = trans_b ? B + j0 * ldb : B + j0;
-        gemm_call(trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
+        gemm_call(blas, trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
     }
     if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(team);
 }

@@ -8,6 +8,8 @@
 
 #include <omp.h>
 
+#include "core/blas.h"
+#include "core/err.h"
 #include "plast/runtime.h"
 
 /* the first number after `key` in a text file, or -1 */
@@ -34,29 +36,47 @@ double plast_runtime_memory_available(void) {
     const double limit = read_number("/sys/fs/cgroup/memory.max", NULL); /* "max" reads as -1 */
     const double used = read_number("/sys/fs/cgroup/memory.current", NULL);
     if (limit > 0 && used >= 0 && (avail == 0 || limit - used < avail)) avail = limit > used ? limit - used : 0;
+    /* under an address-space limit (ulimit -v): what is left of it, less the 128 MB buffer OpenBLAS takes for each
+     * thread that calls it (and waits for forever when it cannot) */
+    const double left = plast_blas_space_left();
+    if (left >= 0) {
+        const double blas = 160.0 * 1048576.0 * omp_get_max_threads(), as = left > blas ? left - blas : 0;
+        if (avail == 0 || as < avail) avail = as;
+    }
     return avail;
 }
 
-/* Weak, so plast links against any CBLAS; these exist when the BLAS is OpenBLAS. */
-extern void openblas_set_num_threads(int n) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-extern char *openblas_get_config(void) __attribute__((weak));
+plast_status plast_runtime_load_blas(plast_err *err) {
+    const double left = plast_blas_space_left(), need = plast_blas_space_needed();
+    const int threads = plast_blas_load_threads();
+    const plast_blas *b = plast_blas_get();
+    if (b->path) return PLAST_OK;
+    if (left >= 0 && left < need)
+        return plast_err_set(err, PLAST_ERR_NOMEM, "the address space is limited (ulimit -v): %.0f MB left, and "
+                             "OpenBLAS needs about %.0f MB to load for %d thread%s (it would wait forever with less): "
+                             "raise the limit or use fewer threads (--threads)",
+                             left / 1048576.0, need / 1048576.0, threads, threads == 1 ? "" : "s");
+    return plast_err_set(err, PLAST_ERR_IO, "no BLAS: %s (install libopenblas0-openmp)", b->error);
+}
 
 void plast_runtime_set_threads(int n) {
     if (n < 1) n = 1;
     omp_set_num_threads(n);
-    if (openblas_set_num_threads) openblas_set_num_threads(n);
+    const plast_blas *blas = plast_blas_peek(); /* not opened yet: it will take OpenMP's count when it is */
+    if (blas && blas->set_threads) blas->set_threads(n);
 }
 
 int plast_runtime_threads(void) { return omp_get_max_threads(); }
 
 char *plast_runtime_describe(char *buf, size_t cap) {
     if (!buf || cap == 0) return buf;
-    const char *blas = openblas_get_config ? openblas_get_config() : "CBLAS (not OpenBLAS)";
-    int blas_threads = openblas_get_num_threads ? openblas_get_num_threads() : -1;
-    snprintf(buf, cap, "plast %s, %s, gcc %d.%d, OpenMP %d threads, BLAS: %s (%d threads)", PLAST_VERSION_STRING,
-             sizeof(plast_real) == 8 ? "float64" : "float32", __GNUC__, __GNUC_MINOR__, omp_get_max_threads(), blas,
-             blas_threads);
+    const plast_blas *b = plast_blas_get();
+    char blas[320];
+    if (!b->path) snprintf(blas, sizeof blas, "none (%s): plast's reference loops, slow", b->error);
+    else snprintf(blas, sizeof blas, "%s (%d threads)", b->get_config ? b->get_config() : "CBLAS (not OpenBLAS)",
+                  b->get_threads ? b->get_threads() : -1);
+    snprintf(buf, cap, "plast %s, %s, gcc %d.%d, OpenMP %d threads, BLAS: %s", PLAST_VERSION_STRING,
+             sizeof(plast_real) == 8 ? "float64" : "float32", __GNUC__, __GNUC_MINOR__, omp_get_max_threads(), blas);
     return buf;
 }
 
