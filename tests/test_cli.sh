@@ -54,5 +54,17 @@ check "ulimit -v 100000: exit 1 with a message (status $rc)" bash -c "[ $rc -eq 
 check "ulimit -v 100000: no wait (ended in $(( $(date +%s) - start )) s)" test $(( $(date +%s) - start )) -lt 30
 rm -rf "$out.d"
 
+# eval on a run whose files cannot be written (test.json made a directory: as root a read-only folder cannot be made):
+# the result is printed, then the error, status 1 (it printed nothing before)
+rd=$(mktemp -d)
+"$plast" train "$(dirname "$0")/../configs/duan/cuereward.json" --set train.steps=2 --set train.val_every=1 \
+  --set train.test_batches=2 --out "$rd/r" --quiet >/dev/null 2>&1
+rm -f "$rd/r/test.json" && mkdir "$rd/r/test.json"
+"$plast" eval "$rd/r" >"$out" 2>&1
+rc=$?
+check "eval on an unwritable run: its result, then the error (status $rc)" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'test mse' '$out' && grep -q 'test.json: write failed' '$out'"
+rm -rf "$rd"
+
 echo "test_cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -125,10 +125,12 @@ typedef struct plast_test_result {
     const char *trials_name; /* "trials" or "episodes" */
     int64_t step;      /* the step of the checkpoint tested */
     char which[8];     /* "best" or "last" */
+    int tested;        /* 1 once the test ran: the fields hold its result even when writing its files failed */
 } plast_test_result;
 
 /* Tests the run's best (or last, train.test_on) parameters on the fixed test set. With `write`, stores test.json
- * and trace.csv in the run directory. */
+ * and trace.csv in the run directory; when that fails (a read-only run) the error is returned with res->tested set
+ * and the result in res. */
 PLAST_API plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, plast_err *err);
 
 /* ---- summaries over seeds ------------------------------------------------------------------------------------ */

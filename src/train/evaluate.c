@@ -272,6 +272,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     res->metric_name = "reward";
     res->trials = tc->test_batches * tc->batch;
     res->trials_name = "episodes";
+    res->tested = s == PLAST_OK;
     if (s != PLAST_OK || !write) {
         free(trace);
         return s;
@@ -343,6 +344,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     res->metric_name = plast_metric_kind_name(plast_task_metric_kind(r->task));
     res->trials = tc->test_batches * tc->batch;
     res->trials_name = "trials";
+    res->tested = s == PLAST_OK;
     if (s == PLAST_OK && write) s = write_test_files(r, res, &tr, err);
     plast_params_free(scratch);
     free(trace_buf);
