@@ -262,5 +262,26 @@ det lstm-cell "$cfgs/stpn/art.json" --set train.steps=3 --set model.family=lstm 
 det maze-a2c "$cfgs/stpn/maze_quick.json" --set train.steps=3
 det pendulum-ppo "$cfgs/stpn/pendulum_quick.json" --set train.steps=2 --set model.family=stpn --set model.variant=f
 
+# best-checkpoint selection keeps the latest of tied steps: Miconi's completion reaches a bit accuracy of 1 by step 200
+# and keeps lowering its loss; the best checkpoint is the last tied step, not the first (issue 17)
+"$plast" train "$cfgs/miconi/completion.json" --set train.steps=400 --set train.test_batches=4 --out "$work/tie" --quiet >/dev/null 2>&1
+check "completion: validation accuracy 1 at steps 200, 300 and 400 (a tie)" \
+  test "$(awk -F, 'NR > 1 && $5 == 1 {n++} END {print n}' "$work/tie/metrics.csv")" -ge 3
+check "completion: the best checkpoint is the latest tied step, 400" grep -q '"step":[[:space:]]*400' "$work/tie/test.json"
+
+# the papers' protocols in the configurations (issue 17): ART and familiarity detection over 5 seeds, Miconi et al.'s
+# tasks over 20 runs; familiarity detection reports the final model, as the STPN paper does
+key() { "$plast" config "$1" | awk -v k="$2" '$1 == k {print $2}'; }
+for c in stpn/art stpn/cfd_R3_dataset stpn/cfd_R3_infinite stpn/cfd_R6_infinite; do
+  check "$c: 5 seeds" test "$(key "$cfgs/$c.json" sweep.seeds)" = 5
+  check "$c: the last parameters tested" test "$(key "$cfgs/$c.json" train.test_on)" = last
+done
+for c in completion oneshot_binary pattern reversal; do
+  check "miconi/$c: 20 runs" test "$(key "$cfgs/miconi/$c.json" sweep.seeds)" = 20
+done
+# energy is a scalar of every run's test, and a column of the sweep's table
+check "completion: test.json has the energy" grep -qE '"energy":[[:space:]]*[0-9]' "$work/tie/test.json"
+check "the sweep's table has an energy column" grep -q '| energy' "$work/s/summary.md"
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -121,6 +121,7 @@ typedef struct plast_test_result {
     double loss, metric;
     double chance_loss, chance_metric;
     const char *metric_name; /* "mse", "accuracy"; "reward" in an RL run */
+    double energy;           /* mean energy per step and trial (episode), Rodriguez et al.'s measure; NaN without */
     int64_t trials;          /* trials, or episodes in an RL run */
     const char *trials_name; /* "trials" or "episodes" */
     int64_t step;      /* the step of the checkpoint tested */

@@ -83,7 +83,7 @@ typedef struct combo {
     char dirname[256]; /* "rule-hebbian_cell-lstm" */
     char sets[MAX_AXES * MAX_TIED][200];
     int n_sets;
-    double metric[MAX_SEEDS], loss[MAX_SEEDS];
+    double metric[MAX_SEEDS], loss[MAX_SEEDS], energy[MAX_SEEDS];
     char *dirs[MAX_SEEDS];
 } combo;
 
@@ -96,19 +96,21 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
     plast_strbuf_printf(&md, "%s: test %s over %lld %s per run (chance %.4g), %d seed%s\n\n", task_desc, mname,
                         (long long)r0->trials, r0->trials_name ? r0->trials_name : "trials", r0->chance_metric, seeds,
                         seeds > 1 ? "s" : "");
-    plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | SEM        | 95%% CI (t)  | sd         | loss       |\n",
+    plast_strbuf_printf(&md, "| %-32s | seeds | %-10s | SEM        | 95%% CI (t)  | sd         | loss       | energy     |\n",
                         "combination", mname);
-    plast_strbuf_printf(&md, "|%s|-------|------------|------------|-------------|------------|------------|\n",
+    plast_strbuf_printf(&md, "|%s|-------|------------|------------|-------------|------------|------------|------------|\n",
                         "----------------------------------");
-    plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean\n");
+    plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean,energy_mean,energy_sd\n");
     for (int i = 0; i < n; i++) {
         plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
-        char loss[32] = "-"; /* PPO runs have no test loss */
+        plast_summary e = plast_summarize(c[i].energy, seeds);
+        char loss[32] = "-", energy[32] = "-"; /* PPO runs have no test loss; some models no energy */
         if (!isnan(l.mean)) snprintf(loss, sizeof loss, "%.5g", l.mean);
-        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10s |\n", c[i].name, s.n,
-                            s.mean, s.sem, s.ci95, s.sd, loss);
-        plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem, s.ci95,
-                            l.mean);
+        if (!isnan(e.mean)) snprintf(energy, sizeof energy, "%.5g", e.mean);
+        plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10s | %-10s |\n", c[i].name,
+                            s.n, s.mean, s.sem, s.ci95, s.sd, loss, energy);
+        plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem,
+                            s.ci95, l.mean, e.mean, e.sd);
     }
     if (!md.buf || !csv.buf) cli_die("out of memory");
     fputs(md.buf, stdout);
@@ -159,7 +161,9 @@ static void read_test(const char *dir, plast_test_result *res) {
     const cJSON *m = cJSON_GetObjectItem(root, "metric"), *l = cJSON_GetObjectItem(root, "loss");
     const cJSON *cm = cJSON_GetObjectItem(root, "chance_metric"), *mn = cJSON_GetObjectItem(root, "metric_name");
     const cJSON *tr = cJSON_GetObjectItem(root, "trials"), *ep = cJSON_GetObjectItem(root, "episodes");
+    const cJSON *en = cJSON_GetObjectItem(root, "energy");
     memset(res, 0, sizeof *res);
+    res->energy = cJSON_IsNumber(en) ? en->valuedouble : NAN;
     res->metric = cJSON_IsNumber(m) ? m->valuedouble : NAN;
     res->loss = cJSON_IsNumber(l) ? l->valuedouble : NAN;
     res->chance_metric = cJSON_IsNumber(cm) ? cm->valuedouble : NAN;
@@ -239,6 +243,7 @@ int cmd_sweep(int argc, char **argv) {
             cli_train_run(&cfg, dir, a.restart, label, a.quiet, &res, NULL);
             c[i].metric[s] = res.metric;
             c[i].loss[s] = res.loss;
+            c[i].energy[s] = res.energy;
             r0 = res;
             if (!task_desc[0] && plast_experiment_is_rl(&cfg)) {
                 plast_env *e = plast_experiment_env(&cfg, NULL);
@@ -262,7 +267,7 @@ int cmd_sweep(int argc, char **argv) {
                 }
                 plast_test_result res;
                 read_test(c[i].dirs[s], &res);
-                c[i].metric[s] = res.metric, c[i].loss[s] = res.loss;
+                c[i].metric[s] = res.metric, c[i].loss[s] = res.loss, c[i].energy[s] = res.energy;
                 r0 = res;
             }
         if (!task_desc[0]) {

@@ -135,6 +135,7 @@ static plast_status write_test_files(plast_run *r, const plast_test_result *res,
     ok = ok && json_add_number(root, "metric", res->metric);
     ok = ok && json_add_number(root, "chance_loss", res->chance_loss);
     ok = ok && json_add_number(root, "chance_metric", res->chance_metric);
+    ok = ok && json_add_number(root, "energy", res->energy);
     ok = ok && cJSON_AddStringToObject(root, "task", plast_task_describe(r->task));
     ok = ok && cJSON_AddStringToObject(root, "model", plast_model_describe(r->model));
     char *text = ok ? cJSON_Print(root) : NULL;
@@ -272,6 +273,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     res->metric_name = "reward";
     res->trials = tc->test_batches * tc->batch;
     res->trials_name = "episodes";
+    res->energy = energy;
     res->tested = s == PLAST_OK;
     if (s != PLAST_OK || !write) {
         free(trace);
@@ -344,6 +346,8 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     res->metric_name = plast_metric_kind_name(plast_task_metric_kind(r->task));
     res->trials = tc->test_batches * tc->batch;
     res->trials_name = "trials";
+    res->energy = 0; /* the mean of the per-step trace over the trial */
+    for (int64_t t = 0; t < T && s == PLAST_OK; t++) res->energy += tr.energy[t] / (double)T;
     res->tested = s == PLAST_OK;
     if (s == PLAST_OK && write) s = write_test_files(r, res, &tr, err);
     plast_params_free(scratch);

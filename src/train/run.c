@@ -35,11 +35,14 @@ const char *plast_run_data_describe(const plast_run *r) {
     return r->env ? plast_env_describe(r->env) : plast_task_describe(r->task);
 }
 
+/* a tie counts as better: on a saturating metric (an accuracy at 100%, a reward at its maximum) the latest of the
+ * tied steps is kept, the model trained longest (Miconi et al. 2016's completion reached 100% at step 200 and
+ * kept improving its MSE) */
 int run_metric_better(const plast_run *r, double a, double b) {
     if (isnan(a)) return 0;
     if (isnan(b)) return 1;
-    if (r->env) return a > b; /* the mean episode reward */
-    return plast_metric_kind_higher_better(plast_task_metric_kind(r->task)) ? a > b : a < b;
+    if (r->env) return a >= b; /* the mean episode reward */
+    return plast_metric_kind_higher_better(plast_task_metric_kind(r->task)) ? a >= b : a <= b;
 }
 
 void plast_run_free(plast_run *r) {
