@@ -79,6 +79,13 @@ static const engine_case CASES[] = {
     {"stpnf none oja, sigmoid, scalar", PLAST_ENGINE_FUSED, 3, 5, {STPN, "model.variant=f", "model.norm=none",
                                                                     "model.rule=oja", "model.activation=sigmoid",
                                                                     "model.stp_params=scalar"}},
+    {"stpnf hebbff form: bias, F/n decay", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=f", "model.norm=pre",
+                                                                        "model.stpn_form=hebbff", "model.hidden=9"}},
+    {"stpnf hebbff form, post, scalar, clamp active", PLAST_ENGINE_FUSED, 2, 8,
+     {STPN, "model.variant=f", "model.norm=post", "model.stpn_form=hebbff", "model.stp_params=scalar",
+      "model.clamp=0.0004"}},
+    {"stpnr hebbff form, scalar", PLAST_ENGINE_FUSED, 2, 6, {STPN, "model.variant=r", "model.stpn_form=hebbff",
+                                                              "model.stp_params=scalar"}},
     {"stpnr pre hebbian, one step", PLAST_ENGINE_FUSED, 2, 1, {STPN, "model.variant=r"}},
     /* the non-plastic baselines on the cell path */
     {"rnn baseline, H = 9", PLAST_ENGINE_DENSE, 3, 7, {"model.family=rnn", "model.hidden=9"}},

@@ -163,8 +163,40 @@ static void test_config_errors(void) {
     CHECK(!make(e, 3, &err) && strstr(err.msg, "direct_input"), "direct input needs I = H: %s", err.msg);
 }
 
+/* model.stpn_form = hebbff initialises as the HebbFF folder's random_weight_init: weights N(0, 1) / sqrt(fan_in),
+ * biases N(0, 1), lambda U(0, 1), gamma U(-0.001, 0.001) / sqrt(H) (the paper's form: uniform, 1/sqrt(I)) */
+static void test_hebbff_form_init(void) {
+    const char *sets[] = {"model.family=stpn", "model.variant=f", "model.stpn_form=hebbff", "model.input=100",
+                          "model.output=1", "model.hidden=400"};
+    plast_model *m = make(sets, 6, NULL);
+    plast_params *p = m ? plast_model_params_init(m, NULL) : NULL;
+    CHECK(p != NULL, "a hebbff-form STPNf");
+    if (!p) return;
+    plast_rng rng;
+    plast_rng_init(&rng, 9, 0);
+    plast_model_params_reset(m, p, &rng);
+    const char *names[4] = {"stpn.weight", "stpn.bias", "stpn.gamma", "stpn.lambda"};
+    double mean[4], sd[4], amax[4];
+    for (int k = 0; k < 4; k++) {
+        const int i = plast_params_find(p, names[k]);
+        const int64_t n = plast_shape_numel(plast_params_shape(p, i));
+        const plast_real *v = plast_params_values(p) + plast_params_offset(p, i);
+        double s1 = 0, s2 = 0;
+        amax[k] = 0;
+        for (int64_t j = 0; j < n; j++) s1 += v[j], s2 += (double)v[j] * v[j], amax[k] = fmax(amax[k], fabs((double)v[j]));
+        mean[k] = s1 / (double)n, sd[k] = sqrt(s2 / (double)n - mean[k] * mean[k]);
+    }
+    CHECK(fabs(sd[0] - 0.1) < 0.005 && fabs(mean[0]) < 0.005, "weights: mean %g, sd %g (want 0, 0.1)", mean[0], sd[0]);
+    CHECK(fabs(sd[1] - 1) < 0.15 && fabs(mean[1]) < 0.2, "biases: mean %g, sd %g (want 0, 1)", mean[1], sd[1]);
+    CHECK(amax[2] <= 0.001 / 20 && amax[2] > 0.0009 / 20, "gamma within 0.001 / sqrt(400): max |g| %g", amax[2]);
+    CHECK(amax[3] <= 1 && mean[3] > 0.45 && mean[3] < 0.55, "lambda U(0, 1): mean %g", mean[3]);
+    plast_params_free(p);
+    plast_model_free(m);
+}
+
 int main(void) {
     test_param_counts();
+    test_hebbff_form_init();
     const char *families[][2] = {{"model.family=duan", "model.rule=hebbian"}, {"model.family=duan", "model.rule=gradient"},
                                  {"model.family=duan", "model.rule=none"},    {"model.family=stpn", NULL},
                                  {"model.family=stpn", "model.variant=f"},    {"model.family=rnn", NULL},

@@ -48,6 +48,7 @@ static const model_case CASES[] = {
     {"stpn r, oja, new h", {"model.family=stpn", "model.variant=r", "model.rule=oja", "model.pre_new_h=true",
                             "model.hidden=3"}},
     {"stpn f, norm", {"model.family=stpn", "model.variant=f", "model.hidden=4"}},
+    {"stpn f, hebbff form", {"model.family=stpn", "model.variant=f", "model.stpn_form=hebbff", "model.hidden=4"}},
     {"stpn f, scalar, no norm", {"model.family=stpn", "model.variant=f", "model.stp_params=scalar",
                                  "model.norm=none", "model.hidden=4"}},
     {"rnn", {"model.family=rnn", "model.hidden=4"}},

@@ -54,6 +54,7 @@ typedef struct plast_model_cfg {
     char variant[8];                     /* stpn: r (recurrent) | f (feed-forward) */
     char stp_params[16];                 /* synapse | scalar: lambda and gamma per synapse or one each */
     char norm[8];                        /* stpn weight normalisation: pre | post | none */
+    char stpn_form[8];                   /* stpn: paper | hebbff (the CFD runs' nets) */
     double clamp;                        /* bound on the plastic state (stpn, modplast, diffplast); inf = none */
     int pre_new_h;                       /* stpn: presynaptic vector [x_t; h_t] (the ART driver's quirk) */
     /* fast weights (Ba et al. 2016) */

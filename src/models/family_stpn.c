@@ -9,6 +9,9 @@
  *   norm "none": h_t = act(p_t G + b);     F <- clamp(lambda * F + gamma * (p (x) h_t))
  * lambda and gamma are learned and unconstrained, per synapse or one scalar each. STPNf adds no bias and never
  * rescales F when it normalises (the reference's STPNF). The Hebbian term p (x) h can be any local rule.
+ * model.stpn_form = hebbff gives the nets of the paper's familiarity-detection runs (the reference's HebbFF folder,
+ * networks.py STPNfNet/uSTPNfNet/STPNrNet/uSTPNrNet): STPNf then has the bias and the F/n decay of STPNr, and the
+ * initialisation is Gaussian (stpn_init). Their norm has no epsilon; plast keeps its 1e-16 (docs/DEVIATIONS.md).
  * A linear readout (torch layout) gives the output; energy is sum x^2 |G/n| over the normalised efficacies.
  */
 #include <math.h>
@@ -20,6 +23,8 @@
 
 typedef struct stpn_priv {
     int recurrent, scalar, norm; /* norm: 0 none, 1 pre, 2 post */
+    int like_r;                  /* bias and F rescaling as STPNr: STPNr, or STPNf in the hebbff form */
+    int hebbff;                  /* model.stpn_form = hebbff */
     int64_t P;                   /* presynaptic size: I + H or I */
     double clamp;                /* 0: none */
     int w, b, lambda, gamma;
@@ -36,6 +41,8 @@ static plast_status stpn_layout(plast_model *m, plast_err *err) {
     s->recurrent = strcmp(c->variant, "r") == 0;
     s->scalar = strcmp(c->stp_params, "scalar") == 0;
     s->norm = strcmp(c->norm, "pre") == 0 ? 1 : strcmp(c->norm, "post") == 0 ? 2 : 0;
+    s->hebbff = strcmp(c->stpn_form, "hebbff") == 0;
+    s->like_r = s->recurrent || s->hebbff;
     s->clamp = c->clamp;
     s->act = plast_act_from_cfg(c, PLAST_ACT_TANH);
     const int64_t H = m->H;
@@ -52,9 +59,21 @@ static plast_status stpn_layout(plast_model *m, plast_err *err) {
     return PLAST_OK;
 }
 
-/* the paper's initialisation (Appendix A.4): k = 1/H (STPNr) or 1/I (STPNf), s = sqrt(k) */
+/* the paper's initialisation (Appendix A.4): k = 1/H (STPNr) or 1/I (STPNf), s = sqrt(k). The hebbff form as the
+ * HebbFF folder's random_weight_init: weights N(0, 1) / sqrt(fan_in), biases N(0, 1), lambda U(0, 1), gamma
+ * U(-0.001, 0.001) / sqrt(H), or / H for the scalar STPNr (uSTPNrNet) */
 static void stpn_init(const plast_model *m, plast_params *p, plast_rng *rng) {
     const stpn_priv *s = PLAST_PRIV(m, stpn_priv);
+    if (s->hebbff) {
+        const double g = 0.001 / (s->recurrent && s->scalar ? (double)m->H : sqrt((double)m->H));
+        plast_init_normal(p, s->w, rng, 0, 1 / sqrt((double)s->P));
+        plast_init_normal(p, s->b, rng, 0, 1);
+        plast_init_uniform(p, s->lambda, rng, 0, 1);
+        plast_init_uniform(p, s->gamma, rng, -g, g);
+        plast_init_normal(p, s->readout.w, rng, 0, 1 / sqrt((double)m->H));
+        plast_init_normal(p, s->readout.b, rng, 0, 1);
+        return;
+    }
     double sk = sqrt(1.0 / (double)(s->recurrent ? m->H : m->I));
     plast_init_uniform(p, s->w, rng, -sk, sk);
     plast_init_uniform(p, s->b, rng, -sk, sk);
@@ -87,7 +106,7 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
         Gn = plast_div(t, G, n);
     }
     plast_node *a = plast_mm_sample(t, pre, Gn);
-    if (s->recurrent || !s->norm) a = plast_add(t, a, c->param[s->b]); /* STPNf normalised: no bias */
+    if (s->like_r || !s->norm) a = plast_add(t, a, c->param[s->b]); /* STPNf normalised: no bias */
     plast_node *h = plast_act_apply(t, s->act, a);
     if (c->want_energy) out->energy = plast_energy(t, pre, Gn);
 
@@ -96,11 +115,11 @@ static void stpn_step(const plast_step_ctx *c, plast_step_out *out) {
         plast_node *parts[2] = {c->x, h};
         hebb_pre = plast_concat(t, 2, parts, 1);
     }
-    plast_node *Fk = (s->norm == 1 && s->recurrent) ? plast_div(t, F, n) : F; /* "pre": F/n decays */
+    plast_node *Fk = (s->norm == 1 && s->like_r) ? plast_div(t, F, n) : F; /* "pre": F/n decays */
     plast_node *dF = m->rule->weight(t, hebb_pre, h, Fk);
     plast_node *Fn = plast_add(t, plast_mul(t, c->param[s->lambda], Fk), plast_mul(t, c->param[s->gamma], dF));
     Fn = bound(t, Fn, s->clamp);
-    if (s->norm == 2 && s->recurrent) Fn = plast_div(t, Fn, col_norm(t, plast_add(t, W, Fn)));
+    if (s->norm == 2 && s->like_r) Fn = plast_div(t, Fn, col_norm(t, plast_add(t, W, Fn)));
     c->state_out[s->F] = Fn;
     c->state_out[s->h] = h;
     out->y = plast_linear_apply(c, &s->readout, h);
@@ -114,9 +133,9 @@ static int stpn_fused(const plast_model *m, plast_plastic_layer *L, char *why, s
         .I = m->I, .H = m->H, .P = s->P, .pre = s->recurrent ? PLAST_LAYER_PRE_XH : PLAST_LAYER_PRE_X,
         .hebb_new_h = s->recurrent && m->cfg.pre_new_h,
         .norm = s->norm ? PLAST_LAYER_NORM_COLUMNS : PLAST_LAYER_NORM_NONE,
-        .decay_normalised = s->norm == 1 && s->recurrent, .renormalise = s->norm == 2 && s->recurrent,
+        .decay_normalised = s->norm == 1 && s->like_r, .renormalise = s->norm == 2 && s->like_r,
         .scalar_rates = s->scalar, .clamp = s->clamp, .act = s->act, .w = s->w,
-        .b = (s->recurrent || !s->norm) ? s->b : -1, .alpha = -1,
+        .b = (s->like_r || !s->norm) ? s->b : -1, .alpha = -1,
         .lambda = {PLAST_RATE_PARAM, s->lambda, 0}, .gamma = {PLAST_RATE_PARAM, s->gamma, 0},
         .drive = PLAST_DRIVE_NONE, .drive_w = {-1, -1, 0, 0}, .modulator = {-1, -1, 0, 0}, .mod_act = PLAST_ACT_IDENTITY,
         .readout_form = PLAST_READOUT_TORCH, .readout = s->readout, .h = s->h, .F = s->F};

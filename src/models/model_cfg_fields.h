@@ -42,6 +42,9 @@ MF("stp_params", CHOICE, stp_params, "synapse", 0, -1, "synapse|scalar",
     "stpn: lambda and gamma per synapse, or one scalar each")
 MF("norm", CHOICE, norm, "pre", 0, -1, "pre|post|none",
     "stpn: per-neuron normalisation of the efficacies, before or after the update")
+MF("stpn_form", CHOICE, stpn_form, "paper", 0, -1, "paper|hebbff",
+    "stpn: the nets of the paper's ART, maze and RL runs, or those of its familiarity-detection runs (the HebbFF "
+    "folder's STPNfNet/STPNrNet: STPNf with a bias and the F/n decay as STPNr, Gaussian initialisation)")
 MF("clamp", REAL, clamp, "0", 0, 1e30, NULL,
     "bound on the plastic state; 0 = the family's default (stpn none, modplast and diffplast 1)")
 MF("pre_new_h", BOOL, pre_new_h, "false", 0, -1, NULL,
