@@ -283,5 +283,19 @@ done
 check "completion: test.json has the energy" grep -qE '"energy":[[:space:]]*[0-9]' "$work/tie/test.json"
 check "the sweep's table has an energy column" grep -q '| energy' "$work/s/summary.md"
 
+# plast reproduce: a paper's table from plast's runs (issue 17), here STPN Table 2 in a very short version: every
+# cell has plast's figure beside the paper's; a second call resumes the finished sweeps instead of training again
+expect 0 "stpn_table3" reproduce --list
+small=(--set task.length=100 --set train.test_batches=1 --set train.val_batches=1 --set train.steps=2 --set sweep.seeds=1)
+expect 0 "0 without a result" reproduce stpn_table2 --quick "${small[@]}" --out "$work/rep" --quiet
+check "reproduce: 18 cells, each beside the paper's" test "$(grep -o '(paper [0-9.]* +- [0-9.]*) \*\(in\|out\)\*' "$work/rep/stpn_table2.md" | wc -l)" -eq 18
+check "reproduce: labelled as a quick version with its changed settings" grep -q "Quick version.*" "$work/rep/stpn_table2.md"
+check "reproduce: the overrides named" grep -q '`train.steps=2`' "$work/rep/stpn_table2.md"
+before=$(stat -c %Y "$work/rep/cfd_R3_dataset/family-lstm_variant-r_stp_params-synapse_hidden-21/seed0/last.safetensors")
+sleep 1
+expect 0 "0 without a result" reproduce stpn_table2 --quick "${small[@]}" --out "$work/rep" --quiet
+check "reproduce again: the finished runs are not trained again" test "$before" = \
+  "$(stat -c %Y "$work/rep/cfd_R3_dataset/family-lstm_variant-r_stp_params-synapse_hidden-21/seed0/last.safetensors")"
+
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -61,6 +61,7 @@ static const cli_option OPTIONS[] = {
     {"case", OPT_WORD, offsetof(cli_args, case_name), 0},
     {"steps", OPT_COUNT, offsetof(cli_args, steps), 100000},
     {"list", OPT_FLAG, offsetof(cli_args, list), 0},
+    {"quick", OPT_FLAG, offsetof(cli_args, quick), 0},
 };
 
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {

@@ -21,7 +21,8 @@ typedef struct cli_args {
     int json;                       /* --json */
     const char *case_name;          /* --case NAME (bench) */
     int steps;                      /* --steps N (bench), 0 = default */
-    int list;                       /* --list (bench) */
+    int list;                       /* --list (bench, reproduce) */
+    int quick;                      /* --quick (reproduce) */
 } cli_args;
 
 /* Parses argv[first..] into a, by the one table of options in args.c; exits with a usage message naming the bad
@@ -68,6 +69,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_reproduce(int argc, char **argv);
 
 /* ---- training runs (train.c) ---- */
 

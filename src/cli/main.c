@@ -32,6 +32,8 @@ static const command COMMANDS[] = {
     {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N]",
      "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
      "under mpirun the runs are spread over the ranks"},
+    {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] | --list",
+     "one of the papers' tables from plast's own runs (a sweep per column), the paper's value beside each cell"},
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
     {"dump", cmd_dump, "CONFIG [--set key=value]... --out FILE [--params FILE] [--inputs FILE]",
@@ -76,7 +78,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N_COMMANDS; i++)
         if (strcmp(name, COMMANDS[i].name) == 0) {
             cli_mpi_init(&argc, &argv);
-            if (cli_mpi_size() > 1 && strcmp(name, "sweep") != 0 && strcmp(name, "train") != 0)
+            if (cli_mpi_size() > 1 && strcmp(name, "sweep") != 0 && strcmp(name, "train") != 0 && strcmp(name, "reproduce") != 0)
                 cli_die("%s under MPI (%d ranks): only plast train (data-parallel) and plast sweep (runs spread "
                         "over ranks) use several ranks; run %s as one process", name, cli_mpi_size(), name);
             const int rc = COMMANDS[i].run(argc - 1, argv + 1);

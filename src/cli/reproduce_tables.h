@@ -1,0 +1,82 @@
+/* src/cli/reproduce_tables.h: the papers' tables that `plast reproduce` rebuilds, one row per cell, as an X-macro:
+ *   X(table, column, config, combination, row, paper mean, paper +-, scale)
+ * table: the name given to `plast reproduce`; column: its title; config: the file under configs/ whose sweep gives
+ * the column (one `plast sweep` per column); combination: the sweep's combination name (summary.csv) for the row;
+ * paper mean and +-: the paper's cell (Rodriguez et al. 2022 report the mean and the standard deviation over seeds);
+ * scale: plast's figure times this is the paper's unit (an accuracy of 0.98 is 98 %).
+ * The energy tables take the runs' test energy (test.json) instead of the metric: TABLE_ENERGY below. */
+#ifndef PLAST_CLI_REPRODUCE_TABLES_H
+#define PLAST_CLI_REPRODUCE_TABLES_H
+
+#define CFD_R3D "stpn/cfd_R3_dataset.json"
+#define CFD_R3I "stpn/cfd_R3_infinite.json"
+#define CFD_R6I "stpn/cfd_R6_infinite.json"
+#define CFD_HEBBFF "family=hebbff variant=r stp_params=synapse hidden=100"
+#define CFD_USTPNF "family=stpn variant=f stp_params=scalar hidden=100"
+#define CFD_STPNR "family=stpn variant=r stp_params=synapse hidden=27"
+#define CFD_USTPNR "family=stpn variant=r stp_params=scalar hidden=62"
+#define CFD_STPNF "family=stpn variant=f stp_params=synapse hidden=34"
+#define CFD_LSTM "family=lstm variant=r stp_params=synapse hidden=21"
+
+#define REPRODUCE_CELLS(X)                                                                                         \
+    /* STPN paper, Table 2: continual familiarity detection, generalisation accuracy (%) */                        \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_STPNR, "STPNr per-synapse", 97.53, 0.31, 100)                    \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_STPNF, "STPNf per-synapse", 98.16, 0.91, 100)                    \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_USTPNR, "STPNr uniform", 78.52, 12.82, 100)                      \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_USTPNF, "STPNf uniform", 81.08, 14.27, 100)                      \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_HEBBFF, "HebbFF", 98.47, 0.87, 100)                              \
+    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_LSTM, "LSTM", 66.75, 0.39, 100)                                  \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_STPNR, "STPNr per-synapse", 99.99, 0.02, 100)                   \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_STPNF, "STPNf per-synapse", 99.92, 0.04, 100)                   \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_USTPNR, "STPNr uniform", 94.13, 7.59, 100)                      \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_USTPNF, "STPNf uniform", 91.95, 9.45, 100)                      \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_HEBBFF, "HebbFF", 99.68, 0.09, 100)                             \
+    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_LSTM, "LSTM", 78.52, 2.07, 100)                                 \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_STPNR, "STPNr per-synapse", 98.98, 0.28, 100)                   \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_STPNF, "STPNf per-synapse", 98.72, 0.19, 100)                   \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_USTPNR, "STPNr uniform", 90.88, 3.00, 100)                      \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_USTPNF, "STPNf uniform", 91.50, 11.67, 100)                     \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_HEBBFF, "HebbFF", 99.71, 0.12, 100)                             \
+    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_LSTM, "LSTM", 74.37, 2.90, 100)                                 \
+    /* STPN paper, Table 3: inference accuracy (%) and reward (PongLike is not ALE Pong: never beside it) */      \
+    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 98.55, 2.76, 100) \
+    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=lstm hidden=9", "LSTM", 47.28, 3.16, 100)  \
+    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=rnn hidden=20", "RNN", 46.83, 5.56, 100)   \
+    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=modplast hidden=17", "Modulated Plasticity", \
+      61.49, 15.79, 100)                                                                                           \
+    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=fastweights hidden=20", "Fast Weights",    \
+      80.87, 1.67, 100)                                                                                            \
+    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=stpn hidden=55", "STPN", 132.7, 1.4, 1)        \
+    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=lstm hidden=47", "LSTM", 119.8, 2.1, 1)        \
+    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=rnn hidden=100", "RNN", 97.9, 1.9, 1)          \
+    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=modplast hidden=73", "Modulated Plasticity",   \
+      112.2, 2.0, 1)                                                                                               \
+    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 985.0, 15.0, 1)            \
+    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 23.2, 10.1, 1)             \
+    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1)              \
+    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1)              \
+    /* STPN paper, Table 4: energy during inference, on the same runs as Table 3 */                               \
+    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 10.9, 3.8, 1)     \
+    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=lstm hidden=9", "LSTM", 65.6, 3.4, 1)      \
+    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=rnn hidden=20", "RNN", 43.0, 4.9, 1)       \
+    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=modplast hidden=17", "Modulated Plasticity", \
+      32.0, 7.4, 1)                                                                                                \
+    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=fastweights hidden=20", "Fast Weights",    \
+      80.6, 69.4, 1)                                                                                               \
+    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=stpn hidden=55", "STPN", 181.1, 2.9, 1)        \
+    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=lstm hidden=47", "LSTM", 649.1, 15.3, 1)       \
+    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=rnn hidden=100", "RNN", 330.6, 24.3, 1)        \
+    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=modplast hidden=73", "Modulated Plasticity",   \
+      231.6, 23.9, 1)                                                                                              \
+    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 7.9, 2.5, 1)               \
+    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 758.8, 81.7, 1)            \
+    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1)              \
+    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 115.8, 33.9, 1)
+
+/* the tables, with their titles; an energy table reads the runs' test energy */
+#define REPRODUCE_TABLES(X)                                                                                        \
+    X("stpn_table2", "Rodriguez et al. 2022, Table 2: continual familiarity detection, accuracy (%)", 0)           \
+    X("stpn_table3", "Rodriguez et al. 2022, Table 3: inference accuracy (%) and reward", 0)                      \
+    X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1)
+
+#endif
