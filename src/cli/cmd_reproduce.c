@@ -115,11 +115,10 @@ int cmd_reproduce(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/%s", cfg_dir, config);
         plast_experiment_cfg cfg;
         plast_err err;
-        if (plast_experiment_cfg_load(&cfg, path, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
+        if (plast_experiment_cfg_load(&cfg, path, 0, NULL, &err) != PLAST_OK) cli_fail(&err);
         steps_paper[k] = cfg.train.steps;
-        steps_run[k] = a.quick ? (cfg.train.steps / 100 < 300 ? (cfg.train.steps / 100 > 0 ? cfg.train.steps / 100 : 1)
-                                                              : 300)
-                               : cfg.train.steps;
+        const int64_t quick_steps = cfg.train.steps / 100 < 300 ? (cfg.train.steps / 100 > 0 ? cfg.train.steps / 100 : 1)
+                                                                : 300;
         /* the column's runs: OUT/<config's name>, shared by the tables that use it */
         char base[256];
         cli_default_out(config, base, sizeof base);
@@ -127,13 +126,18 @@ int cmd_reproduce(int argc, char **argv) {
         const char *sv[CLI_MAX_SETS + 16];
         int n = 0;
         sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = col_dir[k];
-        for (int s = 0; s < a.n_sets; s++) sv[n++] = "--set", sv[n++] = a.sets[s];
-        if (a.quick) {
-            snprintf(steps, sizeof steps, "train.steps=%lld", (long long)steps_run[k]);
-            snprintf(val, sizeof val, "train.val_every=%lld", (long long)steps_run[k]);
+        if (a.quick) { /* before the user's overrides, which win */
+            snprintf(steps, sizeof steps, "train.steps=%lld", (long long)quick_steps);
+            snprintf(val, sizeof val, "train.val_every=%lld", (long long)quick_steps);
             snprintf(seeds, sizeof seeds, "sweep.seeds=2");
             sv[n++] = "--set", sv[n++] = steps, sv[n++] = "--set", sv[n++] = val, sv[n++] = "--set", sv[n++] = seeds;
         }
+        for (int s = 0; s < a.n_sets; s++) sv[n++] = "--set", sv[n++] = a.sets[s];
+        const char *run_sets[CLI_MAX_SETS + 3]; /* the steps the runs take: every override applied */
+        int n_run = 0;
+        for (int i = 5; i < n; i += 2) run_sets[n_run++] = sv[i];
+        if (plast_experiment_cfg_load(&cfg, path, n_run, run_sets, &err) != PLAST_OK) cli_fail(&err);
+        steps_run[k] = cfg.train.steps;
         if (a.quiet) sv[n++] = "--quiet";
         if (a.restart) sv[n++] = "--restart";
         if (a.threads) snprintf(threads, sizeof threads, "%d", a.threads), sv[n++] = "--threads", sv[n++] = threads;

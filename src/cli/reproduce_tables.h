@@ -18,6 +18,10 @@
 #define CFD_STPNF "family=stpn variant=f stp_params=synapse hidden=34"
 #define CFD_LSTM "family=lstm variant=r stp_params=synapse hidden=21"
 
+/* a row of Tables 3 and 4: the same runs' metric (Table 3) and energy (Table 4) */
+#define T34(X, col, cfg, comb, row, m3, pm3, scale, m4, pm4)                                                       \
+    X("stpn_table3", col, cfg, comb, row, m3, pm3, scale) X("stpn_table4", col, cfg, comb, row, m4, pm4, 1)
+
 #define REPRODUCE_CELLS(X)                                                                                         \
     /* STPN paper, Table 2: continual familiarity detection, generalisation accuracy (%) */                        \
     X("stpn_table2", "dataset R=3", CFD_R3D, CFD_STPNR, "STPNr per-synapse", 97.53, 0.31, 100)                    \
@@ -38,40 +42,21 @@
     X("stpn_table2", "infinite R=6", CFD_R6I, CFD_USTPNF, "STPNf uniform", 91.50, 11.67, 100)                     \
     X("stpn_table2", "infinite R=6", CFD_R6I, CFD_HEBBFF, "HebbFF", 99.71, 0.12, 100)                             \
     X("stpn_table2", "infinite R=6", CFD_R6I, CFD_LSTM, "LSTM", 74.37, 2.90, 100)                                 \
-    /* STPN paper, Table 3: inference accuracy (%) and reward (PongLike is not ALE Pong: never beside it) */      \
-    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 98.55, 2.76, 100) \
-    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=lstm hidden=9", "LSTM", 47.28, 3.16, 100)  \
-    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=rnn hidden=20", "RNN", 46.83, 5.56, 100)   \
-    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=modplast hidden=17", "Modulated Plasticity", \
-      61.49, 15.79, 100)                                                                                           \
-    X("stpn_table3", "associative retrieval", "stpn/art.json", "family=fastweights hidden=20", "Fast Weights",    \
-      80.87, 1.67, 100)                                                                                            \
-    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=stpn hidden=55", "STPN", 132.7, 1.4, 1)        \
-    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=lstm hidden=47", "LSTM", 119.8, 2.1, 1)        \
-    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=rnn hidden=100", "RNN", 97.9, 1.9, 1)          \
-    X("stpn_table3", "maze exploration", "stpn/maze.json", "family=modplast hidden=73", "Modulated Plasticity",   \
-      112.2, 2.0, 1)                                                                                               \
-    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 985.0, 15.0, 1)            \
-    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 23.2, 10.1, 1)             \
-    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1)              \
-    X("stpn_table3", "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1)              \
-    /* STPN paper, Table 4: energy during inference, on the same runs as Table 3 */                               \
-    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 10.9, 3.8, 1)     \
-    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=lstm hidden=9", "LSTM", 65.6, 3.4, 1)      \
-    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=rnn hidden=20", "RNN", 43.0, 4.9, 1)       \
-    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=modplast hidden=17", "Modulated Plasticity", \
-      32.0, 7.4, 1)                                                                                                \
-    X("stpn_table4", "associative retrieval", "stpn/art.json", "family=fastweights hidden=20", "Fast Weights",    \
-      80.6, 69.4, 1)                                                                                               \
-    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=stpn hidden=55", "STPN", 181.1, 2.9, 1)        \
-    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=lstm hidden=47", "LSTM", 649.1, 15.3, 1)       \
-    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=rnn hidden=100", "RNN", 330.6, 24.3, 1)        \
-    X("stpn_table4", "maze exploration", "stpn/maze.json", "family=modplast hidden=73", "Modulated Plasticity",   \
-      231.6, 23.9, 1)                                                                                              \
-    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 7.9, 2.5, 1)               \
-    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 758.8, 81.7, 1)            \
-    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1)              \
-    X("stpn_table4", "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 115.8, 33.9, 1)
+    /* STPN paper, Tables 3 and 4 on the same runs: inference accuracy (%) or reward, then energy (PongLike is  \
+     * not ALE Pong: never beside it) */                                                                         \
+    T34(X, "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 98.55, 2.76, 100, 10.9, 3.8)  \
+    T34(X, "associative retrieval", "stpn/art.json", "family=lstm hidden=9", "LSTM", 47.28, 3.16, 100, 65.6, 3.4)   \
+    T34(X, "associative retrieval", "stpn/art.json", "family=rnn hidden=20", "RNN", 46.83, 5.56, 100, 43.0, 4.9)    \
+    T34(X, "associative retrieval", "stpn/art.json", "family=modplast hidden=17", "Modulated Plasticity", 61.49, 15.79, 100, 32.0, 7.4) \
+    T34(X, "associative retrieval", "stpn/art.json", "family=fastweights hidden=20", "Fast Weights", 80.87, 1.67, 100, 80.6, 69.4) \
+    T34(X, "maze exploration", "stpn/maze.json", "family=stpn hidden=55", "STPN", 132.7, 1.4, 1, 181.1, 2.9)        \
+    T34(X, "maze exploration", "stpn/maze.json", "family=lstm hidden=47", "LSTM", 119.8, 2.1, 1, 649.1, 15.3)       \
+    T34(X, "maze exploration", "stpn/maze.json", "family=rnn hidden=100", "RNN", 97.9, 1.9, 1, 330.6, 24.3)         \
+    T34(X, "maze exploration", "stpn/maze.json", "family=modplast hidden=73", "Modulated Plasticity", 112.2, 2.0, 1, 231.6, 23.9) \
+    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 985.0, 15.0, 1, 7.9, 2.5)              \
+    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 23.2, 10.1, 1, 758.8, 81.7)            \
+    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1, 143.0, 22.4)             \
+    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1, 115.8, 33.9)
 
 /* the tables, with their titles; an energy table reads the runs' test energy */
 #define REPRODUCE_TABLES(X)                                                                                        \
