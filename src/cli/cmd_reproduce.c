@@ -188,8 +188,11 @@ int cmd_reproduce(int argc, char **argv) {
             mean *= c->scale, sd *= c->scale;
             const int in = fabs(mean - c->paper_mean) <= c->paper_pm;
             in ? inside++ : outside++;
-            plast_strbuf_printf(&md, " %.4g +- %.3g (paper %.4g +- %.3g) *%s* |", mean, isnan(sd) ? 0.0 : sd,
-                                c->paper_mean, c->paper_pm, in ? "in" : "out");
+            char ours[64];
+            if (isnan(sd)) snprintf(ours, sizeof ours, "%.4g (1 seed)", mean);
+            else snprintf(ours, sizeof ours, "%.4g +- %.3g", mean, sd);
+            plast_strbuf_printf(&md, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper_mean, c->paper_pm,
+                                in ? "in" : "out");
         }
         plast_strbuf_puts(&md, "\n");
     }
