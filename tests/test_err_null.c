@@ -350,6 +350,13 @@ static plast_env *small_maze(void) {
     c.size = 7, c.episode_length = 3;
     return plast_env_init(&c, 2, 1, NULL);
 }
+/* an agent for small_maze: 17 inputs, 4 actions and a value */
+static plast_model *small_maze_agent(void) {
+    plast_model_cfg mc;
+    plast_model_cfg_default(&mc, NULL);
+    mc.input = 17, mc.output = 5, mc.hidden = 3;
+    return plast_model_init(&mc, NULL);
+}
 static plast_status c_env_cfg_default(plast_err *err) { return plast_env_cfg_default(NULL, err); }
 static plast_status c_env_init(plast_err *err) { /* an even side */
     plast_env_cfg c;
@@ -450,14 +457,8 @@ static plast_status comm_barrier_stub(void *user) {
 static plast_status c_ppo_set_comm(plast_err *err) { /* process 1 of 2 holding the global batch's first copies */
     plast_ppo_cfg c = plast_ppo_cfg_default();
     c.steps = 4, c.minibatch = 4;
-    plast_env_cfg ec;
-    plast_env_cfg_default(&ec, NULL);
-    ec.size = 7, ec.episode_length = 3;
-    plast_env *e = plast_env_init(&ec, 2, 1, NULL);
-    plast_model_cfg mc;
-    plast_model_cfg_default(&mc, NULL);
-    mc.input = 17, mc.output = 5, mc.hidden = 3;
-    plast_model *m = plast_model_init(&mc, NULL);
+    plast_env *e = small_maze();
+    plast_model *m = small_maze_agent();
     plast_ppo *a = plast_ppo_init(&c, m, e, PLAST_ENGINE_AUTO, NULL);
     const plast_comm comm = {1, 2, NULL, comm_sum_stub, comm_bcast_stub, comm_barrier_stub};
     plast_status s = plast_ppo_set_comm(a, &comm, err);
@@ -487,14 +488,8 @@ static plast_status c_run_check_replicas(plast_err *err) { /* the other process'
 }
 static plast_status c_a2c_set_comm(plast_err *err) { /* the reference's copy-0 baseline over 2 processes */
     plast_a2c_cfg c = plast_a2c_cfg_default();
-    plast_env_cfg ec;
-    plast_env_cfg_default(&ec, NULL);
-    ec.size = 7, ec.episode_length = 3;
-    plast_env *e = plast_env_init(&ec, 2, 1, NULL);
-    plast_model_cfg mc;
-    plast_model_cfg_default(&mc, NULL);
-    mc.input = 17, mc.output = 5, mc.hidden = 3;
-    plast_model *m = plast_model_init(&mc, NULL);
+    plast_env *e = small_maze();
+    plast_model *m = small_maze_agent();
     plast_a2c *a = plast_a2c_init(&c, m, e, PLAST_ENGINE_AUTO, 0, NULL);
     const plast_comm comm = {0, 2, NULL, comm_sum_stub, NULL, NULL};
     plast_status s = plast_a2c_set_comm(a, &comm, err);

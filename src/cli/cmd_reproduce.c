@@ -123,21 +123,22 @@ int cmd_reproduce(int argc, char **argv) {
         char base[256];
         cli_default_out(config, base, sizeof base);
         snprintf(col_dir[k], sizeof col_dir[k], "%.1024s/%.250s", out, base + strlen("runs/"));
-        const char *sv[CLI_MAX_SETS + 16];
-        int n = 0;
-        sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = col_dir[k];
-        if (a.quick) { /* before the user's overrides, which win */
+        /* the overrides: --quick's first, then the user's, which win */
+        const char *sets[CLI_MAX_SETS + 3];
+        int n_sets = 0;
+        if (a.quick) {
             snprintf(steps, sizeof steps, "train.steps=%lld", (long long)quick_steps);
             snprintf(val, sizeof val, "train.val_every=%lld", (long long)quick_steps);
             snprintf(seeds, sizeof seeds, "sweep.seeds=2");
-            sv[n++] = "--set", sv[n++] = steps, sv[n++] = "--set", sv[n++] = val, sv[n++] = "--set", sv[n++] = seeds;
+            sets[n_sets++] = steps, sets[n_sets++] = val, sets[n_sets++] = seeds;
         }
-        for (int s = 0; s < a.n_sets; s++) sv[n++] = "--set", sv[n++] = a.sets[s];
-        const char *run_sets[CLI_MAX_SETS + 3]; /* the steps the runs take: every override applied */
-        int n_run = 0;
-        for (int i = 5; i < n; i += 2) run_sets[n_run++] = sv[i];
-        if (plast_experiment_cfg_load(&cfg, path, n_run, run_sets, &err) != PLAST_OK) cli_fail(&err);
-        steps_run[k] = cfg.train.steps;
+        for (int s = 0; s < a.n_sets; s++) sets[n_sets++] = a.sets[s];
+        if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
+        steps_run[k] = cfg.train.steps; /* the steps the runs take */
+        const char *sv[2 * (CLI_MAX_SETS + 3) + 10];
+        int n = 0;
+        sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = col_dir[k];
+        for (int s = 0; s < n_sets; s++) sv[n++] = "--set", sv[n++] = sets[s];
         if (a.quiet) sv[n++] = "--quiet";
         if (a.restart) sv[n++] = "--restart";
         if (a.threads) snprintf(threads, sizeof threads, "%d", a.threads), sv[n++] = "--threads", sv[n++] = threads;

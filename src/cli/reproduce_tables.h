@@ -18,30 +18,25 @@
 #define CFD_STPNF "family=stpn variant=f stp_params=synapse hidden=34"
 #define CFD_LSTM "family=lstm variant=r stp_params=synapse hidden=21"
 
+/* a row of Table 2: the model's three columns */
+#define T2(X, comb, row, m1, pm1, m2, pm2, m3, pm3)                                                                \
+    X("stpn_table2", "dataset R=3", CFD_R3D, comb, row, m1, pm1, 100)                                             \
+    X("stpn_table2", "infinite R=3", CFD_R3I, comb, row, m2, pm2, 100)                                            \
+    X("stpn_table2", "infinite R=6", CFD_R6I, comb, row, m3, pm3, 100)
+
 /* a row of Tables 3 and 4: the same runs' metric (Table 3) and energy (Table 4) */
 #define T34(X, col, cfg, comb, row, m3, pm3, scale, m4, pm4)                                                       \
     X("stpn_table3", col, cfg, comb, row, m3, pm3, scale) X("stpn_table4", col, cfg, comb, row, m4, pm4, 1)
 
 #define REPRODUCE_CELLS(X)                                                                                         \
-    /* STPN paper, Table 2: continual familiarity detection, generalisation accuracy (%) */                        \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_STPNR, "STPNr per-synapse", 97.53, 0.31, 100)                    \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_STPNF, "STPNf per-synapse", 98.16, 0.91, 100)                    \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_USTPNR, "STPNr uniform", 78.52, 12.82, 100)                      \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_USTPNF, "STPNf uniform", 81.08, 14.27, 100)                      \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_HEBBFF, "HebbFF", 98.47, 0.87, 100)                              \
-    X("stpn_table2", "dataset R=3", CFD_R3D, CFD_LSTM, "LSTM", 66.75, 0.39, 100)                                  \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_STPNR, "STPNr per-synapse", 99.99, 0.02, 100)                   \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_STPNF, "STPNf per-synapse", 99.92, 0.04, 100)                   \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_USTPNR, "STPNr uniform", 94.13, 7.59, 100)                      \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_USTPNF, "STPNf uniform", 91.95, 9.45, 100)                      \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_HEBBFF, "HebbFF", 99.68, 0.09, 100)                             \
-    X("stpn_table2", "infinite R=3", CFD_R3I, CFD_LSTM, "LSTM", 78.52, 2.07, 100)                                 \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_STPNR, "STPNr per-synapse", 98.98, 0.28, 100)                   \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_STPNF, "STPNf per-synapse", 98.72, 0.19, 100)                   \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_USTPNR, "STPNr uniform", 90.88, 3.00, 100)                      \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_USTPNF, "STPNf uniform", 91.50, 11.67, 100)                     \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_HEBBFF, "HebbFF", 99.71, 0.12, 100)                             \
-    X("stpn_table2", "infinite R=6", CFD_R6I, CFD_LSTM, "LSTM", 74.37, 2.90, 100)                                 \
+    /* STPN paper, Table 2: continual familiarity detection, generalisation accuracy (%); columns dataset R=3,  \
+     * infinite R=3, infinite R=6 */                                                                               \
+    T2(X, CFD_STPNR, "STPNr per-synapse", 97.53, 0.31, 99.99, 0.02, 98.98, 0.28)                                    \
+    T2(X, CFD_STPNF, "STPNf per-synapse", 98.16, 0.91, 99.92, 0.04, 98.72, 0.19)                                    \
+    T2(X, CFD_USTPNR, "STPNr uniform", 78.52, 12.82, 94.13, 7.59, 90.88, 3.00)                                      \
+    T2(X, CFD_USTPNF, "STPNf uniform", 81.08, 14.27, 91.95, 9.45, 91.50, 11.67)                                     \
+    T2(X, CFD_HEBBFF, "HebbFF", 98.47, 0.87, 99.68, 0.09, 99.71, 0.12)                                              \
+    T2(X, CFD_LSTM, "LSTM", 66.75, 0.39, 78.52, 2.07, 74.37, 2.90)                                                  \
     /* STPN paper, Tables 3 and 4 on the same runs: inference accuracy (%) or reward, then energy (PongLike is  \
      * not ALE Pong: never beside it) */                                                                         \
     T34(X, "associative retrieval", "stpn/art.json", "family=stpn hidden=11", "STPN", 98.55, 2.76, 100, 10.9, 3.8)  \

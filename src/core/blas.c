@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "core/blas.h"
 
@@ -18,12 +19,16 @@ static plast_blas blas;
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static int blas_opened; /* set (atomically) once blas_open has run */
 
-/* the threads OpenBLAS sizes itself for as it loads: the OpenMP build takes OpenMP's count (measured: with
- * OPENBLAS_NUM_THREADS=1 and two OpenMP threads it reserves for two); a larger OPENBLAS_NUM_THREADS or
- * GOTO_NUM_THREADS counts too */
+/* the threads OpenBLAS sizes itself for as it loads. Measured: its OpenMP build follows the OMP_NUM_THREADS variable
+ * (every processor without it), not OpenMP's count set in the program (with OPENBLAS_NUM_THREADS=1 and no
+ * OMP_NUM_THREADS it reserved for two on two processors). So the most of OpenMP's count, OMP_NUM_THREADS (else the
+ * processors online), OPENBLAS_NUM_THREADS and GOTO_NUM_THREADS. */
 int plast_blas_load_threads(void) {
     int n = omp_get_max_threads();
-    const char *const vars[] = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"};
+    const char *omp = getenv("OMP_NUM_THREADS");
+    const long procs = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!omp && procs > n) n = (int)procs;
+    const char *const vars[] = {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
         const int k = v ? atoi(v) : 0;
@@ -34,7 +39,7 @@ int plast_blas_load_threads(void) {
 
 /* OpenBLAS 0.3.21 (Debian 12) reserves about 53 MB and 133 MB per thread as it loads (measured with ulimit -v);
  * with a margin */
-double plast_blas_space_needed(void) { return (64.0 + 160.0 * plast_blas_load_threads()) * 1048576.0; }
+double plast_blas_space_needed(void) { return 64.0 * 1048576.0 + PLAST_BLAS_THREAD_BYTES * plast_blas_load_threads(); }
 
 double plast_blas_space_left(void) {
     struct rlimit rl;

@@ -22,6 +22,10 @@ typedef struct plast_blas {
     char error[256];           /* why not */
 } plast_blas;
 
+/* address space OpenBLAS takes per thread: as it loads, and again for each product running at once (a 128 MB
+ * buffer, which it waits for forever when it cannot map it); measured 133 MB, with a margin */
+#define PLAST_BLAS_THREAD_BYTES (160.0 * 1048576.0)
+
 /* The BLAS, opened once (thread-safe); its products are NULL when none could be opened, or when the address space
  * left (ulimit -v) is below what it reserves as it loads (plast_blas_space). */
 const plast_blas *plast_blas_get(void);

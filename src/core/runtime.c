@@ -40,7 +40,7 @@ double plast_runtime_memory_available(void) {
      * thread that calls it (and waits for forever when it cannot) */
     const double left = plast_blas_space_left();
     if (left >= 0) {
-        const double blas = 160.0 * 1048576.0 * omp_get_max_threads(), as = left > blas ? left - blas : 0;
+        const double blas = PLAST_BLAS_THREAD_BYTES * omp_get_max_threads(), as = left > blas ? left - blas : 0;
         if (avail == 0 || as < avail) avail = as;
     }
     return avail;

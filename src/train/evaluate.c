@@ -28,6 +28,11 @@ static double weight_sum(const plast_real *w, int64_t n) {
     return s;
 }
 
+double run_loss_share(const plast_batch *rows, const plast_batch *all) {
+    const double W = weight_sum(all->loss_w, all->T * all->B);
+    return W > 0 ? weight_sum(rows->loss_w, rows->T * rows->B) / W : 0;
+}
+
 static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params *p, const plast_task *task,
                              int64_t batches, plast_rng *rng, int split, const eval_share *share, double *loss,
                              double *metric, plast_eval_trace *trace, plast_err *err) {
@@ -59,7 +64,7 @@ static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params
         if ((s = plast_engine_forward(e, p, b->x, y, want_eta ? mod : NULL, NULL, 0, err)) != PLAST_OK) break;
         double mt, mw, l = plast_task_loss(task, b, y, NULL, &mt, &mw);
         if (share) /* the loss is a weighted mean: this share of the global batch's is the rows' weight over all */
-            l *= weight_sum(b->loss_w, T * B) / weight_sum(share->global->loss_w, T * Bg);
+            l *= run_loss_share(b, share->global);
         sums[0] += l;
         if (mw > 0) sums[1] += mt * mw, sums[2] += mw;
         for (int64_t t = 0; want_eta && t < T; t++)

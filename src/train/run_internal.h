@@ -49,6 +49,9 @@ struct plast_run {
 
 /* the engine of the run's training trials (the learner's in an RL run) */
 plast_engine *run_engine(const plast_run *r);
+/* Data-parallel: plast's losses are weighted means, so the loss over rows taken from the global batch `all` is this
+ * share of the global loss (and of its gradient): the rows' loss-weight sum over the global one (0 without weight) */
+double run_loss_share(const plast_batch *rows, const plast_batch *all);
 /* validation or test of a supervised run on `batches` batches from rng: whole alone; data-parallel, every process
  * evaluates its rows of each global batch and the sums are reduced */
 plast_status run_evaluate(plast_run *r, plast_params *p, int64_t batches, plast_rng *rng, int split, double *loss,

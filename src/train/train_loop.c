@@ -99,11 +99,6 @@ static plast_status rl_step(loop *L, double lr, plast_err *err) {
     return PLAST_OK;
 }
 
-static double weight_sum(const plast_real *w, int64_t n) {
-    double s = 0;
-    for (int64_t i = 0; i < n; i++) s += w[i];
-    return s;
-}
 
 /* Data-parallel: the global loss is sum_i w_i l_i / W over the global batch, so this process's share of it (and
  * of its gradient) is its shard's loss scaled by W_shard / W; the shares are summed over the processes, gradients
@@ -137,8 +132,7 @@ static plast_status train_step(loop *L, plast_err *err) {
     double loss = plast_task_loss(r->task, mine, r->y, r->dy, &metric, &mw);
     if (dp) { /* this shard's share of the global loss */
         const int64_t n = mine->T * mine->B, O = plast_task_output(r->task);
-        const double W = weight_sum(r->batch->loss_w, r->batch->T * r->batch->B);
-        const double share = W > 0 ? weight_sum(mine->loss_w, n) / W : 0;
+        const double share = run_loss_share(mine, r->batch);
         loss *= share;
         for (int64_t i = 0; i < n * O; i++) r->dy[i] = (plast_real)((double)r->dy[i] * share);
     }
