@@ -3,8 +3,12 @@
  * Results never depend on the number of threads. OpenBLAS splits a product between its threads by rows and columns
  * of C, and the kernels it uses at the edges of each thread's part sum over K in another order, so the same product
  * differed in the last bits between --threads 1 and 2 (issue 16). Here a product is cut into fixed tiles of C that
- * depend on its shape alone, each tile is one single-threaded BLAS call, and threads only share out the tiles. */
+ * depend on its shape alone, each tile is one single-threaded BLAS call, and threads only share out the tiles.
+ * A product with few tiles but a long K (a weight gradient summed over every row of a batch of images) is also cut
+ * along K into fixed chunks: each (tile, chunk) is one call into that chunk's own buffer, and the chunks are added in
+ * chunk order afterwards, so both threads work and the sum still depends on the shape alone. */
 #include <omp.h>
+#include <stdlib.h>
 
 #include "core/blas.h"
 #include "core/gemm.h"
@@ -12,6 +16,8 @@
 enum {
     GEMM_TILE = 256,          /* rows and columns of C per tile */
     GEMM_SPLIT_MIN = 1 << 20, /* multiply-adds below which a product is one call on one thread */
+    GEMM_KCHUNK = 1024,       /* K per chunk when a product with fewer than GEMM_FEW_TILES tiles is cut along K */
+    GEMM_FEW_TILES = 8,
 };
 
 #ifdef PLAST_DOUBLE
@@ -43,6 +49,34 @@ static void gemm_call(const plast_blas *blas, int trans_a, int trans_b, int64_t 
                (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
+/* C = alpha op(A) op(B) + beta C with K cut into kc chunks of GEMM_KCHUNK (the last shorter): chunk c's product of
+ * tile k goes to part + c M N, then each element adds its chunks in order. 0 when part cannot be had. */
+static int gemm_split_k(const plast_blas *blas, int team, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                        plast_real alpha, const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb,
+                        plast_real beta, plast_real *C, int64_t ldc, int64_t bm, int64_t bn) {
+    const int64_t kc = (K + GEMM_KCHUNK - 1) / GEMM_KCHUNK, tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
+    plast_real *part = malloc(sizeof(plast_real) * (size_t)(kc * M * N)); /* (kc, M, N) */
+    if (!part) return 0;
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
+    for (int64_t u = 0; u < tiles * kc; u++) {
+        const int64_t k = u / kc, c = u % kc, i0 = k / tn * bm, j0 = k % tn * bn, p0 = c * GEMM_KCHUNK;
+        const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
+        const int64_t kk = K - p0 < GEMM_KCHUNK ? K - p0 : GEMM_KCHUNK;
+        const plast_real *a = trans_a ? A + p0 * lda + i0 : A + i0 * lda + p0;
+        const plast_real *b = trans_b ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
+        gemm_call(blas, trans_a, trans_b, m, n, kk, 1, a, lda, b, ldb, 0, part + c * M * N + i0 * N + j0, N);
+    }
+#pragma omp parallel for schedule(static) num_threads(team) if (team > 1 && M * N * kc >= 65536)
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            plast_real acc = 0;
+            for (int64_t c = 0; c < kc; c++) acc += part[(c * M + i) * N + j];
+            C[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * C[i * ldc + j]);
+        }
+    free(part);
+    return 1;
+}
+
 void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
                 int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc) {
     if (M == 0 || N == 0) return;
@@ -58,16 +92,21 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     const int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     const int nt = (int64_t)team < tiles ? team : (int)tiles;
     /* BLAS runs one thread per call: inside an active parallel region by itself, else told so for the call */
-    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(1);
+    if (!omp_in_parallel()) omp_set_num_threads(1);
     const plast_blas *blas = plast_blas_get();
+    /* the choice depends on the shape alone; without memory for the chunks the tiles alone give the same values to
+     * rounding, still independently of the thread count */
+    if (!(split && tiles < GEMM_FEW_TILES && K >= 2 * GEMM_KCHUNK &&
+          gemm_split_k(blas, team, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bm, bn))) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (int64_t k = 0; k < tiles; k++) {
-        const int64_t i0 = k / tn * bm, j0 = k % tn * bn;
-        const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
-        const plast_real *a = trans_a ? A + i0 : A + i0 * lda, *b = trans_b ? B + j0 * ldb : B + j0;
-        gemm_call(blas, trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
+        for (int64_t k = 0; k < tiles; k++) {
+            const int64_t i0 = k / tn * bm, j0 = k % tn * bn;
+            const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
+            const plast_real *a = trans_a ? A + i0 : A + i0 * lda, *b = trans_b ? B + j0 * ldb : B + j0;
+            gemm_call(blas, trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
+        }
     }
-    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(team);
+    if (!omp_in_parallel()) omp_set_num_threads(team);
 }
 
 void plast_gemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,
