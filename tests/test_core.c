@@ -185,7 +185,23 @@ static void test_strbuf_and_errors(void) {
     CHECK(strstr(desc, PLAST_VERSION_STRING) != NULL, "describe: %s", desc);
 }
 
+/* summaries over seeds: the figures numpy gives for the same values */
+static void test_summarize(void) {
+    const double x[4] = {3, 1, 2, 4};
+    plast_summary s = plast_summarize(x, 4);
+    CHECK(s.n == 4 && fabs(s.mean - 2.5) < 1e-15 && fabs(s.sd - 1.2909944487358056) < 1e-14, "mean and sd");
+    CHECK(fabs(s.ci95 - 3.182 * 1.2909944487358056 / 2) < 1e-12, "95%% interval from t(0.975, 3)");
+    CHECK(s.median == 2.5 && s.q1 == 1.75 && s.q3 == 3.25, "quartiles as numpy.percentile: %g %g %g", s.median, s.q1,
+          s.q3);
+    const double one[1] = {7};
+    s = plast_summarize(one, 1);
+    CHECK(s.mean == 7 && s.median == 7 && isnan(s.sd), "one value: its mean and median, no spread");
+    const double gap[3] = {1, NAN, 2};
+    CHECK(isnan(plast_summarize(gap, 3).median), "a missing value leaves the median undefined");
+}
+
 int main(void) {
+    test_summarize();
     test_rng();
     test_shapes();
     test_arena();

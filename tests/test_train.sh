@@ -117,6 +117,12 @@ expect 0 "| rule=none" sweep "$work/sweep.json" --out "$work/s" --quiet
 check "sweep: four runs" test "$(ls -d "$work"/s/*/seed* | wc -l)" -eq 4
 for f in summary.md summary.csv curves.png; do check "sweep writes $f" test -s "$work/s/$f"; done
 check "sweep table: 2 seeds per combination" grep -qE '\| rule=default +\| +2 \|' "$work/s/summary.md"
+# --jobs 2: the same runs in two worker processes, the same table (each run is the same whatever process runs it)
+expect 0 "2 at a time" sweep "$work/sweep.json" --out "$work/sj" --quiet --jobs 2
+check "sweep --jobs 2: four runs" test "$(ls -d "$work"/sj/*/seed*/test.json | wc -l)" -eq 4
+check "sweep --jobs 2: the same summary as one at a time" cmp "$work/s/summary.csv" "$work/sj/summary.csv"
+check "sweep summary: median and quartiles" grep -q "metric_median,metric_q1,metric_q3" "$work/s/summary.csv"
+expect 2 "--jobs needs a count from 1 to 64" sweep "$work/sweep.json" --jobs 0
 expect 1 "sweep.vary: value 'stpn' of 'model.family+model.hidden' needs 2 parts" sweep "$work/sweep.json" \
   --out "$work/s2" --set 'sweep.vary=model.family+model.hidden=stpn'
 
@@ -296,6 +302,13 @@ sleep 1
 expect 0 "0 without a result" reproduce stpn_table2 --quick "${small[@]}" --out "$work/rep" --quiet
 check "reproduce again: the finished runs are not trained again" test "$before" = \
   "$(stat -c %Y "$work/rep/cfd_R3_dataset/family-lstm_variant-r_stp_params-synapse_hidden-21/seed0/last.safetensors")"
+
+# the Miconi table: tasks as rows, medians and quartiles over runs; the paper gives no numbers, and says so
+expect 0 "6 without a paper figure" reproduce miconi2016 --quick --set train.steps=3 --set train.test_batches=1 \
+  --set train.val_batches=1 --out "$work/rep" --quiet --jobs 2
+check "reproduce miconi2016: median [q1, q3] cells" test "$(grep -oE '\| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$work/rep/miconi2016.md" | wc -l)" -eq 6
+check "reproduce miconi2016: the paper's figures named" grep -q "Figures 2-4" "$work/rep/miconi2016.md"
+expect 0 "duan_table2_rnn" reproduce --list
 
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

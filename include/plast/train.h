@@ -140,6 +140,7 @@ typedef struct plast_summary {
     int n;
     double mean, sd, sem;
     double ci95; /* half-width of the 95% confidence interval of the mean: t(0.975, n - 1) * sem */
+    double median, q1, q3; /* quartiles, interpolated linearly between order statistics (numpy's default) */
 } plast_summary;
 
 PLAST_API plast_summary plast_summarize(const double *x, int n);

@@ -62,6 +62,7 @@ static const cli_option OPTIONS[] = {
     {"steps", OPT_COUNT, offsetof(cli_args, steps), 100000},
     {"list", OPT_FLAG, offsetof(cli_args, list), 0},
     {"quick", OPT_FLAG, offsetof(cli_args, quick), 0},
+    {"jobs", OPT_COUNT, offsetof(cli_args, jobs), 64},
 };
 
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {

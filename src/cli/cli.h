@@ -23,6 +23,7 @@ typedef struct cli_args {
     int steps;                      /* --steps N (bench), 0 = default */
     int list;                       /* --list (bench, reproduce) */
     int quick;                      /* --quick (reproduce) */
+    int jobs;                       /* --jobs N (sweep, reproduce): runs at a time, 0 = one */
 } cli_args;
 
 /* Parses argv[first..] into a, by the one table of options in args.c; exits with a usage message naming the bad

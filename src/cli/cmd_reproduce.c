@@ -1,8 +1,9 @@
 /* src/cli/cmd_reproduce.c: `plast reproduce NAME`: one of the papers' tables (reproduce_tables.h) rebuilt from
- * plast's own runs. Each column is one `plast sweep` of the paper's configuration (so the runs resume, and spread
- * over ranks under mpirun); then the table in the paper's layout, every cell plast's mean +- standard deviation over
- * seeds beside the paper's, marked inside when plast's mean lies within the paper's mean +- its interval. --quick
- * runs a short version (at most 300 steps, 2 seeds), labelled as such. */
+ * plast's own runs. Each configuration the table uses is one `plast sweep` into OUT/<configuration> (so the runs
+ * resume, tables that share runs share them, and the runs spread over ranks under mpirun or over --jobs worker
+ * processes); then OUT/<table>.md in the paper's layout, every cell plast's figure in the paper's statistic beside
+ * the paper's, marked inside when it lies within the paper's interval. --quick runs a short version (at most 300
+ * steps, 2 seeds) into its own OUT, labelled as such. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,27 +20,36 @@
 
 typedef struct cell {
     const char *table, *column, *config, *combination, *row;
-    double paper_mean, paper_pm, scale;
+    double paper, paper_pm, scale; /* scale < 0: the runs' test energy, unit 1 */
 } cell;
+#define STAT_ID(id, text) id,
+typedef enum { REPRODUCE_STATS(STAT_ID) N_STATS } stat_kind;
+#undef STAT_ID
+#define STAT_TEXT(id, text) text,
+static const char *const STAT_TEXTS[] = {REPRODUCE_STATS(STAT_TEXT)};
+#undef STAT_TEXT
+_Static_assert(sizeof STAT_TEXTS / sizeof STAT_TEXTS[0] == N_STATS, "a statistic lacks its description");
 typedef struct table {
     const char *name, *title;
     int energy; /* the runs' test energy instead of their metric */
+    stat_kind stat;
+    const char *note;
 } table;
 
 #define CELL_ROW(t, col, cfg, comb, row, m, pm, sc) {t, col, cfg, comb, row, m, pm, sc},
 static const cell CELLS[] = {REPRODUCE_CELLS(CELL_ROW)};
 #undef CELL_ROW
-#define TABLE_ROW(name, title, energy) {name, title, energy},
+#define TABLE_ROW(name, title, energy, stat, note) {name, title, energy, stat, note},
 static const table TABLES[] = {REPRODUCE_TABLES(TABLE_ROW)};
 #undef TABLE_ROW
 enum { N_CELLS = sizeof CELLS / sizeof CELLS[0], N_TABLES = sizeof TABLES / sizeof TABLES[0], MAX_COLS = 8 };
 
-/* the distinct values of a field among the table's cells, in order of appearance */
-static int distinct(const char *name, int row_field, const char **out, int cap) {
+/* the distinct values of a field (0 column, 1 row, 2 config) among the table's cells, in order of appearance */
+static int distinct(const char *name, int field, const char **out, int cap) {
     int n = 0;
     for (int i = 0; i < N_CELLS; i++) {
         if (strcmp(CELLS[i].table, name) != 0) continue;
-        const char *v = row_field ? CELLS[i].row : CELLS[i].column;
+        const char *v = field == 1 ? CELLS[i].row : field == 2 ? CELLS[i].config : CELLS[i].column;
         int seen = 0;
         for (int k = 0; k < n; k++) seen |= strcmp(out[k], v) == 0;
         if (!seen && n < cap) out[n++] = v;
@@ -47,8 +57,13 @@ static int distinct(const char *name, int row_field, const char **out, int cap) 
     return n;
 }
 
-/* a combination's mean and sd of the metric (or the energy) and its seeds, from a sweep's summary.csv */
-static int read_summary(const char *path, const char *combination, int energy, double *mean, double *sd, int *seeds) {
+/* one combination's line of a sweep's summary.csv */
+typedef struct summary_line {
+    int seeds;
+    double mean, sd, sem, ci95, loss, energy, energy_sd, median, q1, q3;
+} summary_line;
+
+static int read_summary(const char *path, const char *combination, summary_line *out) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[1024];
@@ -57,18 +72,19 @@ static int read_summary(const char *path, const char *combination, int energy, d
         char *comma = strchr(line, ',');
         if (!comma || (size_t)(comma - line) != strlen(combination) || strncmp(line, combination, strlen(combination)))
             continue;
-        double v[8] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+        /* seeds, metric_mean, metric_sd, metric_sem, metric_ci95, loss_mean, energy_mean, energy_sd, metric_median,
+         * metric_q1, metric_q3 (the last three absent from summaries written before they existed) */
+        double v[11];
         int n = 0;
-        for (char *p = comma + 1; p && n < 9; n++) {
+        for (char *p = comma + 1; p && n < 11; n++) {
             char *end = NULL;
             const double x = strtod(p, &end);
-            if (n == 0) *seeds = (int)x;
-            else v[n - 1] = end == p ? NAN : x;
+            v[n] = end == p ? NAN : x;
             p = strchr(p, ',');
             if (p) p++;
         }
-        /* metric_mean, metric_sd, sem, ci95, loss_mean, energy_mean, energy_sd */
-        *mean = energy ? v[5] : v[0], *sd = energy ? v[6] : v[1];
+        for (; n < 11; n++) v[n] = NAN;
+        *out = (summary_line){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
         found = 1;
     }
     fclose(f);
@@ -79,15 +95,81 @@ static void list_tables(void) {
     for (int t = 0; t < N_TABLES; t++) {
         const char *cols[MAX_COLS];
         const int nc = distinct(TABLES[t].name, 0, cols, MAX_COLS);
-        printf("%-12s %s (columns:", TABLES[t].name, TABLES[t].title);
+        printf("%-16s %s (columns:", TABLES[t].name, TABLES[t].title);
         for (int k = 0; k < nc; k++) printf("%s %s", k ? "," : "", cols[k]);
         printf(")\n");
     }
 }
 
+/* Runs (or resumes) the sweep of one configuration into its directory under out; the steps it runs and the
+ * paper's. */
+static void sweep_config(const cli_args *a, const char *cfg_dir, const char *config, const char *out, char *dir,
+                         size_t dir_cap, int64_t *steps_run, int64_t *steps_paper) {
+    char path[1200], steps[64], seeds[32], val[64], threads[16], jobs[16];
+    snprintf(path, sizeof path, "%s/%s", cfg_dir, config);
+    plast_experiment_cfg cfg;
+    plast_err err;
+    if (plast_experiment_cfg_load(&cfg, path, 0, NULL, &err) != PLAST_OK) cli_fail(&err);
+    *steps_paper = cfg.train.steps;
+    const int64_t hundredth = cfg.train.steps / 100 > 0 ? cfg.train.steps / 100 : 1;
+    const int64_t quick_steps = hundredth < 300 ? hundredth : 300;
+    /* the runs: OUT/<config's name>, shared by the tables that use it */
+    char base[256];
+    cli_default_out(config, base, sizeof base);
+    snprintf(dir, dir_cap, "%.1024s/%.250s", out, base + strlen("runs/"));
+    /* the overrides: --quick's first, then the user's, which win */
+    const char *sets[CLI_MAX_SETS + 3];
+    int n_sets = 0;
+    if (a->quick) {
+        snprintf(steps, sizeof steps, "train.steps=%lld", (long long)quick_steps);
+        snprintf(val, sizeof val, "train.val_every=%lld", (long long)quick_steps);
+        snprintf(seeds, sizeof seeds, "sweep.seeds=2");
+        sets[n_sets++] = steps, sets[n_sets++] = val, sets[n_sets++] = seeds;
+    }
+    for (int s = 0; s < a->n_sets; s++) sets[n_sets++] = a->sets[s];
+    if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
+    *steps_run = cfg.train.steps;
+    const char *sv[2 * (CLI_MAX_SETS + 3) + 12];
+    int n = 0;
+    sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = dir;
+    for (int s = 0; s < n_sets; s++) sv[n++] = "--set", sv[n++] = sets[s];
+    if (a->quiet) sv[n++] = "--quiet";
+    if (a->restart) sv[n++] = "--restart";
+    if (a->threads) snprintf(threads, sizeof threads, "%d", a->threads), sv[n++] = "--threads", sv[n++] = threads;
+    if (a->jobs) snprintf(jobs, sizeof jobs, "%d", a->jobs), sv[n++] = "--jobs", sv[n++] = jobs;
+    printf("== plast sweep %s --out %s%s\n", path, dir, a->quick ? " (quick)" : "");
+    fflush(stdout);
+    cmd_sweep(n, (char **)sv);
+}
+
+/* a cell's text and whether plast's figure lies inside the paper's interval (-1: no paper figure or no result) */
+static int format_cell(const table *tb, const cell *c, const summary_line *l, char *buf, size_t cap) {
+    const int energy = tb->energy || c->scale < 0;
+    const double scale = c->scale < 0 ? 1 : c->scale;
+    const double mean = (energy ? l->energy : l->mean) * scale, sd = (energy ? l->energy_sd : l->sd) * scale;
+    char ours[96];
+    double centre = mean;
+    if (tb->stat == STAT_MEDIAN_IQR && !energy) {
+        centre = l->median * scale;
+        snprintf(ours, sizeof ours, "%.4g [%.4g, %.4g]", centre, l->q1 * scale, l->q3 * scale);
+    } else if (isnan(sd)) {
+        snprintf(ours, sizeof ours, "%.4g (1 seed)", mean);
+    } else {
+        const double pm = tb->stat == STAT_SEM196 && !energy ? 1.96 * l->sem * scale : sd;
+        snprintf(ours, sizeof ours, "%.4g +- %.3g", mean, pm);
+    }
+    if (isnan(c->paper)) {
+        snprintf(buf, cap, " %s |", ours);
+        return -1;
+    }
+    const int in = fabs(centre - c->paper) <= c->paper_pm;
+    snprintf(buf, cap, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper, c->paper_pm, in ? "in" : "out");
+    return in;
+}
+
 int cmd_reproduce(int argc, char **argv) {
     cli_args a;
-    cli_parse_args(argc, argv, 1, "reproduce", "out quiet threads restart list quick", &a);
+    cli_parse_args(argc, argv, 1, "reproduce", "out quiet threads restart list quick jobs", &a);
     if (a.list) {
         list_tables();
         return 0;
@@ -100,72 +182,38 @@ int cmd_reproduce(int argc, char **argv) {
     const char *cfg_dir = getenv("PLAST_CONFIGS") ? getenv("PLAST_CONFIGS") : PLAST_CONFIG_DIR;
     char out[1024];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
-    else snprintf(out, sizeof out, "runs/reproduce/%s%s", tb->name, a.quick ? "_quick" : "");
-    const char *cols[MAX_COLS], *rows[64];
+    else snprintf(out, sizeof out, "runs/reproduce%s", a.quick ? "_quick" : ""); /* shared by every table */
+    const char *cols[MAX_COLS], *rows[64], *configs[MAX_COLS];
     const int nc = distinct(tb->name, 0, cols, MAX_COLS), nr = distinct(tb->name, 1, rows, 64);
-    char col_dir[MAX_COLS][1500];
+    const int nf = distinct(tb->name, 2, configs, MAX_COLS);
+    char cfg_out[MAX_COLS][1500];
     int64_t steps_run[MAX_COLS] = {0}, steps_paper[MAX_COLS] = {0};
+    const double t0 = cli_now();
 
-    /* one sweep per column (several tables share a column's runs: the same directory under runs/reproduce) */
-    for (int k = 0; k < nc; k++) {
-        const char *config = NULL;
-        for (int i = 0; i < N_CELLS && !config; i++)
-            if (!strcmp(CELLS[i].table, tb->name) && !strcmp(CELLS[i].column, cols[k])) config = CELLS[i].config;
-        char path[1200], steps[64], seeds[32], val[64], threads[16];
-        snprintf(path, sizeof path, "%s/%s", cfg_dir, config);
-        plast_experiment_cfg cfg;
-        plast_err err;
-        if (plast_experiment_cfg_load(&cfg, path, 0, NULL, &err) != PLAST_OK) cli_fail(&err);
-        steps_paper[k] = cfg.train.steps;
-        const int64_t quick_steps = cfg.train.steps / 100 < 300 ? (cfg.train.steps / 100 > 0 ? cfg.train.steps / 100 : 1)
-                                                                : 300;
-        /* the column's runs: OUT/<config's name>, shared by the tables that use it */
-        char base[256];
-        cli_default_out(config, base, sizeof base);
-        snprintf(col_dir[k], sizeof col_dir[k], "%.1024s/%.250s", out, base + strlen("runs/"));
-        /* the overrides: --quick's first, then the user's, which win */
-        const char *sets[CLI_MAX_SETS + 3];
-        int n_sets = 0;
-        if (a.quick) {
-            snprintf(steps, sizeof steps, "train.steps=%lld", (long long)quick_steps);
-            snprintf(val, sizeof val, "train.val_every=%lld", (long long)quick_steps);
-            snprintf(seeds, sizeof seeds, "sweep.seeds=2");
-            sets[n_sets++] = steps, sets[n_sets++] = val, sets[n_sets++] = seeds;
-        }
-        for (int s = 0; s < a.n_sets; s++) sets[n_sets++] = a.sets[s];
-        if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
-        steps_run[k] = cfg.train.steps; /* the steps the runs take */
-        const char *sv[2 * (CLI_MAX_SETS + 3) + 10];
-        int n = 0;
-        sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = col_dir[k];
-        for (int s = 0; s < n_sets; s++) sv[n++] = "--set", sv[n++] = sets[s];
-        if (a.quiet) sv[n++] = "--quiet";
-        if (a.restart) sv[n++] = "--restart";
-        if (a.threads) snprintf(threads, sizeof threads, "%d", a.threads), sv[n++] = "--threads", sv[n++] = threads;
-        printf("== %s, column \"%s\": plast sweep %s --out %s%s\n", tb->name, cols[k], path, col_dir[k],
-               a.quick ? " (quick)" : "");
-        fflush(stdout);
-        cmd_sweep(n, (char **)sv);
-    }
+    /* one sweep per configuration (several tables share a configuration's runs: the same directory) */
+    for (int k = 0; k < nf; k++)
+        sweep_config(&a, cfg_dir, configs[k], out, cfg_out[k], sizeof cfg_out[k], &steps_run[k], &steps_paper[k]);
     if (cli_mpi_rank() != 0) return 0;
+    const double wall = cli_now() - t0;
 
     /* the table: rows as the paper's, each cell plast's and the paper's */
     plast_strbuf md;
     plast_strbuf_init(&md);
     plast_strbuf_printf(&md, "# %s\n\n", tb->title);
+    if (tb->note[0]) plast_strbuf_printf(&md, "%s\n\n", tb->note);
     if (a.quick) plast_strbuf_printf(&md, "**Quick version, not the paper's scale**: at most 300 steps, 2 seeds.\n\n");
     if (a.n_sets) {
         plast_strbuf_puts(&md, "Settings changed from the paper's:");
         for (int k = 0; k < a.n_sets; k++) plast_strbuf_printf(&md, " `%s`", a.sets[k]);
         plast_strbuf_puts(&md, ".\n\n");
     }
-    plast_strbuf_printf(&md, "Each cell: plast's mean +- sd over seeds, then the paper's; *in* when plast's mean lies "
-                             "within the paper's mean +- its sd.\n\n| model |");
+    plast_strbuf_printf(&md, "Each cell: plast's %s, then the paper's where it gives one; *in* when plast's figure "
+                             "lies within the paper's interval.\n\n| model |", STAT_TEXTS[tb->stat]);
     for (int k = 0; k < nc; k++) plast_strbuf_printf(&md, " %s |", cols[k]);
     plast_strbuf_puts(&md, "\n|---|");
     for (int k = 0; k < nc; k++) plast_strbuf_puts(&md, "---|");
     plast_strbuf_puts(&md, "\n");
-    int inside = 0, outside = 0, missing = 0;
+    int inside = 0, outside = 0, missing = 0, unpaired = 0;
     for (int r = 0; r < nr; r++) {
         plast_strbuf_printf(&md, "| %s |", rows[r]);
         for (int k = 0; k < nc; k++) {
@@ -177,32 +225,33 @@ int cmd_reproduce(int argc, char **argv) {
                 plast_strbuf_puts(&md, " - |");
                 continue;
             }
-            char path[1600];
-            snprintf(path, sizeof path, "%.1500s/summary.csv", col_dir[k]);
-            double mean = NAN, sd = NAN;
-            int seeds = 0;
-            if (!read_summary(path, c->combination, tb->energy, &mean, &sd, &seeds) || isnan(mean)) {
-                plast_strbuf_printf(&md, " no result (paper %.4g +- %.3g) |", c->paper_mean, c->paper_pm);
+            int f = 0;
+            while (strcmp(configs[f], c->config) != 0) f++;
+            char path[1600], text[256];
+            snprintf(path, sizeof path, "%.1500s/summary.csv", cfg_out[f]);
+            summary_line l;
+            const int energy = tb->energy || c->scale < 0;
+            if (!read_summary(path, c->combination, &l) || isnan(energy ? l.energy : l.mean)) {
+                if (isnan(c->paper)) plast_strbuf_puts(&md, " no result |");
+                else plast_strbuf_printf(&md, " no result (paper %.4g +- %.3g) |", c->paper, c->paper_pm);
                 missing++;
                 continue;
             }
-            mean *= c->scale, sd *= c->scale;
-            const int in = fabs(mean - c->paper_mean) <= c->paper_pm;
-            in ? inside++ : outside++;
-            char ours[64];
-            if (isnan(sd)) snprintf(ours, sizeof ours, "%.4g (1 seed)", mean);
-            else snprintf(ours, sizeof ours, "%.4g +- %.3g", mean, sd);
-            plast_strbuf_printf(&md, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper_mean, c->paper_pm,
-                                in ? "in" : "out");
+            const int in = format_cell(tb, c, &l, text, sizeof text);
+            plast_strbuf_puts(&md, text);
+            in > 0 ? inside++ : in == 0 ? outside++ : unpaired++;
         }
         plast_strbuf_puts(&md, "\n");
     }
-    plast_strbuf_printf(&md, "\n%d cells inside the paper's interval, %d outside, %d without a result.", inside,
+    plast_strbuf_printf(&md, "\n%d cells inside the paper's interval, %d outside, %d without a result", inside,
                         outside, missing);
-    for (int k = 0; k < nc; k++)
-        plast_strbuf_printf(&md, "%s %s: %lld of the paper's %lld steps", k ? ";" : " Steps:", cols[k],
+    if (unpaired) plast_strbuf_printf(&md, ", %d without a paper figure", unpaired);
+    plast_strbuf_puts(&md, ".");
+    for (int k = 0; k < nf; k++)
+        plast_strbuf_printf(&md, "%s %s: %lld of its configuration's %lld steps", k ? ";" : " Steps:", configs[k],
                             (long long)steps_run[k], (long long)steps_paper[k]);
-    plast_strbuf_puts(&md, ".\n");
+    plast_strbuf_printf(&md, ".\nWall time of this command: %.0f s (runs already finished are not trained again).\n",
+                        wall);
     if (!md.buf) cli_die("out of memory");
     printf("\n%s", md.buf);
     char path[1200];

@@ -2,11 +2,17 @@
  * times sweep.seeds seeds (keys joined by '+' vary together: "model.family+model.hidden=stpn+11,lstm+9"), one run directory each (OUT/<combination>/seed<k>), trained or resumed in turn; then
  * the paper-style table of the test metric per combination (mean, standard deviation, 95% confidence interval)
  * in summary.md and summary.csv, and plots with one curve per combination and a band over seeds. Running the
- * same command again resumes unfinished runs and redraws the summary. */
+ * same command again resumes unfinished runs and redraws the summary. --jobs N runs N at a time, in N worker
+ * processes of threads / N threads each, pinned to their own processors (see run_workers). */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -100,7 +106,8 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
                         "combination", mname);
     plast_strbuf_printf(&md, "|%s|-------|------------|------------|-------------|------------|------------|------------|\n",
                         "----------------------------------");
-    plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean,energy_mean,energy_sd\n");
+    plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean,energy_mean,energy_sd,"
+                         "metric_median,metric_q1,metric_q3\n");
     for (int i = 0; i < n; i++) {
         plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
         plast_summary e = plast_summarize(c[i].energy, seeds);
@@ -109,8 +116,8 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
         if (!isnan(e.mean)) snprintf(energy, sizeof energy, "%.5g", e.mean);
         plast_strbuf_printf(&md, "| %-32s | %5d | %10.5g | %-10.3g | +- %-8.3g | %-10.3g | %-10s | %-10s |\n", c[i].name,
                             s.n, s.mean, s.sem, s.ci95, s.sd, loss, energy);
-        plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean, s.sd, s.sem,
-                            s.ci95, l.mean, e.mean, e.sd);
+        plast_strbuf_printf(&csv, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", c[i].name, s.n, s.mean,
+                            s.sd, s.sem, s.ci95, l.mean, e.mean, e.sd, s.median, s.q1, s.q3);
     }
     if (!md.buf || !csv.buf) cli_die("out of memory");
     fputs(md.buf, stdout);
@@ -175,9 +182,101 @@ static void read_test(const char *dir, plast_test_result *res) {
     cJSON_Delete(root);
 }
 
+typedef struct sweep_job_ctx {
+    const plast_experiment_cfg *base;
+    combo *c;
+    int n, seeds; /* combinations, seeds of each */
+    const char *out;
+    const cli_args *a;
+} sweep_job_ctx;
+
+/* run s of combination i's directory, OUT/<combination>/seed<s>, kept in c[i].dirs[s] */
+static const char *run_dir(const sweep_job_ctx *x, int i, int s) {
+    if (!x->c[i].dirs[s]) {
+        char dir[1400];
+        snprintf(dir, sizeof dir, "%s/%s/seed%d", x->out, x->c[i].dirname, s);
+        x->c[i].dirs[s] = strdup(dir);
+        if (!x->c[i].dirs[s]) cli_die("out of memory");
+    }
+    return x->c[i].dirs[s];
+}
+
+/* trains (or resumes, or finds finished) run number job: combination job / seeds, seed job % seeds */
+static void run_job(const sweep_job_ctx *x, long job, plast_test_result *res) {
+    const int i = (int)(job / x->seeds), s = (int)(job % x->seeds);
+    plast_experiment_cfg cfg = *x->base;
+    for (int k = 0; k < x->c[i].n_sets; k++) plast_cfg_apply_set(plast_experiment_cfg_schema(), &cfg, x->c[i].sets[k], NULL);
+    cfg.train.seed = x->base->train.seed + s;
+    char label[400];
+    snprintf(label, sizeof label, "[%ld/%ld] %s seed %d", job + 1, (long)x->seeds * x->n, x->c[i].name, s);
+    cli_train_run(&cfg, run_dir(x, i, s), x->a->restart, label, x->a->quiet, res, NULL);
+    x->c[i].metric[s] = res->metric, x->c[i].loss[s] = res->loss, x->c[i].energy[s] = res->energy;
+}
+
+/* The task's or environment's one-line description, for the summary's header. */
+static void describe_task(const plast_experiment_cfg *base, char *out, size_t cap) {
+    plast_experiment_cfg cfg = *base;
+    plast_env *e = plast_experiment_is_rl(&cfg) ? plast_experiment_env(&cfg, NULL) : NULL;
+    plast_task *t = e ? NULL : plast_experiment_task(&cfg, NULL);
+    snprintf(out, cap, "%s", e ? plast_env_describe(e) : t ? plast_task_describe(t) : "");
+    plast_env_free(e);
+    plast_task_free(t);
+}
+
+/* --jobs: `jobs` worker processes take run numbers from one counter they share (in memory mapped before the fork),
+ * so a long run never holds up the others' queue. Each has threads / jobs threads (at least one) and, when the
+ * processors this process may use hold jobs x that many, is pinned to its own share of them, so the workers' OpenMP
+ * threads never take turns on one core. The parent only waits: it has run nothing in parallel before the fork,
+ * and afterwards it reads the runs' test.json. A worker that fails leaves its run to be resumed; the sweep then
+ * fails after the others finish. */
+static void run_workers(const sweep_job_ctx *x, long total, int jobs) {
+    long *next = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (next == MAP_FAILED) cli_die("sweep --jobs: cannot map the shared run counter");
+    *next = 0;
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    const int have = sched_getaffinity(0, sizeof mine, &mine) == 0 ? CPU_COUNT(&mine) : 0;
+    const int per = plast_runtime_threads() / jobs > 0 ? plast_runtime_threads() / jobs : 1;
+    const int pin = have >= jobs * per;
+    int cpus[CPU_SETSIZE], nc = 0;
+    for (int k = 0; k < CPU_SETSIZE && pin; k++)
+        if (CPU_ISSET(k, &mine)) cpus[nc++] = k;
+    printf("sweep: %ld runs, %d at a time, %d thread%s each%s\n", total, jobs, per, per > 1 ? "s" : "",
+           pin ? ", each worker on its own processors" : "");
+    fflush(stdout); /* or the children would print the parent's buffered text again */
+    fflush(stderr);
+    pid_t pids[64];
+    for (int w = 0; w < jobs; w++) {
+        pids[w] = fork();
+        if (pids[w] < 0) cli_die("sweep --jobs: fork failed");
+        if (pids[w] > 0) continue;
+        setvbuf(stdout, NULL, _IOLBF, 0); /* whole lines from each worker */
+        if (pin) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            for (int k = 0; k < per; k++) CPU_SET(cpus[w * per + k], &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
+        plast_runtime_set_threads(per);
+        for (long job; (job = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST)) < total;) {
+            plast_test_result res;
+            run_job(x, job, &res);
+        }
+        fflush(stdout);
+        _exit(0);
+    }
+    int failed = 0;
+    for (int w = 0; w < jobs; w++) {
+        int st = 0;
+        if (waitpid(pids[w], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) failed++;
+    }
+    munmap(next, sizeof(long));
+    if (failed) cli_die("sweep: %d of %d workers failed (messages above); the same command resumes", failed, jobs);
+}
+
 int cmd_sweep(int argc, char **argv) {
     cli_args a;
-    cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart", &a);
+    cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart jobs", &a);
     if (!a.config) cli_usage_fail("sweep", "needs a configuration file with sweep.vary and sweep.seeds");
     plast_experiment_cfg base;
     cli_load_config(plast_experiment_cfg_schema(), &base, &a);
@@ -219,66 +318,38 @@ int cmd_sweep(int argc, char **argv) {
                 cli_die("sweep.vary: %s", err.msg);
     }
 
-    /* under MPI every rank takes the next unfinished run (dynamic scheduling) on the cores it is given; rank 0
-     * prints the table once all are done */
+    /* under MPI every rank takes the next unfinished run (dynamic scheduling) on the cores it is given; with --jobs
+     * every worker process does; then one process reads every run's result and prints the table */
     const int rank = cli_mpi_rank(), ranks = cli_mpi_size();
+    if (a.jobs > 1 && ranks > 1) cli_die("sweep: --jobs spreads runs over processes on one machine; under MPI the "
+                                        "ranks do that already");
     cli_mpi_share_cores(a.threads);
-    long next = ranks > 1 ? cli_mpi_next_job() : 0;
+    sweep_job_ctx ctx = {&base, c, n, seeds, out, &a};
     plast_test_result r0 = {0};
     char task_desc[256] = "";
-    for (int i = 0; i < n; i++)
-        for (int s = 0; s < seeds; s++) {
-            const long job = (long)i * seeds + s;
+    if (a.jobs > 1) {
+        run_workers(&ctx, n * seeds, a.jobs);
+    } else {
+        long next = ranks > 1 ? cli_mpi_next_job() : 0;
+        for (long job = 0; job < (long)n * seeds; job++) {
             if (ranks > 1 && job != next) continue;
             if (ranks > 1) next = cli_mpi_next_job();
-            plast_experiment_cfg cfg = base;
-            for (int k = 0; k < c[i].n_sets; k++)
-                plast_cfg_apply_set(plast_experiment_cfg_schema(), &cfg, c[i].sets[k], NULL);
-            cfg.train.seed = base.train.seed + s;
-            char dir[1400], label[400];
-            snprintf(dir, sizeof dir, "%s/%s/seed%d", out, c[i].dirname, s);
-            snprintf(label, sizeof label, "[%d/%d] %s seed %d", i * seeds + s + 1, n * seeds, c[i].name, s);
-            c[i].dirs[s] = strdup(dir);
             plast_test_result res;
-            cli_train_run(&cfg, dir, a.restart, label, a.quiet, &res, NULL);
-            c[i].metric[s] = res.metric;
-            c[i].loss[s] = res.loss;
-            c[i].energy[s] = res.energy;
+            run_job(&ctx, job, &res);
             r0 = res;
-            if (!task_desc[0] && plast_experiment_is_rl(&cfg)) {
-                plast_env *e = plast_experiment_env(&cfg, NULL);
-                if (e) snprintf(task_desc, sizeof task_desc, "%s", plast_env_describe(e));
-                plast_env_free(e);
-            } else if (!task_desc[0]) {
-                plast_task *t = plast_experiment_task(&cfg, NULL);
-                if (t) snprintf(task_desc, sizeof task_desc, "%s", plast_task_describe(t));
-                plast_task_free(t);
-            }
         }
-    if (ranks > 1) {
-        cli_mpi_barrier();
+        if (ranks > 1) cli_mpi_barrier();
         if (rank != 0) return 0;
-        for (int i = 0; i < n; i++) /* every run's result, whichever rank ran it */
+    }
+    if (ranks > 1 || a.jobs > 1)
+        for (int i = 0; i < n; i++) /* every run's result, whichever rank or worker ran it */
             for (int s = 0; s < seeds; s++) {
-                if (!c[i].dirs[s]) {
-                    char dir[1400];
-                    snprintf(dir, sizeof dir, "%s/%s/seed%d", out, c[i].dirname, s);
-                    c[i].dirs[s] = strdup(dir);
-                }
                 plast_test_result res;
-                read_test(c[i].dirs[s], &res);
+                read_test(run_dir(&ctx, i, s), &res);
                 c[i].metric[s] = res.metric, c[i].loss[s] = res.loss, c[i].energy[s] = res.energy;
                 r0 = res;
             }
-        if (!task_desc[0]) {
-            plast_experiment_cfg cfg = base;
-            plast_env *e = plast_experiment_is_rl(&cfg) ? plast_experiment_env(&cfg, NULL) : NULL;
-            plast_task *t = e ? NULL : plast_experiment_task(&cfg, NULL);
-            snprintf(task_desc, sizeof task_desc, "%s", e ? plast_env_describe(e) : t ? plast_task_describe(t) : "");
-            plast_env_free(e);
-            plast_task_free(t);
-        }
-    }
+    describe_task(&base, task_desc, sizeof task_desc);
     printf("\n");
     write_summary(out, c, n, seeds, &r0, task_desc);
     sweep_plots(out, c, n, seeds, &r0);

@@ -29,10 +29,10 @@ static const command COMMANDS[] = {
      "resumes an interrupted run; data-parallel under mpirun"},
     {"eval", cmd_eval, "RUN_DIR [--set key=value]... [--threads N]",
      "test a trained run on its fixed test set, or with --set on other task settings"},
-    {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N]",
+    {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N]",
      "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
-     "under mpirun the runs are spread over the ranks"},
-    {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] | --list",
+     "--jobs N runs N at a time on their own cores; under mpirun the runs are spread over the ranks"},
+    {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] | --list",
      "one of the papers' tables from plast's own runs (a sweep per column), the paper's value beside each cell"},
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},

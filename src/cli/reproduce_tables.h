@@ -1,12 +1,15 @@
 /* src/cli/reproduce_tables.h: the papers' tables that `plast reproduce` rebuilds, one row per cell, as an X-macro:
- *   X(table, column, config, combination, row, paper mean, paper +-, scale)
- * table: the name given to `plast reproduce`; column: its title; config: the file under configs/ whose sweep gives
- * the column (one `plast sweep` per column); combination: the sweep's combination name (summary.csv) for the row;
- * paper mean and +-: the paper's cell (Rodriguez et al. 2022 report the mean and the standard deviation over seeds);
- * scale: plast's figure times this is the paper's unit (an accuracy of 0.98 is 98 %).
- * The energy tables take the runs' test energy (test.json) instead of the metric: TABLE_ENERGY below. */
+ *   X(table, column, config, combination, row, paper value, paper interval, scale)
+ * table: the name given to `plast reproduce`; column and row: the cell's titles; config: the file under configs/
+ * whose sweep holds the cell's runs (one `plast sweep` per distinct file, shared by every table that uses it);
+ * combination: the sweep's combination name (summary.csv) for the cell; paper value and interval: the paper's cell
+ * in the table's statistic (REPRODUCE_TABLES), NOPAPER where the paper gives no number; scale: plast's figure times
+ * this is the paper's unit (an accuracy of 0.98 is 98 %).
+ * The energy tables take the runs' test energy (test.json) instead of the metric. */
 #ifndef PLAST_CLI_REPRODUCE_TABLES_H
 #define PLAST_CLI_REPRODUCE_TABLES_H
+
+#define NOPAPER (0.0 / 0.0) /* the paper shows the result as a figure only, or our copy of its text lost it */
 
 #define CFD_R3D "stpn/cfd_R3_dataset.json"
 #define CFD_R3I "stpn/cfd_R3_infinite.json"
@@ -18,17 +21,49 @@
 #define CFD_STPNF "family=stpn variant=f stp_params=synapse hidden=34"
 #define CFD_LSTM "family=lstm variant=r stp_params=synapse hidden=21"
 
-/* a row of Table 2: the model's three columns */
+/* a row of STPN Table 2: the model's three columns */
 #define T2(X, comb, row, m1, pm1, m2, pm2, m3, pm3)                                                                \
     X("stpn_table2", "dataset R=3", CFD_R3D, comb, row, m1, pm1, 100)                                             \
     X("stpn_table2", "infinite R=3", CFD_R3I, comb, row, m2, pm2, 100)                                            \
     X("stpn_table2", "infinite R=6", CFD_R6I, comb, row, m3, pm3, 100)
 
-/* a row of Tables 3 and 4: the same runs' metric (Table 3) and energy (Table 4) */
+/* a row of STPN Tables 3 and 4: the same runs' metric (Table 3) and energy (Table 4) */
 #define T34(X, col, cfg, comb, row, m3, pm3, scale, m4, pm4)                                                       \
     X("stpn_table3", col, cfg, comb, row, m3, pm3, scale) X("stpn_table4", col, cfg, comb, row, m4, pm4, 1)
 
+/* a row of STPN Table 1: ART accuracy and energy, maze reward and energy (the ablation sweeps) */
+#define T1(X, art, maze, row, a, pa, ae, pae, m, pm, me, pme)                                                      \
+    X("stpn_table1", "ART accuracy", "stpn/art_ablations.json", art, row, a, pa, 100)                             \
+    X("stpn_table1", "ART energy", "stpn/art_ablations.json", art, row, ae, pae, -1)                              \
+    X("stpn_table1", "maze reward", "stpn/maze_ablations.json", maze, row, m, pm, 1)                              \
+    X("stpn_table1", "maze energy", "stpn/maze_ablations.json", maze, row, me, pme, -1)
+
+/* a row of Duan Table 2 (few-shot regression, test MSE): linear and MLP functions, K = 10 and 20 */
+#define D2(X, table, cell, rule, row)                                                                              \
+    X(table, "linear K=10", "duan/regression_linear.json", "shots=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X(table, "linear K=20", "duan/regression_linear.json", "shots=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X(table, "MLP K=10", "duan/regression_mlp.json", "shots=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)       \
+    X(table, "MLP K=20", "duan/regression_mlp.json", "shots=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
+
+/* a row of the Miconi 2016 table: one task, with and without learned plasticity */
+#define M16(X, cfg, row)                                                                                           \
+    X("miconi2016", "learned plasticity (BOHP)", cfg, "rule=default", row, NOPAPER, NOPAPER, 100)                \
+    X("miconi2016", "no plasticity (control)", cfg, "rule=none", row, NOPAPER, NOPAPER, 100)
+
+/* scale -1: the energy column of a table whose other columns are metrics (the runs' test energy, unit 1) */
 #define REPRODUCE_CELLS(X)                                                                                         \
+    /* STPN paper, Table 1: per-synapse against uniform STP parameters, ART (accuracy %, energy) and maze      \
+     * exploration (reward, energy) */                                                                         \
+    T1(X, "family=stpn variant=r stp_params=synapse hidden=11", "family=stpn variant=r stp_params=synapse hidden=30", \
+       "STPNr per-synapse", 99.99, 0.01, 3.4, 0.4, 115.7, 1.6, 80.2, 2.4)                                          \
+    T1(X, "family=stpn variant=f stp_params=synapse hidden=13", "family=stpn variant=f stp_params=synapse hidden=76", \
+       "STPNf per-synapse", 89.40, 5.14, 1.2, 0.1, 112.9, 1.5, 154.8, 6.3)                                         \
+    T1(X, "family=stpn variant=r stp_params=scalar hidden=20", "family=stpn variant=r stp_params=scalar hidden=55", \
+       "STPNr uniform", 96.89, 6.21, 4.0, 0.3, 74.0, 1.4, 150.2, 5.5)                                              \
+    T1(X, "family=stpn variant=f stp_params=scalar hidden=26", "family=stpn variant=f stp_params=scalar hidden=181", \
+       "STPNf uniform", 60.21, 0.52, 2.6, 0.1, 85.2, 1.6, 355.6, 12.9)                                             \
+    T1(X, "family=hebbff variant=r stp_params=synapse hidden=26", "family=hebbff variant=r stp_params=synapse hidden=181", \
+       "HebbFF", 10.62, 0.02, 7.9, 1.8, 39.9, 1.3, 385.9, 8.9)                                                     \
     /* STPN paper, Table 2: continual familiarity detection, generalisation accuracy (%); columns dataset R=3,  \
      * infinite R=3, infinite R=6 */                                                                               \
     T2(X, CFD_STPNR, "STPNr per-synapse", 97.53, 0.31, 99.99, 0.02, 98.98, 0.28)                                    \
@@ -51,12 +86,45 @@
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=stpn", "STPN", 985.0, 15.0, 1, 7.9, 2.5)              \
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 23.2, 10.1, 1, 758.8, 81.7)            \
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1, 143.0, 22.4)             \
-    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1, 115.8, 33.9)
+    T34(X, "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1, 115.8, 33.9)             \
+    /* Duan et al. 2023, Table 2: few-shot regression, the paper's LSTM rows; the RNN rows as a table of their \
+     * own from the same runs */                                                                                   \
+    D2(X, "duan_table2", "lstm", "none", "LSTM") D2(X, "duan_table2", "lstm", "hebbian", "LSTM, Hebbian")            \
+    D2(X, "duan_table2", "lstm", "gradient", "LSTM, gradient-based")                                                \
+    D2(X, "duan_table2_rnn", "rnn", "none", "RNN") D2(X, "duan_table2_rnn", "rnn", "hebbian", "RNN, Hebbian")        \
+    D2(X, "duan_table2_rnn", "rnn", "gradient", "RNN, gradient-based")                                              \
+    /* Miconi 2016: the three tasks of Figures 2-4 */                                                              \
+    M16(X, "miconi/completion.json", "pattern completion (bit accuracy, %)")                                       \
+    M16(X, "miconi/oneshot_binary.json", "one-shot learning (accuracy, %)")                                        \
+    M16(X, "miconi/reversal.json", "reversal learning (accuracy, %)")
 
-/* the tables, with their titles; an energy table reads the runs' test energy */
+/* the statistic of a table's cells, the paper's: over seeds, the mean +- standard deviation (Rodriguez et al.),
+ * the mean +- 1.96 standard errors (Duan et al.), or the median and interquartile range (Miconi) */
+#define REPRODUCE_STATS(X)                                                                                         \
+    X(STAT_SD, "mean +- sd over seeds")                                                                            \
+    X(STAT_SEM196, "mean +- 1.96 SEM over seeds")                                                                  \
+    X(STAT_MEDIAN_IQR, "median [first quartile, third quartile] over runs")
+
+/* the tables: name, title, 1 if every cell is the runs' test energy, the statistic, a note printed under the
+ * title */
 #define REPRODUCE_TABLES(X)                                                                                        \
-    X("stpn_table2", "Rodriguez et al. 2022, Table 2: continual familiarity detection, accuracy (%)", 0)           \
-    X("stpn_table3", "Rodriguez et al. 2022, Table 3: inference accuracy (%) and reward", 0)                      \
-    X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1)
+    X("stpn_table1", "Rodriguez et al. 2022, Table 1: per-synapse and uniform STP, ART and maze (accuracy %, "     \
+                     "reward, energy)", 0, STAT_SD,                                                                \
+      "configs/stpn/art_ablations.json and maze_ablations.json follow the reference's ablation folders; the maze "       \
+      "columns need 50,000 A2C iterations per run.")                                                               \
+    X("stpn_table2", "Rodriguez et al. 2022, Table 2: continual familiarity detection, accuracy (%)", 0, STAT_SD,  \
+      "")                                                                                                          \
+    X("stpn_table3", "Rodriguez et al. 2022, Table 3: inference accuracy (%) and reward", 0, STAT_SD,             \
+      "PongLike is not ALE Pong: its runs are never set beside the paper's Pong column.")                          \
+    X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1, STAT_SD, "")                          \
+    X("duan_table2", "Duan et al. 2023, Table 2: few-shot regression, test MSE (LSTM rows)", 0, STAT_SEM196,       \
+      "The paper's values are not in the plain text of the paper this repository was built from (the table "     \
+      "was lost in extraction): the cells give plast's figures only.")                                             \
+    X("duan_table2_rnn", "Duan et al. 2023, few-shot regression with RNN cells, test MSE (the same sweeps)", 0,    \
+      STAT_SEM196, "The paper's Table 2 shows the LSTM rows; these are the RNN runs of the same sweeps.")         \
+    X("miconi2016", "Miconi 2016: pattern completion, one-shot and reversal learning (test accuracy, %)", 0,       \
+      STAT_MEDIAN_IQR,                                                                                             \
+      "The paper shows these as curves of the median error over 20 runs with interquartile bands (Figures 2-4) "  \
+      "and reports each task solved; it gives no numbers. Chance: 56.25% of bits (completion), 50% (the others).")
 
 #endif

@@ -2,6 +2,7 @@
  * interval of the mean from Student's t (the papers' tables use 1.96 SEM, which is too narrow for 4 seeds:
  * t(0.975, 3) = 3.18; docs/DEVIATIONS.md). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "plast/train.h"
 
@@ -16,9 +17,29 @@ static double t975(int dof) {
     return z + (z * z * z + z) / (4 * v) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* the p-quantile of sorted v (n values): v at position p (n - 1), linearly between its neighbours */
+static double quantile(const double *v, int n, double p) {
+    const double pos = p * (n - 1);
+    const int i = (int)floor(pos);
+    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 plast_summary plast_summarize(const double *x, int n) {
-    plast_summary s = {n, NAN, NAN, NAN, NAN};
+    plast_summary s = {n, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     if (n < 1) return s;
+    double sorted[n > 0 && n <= 1024 ? n : 1];
+    int finite = n <= 1024;
+    for (int i = 0; i < n && finite; i++) finite = !isnan(x[i]);
+    if (finite) {
+        for (int i = 0; i < n; i++) sorted[i] = x[i];
+        qsort(sorted, (size_t)n, sizeof sorted[0], cmp_double);
+        s.median = quantile(sorted, n, 0.5), s.q1 = quantile(sorted, n, 0.25), s.q3 = quantile(sorted, n, 0.75);
+    }
     double sum = 0;
     for (int i = 0; i < n; i++) sum += x[i];
     s.mean = sum / n;
