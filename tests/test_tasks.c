@@ -96,6 +96,8 @@ static void test_regression(void) {
     CHECK(worst < 1e-5, "regression: values standardised per trial (off by %g)", worst);
     double metric, loss = score(&d, &metric); /* answering 0 scores (T - 1) / T exactly */
     CHECK_CLOSE(loss, plast_task_chance_loss(d.t), 1e-5, 0, "regression chance");
+    double c[4] = {0, 0, 0, 0};
+    CHECK(plast_task_rates(d.t, d.b, d.y, c) == 0 && c[1] == 0, "an MSE task has no positive and negative rates");
     drop(&d);
 }
 
@@ -158,6 +160,22 @@ static void test_cfd(void) {
     double metric, loss = score(&d, &metric);
     CHECK_CLOSE(loss, plast_task_chance_loss(d.t), 0.02, 0, "cfd chance loss");
     CHECK_CLOSE(metric, plast_task_chance_metric(d.t), 0.02, 0, "cfd chance accuracy");
+    /* the true- and false-positive rates: "novel" everywhere has neither; "familiar" on every other repeat gives
+     * a true-positive rate of one half and no false positives */
+    double c[4] = {0, 0, 0, 0};
+    CHECK(plast_task_rates(d.t, d.b, d.y, c) == 1, "cfd has rates");
+    CHECK(c[0] == 0 && c[2] == 0 && c[1] == repeats && c[3] == B * T - repeats, "rates of a constant 'novel': %g %g %g %g",
+          c[0], c[1], c[2], c[3]);
+    int64_t flip = 0, pos = 0;
+    for (int64_t i = 0; i < T * B; i++) {
+        const int rep = d.b->target[i] == 1;
+        d.y[i] = rep && pos++ % 2 == 0 ? 1 : -1;
+        flip += d.y[i] > 0;
+    }
+    memset(c, 0, sizeof c);
+    plast_task_rates(d.t, d.b, d.y, c);
+    CHECK(c[0] == (double)flip && c[2] == 0 && fabs(c[0] / c[1] - 0.5) < 1e-3, "half the repeats answered: TPR %g, FPR %g",
+          c[0] / c[1], c[2] / c[3]);
     drop(&d);
 }
 

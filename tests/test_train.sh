@@ -303,6 +303,21 @@ expect 0 "0 without a result" reproduce stpn_table2 --quick "${small[@]}" --out 
 check "reproduce again: the finished runs are not trained again" test "$before" = \
   "$(stat -c %Y "$work/rep/cfd_R3_dataset/family-lstm_variant-r_stp_params-synapse_hidden-21/seed0/last.safetensors")"
 
+# the familiarity generalisation curve (Tyulmankov et al.): R = 1, 2, 3, 4, 6, ... (ceil(1.3 R)) while TPR > FPR;
+# test.json has the rates
+expect 0 "test bit_accuracy" train "$cfgs/stpn/cfd_R3_infinite.json" --out "$work/cfd" --quiet --set task.length=120 \
+  --set train.steps=40 --set train.val_every=20 --set train.val_batches=1 --set train.test_batches=2
+check "cfd test.json has the true- and false-positive rates" grep -q '"fpr"' "$work/cfd/test.json"
+expect 0 "generalisation.csv" eval "$work/cfd" --curve
+check "eval --curve: R from 1 by ceil(1.3 R)" test "$(cut -d, -f1 "$work/cfd/generalisation.csv" | head -6 | tr '\n' ' ')" = "R 1 2 3 4 6 "
+check "eval --curve: stops where TPR <= FPR or R reaches the stream's length" /usr/bin/python3 -c "
+import csv, math; rows = list(csv.DictReader(open('$work/cfd/generalisation.csv')))
+last = rows[-1]; nxt = math.ceil(1.3 * int(last['R']))
+assert float(last['tpr']) <= float(last['fpr']) or nxt >= 120, last
+assert all(float(r['tpr']) > float(r['fpr']) for r in rows[:-1])"
+check "eval --curve draws the curve" test -s "$work/cfd/generalisation.png"
+expect 1 "the curve is continual familiarity detection's" eval "$work/s/rule-none/seed0" --curve
+
 # the Miconi table: tasks as rows, medians and quartiles over runs; the paper gives no numbers, and says so
 expect 0 "6 without a paper figure" reproduce miconi2016 --quick --set train.steps=3 --set train.test_batches=1 \
   --set train.val_batches=1 --out "$work/rep" --quiet --jobs 2

@@ -107,6 +107,12 @@ PLAST_API plast_status plast_task_sample(const plast_task *t, plast_rng *rng, in
 PLAST_API double plast_task_loss(const plast_task *t, const plast_batch *b, const plast_real *y, plast_real *dy,
                                  double *metric, double *metric_weight);
 
+/* For a task whose metric is bit_accuracy: adds to counts (4) the metric-weighted outputs of batch b that are
+ * (true positives, positives, false positives, negatives), a positive being a target on the high side, and
+ * returns 1; returns 0 (counts untouched) for other metrics. TPR = counts[0] / counts[1], FPR = counts[2] /
+ * counts[3], as the familiarity-detection papers report. */
+PLAST_API int plast_task_rates(const plast_task *t, const plast_batch *b, const plast_real *y, double counts[4]);
+
 #ifdef __cplusplus
 }
 #endif

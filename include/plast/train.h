@@ -38,6 +38,7 @@ typedef struct plast_eval_trace {
     double *eta_mean, *eta_std; /* the model's modulation (plast_model_is_modulated), mean and std over trials */
     double *energy;             /* energy per step, mean over the first energy_trials trials (on the tape path) */
     int64_t energy_trials;      /* trials of the first batch the energy is measured on (0: none) */
+    double tpr, fpr;            /* out: true- and false-positive rates (plast_task_rates), NaN for other metrics */
 } plast_eval_trace;
 
 /* The task's loss and metric over `batches` batches drawn from rng (split: 0 train, 1 validation, 2 test), forward
@@ -122,6 +123,7 @@ typedef struct plast_test_result {
     double chance_loss, chance_metric;
     const char *metric_name; /* "mse", "accuracy"; "reward" in an RL run */
     double energy;           /* mean energy per step and trial (episode), Rodriguez et al.'s measure; NaN without */
+    double tpr, fpr;         /* true- and false-positive rates of a bit_accuracy task (familiarity); NaN otherwise */
     int64_t trials;          /* trials, or episodes in an RL run */
     const char *trials_name; /* "trials" or "episodes" */
     int64_t step;      /* the step of the checkpoint tested */

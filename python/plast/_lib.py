@@ -80,7 +80,8 @@ class TestResult(ctypes.Structure):
     """plast_test_result (include/plast/train.h), field for field."""
 
     _fields_ = [("loss", c_double), ("metric", c_double), ("chance_loss", c_double), ("chance_metric", c_double),
-                ("metric_name", c_char_p), ("energy", c_double), ("trials", c_int64), ("trials_name", c_char_p),
+                ("metric_name", c_char_p), ("energy", c_double), ("tpr", c_double), ("fpr", c_double),
+                ("trials", c_int64), ("trials_name", c_char_p),
                 ("step", c_int64), ("which", ctypes.c_char * 8), ("tested", c_int)]
 
 

@@ -63,6 +63,7 @@ static const cli_option OPTIONS[] = {
     {"list", OPT_FLAG, offsetof(cli_args, list), 0},
     {"quick", OPT_FLAG, offsetof(cli_args, quick), 0},
     {"jobs", OPT_COUNT, offsetof(cli_args, jobs), 64},
+    {"curve", OPT_FLAG, offsetof(cli_args, curve), 0},
 };
 
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {

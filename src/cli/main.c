@@ -27,8 +27,9 @@ static const command COMMANDS[] = {
     {"train", cmd_train, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N]",
      "meta-train a model on a task (or an agent in an environment): validation, best checkpoint, test, plots; "
      "resumes an interrupted run; data-parallel under mpirun"},
-    {"eval", cmd_eval, "RUN_DIR [--set key=value]... [--threads N]",
-     "test a trained run on its fixed test set, or with --set on other task settings"},
+    {"eval", cmd_eval, "RUN_DIR [--set key=value]... [--threads N] [--curve]",
+     "test a trained run on its fixed test set, or with --set on other task settings; --curve: a familiarity "
+     "run's generalisation over the repeat distance"},
     {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N]",
      "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
      "--jobs N runs N at a time on their own cores; under mpirun the runs are spread over the ranks"},

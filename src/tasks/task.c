@@ -164,6 +164,9 @@ static double point_loss(plast_loss_kind kind, const plast_real *yi, const plast
     return l;
 }
 
+/* the side of 0 a bit_accuracy target or output is on: logits against 0/1 targets, values against +-1 */
+static double bit_side(plast_loss_kind loss) { return loss == PLAST_LOSS_BCE ? 0.5 : 0; }
+
 static double point_metric(plast_metric_kind kind, plast_loss_kind loss, const plast_real *yi, const plast_real *ti,
                            int64_t O) {
     double m = 0;
@@ -173,11 +176,26 @@ static double point_metric(plast_metric_kind kind, plast_loss_kind loss, const p
         return m;
     case PLAST_METRIC_ACCURACY: return argmax(yi, O) == argmax(ti, O);
     default: {
-        const double side = loss == PLAST_LOSS_BCE ? 0.5 : 0; /* logits against 0/1, or values against +-1 */
+        const double side = bit_side(loss);
         for (int64_t k = 0; k < O; k++) m += ((yi[k] > 0) == (ti[k] > side)) / (double)O;
         return m;
     }
     }
+}
+
+int plast_task_rates(const plast_task *t, const plast_batch *b, const plast_real *y, double counts[4]) {
+    if (t->metric != PLAST_METRIC_BIT_ACCURACY) return 0;
+    const int64_t n = b->T * b->B, O = b->O;
+    const double side = bit_side(t->loss);
+    for (int64_t i = 0; i < n; i++) {
+        const double w = b->metric_w[i];
+        for (int64_t k = 0; w != 0 && k < O; k++) {
+            const int positive = b->target[i * O + k] > side, said = y[i * O + k] > 0;
+            counts[positive ? 0 : 2] += said ? w : 0;
+            counts[positive ? 1 : 3] += w;
+        }
+    }
+    return 1;
 }
 
 double plast_task_loss(const plast_task *t, const plast_batch *b, const plast_real *y, plast_real *dy,

@@ -51,13 +51,15 @@ static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params
     plast_real *mod = malloc(sizeof(plast_real) * (size_t)(T * B) * 2); /* modulation, then energy */
     plast_real *xe = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * plast_task_input(task))) : NULL;
     plast_real *ye = Be ? malloc(sizeof(plast_real) * (size_t)(T * Be * O)) : NULL;
-    double *acc = calloc((size_t)T * 3 + 3, sizeof(double)); /* eta sum, eta sum of squares, energy; the sums */
+    /* eta sum, eta sum of squares, energy (T each); the sums; the rates' counts */
+    double *acc = calloc((size_t)T * 3 + 7, sizeof(double));
     plast_status s = b && y && mod && acc && (!Be || (xe && ye))
                          ? PLAST_OK
                          : plast_err_set(err, PLAST_ERR_NOMEM, "evaluate: out of memory");
     if (s == PLAST_OK && Be > 0 && !(tape = plast_engine_init(m, Be, T, PLAST_ENGINE_TAPE, 1, err)))
         s = plast_err_status(err, PLAST_ERR_NOMEM);
-    double *sums = acc + 3 * T; /* loss, metric sum, metric weight */
+    double *sums = acc + 3 * T, *counts = sums + 3; /* loss, metric sum, metric weight; plast_task_rates' */
+    int rates = 0;
     for (int64_t k = 0; k < batches && s == PLAST_OK; k++) {
         if ((s = plast_task_sample(task, rng, split, share ? share->global : b, err)) != PLAST_OK) break;
         if (share) plast_batch_take_rows(share->global, b, first);
@@ -67,6 +69,7 @@ static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params
             l *= run_loss_share(b, share->global);
         sums[0] += l;
         if (mw > 0) sums[1] += mt * mw, sums[2] += mw;
+        rates = plast_task_rates(task, b, y, counts);
         for (int64_t t = 0; want_eta && t < T; t++)
             for (int64_t i = 0; i < B; i++) acc[t] += mod[t * B + i], acc[T + t] += mod[t * B + i] * mod[t * B + i];
         if (k == 0 && Be > 0) {
@@ -79,12 +82,16 @@ static plast_status evaluate(plast_engine *e, const plast_model *m, plast_params
                 for (int64_t i = 0; i < Be; i++) acc[2 * T + t] += energy[t * Be + i];
         }
     }
-    if (s == PLAST_OK && share && share->comm->allreduce_sum(acc, 3 * T + 3, share->comm->user) != PLAST_OK)
+    if (s == PLAST_OK && share && share->comm->allreduce_sum(acc, 3 * T + 7, share->comm->user) != PLAST_OK)
         s = plast_err_set(err, PLAST_ERR_STATE, "data-parallel evaluation: the allreduce failed");
     if (s == PLAST_OK) {
         *loss = sums[0] / (double)batches;
         *metric = sums[2] > 0 ? sums[1] / sums[2] : NAN;
         const double n = (double)(batches * Bg);
+        if (trace) {
+            trace->tpr = rates && counts[1] > 0 ? counts[0] / counts[1] : NAN;
+            trace->fpr = rates && counts[3] > 0 ? counts[2] / counts[3] : NAN;
+        }
         for (int64_t t = 0; trace && t < T; t++) {
             double mean = acc[t] / n, var = fmax(acc[T + t] / n - mean * mean, 0);
             if (trace->eta_mean) trace->eta_mean[t] = want_eta ? mean : NAN;
@@ -141,6 +148,10 @@ static plast_status write_test_files(plast_run *r, const plast_test_result *res,
     ok = ok && json_add_number(root, "chance_loss", res->chance_loss);
     ok = ok && json_add_number(root, "chance_metric", res->chance_metric);
     ok = ok && json_add_number(root, "energy", res->energy);
+    if (!isnan(res->tpr)) { /* familiarity detection's rates */
+        ok = ok && json_add_number(root, "tpr", res->tpr);
+        ok = ok && json_add_number(root, "fpr", res->fpr);
+    }
     ok = ok && cJSON_AddStringToObject(root, "task", plast_task_describe(r->task));
     ok = ok && cJSON_AddStringToObject(root, "model", plast_model_describe(r->model));
     char *text = ok ? cJSON_Print(root) : NULL;
@@ -273,7 +284,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     if (!trace) return plast_err_set(err, PLAST_ERR_NOMEM, "test: out of memory");
     plast_status s = run_rl_evaluate(r, use, PLAST_STREAM_TEST, 0, tc->test_batches, &res->loss, &res->metric,
                                      &energy, T > 0 ? trace : NULL, err);
-    res->chance_loss = NAN;
+    res->chance_loss = NAN, res->tpr = NAN, res->fpr = NAN;
     res->chance_metric = random_agent_reward(r, 4, NULL);
     res->metric_name = "reward";
     res->trials = tc->test_batches * tc->batch;
@@ -341,7 +352,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     const double per_trial = 12.0 * (double)plast_model_state_bytes(r->model, 1) * (double)T;
     int64_t trials = (int64_t)(256e6 / (per_trial > 1 ? per_trial : 1));
     trials = trials < 1 ? 1 : trials > tc->batch ? tc->batch : trials;
-    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials};
+    plast_eval_trace tr = {trace_buf, trace_buf + T, trace_buf + 2 * T, trials, NAN, NAN};
     if (s == PLAST_OK) {
         plast_rng rng = plast_rng_derive((uint64_t)tc->test_seed, PLAST_STREAM_TEST, 0);
         s = run_evaluate(r, use, tc->test_batches, &rng, 2, &res->loss, &res->metric, &tr, err);
@@ -351,6 +362,7 @@ plast_status plast_run_test(plast_run *r, int write, plast_test_result *res, pla
     res->metric_name = plast_metric_kind_name(plast_task_metric_kind(r->task));
     res->trials = tc->test_batches * tc->batch;
     res->trials_name = "trials";
+    res->tpr = tr.tpr, res->fpr = tr.fpr;
     res->energy = 0; /* the mean of the per-step trace over the trial */
     for (int64_t t = 0; t < T && s == PLAST_OK; t++) res->energy += tr.energy[t] / (double)T;
     res->tested = s == PLAST_OK;
