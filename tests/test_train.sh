@@ -324,6 +324,11 @@ expect 0 "6 without a paper figure" reproduce miconi2016 --quick --set train.ste
 check "reproduce miconi2016: median [q1, q3] cells" test "$(grep -oE '\| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$work/rep/miconi2016.md" | wc -l)" -eq 6
 check "reproduce miconi2016: the paper's figures named" grep -q "Figures 2-4" "$work/rep/miconi2016.md"
 expect 0 "duan_table2_rnn" reproduce --list
+# a figure: Duan's copying error against the sequence length, one curve per model, tiny runs
+expect 0 "30 without a paper figure" reproduce duan_copy_length --quick --set train.steps=2 --set train.test_batches=1 \
+  --set train.val_batches=1 --set model.hidden=8 --set sweep.seeds=1 --set train.batch=4 --out "$work/rep" --quiet --jobs 2
+check "reproduce duan_copy_length: six models by five lengths" test "$(grep -c '^| [LR][SN]' "$work/rep/duan_copy_length.md")" -eq 6
+check "reproduce duan_copy_length: the figure" test -s "$work/rep/duan_copy_length.png"
 
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

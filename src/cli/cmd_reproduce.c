@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/plot.h"
 #include "cli/reproduce_tables.h"
 #include "core/fileio.h"
 #include "core/strbuf.h"
@@ -34,12 +35,13 @@ typedef struct table {
     int energy; /* the runs' test energy instead of their metric */
     stat_kind stat;
     const char *note;
+    const char *xlabel; /* a figure's x axis, the number ending each column title; "" for a table alone */
 } table;
 
 #define CELL_ROW(t, col, cfg, comb, row, m, pm, sc) {t, col, cfg, comb, row, m, pm, sc},
 static const cell CELLS[] = {REPRODUCE_CELLS(CELL_ROW)};
 #undef CELL_ROW
-#define TABLE_ROW(name, title, energy, stat, note) {name, title, energy, stat, note},
+#define TABLE_ROW(name, title, energy, stat, note, xlabel) {name, title, energy, stat, note, xlabel},
 static const table TABLES[] = {REPRODUCE_TABLES(TABLE_ROW)};
 #undef TABLE_ROW
 enum { N_CELLS = sizeof CELLS / sizeof CELLS[0], N_TABLES = sizeof TABLES / sizeof TABLES[0], MAX_COLS = 8 };
@@ -142,22 +144,27 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
     cmd_sweep(n, (char **)sv);
 }
 
-/* a cell's text and whether plast's figure lies inside the paper's interval (-1: no paper figure or no result) */
-static int format_cell(const table *tb, const cell *c, const summary_line *l, char *buf, size_t cap) {
+/* a cell's text and whether plast's figure lies inside the paper's interval (-1: no paper figure); its centre and
+ * band (lo, hi) for a figure */
+static int format_cell(const table *tb, const cell *c, const summary_line *l, char *buf, size_t cap, double *lo,
+                       double *centre_out, double *hi) {
     const int energy = tb->energy || c->scale < 0;
     const double scale = c->scale < 0 ? 1 : c->scale;
     const double mean = (energy ? l->energy : l->mean) * scale, sd = (energy ? l->energy_sd : l->sd) * scale;
     char ours[96];
     double centre = mean;
+    *lo = *hi = NAN;
     if (tb->stat == STAT_MEDIAN_IQR && !energy) {
-        centre = l->median * scale;
-        snprintf(ours, sizeof ours, "%.4g [%.4g, %.4g]", centre, l->q1 * scale, l->q3 * scale);
+        centre = l->median * scale, *lo = l->q1 * scale, *hi = l->q3 * scale;
+        snprintf(ours, sizeof ours, "%.4g [%.4g, %.4g]", centre, *lo, *hi);
     } else if (isnan(sd)) {
         snprintf(ours, sizeof ours, "%.4g (1 seed)", mean);
     } else {
         const double pm = tb->stat == STAT_SEM196 && !energy ? 1.96 * l->sem * scale : sd;
+        *lo = mean - pm, *hi = mean + pm;
         snprintf(ours, sizeof ours, "%.4g +- %.3g", mean, pm);
     }
+    *centre_out = centre;
     if (isnan(c->paper)) {
         snprintf(buf, cap, " %s |", ours);
         return -1;
@@ -165,6 +172,26 @@ static int format_cell(const table *tb, const cell *c, const summary_line *l, ch
     const int in = fabs(centre - c->paper) <= c->paper_pm;
     snprintf(buf, cap, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper, c->paper_pm, in ? "in" : "out");
     return in;
+}
+
+/* A figure table's curves: x from the number ending each column title, one line per row with its band, into
+ * OUT/<table>.png. */
+static void draw_figure(const table *tb, const char *out, const char *const *cols, int nc, const char *const *rows,
+                        int nr, double (*y)[MAX_COLS], double (*lo)[MAX_COLS], double (*hi)[MAX_COLS]) {
+    double x[MAX_COLS];
+    for (int k = 0; k < nc; k++) {
+        const char *num = cols[k] + strlen(cols[k]);
+        while (num > cols[k] && (num[-1] == '.' || (num[-1] >= '0' && num[-1] <= '9'))) num--;
+        x[k] = *num ? strtod(num, NULL) : NAN;
+    }
+    chart_series s[64];
+    for (int r = 0; r < nr; r++) s[r] = (chart_series){rows[r], nc, x, y[r], lo[r], hi[r]};
+    const chart ch = {tb->title, tb->xlabel, STAT_TEXTS[tb->stat], NAN, NULL, -1};
+    char path[1200];
+    plast_err err;
+    snprintf(path, sizeof path, "%s/%s.png", out, tb->name);
+    if (chart_png(path, &ch, nr, s, &err) != 0) fprintf(stderr, "plast: warning: %s not written: %s\n", path, err.msg);
+    else printf("the figure in %s\n", path);
 }
 
 int cmd_reproduce(int argc, char **argv) {
@@ -214,6 +241,9 @@ int cmd_reproduce(int argc, char **argv) {
     for (int k = 0; k < nc; k++) plast_strbuf_puts(&md, "---|");
     plast_strbuf_puts(&md, "\n");
     int inside = 0, outside = 0, missing = 0, unpaired = 0;
+    double fig_y[64][MAX_COLS], fig_lo[64][MAX_COLS], fig_hi[64][MAX_COLS]; /* the cells, for a figure */
+    for (int r = 0; r < nr; r++)
+        for (int k = 0; k < MAX_COLS; k++) fig_y[r][k] = fig_lo[r][k] = fig_hi[r][k] = NAN;
     for (int r = 0; r < nr; r++) {
         plast_strbuf_printf(&md, "| %s |", rows[r]);
         for (int k = 0; k < nc; k++) {
@@ -237,7 +267,7 @@ int cmd_reproduce(int argc, char **argv) {
                 missing++;
                 continue;
             }
-            const int in = format_cell(tb, c, &l, text, sizeof text);
+            const int in = format_cell(tb, c, &l, text, sizeof text, &fig_lo[r][k], &fig_y[r][k], &fig_hi[r][k]);
             plast_strbuf_puts(&md, text);
             in > 0 ? inside++ : in == 0 ? outside++ : unpaired++;
         }
@@ -262,5 +292,6 @@ int cmd_reproduce(int argc, char **argv) {
     if (plast_file_write_atomic(path, 1, parts, sizes, &err) != PLAST_OK) cli_fail(&err);
     printf("\nthe table in %s\n", path);
     plast_strbuf_free(&md);
+    if (tb->xlabel[0]) draw_figure(tb, out, cols, nc, rows, nr, fig_y, fig_lo, fig_hi);
     return 0;
 }

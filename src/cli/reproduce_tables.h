@@ -45,6 +45,26 @@
     X(table, "MLP K=10", "duan/regression_mlp.json", "shots=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)       \
     X(table, "MLP K=20", "duan/regression_mlp.json", "shots=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
 
+/* a row of Duan et al.'s copying figures: test MSE against the delay (n = 5) or the sequence length (no delay) */
+#define DCOPY(X, cell, rule, row)                                                                                  \
+    X("duan_copy_delay", "delay 0", "duan/copy_delay.json", "delay=0 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)   \
+    X("duan_copy_delay", "delay 10", "duan/copy_delay.json", "delay=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_delay", "delay 20", "duan/copy_delay.json", "delay=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_delay", "delay 40", "duan/copy_delay.json", "delay=40 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_delay", "delay 60", "duan/copy_delay.json", "delay=60 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_length", "length 5", "duan/copy_length.json", "length=5 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)   \
+    X("duan_copy_length", "length 10", "duan/copy_length.json", "length=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_length", "length 20", "duan/copy_length.json", "length=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_length", "length 30", "duan/copy_length.json", "length=30 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_copy_length", "length 40", "duan/copy_length.json", "length=40 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    X("duan_cuereward", "test MSE", "duan/cuereward.json", "cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
+
+/* the six models of Duan et al.'s figures */
+#define DUAN_MODELS(X)                                                                                             \
+    DCOPY(X, "lstm", "none", "LSTM") DCOPY(X, "lstm", "hebbian", "LSTM, Hebbian")                                   \
+    DCOPY(X, "lstm", "gradient", "LSTM, gradient-based") DCOPY(X, "rnn", "none", "RNN")                             \
+    DCOPY(X, "rnn", "hebbian", "RNN, Hebbian") DCOPY(X, "rnn", "gradient", "RNN, gradient-based")
+
 /* a row of the Miconi 2016 table: one task, with and without learned plasticity */
 #define M16(X, cfg, row)                                                                                           \
     X("miconi2016", "learned plasticity (BOHP)", cfg, "rule=default", row, NOPAPER, NOPAPER, 100)                \
@@ -93,6 +113,8 @@
     D2(X, "duan_table2", "lstm", "gradient", "LSTM, gradient-based")                                                \
     D2(X, "duan_table2_rnn", "rnn", "none", "RNN") D2(X, "duan_table2_rnn", "rnn", "hebbian", "RNN, Hebbian")        \
     D2(X, "duan_table2_rnn", "rnn", "gradient", "RNN, gradient-based")                                              \
+    /* Duan et al. 2023, the copying figures (error against delay and length) and cue-reward association */       \
+    DUAN_MODELS(X)                                                                                                 \
     /* Miconi 2016: the three tasks of Figures 2-4 */                                                              \
     M16(X, "miconi/completion.json", "pattern completion (bit accuracy, %)")                                       \
     M16(X, "miconi/oneshot_binary.json", "one-shot learning (accuracy, %)")                                        \
@@ -106,25 +128,32 @@
     X(STAT_MEDIAN_IQR, "median [first quartile, third quartile] over runs")
 
 /* the tables: name, title, 1 if every cell is the runs' test energy, the statistic, a note printed under the
- * title */
+ * title, and for a figure the x axis (each column title ends in its x value; "" for a table alone) */
 #define REPRODUCE_TABLES(X)                                                                                        \
     X("stpn_table1", "Rodriguez et al. 2022, Table 1: per-synapse and uniform STP, ART and maze (accuracy %, "     \
                      "reward, energy)", 0, STAT_SD,                                                                \
       "configs/stpn/art_ablations.json and maze_ablations.json follow the reference's ablation folders; the maze "       \
-      "columns need 50,000 A2C iterations per run.")                                                               \
+      "columns need 50,000 A2C iterations per run.", "")                                                               \
     X("stpn_table2", "Rodriguez et al. 2022, Table 2: continual familiarity detection, accuracy (%)", 0, STAT_SD,  \
-      "")                                                                                                          \
+      "", "")                                                                                                          \
     X("stpn_table3", "Rodriguez et al. 2022, Table 3: inference accuracy (%) and reward", 0, STAT_SD,             \
-      "PongLike is not ALE Pong: its runs are never set beside the paper's Pong column.")                          \
-    X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1, STAT_SD, "")                          \
+      "PongLike is not ALE Pong: its runs are never set beside the paper's Pong column.", "")                          \
+    X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1, STAT_SD, "", "")                          \
     X("duan_table2", "Duan et al. 2023, Table 2: few-shot regression, test MSE (LSTM rows)", 0, STAT_SEM196,       \
       "The paper's values are not in the plain text of the paper this repository was built from (the table "     \
-      "was lost in extraction): the cells give plast's figures only.")                                             \
+      "was lost in extraction): the cells give plast's figures only.", "")                                             \
     X("duan_table2_rnn", "Duan et al. 2023, few-shot regression with RNN cells, test MSE (the same sweeps)", 0,    \
-      STAT_SEM196, "The paper's Table 2 shows the LSTM rows; these are the RNN runs of the same sweeps.")         \
+      STAT_SEM196, "The paper's Table 2 shows the LSTM rows; these are the RNN runs of the same sweeps.", "")         \
     X("miconi2016", "Miconi 2016: pattern completion, one-shot and reversal learning (test accuracy, %)", 0,       \
       STAT_MEDIAN_IQR,                                                                                             \
       "The paper shows these as curves of the median error over 20 runs with interquartile bands (Figures 2-4) "  \
-      "and reports each task solved; it gives no numbers. Chance: 56.25% of bits (completion), 50% (the others).")
+      "and reports each task solved; it gives no numbers. Chance: 56.25% of bits (completion), 50% (the others).", \
+      "")                                                                                                          \
+    X("duan_copy_delay", "Duan et al. 2023, copying n = 5 values after a delay: test MSE against the delay", 0,    \
+      STAT_SEM196, "The paper shows this as a figure; it gives no numbers.", "delay (steps)")                      \
+    X("duan_copy_length", "Duan et al. 2023, copying without delay: test MSE against the sequence length", 0,      \
+      STAT_SEM196, "The paper shows this as a figure; it gives no numbers.", "sequence length")                    \
+    X("duan_cuereward", "Duan et al. 2023, cue-reward association: test MSE", 0, STAT_SEM196,                      \
+      "The paper shows this as a figure; it gives no numbers.", "")
 
 #endif
