@@ -17,7 +17,8 @@ static plast_real *carve(engine_plan *pl, int64_t n) { return engine_plan_carve(
 static void layout_buffers(void *impl, engine_plan *pl) {
     duan_engine *E = impl;
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
-    const int64_t tri = B * T * (T - 1) / 2; /* rows over all steps of the (sample, update) products */
+    /* rows over all steps of the (sample, update) products: the low-rank form's */
+    const int64_t tri = E->dense ? 0 : B * T * (T - 1) / 2;
     plast_real **w[] = {&E->Wenc, &E->aenc, &E->dWenc, &E->daenc};
     for (int k = 0; k < 4; k++) *w[k] = carve(pl, I * H);
     plast_real **hb[] = {&E->benc, &E->abenc, &E->dbenc, &E->dabenc};
@@ -56,7 +57,8 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->Vcell = carve(pl, p * B * T * G);
     E->Uout = carve(pl, p * B * T * H);
     E->Vout = carve(pl, p * B * T * D);
-    E->GAM = carve(pl, p * T * B * T);
+    const int64_t lr = p * (E->dense ? 0 : 1); /* the low-rank form's buffers */
+    E->GAM = carve(pl, lr * T * B * T);
     E->PBenc = carve(pl, p * (T + 1) * B * H);
     E->PBhh = carve(pl, p * (T + 1) * B * G);
     E->PBih = carve(pl, p * (T + 1) * B * G);
@@ -70,10 +72,15 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     int64_t wide = I > C2 ? I : C2;
     if (G > wide) wide = G;
     if (D > wide) wide = D;
-    E->sN = carve(pl, p * B * T * wide);
+    E->sN = carve(pl, lr * B * T * wide);
     const int64_t blocks = lr_dalpha_scratch(wide, omp_get_max_threads());
-    E->sM_n = p * (B * T * wide > blocks ? B * T * wide : blocks);
+    E->sM_n = lr * (B * T * wide > blocks ? B * T * wide : blocks);
     E->sM = carve(pl, E->sM_n);
+    const int64_t dn = p * (E->dense ? 1 : 0); /* the dense form's: S, gS, checkpoints, one segment */
+    E->Scur = carve(pl, dn * B * E->s_len);
+    E->gS = carve(pl, dn * B * E->s_len);
+    E->Sck = carve(pl, dn * E->n_ck * B * E->s_len);
+    E->Sseg = carve(pl, dn * E->seg_len * B * E->s_len);
     E->tA_all = carve(pl, B * T * H);
     E->tZ_all = carve(pl, B * T * G);
     E->tO_all = carve(pl, T * B * D);
@@ -85,7 +92,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->gVcell = carve(pl, p * B * T * G);
     E->gUout = carve(pl, p * B * T * H);
     E->gVout = carve(pl, p * B * T * D);
-    E->gGAM = carve(pl, p * T * B * T);
+    E->gGAM = carve(pl, lr * T * B * T);
     E->gPBenc = carve(pl, p * B * H);
     E->gPBhh = carve(pl, p * B * G);
     E->gPBih = carve(pl, p * B * G);
@@ -252,7 +259,7 @@ void duan_weight_gradients(duan_engine *E) {
         if (!E->no_enc) plast_gemm(1, 0, H, G, rows, 1, E->qE_all, H, E->Dz, G, 1, E->dWcat + H * G, G);
         plast_gemm(1, 0, H, D, rows, 1, E->qH_all, H, E->Do, D, 1, E->dWout, D);
     }
-    if (!E->plastic || !E->learn_alpha) return;
+    if (!E->plastic || !E->learn_alpha || E->dense) return; /* the dense form added d/dalpha step by step */
     /* d/dalpha of every product, from its inputs and output adjoints at every step (time- or sample-major) */
     const lr_seq ux = {E->Uenc, T * I, I}, uc = {E->Ucell, T * C2, C2}, hs = {E->Hs + B * H, H, B * H};
     const lr_seq ta = {E->tA_all, T * H, H}, tz = {E->tZ_all, T * G, G}, to = {E->tO_all, D, B * D};
@@ -281,6 +288,7 @@ static plast_status duan_forward(plast_engine *eng, plast_params *p, const plast
     if (E->lstm) zero(E->Cs, B * H);
     if (E->plastic) {
         zero(E->PBenc, B * H), zero(E->PBhh, B * E->G), zero(E->PBih, B * E->G), zero(E->PBout, B * D);
+        if (E->dense) duan_dense_begin(E);
     }
     if (!E->plastic) duan_forward_dense(E);
     for (int64_t t = 0; t < T; t++) {
@@ -304,7 +312,9 @@ static plast_status duan_backward(plast_engine *eng, plast_params *p, const plas
     zero(E->gh, B * H), zero(E->gc, B * H);
     if (E->plastic) {
         zero(E->gVenc, B * T * H), zero(E->gUcell, B * T * C2), zero(E->gVcell, B * T * G);
-        zero(E->gUout, B * T * H), zero(E->gVout, B * T * D), zero(E->gGAM, T * B * T);
+        zero(E->gUout, B * T * H), zero(E->gVout, B * T * D);
+        if (E->dense) zero(E->gS, B * E->s_len);
+        else zero(E->gGAM, T * B * T);
         zero(E->gPBenc, B * H), zero(E->gPBhh, B * G), zero(E->gPBih, B * G), zero(E->gPBout, B * D);
     }
     if (E->plastic)
@@ -341,6 +351,9 @@ static double duan_flops(const plast_engine *eng) {
     const double lr_elems = I * H + C2 * G + H * D + g * D * H + gi * G * H;
     double lr = pairs * 2 * (I * H + C2 * G * 2 + H * D * 2 + (g * D * H + gi * G * H) * 2) +
                 a * 6 * B * (T - 1) * lr_elems;
+    /* dense: per element of S and step, forward 3, update 3 (and 3 again recomputing it), backward 8, the
+     * update's adjoint 5; the gradient rule's transposed products 3 + 8 more on their blocks */
+    if (E->dense) lr = B * T * (22 * (double)E->s_len + 11 * (g * D * H + gi * G * H));
     double slow_fwd = 2 * B * T * (I * H + C2 * G + H * D + g * D * H + gi * G * H);
     double slow_bwd = 2 * B * T * (D * H + G * C2 + gi * H * G + g * H * D) +
                       2 * B * T * (I * H + C2 * G + H * D + gi * H * G + g * H * D);
@@ -367,10 +380,6 @@ int engine_duan_supports(const plast_model *m, plast_engine_kind kind, int want_
         snprintf(why, cap, "a model without plasticity runs on the dense path");
         return 0;
     }
-    if (kind == PLAST_ENGINE_DENSE && d->plastic) {
-        snprintf(why, cap, "plastic Duan models run on the lowrank path");
-        return 0;
-    }
     return 1;
 }
 
@@ -389,6 +398,10 @@ plast_status engine_duan_init(plast_engine *eng, plast_err *err) {
     E->learn_alpha = d->plastic && d->hh.aw >= 0;
     E->p_lr = m->cfg.plastic_lr, E->p_wd = m->cfg.plastic_decay, E->max_norm = m->cfg.max_norm;
     E->kappa = 2.0 / ((double)(m->cfg.inner_batch > 0 ? m->cfg.inner_batch : E->B) * (double)E->D);
+    E->dense = E->plastic && eng->kind == PLAST_ENGINE_DENSE;
+    E->s_len = (E->no_enc ? 0 : E->I * E->H) + E->C2 * E->G + E->H * E->D;
+    E->seg_len = duan_dense_segment(E->T);
+    E->n_ck = (E->T + E->seg_len - 1) / E->seg_len;
     return engine_plan_open(eng, E, sizeof *E, layout_buffers, &E->block, &E->bytes, &DUAN_PATH, "Duan path", err);
 }
 

@@ -13,6 +13,13 @@
  * The backward pass is the adjoint of every forward line, in reverse; for the gradient rule that includes the
  * adjoint of the inner gradient (second order). tests/test_engine.c checks it against the tape path.
  * Without plasticity (model.rule = none) the same code runs with no history: the "dense" path.
+ * With plasticity the "dense" path keeps instead each sample's S_t = P_t / alpha for every layer as a matrix and
+ * updates it in place (S_t = (1 - lambda_t) S_{t-1} + c_t u_t v_t^T): O(T) work per trial where the low-rank form
+ * costs O(T^2), for long trials. Backward needs S_{t-1} at every step: S is checkpointed every K ~ sqrt(T) steps
+ * and each segment recomputed from its checkpoint (the same code, so the same bits), and the adjoint gS carried
+ * back step by step gives the update's adjoints directly (d c_t = u^T gS v, d lambda_t = -<gS, S_{t-1}>).
+ * Both forms sit behind one interface (duan_prod_forward / duan_prod_backward, engine_duan_plastic.c), so the step
+ * code is the same for both.
  * With the conv4 image encoder (model.encoder = conv4) the engine has no encoder layer: its inputs are the cell's
  * inputs e_t, computed by the image front end (engine_frontend.c), and backward leaves d loss / d e_t in DX.
  *
@@ -21,6 +28,7 @@
  *                          after the last step, and the engine path (forward, backward, supports, init, flops)
  *   engine_duan_lowrank.c  the plastic ("lowrank") path: step by step, forward and back
  *   engine_duan_dense.c    the path without plasticity ("dense"): whole-trial products around the recurrence
+ *   engine_duan_plastic.c  the plastic products in low-rank or dense form, and the dense form's state
  */
 #ifndef PLAST_ENGINE_DUAN_INTERNAL_H
 #define PLAST_ENGINE_DUAN_INTERNAL_H
@@ -39,6 +47,7 @@ enum { P_ENC, P_CELL, P_OUT, P_OUT_T, P_IH_T, N_PROD };
 typedef struct duan_engine {
     int64_t B, T, I, H, G, D, Oy, C2; /* Oy: task outputs O */
     int plastic, lstm, grad_rule, modulated, relu_cell, learn_alpha;
+    int dense; /* plastic weights as dense per-sample matrices (the "dense" path), not histories */
     int no_enc; /* inputs are the cell inputs e_t (no encoder layer); backward fills DX */
     double p_lr, p_wd, max_norm, kappa;
     duan_priv dp;
@@ -81,6 +90,10 @@ typedef struct duan_engine {
     plast_real *qO, *qH, *qC, *qZ, *qE, *qA;             /* (B, n): adjoints of Do, Dh, Dc, Dz, De, Da */
     plast_real *gge, *ggz, *ggo;                         /* (B, n): adjoints of the bias updates de, dz, do */
     plast_real *gcoef, *glam;                            /* (B): adjoints of c_t = eta_t s_t and lambda_t */
+    /* the dense form: each sample's S of the three layers, (B, I H + C2 G + H D) (encoder, cell, output), the
+     * current one and its adjoint; checkpoints of S_{kK - 1} (n_ck, B, .) and one segment's S_{t-1} (K, B, .) */
+    int64_t s_len, seg_len, n_ck; /* elements of one sample's S; K; checkpoints */
+    plast_real *Scur, *gS, *Sck, *Sseg;
     plast_real *DX; /* (T, B, I): d loss / d input, without an encoder */
 
     size_t bytes;
@@ -162,6 +175,20 @@ static inline plast_real *rows_of(plast_real *base, const duan_engine *E, int64_
 
 
 /* ---- the steps each path file provides ---------------------------------------------------------------------- */
+
+/* engine_duan_plastic.c: product k (P_ENC ... P_IH_T) of step t with the plastic weight in its form: y += x P_{t-1}
+ * (or its transposed ih / output half), and the adjoint: dx += dy P^T (dx may be NULL), with the plastic weight's
+ * own adjoint kept by the form (histories and gamma, or gS and d/dalpha at once) */
+void duan_prod_forward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy);
+void duan_prod_backward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, const plast_real *dy,
+                        int64_t lddy, plast_real *dx, int64_t lddx);
+/* the dense form: zero S before a trial; after step t's rates and histories, S_t from S_{t-1} (checkpointing);
+ * before step t's backward, S_{t-1} from the segment's recomputation, the update's adjoints (gcoef, glam and the
+ * history adjoints of row t) from gS, then gS carried through the decay */
+void duan_dense_begin(duan_engine *E);
+void duan_dense_update(duan_engine *E, int64_t t);
+void duan_dense_backward_update(duan_engine *E, int64_t t);
+int64_t duan_dense_segment(int64_t T); /* K */
 
 /* engine_duan.c */
 void duan_cell_forward(duan_engine *E, int64_t t); /* h_t (LSTM: gates, c_t, tanh c_t) from Zc[t] */

@@ -1,6 +1,7 @@
-/* src/engine/engine_duan_lowrank.c: the plastic path of Duan et al.'s models, one step at a time (see
+/* src/engine/engine_duan_lowrank.c: the plastic paths of Duan et al.'s models, one step at a time (see
  * engine_duan_internal.h for the equations and the buffers): forward, then the adjoint of every forward line in
- * reverse, including the adjoint of the gradient rule's inner gradient (second order). */
+ * reverse, including the adjoint of the gradient rule's inner gradient (second order). The plastic products go
+ * through engine_duan_plastic.c, in low-rank ("lowrank" path) or dense ("dense" path) form. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -19,8 +20,7 @@ static void inner_gradient(duan_engine *E, int64_t t) {
     for (int64_t b = 0; b < B; b++)
         for (int64_t k = 0; k < D; k++) dO[b * D + k] = (plast_real)E->kappa * E->wo[k] * E->wo[k] * o[b * D + k];
     plast_gemm(0, 1, B, H, D, 1, dO, D, E->Wout, D, 0, dH, H);
-    lr_product Lt = p_out_t(E, t);
-    lr_forward(&Lt, dO, D, dH, H, E->sN, rows_of(E->Ap[P_OUT_T], E, t, H));
+    duan_prod_forward(E, P_OUT_T, t, dO, D, dH, H);
     if (E->lstm) {
         const plast_real *gate = E->GATE + t * B * G, *tau = E->TAU + t * B * H, *cp = E->Cs + t * B * H;
         plast_real *dC = E->Dc + t * B * H;
@@ -44,8 +44,7 @@ static void inner_gradient(duan_engine *E, int64_t t) {
     }
     if (E->no_enc) return; /* de and da only drive the encoder's update */
     plast_gemm(0, 1, B, H, G, 1, dZ, G, E->Wcat + H * G, G, 0, dE, H);
-    lr_product Li = p_ih_t(E, t);
-    lr_forward(&Li, dZ, G, dE, H, E->sN, rows_of(E->Ap[P_IH_T], E, t, H));
+    duan_prod_forward(E, P_IH_T, t, dZ, G, dE, H);
     const plast_real *a = E->Apre + t * B * H;
     for (int64_t i = 0; i < B * H; i++) dA[i] = a[i] > 0 ? dE[i] : 0;
 }
@@ -78,10 +77,13 @@ static void plastic_update(duan_engine *E, int64_t t) {
         n2[b] = (plast_real)nn;
         s[b] = (plast_real)(E->max_norm / sqrt(nn > c2 ? nn : c2));
         coef[b] = eta[b] * s[b];
-        plast_real *gam = E->GAM + (t * B + b) * T, keep = 1 - lam[b];
-        const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
-        for (int64_t k = 0; k < t; k++) gam[k] = keep * prev[k];
-        gam[t] = coef[b];
+        const plast_real keep = 1 - lam[b];
+        if (!E->dense) { /* the low-rank form's coefficients; the dense form updates S after the loop */
+            plast_real *gam = E->GAM + (t * B + b) * T;
+            const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+            for (int64_t k = 0; k < t; k++) gam[k] = keep * prev[k];
+            gam[t] = coef[b];
+        }
         /* plastic biases: decay, plus the gradient rule's updates */
         struct { plast_real *pb; const plast_real *ab, *g; int64_t n; } bias[4] = {
             {E->PBenc, E->abenc, venc, H}, {E->PBhh, E->abhh, vcell, G}, {E->PBih, E->abih, vcell, G}, {E->PBout, E->about, vout, D}};
@@ -110,8 +112,7 @@ void duan_forward_step(duan_engine *E, int64_t t) {
         plast_gemm(0, 0, B, H, I, 1, x, T * I, E->Wenc, H, 0, a, H);
         add_row(a, B, H, H, E->benc);
         add_to(a, E->PBenc + t * B * H, B * H);
-        lr_product L = p_enc(E, t);
-        lr_forward(&L, x, T * I, a, H, E->sN, rows_of(E->Ap[P_ENC], E, t, H));
+        duan_prod_forward(E, P_ENC, t, x, T * I, a, H);
         for (int64_t i = 0; i < B * H; i++) e[i] = a[i] > 0 ? a[i] : 0;
     }
 
@@ -126,18 +127,17 @@ void duan_forward_step(duan_engine *E, int64_t t) {
     add_row(z, B, G, G, E->bih);
     add_to(z, E->PBhh + t * B * G, B * G);
     add_to(z, E->PBih + t * B * G, B * G);
-    lr_product Lc = p_cell(E, t);
-    lr_forward(&Lc, u, T * C2, z, G, E->sN, rows_of(E->Ap[P_CELL], E, t, G));
+    duan_prod_forward(E, P_CELL, t, u, T * C2, z, G);
     duan_cell_forward(E, t);
 
     /* output */
     plast_gemm(0, 0, B, D, H, 1, hn, H, E->Wout, D, 0, o, D);
     add_row(o, B, D, D, E->bout);
     add_to(o, E->PBout + t * B * D, B * D);
-    lr_product Lo = p_out(E, t);
-    lr_forward(&Lo, hn, H, o, D, E->sN, rows_of(E->Ap[P_OUT], E, t, D));
+    duan_prod_forward(E, P_OUT, t, hn, H, o, D);
     if (E->grad_rule) inner_gradient(E, t);
     plastic_update(E, t);
+    if (E->dense) duan_dense_update(E, t);
 }
 
 /* ---- backward -------------------------------------------------------------------------------------------------- */
@@ -152,13 +152,17 @@ static void backward_update(duan_engine *E, int64_t t) {
 #pragma omp parallel for if (B * G >= 4096)
     for (int64_t b = 0; b < B; b++) {
         const plast_real keep = 1 - lam[b];
-        plast_real *gg = E->gGAM + (t * B + b) * T;
-        plast_real *gprev = t > 0 ? E->gGAM + ((t - 1) * B + b) * T : NULL;
-        const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
-        double gcoef = gg[t], glam = 0;
-        for (int64_t k = 0; k < t; k++) {
-            glam -= (double)gg[k] * prev[k];
-            gprev[k] += keep * gg[k];
+        /* the plastic weights' part: from gamma's adjoint (low-rank), or already from gS (dense) */
+        double gcoef = E->dense ? E->gcoef[b] : 0, glam = E->dense ? E->glam[b] : 0;
+        if (!E->dense) {
+            plast_real *gg = E->gGAM + (t * B + b) * T;
+            plast_real *gprev = t > 0 ? E->gGAM + ((t - 1) * B + b) * T : NULL;
+            const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+            gcoef = gg[t];
+            for (int64_t k = 0; k < t; k++) {
+                glam -= (double)gg[k] * prev[k];
+                gprev[k] += keep * gg[k];
+            }
         }
         /* biases: PB_{t+1} = keep PB_t + coef ab * g */
         struct { plast_real *gpb; const plast_real *pb, *ab, *g; plast_real *gg_out; int64_t n; } bias[4] = {
@@ -225,18 +229,15 @@ static void backward_update(duan_engine *E, int64_t t) {
 /* (b, gradient rule) the adjoint of the inner gradient: from the deltas' adjoints (qA, qZ, qO) to the step's
  * activations (tO, tH, tGate, tTau, tCp) and to the parameters. Second order. */
 static void backward_inner(duan_engine *E, int64_t t) {
-    const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const int64_t B = E->B, H = E->H, G = E->G, D = E->D;
     const plast_real *a = E->Apre + t * B * H, *o = E->Orec + t * B * D, *z = E->Zc + t * B * G;
     const plast_real *dO = E->Do + t * B * D, *dH = E->Dh + t * B * H, *dZ = E->Dz + t * B * G;
     plast_real *qE = E->qE_all + t * B * H, *qH = E->qH_all + t * B * H;
-    plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * B * T : NULL;
     if (!E->no_enc) { /* the encoder's update: da = de [a > 0] */
         for (int64_t i = 0; i < B * H; i++) qE[i] = a[i] > 0 ? E->qA[i] : 0;
         /* de = dz W_ih^T + (dz) P_ih^T (d/dW_ih and d/dalpha_ih later, from the saved adjoints qE) */
         plast_gemm(0, 0, B, G, H, 1, qE, H, E->Wcat + H * G, G, 1, E->qZ, G);
-        lr_product Li = p_ih_t(E, t);
-        lr_backward(&Li, dZ, G, qE, H, rows_of(E->Ap[P_IH_T], E, t, H), E->qZ, G, fac(E->gVcell, E, G),
-                    fac(E->gUcell + H, E, C2), gamma_adj, E->sM, E->sN);
+        duan_prod_backward(E, P_IH_T, t, dZ, G, qE, H, E->qZ, G);
     }
     /* dz from dh (and the gates, c_t, c_{t-1}) */
     if (E->lstm) {
@@ -273,9 +274,7 @@ static void backward_inner(duan_engine *E, int64_t t) {
     }
     /* dh = do W_out^T + (do) P_out^T */
     plast_gemm(0, 0, B, D, H, 1, qH, H, E->Wout, D, 1, E->qO, D);
-    lr_product Lt = p_out_t(E, t);
-    lr_backward(&Lt, dO, D, qH, H, rows_of(E->Ap[P_OUT_T], E, t, H), E->qO, D, fac(E->gVout, E, D),
-                fac(E->gUout, E, H), gamma_adj, E->sM, E->sN);
+    duan_prod_backward(E, P_OUT_T, t, dO, D, qH, H, E->qO, D);
     /* do = kappa w^2 o */
     for (int64_t b = 0; b < B; b++)
         for (int64_t k = 0; k < D; k++) {
@@ -289,6 +288,7 @@ static void backward_inner(duan_engine *E, int64_t t) {
  * (Hebbian) tE, tGate or tH, tO; for the gradient rule into the deltas' adjoints qA, qZ, qO, then backward_inner */
 static void backward_update_to_step(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    if (E->dense) duan_dense_backward_update(E, t);
     backward_update(E, t);
     for (int64_t b = 0; b < B; b++) {
         const plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;
@@ -351,7 +351,6 @@ void duan_backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, O = E->Oy, C2 = E->C2;
     const plast_real *x = E->Uenc + t * I, *a = E->Apre + t * B * H;
     const plast_real *hn = E->Hs + (t + 1) * B * H, *u = E->Ucell + t * C2;
-    plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * B * T : NULL;
     plast_real *tO = E->tO_all + t * B * D;
     zero(E->tO, B * D), zero(E->tGate, B * G), zero(E->tE, B * H), zero(E->tTau, B * H), zero(E->tCp, B * H);
     for (int64_t b = 0; b < B; b++) memcpy(E->tO + b * D, dy + b * O, (size_t)O * sizeof(plast_real));
@@ -363,9 +362,7 @@ void duan_backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     /* output: o = h W_out + b_out + p_out + (h) P_out */
     plast_gemm(0, 1, B, H, D, 1, tO, D, E->Wout, D, 1, E->tH, H);
     add_to(E->gPBout, tO, B * D);
-    lr_product Lo = p_out(E, t);
-    lr_backward(&Lo, hn, H, tO, D, rows_of(E->Ap[P_OUT], E, t, D), E->tH, H, fac(E->gUout, E, H),
-                fac(E->gVout, E, D), gamma_adj, E->sM, E->sN);
+    duan_prod_backward(E, P_OUT, t, hn, H, tO, D, E->tH, H);
     plast_real *tZ = E->tZ_all + t * G; /* sample b at tZ + b * T * G: rows paired with the cell history */
     backward_cell(E, t, tZ);
     /* cell: z = u W_cat + biases + plastic biases + (u) P_cell, u = [h_{t-1}; e_t] */
@@ -374,9 +371,7 @@ void duan_backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
         add_to(E->gPBhh + b * G, tZ + b * T * G, G);
         add_to(E->gPBih + b * G, tZ + b * T * G, G);
     }
-    lr_product Lc = p_cell(E, t);
-    lr_backward(&Lc, u, T * C2, tZ, T * G, rows_of(E->Ap[P_CELL], E, t, G), E->tCell, C2, fac(E->gUcell, E, C2),
-                fac(E->gVcell, E, G), gamma_adj, E->sM, E->sN);
+    duan_prod_backward(E, P_CELL, t, u, T * C2, tZ, T * G, E->tCell, C2);
     for (int64_t b = 0; b < B; b++) {
         memcpy(E->gh + b * H, E->tCell + b * C2, (size_t)H * sizeof(plast_real));
         add_to(E->tE + b * H, E->tCell + b * C2 + H, H);
@@ -391,7 +386,5 @@ void duan_backward_step(duan_engine *E, int64_t t, const plast_real *dy) {
     for (int64_t b = 0; b < B; b++)
         for (int64_t j = 0; j < H; j++) tA[b * T * H + j] = a[b * H + j] > 0 ? E->tE[b * H + j] : 0;
     for (int64_t b = 0; b < B; b++) add_to(E->gPBenc + b * H, tA + b * T * H, H);
-    lr_product Le = p_enc(E, t);
-    lr_backward(&Le, x, T * I, tA, T * H, rows_of(E->Ap[P_ENC], E, t, H), NULL, 0, (lr_factor){0},
-                fac(E->gVenc, E, H), gamma_adj, E->sM, E->sN);
+    duan_prod_backward(E, P_ENC, t, x, T * I, tA, T * H, NULL, 0);
 }

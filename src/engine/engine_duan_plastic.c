@@ -1,0 +1,243 @@
+/* src/engine/engine_duan_plastic.c: the plastic products of Duan et al.'s paths (engine_duan_internal.h) in their
+ * two forms. Low-rank: each layer's plastic weight as its history of rank-one updates (lowrank.h), O(t) work at step
+ * t. Dense: each sample's S = P / alpha as a matrix, O(1) work per step: y += x (alpha * S) forward, and backward
+ *     dx += dy (alpha * S)^T,   gS += alpha * (x (x) dy),   d alpha += S * (x (x) dy) summed over samples,
+ * with S_{t-1} from the segment's recomputation and the update's own adjoints taken from gS when backward reaches it. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "engine/engine_duan_internal.h"
+
+/* ---- the low-rank form ----------------------------------------------------------------------------------------- */
+
+static lr_product lr_of(const duan_engine *E, int k, int64_t t) {
+    switch (k) {
+    case P_ENC: return p_enc(E, t);
+    case P_CELL: return p_cell(E, t);
+    case P_OUT: return p_out(E, t);
+    case P_OUT_T: return p_out_t(E, t);
+    default: return p_ih_t(E, t);
+    }
+}
+
+/* where the adjoints of product k's input-side and output-side factors go (the encoder's inputs are data) */
+static void lr_adjoints(const duan_engine *E, int k, lr_factor *df1, lr_factor *df2) {
+    const int64_t H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    switch (k) {
+    case P_ENC: *df1 = (lr_factor){0}, *df2 = fac(E->gVenc, E, H); break;
+    case P_CELL: *df1 = fac(E->gUcell, E, C2), *df2 = fac(E->gVcell, E, G); break;
+    case P_OUT: *df1 = fac(E->gUout, E, H), *df2 = fac(E->gVout, E, D); break;
+    case P_OUT_T: *df1 = fac(E->gVout, E, D), *df2 = fac(E->gUout, E, H); break;
+    default: *df1 = fac(E->gVcell, E, G), *df2 = fac(E->gUcell + H, E, C2); break;
+    }
+}
+
+/* ---- the dense form ------------------------------------------------------------------------------------------- */
+
+/* product k's block of a sample's S: rows [row0, row0 + rows) of an (in, out) matrix at offset off; trans: the
+ * product runs out -> rows (the gradient rule's transposed output and ih halves) */
+typedef struct dense_view {
+    int64_t off, in, out, row0, rows;
+    const plast_real *alpha;
+    plast_real *dalpha;
+    int trans;
+} dense_view;
+
+static dense_view dense_of(const duan_engine *E, int k) {
+    const int64_t I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const int64_t enc = E->no_enc ? 0 : I * H, out = enc + C2 * G;
+    switch (k) {
+    case P_ENC: return (dense_view){0, I, H, 0, I, E->aenc, E->daenc, 0};
+    case P_CELL: return (dense_view){enc, C2, G, 0, C2, E->acat, E->dacat, 0};
+    case P_OUT: return (dense_view){out, H, D, 0, H, E->aout, E->daout, 0};
+    case P_OUT_T: return (dense_view){out, H, D, 0, H, E->aout, E->daout, 1};
+    default: return (dense_view){enc, C2, G, H, H, E->acat, E->dacat, 1};
+    }
+}
+
+enum { LANES = 8 };
+/* sum_j a_j b_j c_j in LANES partial sums (vector registers without -ffast-math), added in order */
+static inline plast_real dot3(const plast_real *a, const plast_real *b, const plast_real *c, int64_t n) {
+    plast_real s[LANES] = {0}, t = 0;
+    int64_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) s[l] += a[j + l] * b[j + l] * c[j + l];
+    for (; j < n; j++) s[0] += a[j] * b[j] * c[j];
+    for (int l = 0; l < LANES; l++) t += s[l];
+    return t;
+}
+
+static void dense_forward(duan_engine *E, const dense_view *v, const plast_real *x, int64_t ldx, plast_real *y,
+                          int64_t ldy) {
+    const int64_t B = E->B, n = v->out;
+#pragma omp parallel for if (B * v->rows * n >= 32768)
+    for (int64_t b = 0; b < B; b++) {
+        const plast_real *S = E->Scur + b * E->s_len + v->off, *xb = x + b * ldx;
+        plast_real *yb = y + b * ldy;
+        if (v->trans) { /* rows <- out: y_i += sum_j x_j alpha_ij S_ij */
+            for (int64_t i = 0; i < v->rows; i++) {
+                const int64_t r = v->row0 + i;
+                yb[i] += dot3(xb, v->alpha + r * n, S + r * n, n);
+            }
+            continue;
+        }
+        plast_real acc[n];
+        for (int64_t j = 0; j < n; j++) acc[j] = 0;
+        for (int64_t i = 0; i < v->in; i++) {
+            const plast_real xi = xb[i], *a = v->alpha + i * n, *s = S + i * n;
+            for (int64_t j = 0; j < n; j++) acc[j] += xi * a[j] * s[j];
+        }
+        for (int64_t j = 0; j < n; j++) yb[j] += acc[j];
+    }
+}
+
+/* The adjoint of dense_forward for output adjoint dy: dx (may be NULL), gS and d alpha (when alpha is learned).
+ * gS and d alpha are split between threads by rows of S, each summing its samples in order, so the result does not
+ * depend on the thread count; the transposed product's dx needs a pass by samples of its own. */
+static void dense_backward(duan_engine *E, const dense_view *v, const plast_real *x, int64_t ldx, const plast_real *dy,
+                           int64_t lddy, plast_real *dx, int64_t lddx) {
+    const int64_t B = E->B, n = v->out, L = E->s_len;
+    const int learn = E->learn_alpha;
+    if (v->trans && dx) /* dx_j += sum_i dy_i alpha_ij S_ij */
+#pragma omp parallel for if (B * v->rows * n >= 32768)
+        for (int64_t b = 0; b < B; b++) {
+            const plast_real *S = E->Scur + b * L + v->off, *qb = dy + b * lddy;
+            plast_real acc[n];
+            for (int64_t j = 0; j < n; j++) acc[j] = 0;
+            for (int64_t i = 0; i < v->rows; i++) {
+                const int64_t r = v->row0 + i;
+                const plast_real q = qb[i], *a = v->alpha + r * n, *s = S + r * n;
+                for (int64_t j = 0; j < n; j++) acc[j] += q * a[j] * s[j];
+            }
+            for (int64_t j = 0; j < n; j++) dx[b * lddx + j] += acc[j];
+        }
+#pragma omp parallel for if (B * v->rows * n >= 32768)
+    for (int64_t i = 0; i < v->rows; i++) {
+        const int64_t r = v->row0 + i;
+        const plast_real *a = v->alpha + r * n;
+        plast_real *da = learn ? v->dalpha + r * n : NULL;
+        for (int64_t b = 0; b < B; b++) {
+            const plast_real *s = E->Scur + b * L + v->off + r * n;
+            plast_real *gs = E->gS + b * L + v->off + r * n;
+            /* forward: y += x_r (alpha_r * s) (rows r of the input), or y_i += (alpha_r * s) . x (transposed) */
+            const plast_real *col = v->trans ? x + b * ldx : dy + b * lddy; /* the length-n factor */
+            const plast_real coef = v->trans ? dy[b * lddy + i] : x[b * ldx + r];
+            if (!v->trans && dx) dx[b * lddx + r] += dot3(col, a, s, n);
+            for (int64_t j = 0; j < n; j++) {
+                const plast_real g = coef * col[j];
+                gs[j] += a[j] * g;
+                if (learn) da[j] += s[j] * g;
+            }
+        }
+    }
+}
+
+/* S <- (1 - lambda_t) S + c_t u_t v_t^T for every layer of every sample, u and v from the histories */
+static void dense_apply(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+    const int64_t enc = E->no_enc ? 0 : I * H;
+#pragma omp parallel for if (B * E->s_len >= 32768)
+    for (int64_t b = 0; b < B; b++) {
+        const plast_real keep = 1 - E->LAM[t * B + b], c = E->COEF[t * B + b];
+        struct { int64_t off, in, out; const plast_real *u, *v; } l[3] = {
+            {0, I, H, E->Uenc + (b * T + t) * I, E->no_enc ? NULL : E->Venc + (b * T + t) * H},
+            {enc, C2, G, E->Ucell + (b * T + t) * C2, E->Vcell + (b * T + t) * G},
+            {enc + C2 * G, H, D, E->Uout + (b * T + t) * H, E->Vout + (b * T + t) * D}};
+        for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
+            plast_real *S = E->Scur + b * E->s_len + l[k].off;
+            for (int64_t i = 0; i < l[k].in; i++) {
+                const plast_real cu = c * l[k].u[i];
+                plast_real *s = S + i * l[k].out;
+                for (int64_t j = 0; j < l[k].out; j++) s[j] = keep * s[j] + cu * l[k].v[j];
+            }
+        }
+    }
+}
+
+int64_t duan_dense_segment(int64_t T) {
+    int64_t K = (int64_t)ceil(sqrt((double)T));
+    return K > 0 ? K : 1;
+}
+
+void duan_dense_begin(duan_engine *E) {
+    zero(E->Scur, E->B * E->s_len);
+    zero(E->Sck, E->B * E->s_len); /* S_{-1} = 0, the first segment's start */
+}
+
+void duan_dense_update(duan_engine *E, int64_t t) {
+    dense_apply(E, t);
+    const int64_t next = t + 1, K = E->seg_len;
+    if (next < E->T && next % K == 0) /* the start of the next segment: S_{next - 1} */
+        memcpy(E->Sck + next / K * E->B * E->s_len, E->Scur, sizeof(plast_real) * (size_t)(E->B * E->s_len));
+}
+
+void duan_dense_backward_update(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2, L = E->s_len;
+    const int64_t K = E->seg_len, c0 = t / K * K, enc = E->no_enc ? 0 : I * H;
+    if (t == T - 1 || t == c0 + K - 1) { /* entering segment [c0, c0 + K) from its end: recompute its S_{t-1} */
+        memcpy(E->Scur, E->Sck + c0 / K * B * L, sizeof(plast_real) * (size_t)(B * L));
+        for (int64_t tt = c0; tt < c0 + K && tt < T; tt++) {
+            memcpy(E->Sseg + (tt - c0) * B * L, E->Scur, sizeof(plast_real) * (size_t)(B * L));
+            dense_apply(E, tt);
+        }
+    }
+    /* S_{t-1}: what step t's products read */
+    memcpy(E->Scur, E->Sseg + (t - c0) * B * L, sizeof(plast_real) * (size_t)(B * L));
+#pragma omp parallel for if (B * L >= 32768)
+    for (int64_t b = 0; b < B; b++) {
+        const plast_real keep = 1 - E->LAM[t * B + b], c = E->COEF[t * B + b];
+        struct { int64_t off, in, out; const plast_real *u, *v; plast_real *gu, *gv; } l[3] = {
+            {0, I, H, E->Uenc + (b * T + t) * I, E->no_enc ? NULL : E->Venc + (b * T + t) * H, NULL,
+             E->no_enc ? NULL : E->gVenc + (b * T + t) * H},
+            {enc, C2, G, E->Ucell + (b * T + t) * C2, E->Vcell + (b * T + t) * G, E->gUcell + (b * T + t) * C2,
+             E->gVcell + (b * T + t) * G},
+            {enc + C2 * G, H, D, E->Uout + (b * T + t) * H, E->Vout + (b * T + t) * D, E->gUout + (b * T + t) * H,
+             E->gVout + (b * T + t) * D}};
+        double gcoef = 0, glam = 0;
+        for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
+            const plast_real *S = E->Scur + b * L + l[k].off;
+            plast_real *gS = E->gS + b * L + l[k].off;
+            /* S_t = keep S_{t-1} + c u v^T: d c = u^T gS v, d lambda = -<gS, S_{t-1}>, d u = c gS v, d v = c gS^T u */
+            for (int64_t i = 0; i < l[k].in; i++) {
+                const plast_real *g = gS + i * l[k].out, *s = S + i * l[k].out;
+                double gv_i = 0;
+                for (int64_t j = 0; j < l[k].out; j++) {
+                    gv_i += (double)g[j] * l[k].v[j];
+                    glam -= (double)g[j] * s[j];
+                    l[k].gv[j] += c * l[k].u[i] * g[j];
+                }
+                gcoef += (double)l[k].u[i] * gv_i;
+                if (l[k].gu) l[k].gu[i] += (plast_real)(c * gv_i);
+            }
+            for (int64_t i = 0; i < l[k].in * l[k].out; i++) gS[i] *= keep; /* on to the adjoint of S_{t-1} */
+        }
+        E->gcoef[b] = (plast_real)gcoef, E->glam[b] = (plast_real)glam;
+    }
+}
+
+/* ---- the interface ------------------------------------------------------------------------------------------- */
+
+void duan_prod_forward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy) {
+    if (E->dense) {
+        const dense_view v = dense_of(E, k);
+        dense_forward(E, &v, x, ldx, y, ldy);
+        return;
+    }
+    lr_product L = lr_of(E, k, t);
+    lr_forward(&L, x, ldx, y, ldy, E->sN, rows_of(E->Ap[k], E, t, L.n2));
+}
+
+void duan_prod_backward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, const plast_real *dy,
+                        int64_t lddy, plast_real *dx, int64_t lddx) {
+    if (E->dense) {
+        const dense_view v = dense_of(E, k);
+        dense_backward(E, &v, x, ldx, dy, lddy, dx, lddx);
+        return;
+    }
+    lr_product L = lr_of(E, k, t);
+    lr_factor df1, df2;
+    lr_adjoints(E, k, &df1, &df2);
+    plast_real *gamma_adj = t > 0 ? E->gGAM + (t - 1) * E->B * E->T : NULL;
+    lr_backward(&L, x, ldx, dy, lddy, rows_of(E->Ap[k], E, t, L.n2), dx, lddx, df1, df2, gamma_adj, E->sM, E->sN);
+}
