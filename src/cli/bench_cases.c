@@ -23,6 +23,19 @@ const bench_case bench_cases[] = {
     DUAN_RULES("copy", 3, 30, "rnn"),
     DUAN("copy_long", 3, 80, "lstm", "hebbian"), /* n = 20 values after a delay of 40 (configs/duan/copy_long.json) */
     DUAN("copy_long", 3, 80, "lstm", "gradient"),
+    /* the same on the dense path, and longer trials where the low-rank form's O(T^2) loses */
+#define DUAN_ON(task, I, T, cell, rule, path)                                                                        \
+    {task "_" cell "_" rule "_" path,                                                                                \
+     {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=" #I, "model.output=1",              \
+      "model.hidden=128", "model.hidden_scaling=paper", "train.engine=" path},                                       \
+     64, T, "Duan et al. at paper size, the " path " path"}
+    DUAN_ON("copy_long", 3, 80, "lstm", "hebbian", "dense"),
+    DUAN_ON("copy_long", 3, 80, "lstm", "gradient", "dense"),
+    DUAN_ON("copy_40", 3, 40, "lstm", "hebbian", "lowrank"),
+    DUAN_ON("copy_40", 3, 40, "lstm", "hebbian", "dense"),
+    DUAN_ON("copy_160", 3, 160, "lstm", "hebbian", "lowrank"),
+    DUAN_ON("copy_160", 3, 160, "lstm", "hebbian", "dense"),
+    DUAN_ON("copy_1000", 3, 1000, "lstm", "hebbian", "dense"),
     {"art_stpn", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 128, 9,
      "STPNr, associative retrieval size"},
     {"art_lstm", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 128, 9, ""},
@@ -94,7 +107,8 @@ const bench_case *bench_case_find(const char *name) {
     return NULL;
 }
 
-/* the case's keys over the experiment's defaults: model.* for every case, rl.* and env.* for the RL cases */
+/* the case's keys over the experiment's defaults: model.* for every case, rl.* and env.* for the RL cases, and
+ * train.engine for a case that asks for a path (otherwise auto, as training) */
 static plast_status case_cfg(const bench_case *c, plast_experiment_cfg *cfg, plast_err *err) {
     plast_status s = plast_experiment_cfg_load(cfg, NULL, 0, NULL, err);
     for (int k = 0; s == PLAST_OK && k < BENCH_MAX_SETS && c->sets[k]; k++)
@@ -228,7 +242,10 @@ plast_status bench_case_time(const bench_case *c, int steps, double budget_s, be
     if (bench_case_is_rl(c)) return rl_case_time(c, steps, budget_s, out, err);
     plast_model *m = bench_case_model(c, err);
     plast_params *p = m ? plast_model_params_init(m, err) : NULL;
-    plast_engine *e = p ? plast_engine_init(m, c->B, c->T, PLAST_ENGINE_AUTO, 0, err) : NULL;
+    plast_experiment_cfg cfg;
+    const plast_engine_kind kind =
+        case_cfg(c, &cfg, NULL) == PLAST_OK ? plast_engine_kind_parse(cfg.train.engine) : PLAST_ENGINE_AUTO;
+    plast_engine *e = p ? plast_engine_init(m, c->B, c->T, kind, 0, err) : NULL;
     plast_optim_config oc = plast_optim_config_default(PLAST_OPTIM_ADAMW);
     oc.weight_decay = 0, oc.amsgrad = 1;
     plast_optim *opt = e ? plast_optim_init(&oc, p, err) : NULL;

@@ -80,7 +80,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->Scur = carve(pl, dn * B * E->s_len);
     E->gS = carve(pl, dn * B * E->s_len);
     E->Sck = carve(pl, dn * E->n_ck * B * E->s_len);
-    E->Sseg = carve(pl, dn * E->seg_len * B * E->s_len);
+    E->Sseg = carve(pl, dn * (E->seg_len - 1) * B * E->s_len);
     E->tA_all = carve(pl, B * T * H);
     E->tZ_all = carve(pl, B * T * G);
     E->tO_all = carve(pl, T * B * D);

@@ -91,9 +91,10 @@ typedef struct duan_engine {
     plast_real *gge, *ggz, *ggo;                         /* (B, n): adjoints of the bias updates de, dz, do */
     plast_real *gcoef, *glam;                            /* (B): adjoints of c_t = eta_t s_t and lambda_t */
     /* the dense form: each sample's S of the three layers, (B, I H + C2 G + H D) (encoder, cell, output), the
-     * current one and its adjoint; checkpoints of S_{kK - 1} (n_ck, B, .) and one segment's S_{t-1} (K, B, .) */
+     * current one and its adjoint; checkpoints of S_{kK - 1} (n_ck, B, .) and one segment's S_{t-1} (K - 1, B, .) */
     int64_t s_len, seg_len, n_ck; /* elements of one sample's S; K; checkpoints */
-    plast_real *Scur, *gS, *Sck, *Sseg;
+    plast_real *Scur, *gS, *Sck, *Sseg; /* Sseg: K - 1 states (a segment's first is its checkpoint) */
+    const plast_real *Sview;             /* the S the products read: Scur forwards, S_{t-1} backwards */
     plast_real *DX; /* (T, B, I): d loss / d input, without an encoder */
 
     size_t bytes;

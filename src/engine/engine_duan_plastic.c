@@ -73,7 +73,7 @@ static void dense_forward(duan_engine *E, const dense_view *v, const plast_real 
     const int64_t B = E->B, n = v->out;
 #pragma omp parallel for if (B * v->rows * n >= 32768)
     for (int64_t b = 0; b < B; b++) {
-        const plast_real *S = E->Scur + b * E->s_len + v->off, *xb = x + b * ldx;
+        const plast_real *S = E->Sview + b * E->s_len + v->off, *xb = x + b * ldx;
         plast_real *yb = y + b * ldy;
         if (v->trans) { /* rows <- out: y_i += sum_j x_j alpha_ij S_ij */
             for (int64_t i = 0; i < v->rows; i++) {
@@ -102,7 +102,7 @@ static void dense_backward(duan_engine *E, const dense_view *v, const plast_real
     if (v->trans && dx) /* dx_j += sum_i dy_i alpha_ij S_ij */
 #pragma omp parallel for if (B * v->rows * n >= 32768)
         for (int64_t b = 0; b < B; b++) {
-            const plast_real *S = E->Scur + b * L + v->off, *qb = dy + b * lddy;
+            const plast_real *S = E->Sview + b * L + v->off, *qb = dy + b * lddy;
             plast_real acc[n];
             for (int64_t j = 0; j < n; j++) acc[j] = 0;
             for (int64_t i = 0; i < v->rows; i++) {
@@ -118,7 +118,7 @@ static void dense_backward(duan_engine *E, const dense_view *v, const plast_real
         const plast_real *a = v->alpha + r * n;
         plast_real *da = learn ? v->dalpha + r * n : NULL;
         for (int64_t b = 0; b < B; b++) {
-            const plast_real *s = E->Scur + b * L + v->off + r * n;
+            const plast_real *s = E->Sview + b * L + v->off + r * n;
             plast_real *gs = E->gS + b * L + v->off + r * n;
             /* forward: y += x_r (alpha_r * s) (rows r of the input), or y_i += (alpha_r * s) . x (transposed) */
             const plast_real *col = v->trans ? x + b * ldx : dy + b * lddy; /* the length-n factor */
@@ -133,8 +133,9 @@ static void dense_backward(duan_engine *E, const dense_view *v, const plast_real
     }
 }
 
-/* S <- (1 - lambda_t) S + c_t u_t v_t^T for every layer of every sample, u and v from the histories */
-static void dense_apply(duan_engine *E, int64_t t) {
+/* dst = (1 - lambda_t) src + c_t u_t v_t^T for every layer of every sample (in place when dst is src), u and v
+ * from the histories */
+static void dense_apply(duan_engine *E, int64_t t, const plast_real *src, plast_real *dst) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
     const int64_t enc = E->no_enc ? 0 : I * H;
 #pragma omp parallel for if (B * E->s_len >= 32768)
@@ -145,11 +146,11 @@ static void dense_apply(duan_engine *E, int64_t t) {
             {enc, C2, G, E->Ucell + (b * T + t) * C2, E->Vcell + (b * T + t) * G},
             {enc + C2 * G, H, D, E->Uout + (b * T + t) * H, E->Vout + (b * T + t) * D}};
         for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
-            plast_real *S = E->Scur + b * E->s_len + l[k].off;
+            const int64_t o = b * E->s_len + l[k].off;
             for (int64_t i = 0; i < l[k].in; i++) {
-                const plast_real cu = c * l[k].u[i];
-                plast_real *s = S + i * l[k].out;
-                for (int64_t j = 0; j < l[k].out; j++) s[j] = keep * s[j] + cu * l[k].v[j];
+                const plast_real cu = c * l[k].u[i], *s = src + o + i * l[k].out;
+                plast_real *d = dst + o + i * l[k].out;
+                for (int64_t j = 0; j < l[k].out; j++) d[j] = keep * s[j] + cu * l[k].v[j];
             }
         }
     }
@@ -163,10 +164,11 @@ int64_t duan_dense_segment(int64_t T) {
 void duan_dense_begin(duan_engine *E) {
     zero(E->Scur, E->B * E->s_len);
     zero(E->Sck, E->B * E->s_len); /* S_{-1} = 0, the first segment's start */
+    E->Sview = E->Scur;
 }
 
 void duan_dense_update(duan_engine *E, int64_t t) {
-    dense_apply(E, t);
+    dense_apply(E, t, E->Scur, E->Scur);
     const int64_t next = t + 1, K = E->seg_len;
     if (next < E->T && next % K == 0) /* the start of the next segment: S_{next - 1} */
         memcpy(E->Sck + next / K * E->B * E->s_len, E->Scur, sizeof(plast_real) * (size_t)(E->B * E->s_len));
@@ -175,15 +177,14 @@ void duan_dense_update(duan_engine *E, int64_t t) {
 void duan_dense_backward_update(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2, L = E->s_len;
     const int64_t K = E->seg_len, c0 = t / K * K, enc = E->no_enc ? 0 : I * H;
-    if (t == T - 1 || t == c0 + K - 1) { /* entering segment [c0, c0 + K) from its end: recompute its S_{t-1} */
-        memcpy(E->Scur, E->Sck + c0 / K * B * L, sizeof(plast_real) * (size_t)(B * L));
-        for (int64_t tt = c0; tt < c0 + K && tt < T; tt++) {
-            memcpy(E->Sseg + (tt - c0) * B * L, E->Scur, sizeof(plast_real) * (size_t)(B * L));
-            dense_apply(E, tt);
-        }
-    }
-    /* S_{t-1}: what step t's products read */
-    memcpy(E->Scur, E->Sseg + (t - c0) * B * L, sizeof(plast_real) * (size_t)(B * L));
+    /* S_{tt-1} for tt in the segment [c0, c0 + K): slot 0 the checkpoint, slot i > 0 at Sseg + (i - 1) B L */
+    const plast_real *ck = E->Sck + c0 / K * B * L;
+#define SLOT(i) ((i) == 0 ? ck : E->Sseg + ((i) - 1) * B * L)
+    if (t == T - 1 || t == c0 + K - 1) /* entering the segment from its end: recompute it from its checkpoint */
+        for (int64_t tt = c0; tt + 1 < c0 + K && tt + 1 < T; tt++)
+            dense_apply(E, tt, SLOT(tt - c0), E->Sseg + (tt - c0) * B * L);
+    E->Sview = SLOT(t - c0); /* S_{t-1}: what step t's products read */
+#undef SLOT
 #pragma omp parallel for if (B * L >= 32768)
     for (int64_t b = 0; b < B; b++) {
         const plast_real keep = 1 - E->LAM[t * B + b], c = E->COEF[t * B + b];
@@ -196,21 +197,39 @@ void duan_dense_backward_update(duan_engine *E, int64_t t) {
              E->gVout + (b * T + t) * D}};
         double gcoef = 0, glam = 0;
         for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
-            const plast_real *S = E->Scur + b * L + l[k].off;
+            const plast_real *S = E->Sview + b * L + l[k].off;
             plast_real *gS = E->gS + b * L + l[k].off;
             /* S_t = keep S_{t-1} + c u v^T: d c = u^T gS v, d lambda = -<gS, S_{t-1}>, d u = c gS v, d v = c gS^T u */
+            /* and gS <- keep gS, on to the adjoint of S_{t-1}, in the same pass */
+            /* (each row's sums in LANES partial sums, so the loop vectorises; rows add up in double) */
+            const int64_t n = l[k].out, n8 = n / LANES * LANES;
+            const plast_real *v = l[k].v;
+            plast_real *gv = l[k].gv;
             for (int64_t i = 0; i < l[k].in; i++) {
-                const plast_real *g = gS + i * l[k].out, *s = S + i * l[k].out;
-                double gv_i = 0;
-                for (int64_t j = 0; j < l[k].out; j++) {
-                    gv_i += (double)g[j] * l[k].v[j];
-                    glam -= (double)g[j] * s[j];
-                    l[k].gv[j] += c * l[k].u[i] * g[j];
+                plast_real *g = gS + i * n;
+                const plast_real *s = S + i * n, cu = c * l[k].u[i];
+                plast_real sv[LANES] = {0}, ss[LANES] = {0};
+                for (int64_t j = 0; j < n8; j += LANES)
+                    for (int q = 0; q < LANES; q++) {
+                        const plast_real gj = g[j + q];
+                        sv[q] += gj * v[j + q];
+                        ss[q] += gj * s[j + q];
+                        gv[j + q] += cu * gj;
+                        g[j + q] = keep * gj;
+                    }
+                for (int64_t j = n8; j < n; j++) {
+                    const plast_real gj = g[j];
+                    sv[0] += gj * v[j];
+                    ss[0] += gj * s[j];
+                    gv[j] += cu * gj;
+                    g[j] = keep * gj;
                 }
+                double gv_i = 0, gs_i = 0;
+                for (int q = 0; q < LANES; q++) gv_i += sv[q], gs_i += ss[q];
+                glam -= gs_i;
                 gcoef += (double)l[k].u[i] * gv_i;
                 if (l[k].gu) l[k].gu[i] += (plast_real)(c * gv_i);
             }
-            for (int64_t i = 0; i < l[k].in * l[k].out; i++) gS[i] *= keep; /* on to the adjoint of S_{t-1} */
         }
         E->gcoef[b] = (plast_real)gcoef, E->glam[b] = (plast_real)glam;
     }

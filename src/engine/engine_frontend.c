@@ -87,7 +87,7 @@ plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
     const plast_model *m = e->model;
     const duan_conv *k = &PLAST_PRIV(m, duan_priv)->cnn;
     if (e->plan_only) { /* the Duan engine's plan, the encoder's, the images and the cell inputs */
-        plast_engine core = {.model = m, .B = e->B, .T = e->T, .kind = PLAST_ENGINE_AUTO, .plan_only = 1};
+        plast_engine core = {.model = m, .B = e->B, .T = e->T, .kind = e->kind, .plan_only = 1};
         plast_status s = engine_duan_init(&core, err);
         e->planned = core.planned + conv4_plan(m, e->B, e->T) +
                      (size_t)(e->T * e->B * (k->channels * k->size * k->size + m->H)) * sizeof(plast_real);
@@ -99,7 +99,7 @@ plast_status engine_frontend_init(plast_engine *e, plast_err *err) {
     e->path = &FRONTEND_PATH;
     F->pixels = k->channels * k->size * k->size, F->label = k->label, F->H = m->H, F->Hf = m->H - k->label;
     F->I = m->I;
-    F->core = (plast_engine){.model = m, .B = e->B, .T = e->T, .kind = PLAST_ENGINE_AUTO};
+    F->core = (plast_engine){.model = m, .B = e->B, .T = e->T, .kind = e->kind};
     const int64_t rows = e->T * e->B;
     F->images = malloc((size_t)(rows * F->pixels) * sizeof(plast_real));
     F->cell_x = malloc((size_t)(rows * F->H) * sizeof(plast_real));
