@@ -157,10 +157,12 @@ reward=$(sed -n 's/.*"metric":[[:space:]]*\([0-9.e+-]*\).*/\1/p' "$work/pa/test.
 expect 1 "from model.hidden = 20000" train "$src/configs/duan/cuereward.json" --out "$work/big" --set model.hidden=20000
 expect 1 "the state of train.batch = 1000000 trials" train "$src/configs/duan/cuereward.json" --out "$work/big" --set train.batch=1000000
 expect 0 "not measured" info "$src/configs/duan/cuereward.json" --set model.hidden=20000
-# a trial long enough that the path's buffers for backpropagation cannot fit (the low-rank path's O(T^2) history:
-# about 720 GB at a delay of 3,000), although parameters and state would
+# a trial long enough that the low-rank path's buffers for backpropagation cannot fit (its O(T^2) history: about
+# 720 GB at a delay of 3,000), although parameters and state would; auto takes the dense path there (O(T) work,
+# checkpoints every sqrt(T) steps: 7.6 GB)
 expect 1 "the lowrank path's buffers for backpropagation over 3040 steps" train "$src/configs/duan/copy_long.json" \
-  --out "$work/long-trial" --set task.delay=3000
+  --out "$work/long-trial" --set task.delay=3000 --set train.engine=lowrank
+expect 0 "the dense path's buffers (what training holds)" info "$src/configs/duan/copy_long.json" --set task.delay=3000
 expect 0 "the fused path's buffers (what training holds)" info "$src/configs/stpn/maze.json"
 # eval with overrides that change the model says so (eval has no --restart)
 expect 1 "do the --set overrides change the model?" eval "$work/pa" --set model.hidden=3
