@@ -35,7 +35,6 @@ const bench_case bench_cases[] = {
     DUAN_ON("copy_40", 3, 40, "lstm", "hebbian", "dense"),
     DUAN_ON("copy_160", 3, 160, "lstm", "hebbian", "lowrank"),
     DUAN_ON("copy_160", 3, 160, "lstm", "hebbian", "dense"),
-    DUAN_ON("copy_1000", 3, 1000, "lstm", "hebbian", "dense"),
     {"art_stpn", {"model.family=stpn", "model.input=37", "model.output=37", "model.hidden=11"}, 128, 9,
      "STPNr, associative retrieval size"},
     {"art_lstm", {"model.family=lstm", "model.input=37", "model.output=37", "model.hidden=9"}, 128, 9, ""},
