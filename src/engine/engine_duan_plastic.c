@@ -133,19 +133,33 @@ static void dense_backward(duan_engine *E, const dense_view *v, const plast_real
     }
 }
 
-/* dst = (1 - lambda_t) src + c_t u_t v_t^T for every layer of every sample (in place when dst is src), u and v
- * from the histories */
-static void dense_apply(duan_engine *E, int64_t t, const plast_real *src, plast_real *dst) {
-    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2;
+/* sample b's three plastic layers at step t: their block of S and the update's factors u, v (from the histories)
+ * with the adjoints they receive (gu NULL for the encoder, whose u is data); the encoder is absent without one */
+typedef struct dense_layer {
+    int64_t off, in, out;
+    const plast_real *u, *v;
+    plast_real *gu, *gv;
+} dense_layer;
+
+static int dense_layers(const duan_engine *E, int64_t b, int64_t t, dense_layer l[3]) {
+    const int64_t T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2, r = b * T + t;
     const int64_t enc = E->no_enc ? 0 : I * H;
+    int n = 0;
+    if (!E->no_enc) l[n++] = (dense_layer){0, I, H, E->Uenc + r * I, E->Venc + r * H, NULL, E->gVenc + r * H};
+    l[n++] = (dense_layer){enc, C2, G, E->Ucell + r * C2, E->Vcell + r * G, E->gUcell + r * C2, E->gVcell + r * G};
+    l[n++] = (dense_layer){enc + C2 * G, H, D, E->Uout + r * H, E->Vout + r * D, E->gUout + r * H, E->gVout + r * D};
+    return n;
+}
+
+/* dst = (1 - lambda_t) src + c_t u_t v_t^T for every layer of every sample (in place when dst is src) */
+static void dense_apply(duan_engine *E, int64_t t, const plast_real *src, plast_real *dst) {
+    const int64_t B = E->B;
 #pragma omp parallel for if (B * E->s_len >= 32768)
     for (int64_t b = 0; b < B; b++) {
         const plast_real keep = 1 - E->LAM[t * B + b], c = E->COEF[t * B + b];
-        struct { int64_t off, in, out; const plast_real *u, *v; } l[3] = {
-            {0, I, H, E->Uenc + (b * T + t) * I, E->no_enc ? NULL : E->Venc + (b * T + t) * H},
-            {enc, C2, G, E->Ucell + (b * T + t) * C2, E->Vcell + (b * T + t) * G},
-            {enc + C2 * G, H, D, E->Uout + (b * T + t) * H, E->Vout + (b * T + t) * D}};
-        for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
+        dense_layer l[3];
+        const int n = dense_layers(E, b, t, l);
+        for (int k = 0; k < n; k++) {
             const int64_t o = b * E->s_len + l[k].off;
             for (int64_t i = 0; i < l[k].in; i++) {
                 const plast_real cu = c * l[k].u[i], *s = src + o + i * l[k].out;
@@ -175,8 +189,7 @@ void duan_dense_update(duan_engine *E, int64_t t) {
 }
 
 void duan_dense_backward_update(duan_engine *E, int64_t t) {
-    const int64_t B = E->B, T = E->T, I = E->I, H = E->H, G = E->G, D = E->D, C2 = E->C2, L = E->s_len;
-    const int64_t K = E->seg_len, c0 = t / K * K, enc = E->no_enc ? 0 : I * H;
+    const int64_t B = E->B, T = E->T, L = E->s_len, K = E->seg_len, c0 = t / K * K;
     /* S_{tt-1} for tt in the segment [c0, c0 + K): slot 0 the checkpoint, slot i > 0 at Sseg + (i - 1) B L */
     const plast_real *ck = E->Sck + c0 / K * B * L;
 #define SLOT(i) ((i) == 0 ? ck : E->Sseg + ((i) - 1) * B * L)
@@ -188,15 +201,10 @@ void duan_dense_backward_update(duan_engine *E, int64_t t) {
 #pragma omp parallel for if (B * L >= 32768)
     for (int64_t b = 0; b < B; b++) {
         const plast_real keep = 1 - E->LAM[t * B + b], c = E->COEF[t * B + b];
-        struct { int64_t off, in, out; const plast_real *u, *v; plast_real *gu, *gv; } l[3] = {
-            {0, I, H, E->Uenc + (b * T + t) * I, E->no_enc ? NULL : E->Venc + (b * T + t) * H, NULL,
-             E->no_enc ? NULL : E->gVenc + (b * T + t) * H},
-            {enc, C2, G, E->Ucell + (b * T + t) * C2, E->Vcell + (b * T + t) * G, E->gUcell + (b * T + t) * C2,
-             E->gVcell + (b * T + t) * G},
-            {enc + C2 * G, H, D, E->Uout + (b * T + t) * H, E->Vout + (b * T + t) * D, E->gUout + (b * T + t) * H,
-             E->gVout + (b * T + t) * D}};
+        dense_layer l[3];
+        const int nl = dense_layers(E, b, t, l);
         double gcoef = 0, glam = 0;
-        for (int k = E->no_enc ? 1 : 0; k < 3; k++) {
+        for (int k = 0; k < nl; k++) {
             const plast_real *S = E->Sview + b * L + l[k].off;
             plast_real *gS = E->gS + b * L + l[k].off;
             /* S_t = keep S_{t-1} + c u v^T: d c = u^T gS v, d lambda = -<gS, S_{t-1}>, d u = c gS v, d v = c gS^T u */
