@@ -325,6 +325,9 @@ expect 0 "6 without a paper figure" reproduce miconi2016 --quick --set train.ste
   --set train.val_batches=1 --out "$work/rep" --quiet --jobs 2
 check "reproduce miconi2016: median [q1, q3] cells" test "$(grep -oE '\| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$work/rep/miconi2016.md" | wc -l)" -eq 6
 check "reproduce miconi2016: the paper's figures named" grep -q "Figures 2-4" "$work/rep/miconi2016.md"
+expect 0 "Collected from the runs already finished" reproduce miconi2016 --quick --out "$work/rep" --collect
+check "reproduce --collect: the same cells, nothing trained" test "$(grep -oE '\| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$work/rep/miconi2016.md" | wc -l)" -eq 6
+expect 0 "no result" reproduce stpn_table1 --quick --out "$work/rep" --collect
 expect 0 "duan_table2_rnn" reproduce --list
 # a figure: Duan's copying error against the sequence length, one curve per model, tiny runs
 expect 0 "30 without a paper figure" reproduce duan_copy_length --quick --set train.steps=2 --set train.test_batches=1 \

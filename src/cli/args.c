@@ -64,6 +64,7 @@ static const cli_option OPTIONS[] = {
     {"quick", OPT_FLAG, offsetof(cli_args, quick), 0},
     {"jobs", OPT_COUNT, offsetof(cli_args, jobs), 64},
     {"curve", OPT_FLAG, offsetof(cli_args, curve), 0},
+    {"collect", OPT_FLAG, offsetof(cli_args, collect), 0},
 };
 
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {

@@ -25,6 +25,7 @@ typedef struct cli_args {
     int quick;                      /* --quick (reproduce) */
     int jobs;                       /* --jobs N (sweep, reproduce): runs at a time, 0 = one */
     int curve;                      /* --curve (eval): familiarity detection's generalisation curve */
+    int collect;                    /* --collect (reproduce): the table from finished runs, nothing trained */
 } cli_args;
 
 /* Parses argv[first..] into a, by the one table of options in args.c; exits with a usage message naming the bad

@@ -139,6 +139,7 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
     if (a->restart) sv[n++] = "--restart";
     if (a->threads) snprintf(threads, sizeof threads, "%d", a->threads), sv[n++] = "--threads", sv[n++] = threads;
     if (a->jobs) snprintf(jobs, sizeof jobs, "%d", a->jobs), sv[n++] = "--jobs", sv[n++] = jobs;
+    if (a->collect) return; /* the table from the runs already there */
     printf("== plast sweep %s --out %s%s\n", path, dir, a->quick ? " (quick)" : "");
     fflush(stdout);
     cmd_sweep(n, (char **)sv);
@@ -196,7 +197,7 @@ static void draw_figure(const table *tb, const char *out, const char *const *col
 
 int cmd_reproduce(int argc, char **argv) {
     cli_args a;
-    cli_parse_args(argc, argv, 1, "reproduce", "out quiet threads restart list quick jobs", &a);
+    cli_parse_args(argc, argv, 1, "reproduce", "out quiet threads restart list quick jobs collect", &a);
     if (a.list) {
         list_tables();
         return 0;
@@ -229,6 +230,7 @@ int cmd_reproduce(int argc, char **argv) {
     plast_strbuf_printf(&md, "# %s\n\n", tb->title);
     if (tb->note[0]) plast_strbuf_printf(&md, "%s\n\n", tb->note);
     if (a.quick) plast_strbuf_printf(&md, "**Quick version, not the paper's scale**: at most 300 steps, 2 seeds.\n\n");
+    if (a.collect) plast_strbuf_puts(&md, "Collected from the runs already finished (`--collect`: nothing trained).\n\n");
     if (a.n_sets) {
         plast_strbuf_puts(&md, "Settings changed from the paper's:");
         for (int k = 0; k < a.n_sets; k++) plast_strbuf_printf(&md, " `%s`", a.sets[k]);
@@ -280,8 +282,9 @@ int cmd_reproduce(int argc, char **argv) {
     for (int k = 0; k < nf; k++)
         plast_strbuf_printf(&md, "%s %s: %lld of its configuration's %lld steps", k ? ";" : " Steps:", configs[k],
                             (long long)steps_run[k], (long long)steps_paper[k]);
-    plast_strbuf_printf(&md, ".\nWall time of this command: %.0f s (runs already finished are not trained again).\n",
-                        wall);
+    if (!a.collect)
+        plast_strbuf_printf(&md, ".\nWall time of this command: %.0f s (runs already finished are not trained again)", wall);
+    plast_strbuf_puts(&md, ".\n");
     if (!md.buf) cli_die("out of memory");
     printf("\n%s", md.buf);
     char path[1200];

@@ -33,7 +33,7 @@ static const command COMMANDS[] = {
     {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N]",
      "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
      "--jobs N runs N at a time on their own cores; under mpirun the runs are spread over the ranks"},
-    {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] | --list",
+    {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] [--collect] | --list",
      "one of the papers' tables from plast's own runs (a sweep per column), the paper's value beside each cell"},
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
