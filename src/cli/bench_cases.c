@@ -7,11 +7,13 @@
 #include "cli/bench_cases.h"
 #include "core/err.h"
 
-#define DUAN(task, I, T, cell, rule)                                                                                 \
-    {task "_" cell "_" rule,                                                                                        \
+/* a Duan et al. case at the paper's size on a path (auto: as training picks it) */
+#define DUAN_CASE(name, I, T, cell, rule, path, note)                                                                \
+    {name,                                                                                                           \
      {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=" #I, "model.output=1",              \
-      "model.hidden=128", "model.hidden_scaling=paper"},                                                             \
-     64, T, "Duan et al. at paper size"}
+      "model.hidden=128", "model.hidden_scaling=paper", "train.engine=" path},                                       \
+     64, T, note}
+#define DUAN(task, I, T, cell, rule) DUAN_CASE(task "_" cell "_" rule, I, T, cell, rule, "auto", "Duan et al. at paper size")
 
 const bench_case bench_cases[] = {
 /* the three rules of one cell: Hebbian, gradient, none */
@@ -25,10 +27,7 @@ const bench_case bench_cases[] = {
     DUAN("copy_long", 3, 80, "lstm", "gradient"),
     /* the same on the dense path, and longer trials where the low-rank form's O(T^2) loses */
 #define DUAN_ON(task, I, T, cell, rule, path)                                                                        \
-    {task "_" cell "_" rule "_" path,                                                                                \
-     {"model.family=duan", "model.cell=" cell, "model.rule=" rule, "model.input=" #I, "model.output=1",              \
-      "model.hidden=128", "model.hidden_scaling=paper", "train.engine=" path},                                       \
-     64, T, "Duan et al. at paper size, the " path " path"}
+    DUAN_CASE(task "_" cell "_" rule "_" path, I, T, cell, rule, path, "Duan et al. at paper size, the " path " path")
     DUAN_ON("copy_long", 3, 80, "lstm", "hebbian", "dense"),
     DUAN_ON("copy_long", 3, 80, "lstm", "gradient", "dense"),
     DUAN_ON("copy_40", 3, 40, "lstm", "hebbian", "lowrank"),

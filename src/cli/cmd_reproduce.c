@@ -131,6 +131,7 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
     for (int s = 0; s < a->n_sets; s++) sets[n_sets++] = a->sets[s];
     if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
     *steps_run = cfg.train.steps;
+    if (a->collect) return; /* the table from the runs already there */
     const char *sv[2 * (CLI_MAX_SETS + 3) + 12];
     int n = 0;
     sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = dir;
@@ -139,7 +140,6 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
     if (a->restart) sv[n++] = "--restart";
     if (a->threads) snprintf(threads, sizeof threads, "%d", a->threads), sv[n++] = "--threads", sv[n++] = threads;
     if (a->jobs) snprintf(jobs, sizeof jobs, "%d", a->jobs), sv[n++] = "--jobs", sv[n++] = jobs;
-    if (a->collect) return; /* the table from the runs already there */
     printf("== plast sweep %s --out %s%s\n", path, dir, a->quick ? " (quick)" : "");
     fflush(stdout);
     cmd_sweep(n, (char **)sv);

@@ -38,25 +38,32 @@
     X("stpn_table1", "maze reward", "stpn/maze_ablations.json", maze, row, m, pm, 1)                              \
     X("stpn_table1", "maze energy", "stpn/maze_ablations.json", maze, row, me, pme, -1)
 
+/* one cell of Duan et al.'s tables: the sweep point (the key varied, "shots=10") of one cell type and rule; the
+ * paper's values are figures, or lost from our copy of its text (the tables' notes) */
+#define DCELL(X, table, col, cfg, point, cell, rule, row)                                                          \
+    X(table, col, cfg, point " cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
+
 /* a row of Duan Table 2 (few-shot regression, test MSE): linear and MLP functions, K = 10 and 20 */
 #define D2(X, table, cell, rule, row)                                                                              \
-    X(table, "linear K=10", "duan/regression_linear.json", "shots=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X(table, "linear K=20", "duan/regression_linear.json", "shots=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X(table, "MLP K=10", "duan/regression_mlp.json", "shots=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)       \
-    X(table, "MLP K=20", "duan/regression_mlp.json", "shots=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
+    DCELL(X, table, "linear K=10", "duan/regression_linear.json", "shots=10", cell, rule, row)                     \
+    DCELL(X, table, "linear K=20", "duan/regression_linear.json", "shots=20", cell, rule, row)                     \
+    DCELL(X, table, "MLP K=10", "duan/regression_mlp.json", "shots=10", cell, rule, row)                           \
+    DCELL(X, table, "MLP K=20", "duan/regression_mlp.json", "shots=20", cell, rule, row)
 
-/* a row of Duan et al.'s copying figures: test MSE against the delay (n = 5) or the sequence length (no delay) */
+/* a row of Duan et al.'s copying figures, test MSE against the delay (n = 5) or the sequence length (no delay):
+ * column "key v" is sweep point "key=v" */
+#define DPOINT(X, table, cfg, key, v, cell, rule, row) DCELL(X, table, key " " #v, cfg, key "=" #v, cell, rule, row)
 #define DCOPY(X, cell, rule, row)                                                                                  \
-    X("duan_copy_delay", "delay 0", "duan/copy_delay.json", "delay=0 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)   \
-    X("duan_copy_delay", "delay 10", "duan/copy_delay.json", "delay=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_delay", "delay 20", "duan/copy_delay.json", "delay=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_delay", "delay 40", "duan/copy_delay.json", "delay=40 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_delay", "delay 60", "duan/copy_delay.json", "delay=60 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_length", "length 5", "duan/copy_length.json", "length=5 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)   \
-    X("duan_copy_length", "length 10", "duan/copy_length.json", "length=10 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_length", "length 20", "duan/copy_length.json", "length=20 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_length", "length 30", "duan/copy_length.json", "length=30 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
-    X("duan_copy_length", "length 40", "duan/copy_length.json", "length=40 cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1) \
+    DPOINT(X, "duan_copy_delay", "duan/copy_delay.json", "delay", 0, cell, rule, row)                              \
+    DPOINT(X, "duan_copy_delay", "duan/copy_delay.json", "delay", 10, cell, rule, row)                             \
+    DPOINT(X, "duan_copy_delay", "duan/copy_delay.json", "delay", 20, cell, rule, row)                             \
+    DPOINT(X, "duan_copy_delay", "duan/copy_delay.json", "delay", 40, cell, rule, row)                             \
+    DPOINT(X, "duan_copy_delay", "duan/copy_delay.json", "delay", 60, cell, rule, row)                             \
+    DPOINT(X, "duan_copy_length", "duan/copy_length.json", "length", 5, cell, rule, row)                           \
+    DPOINT(X, "duan_copy_length", "duan/copy_length.json", "length", 10, cell, rule, row)                          \
+    DPOINT(X, "duan_copy_length", "duan/copy_length.json", "length", 20, cell, rule, row)                          \
+    DPOINT(X, "duan_copy_length", "duan/copy_length.json", "length", 30, cell, rule, row)                          \
+    DPOINT(X, "duan_copy_length", "duan/copy_length.json", "length", 40, cell, rule, row)                          \
     X("duan_cuereward", "test MSE", "duan/cuereward.json", "cell=" cell " rule=" rule, row, NOPAPER, NOPAPER, 1)
 
 /* the six models of Duan et al.'s figures */

@@ -92,7 +92,7 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     const int team = omp_in_parallel() ? 1 : omp_get_max_threads();
     const int nt = (int64_t)team < tiles ? team : (int)tiles;
     /* BLAS runs one thread per call: inside an active parallel region by itself, else told so for the call */
-    if (!omp_in_parallel()) omp_set_num_threads(1);
+    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(1);
     const plast_blas *blas = plast_blas_get();
     /* the choice depends on the shape alone; without memory for the chunks the tiles alone give the same values to
      * rounding, still independently of the thread count */
@@ -106,7 +106,7 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
             gemm_call(blas, trans_a, trans_b, m, n, K, alpha, a, lda, b, ldb, beta, C + i0 * ldc + j0, ldc);
         }
     }
-    if (!omp_in_parallel()) omp_set_num_threads(team);
+    if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(team);
 }
 
 void plast_gemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,

@@ -34,38 +34,20 @@ enum { DUAN_DENSE_FROM_T = 100 };
 
 typedef struct engine_path_row {
     plast_engine_kind kind;
-    /* 1 if the path serves e's model (with the energy measure if asked) for e's trials when the kind `asked` was
-     * asked for (auto or this row's); otherwise 0 and the reason in why */
-    int (*supports)(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap);
+    /* 1 if the path serves model m (with the energy measure if asked); otherwise 0 and the reason in why */
+    int (*supports)(const plast_model *m, int want_energy, char *why, size_t cap);
     plast_status (*open)(plast_engine *e, plast_err *err); /* sets e->path and e->impl */
+    int64_t auto_below_T; /* train.engine = auto takes the path for trials shorter than this only; 0: any length */
 } engine_path_row;
 
-static int lowrank_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    if (!engine_duan_supports(e->model, PLAST_ENGINE_LOWRANK, e->want_energy, why, cap)) return 0;
-    if (asked == PLAST_ENGINE_AUTO && e->T >= DUAN_DENSE_FROM_T) {
-        snprintf(why, cap, "from T = %d the dense path is cheaper", DUAN_DENSE_FROM_T);
-        return 0;
-    }
-    return 1;
+static int lowrank_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    return engine_duan_supports(m, PLAST_ENGINE_LOWRANK, want_energy, why, cap);
 }
-static int dense_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    (void)asked;
-    return engine_duan_supports(e->model, PLAST_ENGINE_DENSE, e->want_energy, why, cap);
+static int dense_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    return engine_duan_supports(m, PLAST_ENGINE_DENSE, want_energy, why, cap);
 }
-static int cell_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    (void)asked;
-    return engine_cell_supports(e->model, e->want_energy, why, cap);
-}
-static int fused_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    (void)asked;
-    return engine_fused_supports(e->model, e->want_energy, why, cap);
-}
-static int fastweights_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    (void)asked;
-    return engine_fastweights_supports(e->model, e->want_energy, why, cap);
-}
-static int tape_supports(const plast_engine *e, plast_engine_kind asked, char *why, size_t cap) {
-    (void)e, (void)asked, (void)why, (void)cap;
+static int tape_supports(const plast_model *m, int want_energy, char *why, size_t cap) {
+    (void)m, (void)want_energy, (void)why, (void)cap;
     return 1; /* every model records on the tape */
 }
 /* Duan models with the Conv-4 image encoder run it by hand in front of the recurrent core (engine_frontend.c) */
@@ -74,12 +56,12 @@ static plast_status duan_open(plast_engine *e, plast_err *err) {
 }
 
 static const engine_path_row PATHS[] = {
-    {PLAST_ENGINE_LOWRANK, lowrank_supports, duan_open},
-    {PLAST_ENGINE_DENSE, dense_supports, duan_open},
-    {PLAST_ENGINE_DENSE, cell_supports, engine_cell_init},
-    {PLAST_ENGINE_FUSED, fused_supports, engine_fused_init},
-    {PLAST_ENGINE_FUSED, fastweights_supports, engine_fastweights_init},
-    {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init},
+    {PLAST_ENGINE_LOWRANK, lowrank_supports, duan_open, DUAN_DENSE_FROM_T},
+    {PLAST_ENGINE_DENSE, dense_supports, duan_open, 0},
+    {PLAST_ENGINE_DENSE, engine_cell_supports, engine_cell_init, 0},
+    {PLAST_ENGINE_FUSED, engine_fused_supports, engine_fused_init, 0},
+    {PLAST_ENGINE_FUSED, engine_fastweights_supports, engine_fastweights_init, 0},
+    {PLAST_ENGINE_TAPE, tape_supports, engine_tape_init, 0},
 };
 
 /* the first path of the table that serves the model (kind auto) or the one asked, opened on e (or planned, with
@@ -90,7 +72,11 @@ static plast_status engine_open(plast_engine *e, plast_engine_kind kind, plast_e
     const engine_path_row *row = NULL;
     for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0] && !row; i++) {
         if (kind != PLAST_ENGINE_AUTO && kind != PATHS[i].kind) continue;
-        if (PATHS[i].supports(e, kind, why, sizeof why)) row = &PATHS[i];
+        if (!PATHS[i].supports(m, e->want_energy, why, sizeof why)) continue;
+        if (kind == PLAST_ENGINE_AUTO && PATHS[i].auto_below_T && e->T >= PATHS[i].auto_below_T)
+            snprintf(why, sizeof why, "from T = %lld the next path is cheaper", (long long)PATHS[i].auto_below_T);
+        else
+            row = &PATHS[i];
     }
     if (!row)
         return plast_err_set(err, PLAST_ERR_INVALID_ARG, "engine: no %s path for %s: %s", plast_engine_kind_name(kind),

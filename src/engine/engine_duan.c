@@ -118,8 +118,8 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->gge = carve(pl, B * H);
     E->ggz = carve(pl, B * G);
     E->ggo = carve(pl, B * D);
-    E->gcoef = carve(pl, B);
-    E->glam = carve(pl, B);
+    E->gcoef = engine_plan_take(pl, sizeof(double) * (size_t)B);
+    E->glam = engine_plan_take(pl, sizeof(double) * (size_t)B);
     E->DX = carve(pl, E->no_enc ? T * B * I : 0);
 }
 
@@ -288,7 +288,7 @@ static plast_status duan_forward(plast_engine *eng, plast_params *p, const plast
     if (E->lstm) zero(E->Cs, B * H);
     if (E->plastic) {
         zero(E->PBenc, B * H), zero(E->PBhh, B * E->G), zero(E->PBih, B * E->G), zero(E->PBout, B * D);
-        if (E->dense) duan_dense_begin(E);
+        duan_plastic_begin(E);
     }
     if (!E->plastic) duan_forward_dense(E);
     for (int64_t t = 0; t < T; t++) {

@@ -89,7 +89,7 @@ typedef struct duan_engine {
     plast_real *tTau, *tC, *tCp;                         /* (B, H) tanh(c_t), c_t, c_{t-1} (LSTM) */
     plast_real *qO, *qH, *qC, *qZ, *qE, *qA;             /* (B, n): adjoints of Do, Dh, Dc, Dz, De, Da */
     plast_real *gge, *ggz, *ggo;                         /* (B, n): adjoints of the bias updates de, dz, do */
-    plast_real *gcoef, *glam;                            /* (B): adjoints of c_t = eta_t s_t and lambda_t */
+    double *gcoef, *glam; /* (B): the plastic weights' part of the adjoints of c_t = eta_t s_t and lambda_t */
     /* the dense form: each sample's S of the three layers, (B, I H + C2 G + H D) (encoder, cell, output), the
      * current one and its adjoint; checkpoints of S_{kK - 1} (n_ck, B, .) and one segment's S_{t-1} (K - 1, B, .) */
     int64_t s_len, seg_len, n_ck; /* elements of one sample's S; K; checkpoints */
@@ -183,12 +183,13 @@ static inline plast_real *rows_of(plast_real *base, const duan_engine *E, int64_
 void duan_prod_forward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, plast_real *y, int64_t ldy);
 void duan_prod_backward(duan_engine *E, int k, int64_t t, const plast_real *x, int64_t ldx, const plast_real *dy,
                         int64_t lddy, plast_real *dx, int64_t lddx);
-/* the dense form: zero S before a trial; after step t's rates and histories, S_t from S_{t-1} (checkpointing);
- * before step t's backward, S_{t-1} from the segment's recomputation, the update's adjoints (gcoef, glam and the
- * history adjoints of row t) from gS, then gS carried through the decay */
-void duan_dense_begin(duan_engine *E);
-void duan_dense_update(duan_engine *E, int64_t t);
-void duan_dense_backward_update(duan_engine *E, int64_t t);
+/* the plastic weights' update in their form: before a trial (the dense form zeroes S); after step t's rates and
+ * histories, the coefficients gamma_t (low-rank) or S_t from S_{t-1} with its checkpoints (dense); before step t's
+ * backward, the adjoints of c_t and lambda_t from the form's own (gcoef, glam), the dense form also the history
+ * adjoints of row t, with S_{t-1} from the segment's recomputation and gS carried through the decay */
+void duan_plastic_begin(duan_engine *E);
+void duan_plastic_update(duan_engine *E, int64_t t);
+void duan_plastic_backward_update(duan_engine *E, int64_t t);
 int64_t duan_dense_segment(int64_t T); /* K */
 
 /* engine_duan.c */

@@ -78,12 +78,6 @@ static void plastic_update(duan_engine *E, int64_t t) {
         s[b] = (plast_real)(E->max_norm / sqrt(nn > c2 ? nn : c2));
         coef[b] = eta[b] * s[b];
         const plast_real keep = 1 - lam[b];
-        if (!E->dense) { /* the low-rank form's coefficients; the dense form updates S after the loop */
-            plast_real *gam = E->GAM + (t * B + b) * T;
-            const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
-            for (int64_t k = 0; k < t; k++) gam[k] = keep * prev[k];
-            gam[t] = coef[b];
-        }
         /* plastic biases: decay, plus the gradient rule's updates */
         struct { plast_real *pb; const plast_real *ab, *g; int64_t n; } bias[4] = {
             {E->PBenc, E->abenc, venc, H}, {E->PBhh, E->abhh, vcell, G}, {E->PBih, E->abih, vcell, G}, {E->PBout, E->about, vout, D}};
@@ -137,7 +131,7 @@ void duan_forward_step(duan_engine *E, int64_t t) {
     duan_prod_forward(E, P_OUT, t, hn, H, o, D);
     if (E->grad_rule) inner_gradient(E, t);
     plastic_update(E, t);
-    if (E->dense) duan_dense_update(E, t);
+    duan_plastic_update(E, t);
 }
 
 /* ---- backward -------------------------------------------------------------------------------------------------- */
@@ -151,19 +145,7 @@ static void backward_update(duan_engine *E, int64_t t) {
     zero(E->gge, B * H), zero(E->ggz, B * G), zero(E->ggo, B * D);
 #pragma omp parallel for if (B * G >= 4096)
     for (int64_t b = 0; b < B; b++) {
-        const plast_real keep = 1 - lam[b];
-        /* the plastic weights' part: from gamma's adjoint (low-rank), or already from gS (dense) */
-        double gcoef = E->dense ? E->gcoef[b] : 0, glam = E->dense ? E->glam[b] : 0;
-        if (!E->dense) {
-            plast_real *gg = E->gGAM + (t * B + b) * T;
-            plast_real *gprev = t > 0 ? E->gGAM + ((t - 1) * B + b) * T : NULL;
-            const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
-            gcoef = gg[t];
-            for (int64_t k = 0; k < t; k++) {
-                glam -= (double)gg[k] * prev[k];
-                gprev[k] += keep * gg[k];
-            }
-        }
+        double gcoef = E->gcoef[b], glam = E->glam[b]; /* the plastic weights' part (duan_plastic_backward_update) */
         /* biases: PB_{t+1} = keep PB_t + coef ab * g */
         struct { plast_real *gpb; const plast_real *pb, *ab, *g; plast_real *gg_out; int64_t n; } bias[4] = {
             {E->gPBenc, E->PBenc, E->abenc, E->Da, E->gge, H},
@@ -210,7 +192,6 @@ static void backward_update(duan_engine *E, int64_t t) {
             double gsig = 2 * E->p_lr * geta + 2 * E->p_wd * glam;
             E->tO[b * D + D - 1] += (plast_real)(gsig * sig[b] * (1 - sig[b]));
         }
-        E->gcoef[b] = (plast_real)gcoef;
     }
     /* d/dalpha of the bias updates, then the carried bias adjoints become those of PB_t */
     for (int k = E->no_enc ? 1 : 0; k < 4; k++) {
@@ -288,7 +269,7 @@ static void backward_inner(duan_engine *E, int64_t t) {
  * (Hebbian) tE, tGate or tH, tO; for the gradient rule into the deltas' adjoints qA, qZ, qO, then backward_inner */
 static void backward_update_to_step(duan_engine *E, int64_t t) {
     const int64_t B = E->B, T = E->T, H = E->H, G = E->G, D = E->D, C2 = E->C2;
-    if (E->dense) duan_dense_backward_update(E, t);
+    duan_plastic_backward_update(E, t);
     backward_update(E, t);
     for (int64_t b = 0; b < B; b++) {
         const plast_real *gve = E->gVenc + (b * T + t) * H, *guc = E->gUcell + (b * T + t) * C2;

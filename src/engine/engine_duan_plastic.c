@@ -175,20 +175,56 @@ int64_t duan_dense_segment(int64_t T) {
     return K > 0 ? K : 1;
 }
 
-void duan_dense_begin(duan_engine *E) {
+/* ---- the update of step t in either form, and its adjoint ------------------------------------------------------ */
+
+void duan_plastic_begin(duan_engine *E) {
+    if (!E->dense) return; /* the histories start empty: step t writes its own rows */
     zero(E->Scur, E->B * E->s_len);
     zero(E->Sck, E->B * E->s_len); /* S_{-1} = 0, the first segment's start */
     E->Sview = E->Scur;
 }
 
-void duan_dense_update(duan_engine *E, int64_t t) {
+void duan_plastic_update(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T;
+    if (!E->dense) { /* gamma_t[k] = (1 - lambda_t) gamma_{t-1}[k], gamma_t[t] = c_t */
+        for (int64_t b = 0; b < B; b++) {
+            const plast_real keep = 1 - E->LAM[t * B + b];
+            plast_real *gam = E->GAM + (t * B + b) * T;
+            const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+            for (int64_t k = 0; k < t; k++) gam[k] = keep * prev[k];
+            gam[t] = E->COEF[t * B + b];
+        }
+        return;
+    }
     dense_apply(E, t, E->Scur, E->Scur);
     const int64_t next = t + 1, K = E->seg_len;
-    if (next < E->T && next % K == 0) /* the start of the next segment: S_{next - 1} */
-        memcpy(E->Sck + next / K * E->B * E->s_len, E->Scur, sizeof(plast_real) * (size_t)(E->B * E->s_len));
+    if (next < T && next % K == 0) /* the start of the next segment: S_{next - 1} */
+        memcpy(E->Sck + next / K * B * E->s_len, E->Scur, sizeof(plast_real) * (size_t)(B * E->s_len));
 }
 
-void duan_dense_backward_update(duan_engine *E, int64_t t) {
+/* low-rank: the adjoints of c_t and lambda_t from gamma's, which carries on to gamma_{t-1} */
+static void lowrank_backward_update(duan_engine *E, int64_t t) {
+    const int64_t B = E->B, T = E->T;
+#pragma omp parallel for if (B * T >= 4096)
+    for (int64_t b = 0; b < B; b++) {
+        const plast_real keep = 1 - E->LAM[t * B + b];
+        plast_real *gg = E->gGAM + (t * B + b) * T;
+        plast_real *gprev = t > 0 ? E->gGAM + ((t - 1) * B + b) * T : NULL;
+        const plast_real *prev = t > 0 ? E->GAM + ((t - 1) * B + b) * T : NULL;
+        double glam = 0;
+        for (int64_t k = 0; k < t; k++) {
+            glam -= (double)gg[k] * prev[k];
+            gprev[k] += keep * gg[k];
+        }
+        E->gcoef[b] = gg[t], E->glam[b] = glam;
+    }
+}
+
+void duan_plastic_backward_update(duan_engine *E, int64_t t) {
+    if (!E->dense) {
+        lowrank_backward_update(E, t);
+        return;
+    }
     const int64_t B = E->B, T = E->T, L = E->s_len, K = E->seg_len, c0 = t / K * K;
     /* S_{tt-1} for tt in the segment [c0, c0 + K): slot 0 the checkpoint, slot i > 0 at Sseg + (i - 1) B L */
     const plast_real *ck = E->Sck + c0 / K * B * L;
@@ -239,7 +275,7 @@ void duan_dense_backward_update(duan_engine *E, int64_t t) {
                 if (l[k].gu) l[k].gu[i] += (plast_real)(c * gv_i);
             }
         }
-        E->gcoef[b] = (plast_real)gcoef, E->glam[b] = (plast_real)glam;
+        E->gcoef[b] = gcoef, E->glam[b] = glam;
     }
 }
 
