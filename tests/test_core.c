@@ -107,8 +107,10 @@ static void test_arena(void) {
 static void test_gemm(void) {
     plast_rng r;
     plast_rng_init(&r, 3, 3);
-    /* the last two: a product cut into tiles, and one with few tiles cut along K as well (gemm.c) */
-    const int64_t sizes[][3] = {{1, 7, 5}, {5, 1, 3}, {4, 6, 0}, {17, 9, 13}, {64, 33, 48}, {300, 260, 20}, {20, 9, 9000}};
+    /* the last three: a product cut into tiles; one with few tiles cut along K as well (gemm.c); one so long that its
+     * chunks grow past the shortest, with C wider than the 64 columns its chunks are added by */
+    const int64_t sizes[][3] = {{1, 7, 5},      {5, 1, 3},       {4, 6, 0},        {17, 9, 13},
+                                {64, 33, 48},   {300, 260, 20},  {20, 9, 9000},    {40, 70, 40000}};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int64_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
         for (int ta = 0; ta < 2; ta++)

@@ -16,8 +16,10 @@
 enum {
     GEMM_TILE = 256,          /* rows and columns of C per tile */
     GEMM_SPLIT_MIN = 1 << 20, /* multiply-adds below which a product is one call on one thread */
-    GEMM_KCHUNK = 1024,       /* K per chunk when a product with fewer than GEMM_FEW_TILES tiles is cut along K */
-    GEMM_FEW_TILES = 8,
+    GEMM_KCHUNK = 512,        /* K per chunk at least, when a product with few tiles is cut along K */
+    GEMM_MAX_CHUNKS = 64,     /* chunks at most: a longer K gets longer chunks */
+    GEMM_FEW_TILES = 8,       /* tiles below which a product with a long K is cut along K */
+    GEMM_CHUNK_C = 1 << 18,   /* elements of C up to which each chunk's product is one call for the whole of C */
 };
 
 #ifdef PLAST_DOUBLE
@@ -49,29 +51,40 @@ static void gemm_call(const plast_blas *blas, int trans_a, int trans_b, int64_t 
                (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-/* C = alpha op(A) op(B) + beta C with K cut into kc chunks of GEMM_KCHUNK (the last shorter): chunk c's product of
- * tile k goes to part + c M N, then each element adds its chunks in order. 0 when part cannot be had. */
+/* C = alpha op(A) op(B) + beta C with K cut into kc chunks of kl (the last shorter; both from K alone): chunk c's
+ * product of tile k goes to part + c M N, then each element adds its chunks in order. A small C is one tile per chunk:
+ * a 256-row tile of a 576 x 64 weight gradient leaves a 64-row remainder that runs at two thirds of the speed, and
+ * chunks of 512 beat 1024 and longer (measured with OpenBLAS 0.3.21, docs/PERFORMANCE.md). 0 without memory. */
 static int gemm_split_k(const plast_blas *blas, int team, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                         plast_real alpha, const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb,
                         plast_real beta, plast_real *C, int64_t ldc, int64_t bm, int64_t bn) {
-    const int64_t kc = (K + GEMM_KCHUNK - 1) / GEMM_KCHUNK, tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
+    if (M * N <= GEMM_CHUNK_C) bm = M, bn = N;
+    int64_t kl = (K + GEMM_MAX_CHUNKS - 1) / GEMM_MAX_CHUNKS;
+    if (kl < GEMM_KCHUNK) kl = GEMM_KCHUNK;
+    const int64_t kc = (K + kl - 1) / kl, tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
     plast_real *part = malloc(sizeof(plast_real) * (size_t)(kc * M * N)); /* (kc, M, N) */
     if (!part) return 0;
 #pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
     for (int64_t u = 0; u < tiles * kc; u++) {
-        const int64_t k = u / kc, c = u % kc, i0 = k / tn * bm, j0 = k % tn * bn, p0 = c * GEMM_KCHUNK;
+        const int64_t k = u / kc, c = u % kc, i0 = k / tn * bm, j0 = k % tn * bn, p0 = c * kl;
         const int64_t m = M - i0 < bm ? M - i0 : bm, n = N - j0 < bn ? N - j0 : bn;
-        const int64_t kk = K - p0 < GEMM_KCHUNK ? K - p0 : GEMM_KCHUNK;
+        const int64_t kk = K - p0 < kl ? K - p0 : kl;
         const plast_real *a = trans_a ? A + p0 * lda + i0 : A + i0 * lda + p0;
         const plast_real *b = trans_b ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
         gemm_call(blas, trans_a, trans_b, m, n, kk, 1, a, lda, b, ldb, 0, part + c * M * N + i0 * N + j0, N);
     }
+    /* each element's chunks added in chunk order, a block of columns at a time so the reads run along rows */
 #pragma omp parallel for schedule(static) num_threads(team) if (team > 1 && M * N * kc >= 65536)
     for (int64_t i = 0; i < M; i++)
-        for (int64_t j = 0; j < N; j++) {
-            plast_real acc = 0;
-            for (int64_t c = 0; c < kc; c++) acc += part[(c * M + i) * N + j];
-            C[i * ldc + j] = alpha * acc + (beta == 0 ? 0 : beta * C[i * ldc + j]);
+        for (int64_t j0 = 0; j0 < N; j0 += 64) {
+            const int64_t n = N - j0 < 64 ? N - j0 : 64;
+            plast_real acc[64] = {0};
+            for (int64_t c = 0; c < kc; c++) {
+                const plast_real *pc = part + (c * M + i) * N + j0;
+                for (int64_t j = 0; j < n; j++) acc[j] += pc[j];
+            }
+            plast_real *cr = C + i * ldc + j0;
+            for (int64_t j = 0; j < n; j++) cr[j] = alpha * acc[j] + (beta == 0 ? 0 : beta * cr[j]);
         }
     free(part);
     return 1;
@@ -96,7 +109,7 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     const plast_blas *blas = plast_blas_get();
     /* the choice depends on the shape alone; without memory for the chunks the tiles alone give the same values to
      * rounding, still independently of the thread count */
-    if (!(split && tiles < GEMM_FEW_TILES && K >= 2 * GEMM_KCHUNK &&
+    if (!(split && tiles < GEMM_FEW_TILES && K >= 4 * GEMM_KCHUNK &&
           gemm_split_k(blas, team, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bm, bn))) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
         for (int64_t k = 0; k < tiles; k++) {

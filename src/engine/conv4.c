@@ -25,7 +25,8 @@ struct conv4 {
     const plast_real *images; /* (N, S0, S0, C0), the caller's, from the last forward */
     /* kept from forward */
     plast_real *X[5];    /* X[l] (N, S[l], S[l], C[l]), l = 1..4: the pooled outputs (X[0] is images) */
-    plast_real *XH[4];   /* (N, S[l], S[l], F): normalised convolution outputs */
+    plast_real *Y[4];    /* (N, S[l], S[l], F): convolution outputs, before normalisation */
+    plast_real *MEAN[4]; /* (T, F): each step's batch mean of them */
     plast_real *ISTD[4]; /* (T, F): 1 / sqrt(var + eps) of each step's batch */
     uint8_t *ARG[4];     /* (N, S[l+1], S[l+1], F): position 0..3 of each pooled maximum in its 2x2 window, plus
                           * POOL_POSITIVE when the ReLU passed it (z > 0), so backward needs no z */
@@ -38,83 +39,53 @@ struct conv4 {
     size_t bytes;
 };
 
-/* ---- batch normalisation ------------------------------------------------------------------------------------ */
+/* ---- batch normalisation, ReLU and 2x2 max pooling (floor) ------------------------------------------------------
+ *
+ * The convolution's output y (R = B S S rows, F channels) is kept as it is; its normalisation
+ * xhat = (y - mean) istd and z = gamma xhat + beta are recomputed where they are read, so forward makes one pass over
+ * y for the statistics and one for the pooling, and backward one sparse pass for the sums and one dense pass for
+ * d/dy (before: seven passes over y and its adjoint, which for the first layer of 28 x 28 images is 12.8 MB a step,
+ * larger than the caches). */
 
-/* per-channel sums over R rows of (a, a * b) (b = NULL: of a and a^2 about mu), in fixed row blocks */
-static void channel_sums(const plast_real *a, const plast_real *b, const double *mu, int64_t R, int64_t F, double *part,
-                         double *s1, double *s2) {
+/* rows [r0, r1) of a block */
+#define BN_BLOCK_ROWS(R, blk) const int64_t r0 = (R) * (blk) / BN_BLOCKS, r1 = (R) * ((blk) + 1) / BN_BLOCKS
+
+/* mean and istd = 1 / sqrt(var + eps) of y's channels over its R rows, the biased variance, in one pass: sums of
+ * y - y[0] and its square in double (shifted by the first row so a large mean loses nothing), in fixed row blocks
+ * added in block order, so the result does not depend on the thread count */
+static void bn_stats(const plast_real *y, int64_t R, int64_t F, double *part, plast_real *mean, plast_real *istd) {
 #pragma omp parallel for if (R * F >= 32768)
     for (int blk = 0; blk < BN_BLOCKS; blk++) {
         double *p1 = part + (size_t)blk * 2 * F, *p2 = p1 + F;
         for (int64_t c = 0; c < F; c++) p1[c] = p2[c] = 0;
-        const int64_t r0 = R * blk / BN_BLOCKS, r1 = R * (blk + 1) / BN_BLOCKS;
-        for (int64_t r = r0; r < r1; r++) {
-            const plast_real *ar = a + r * F, *br = b ? b + r * F : NULL;
-            if (br)
-                for (int64_t c = 0; c < F; c++) p1[c] += ar[c], p2[c] += (double)ar[c] * br[c];
-            else if (mu)
-                for (int64_t c = 0; c < F; c++) {
-                    const double d = ar[c] - mu[c];
-                    p2[c] += d * d;
-                }
-            else
-                for (int64_t c = 0; c < F; c++) p1[c] += ar[c];
-        }
+        BN_BLOCK_ROWS(R, blk);
+        for (int64_t r = r0; r < r1; r++)
+            for (int64_t c = 0; c < F; c++) {
+                const double d = (double)y[r * F + c] - y[c];
+                p1[c] += d, p2[c] += d * d;
+            }
     }
-    for (int64_t c = 0; c < F; c++) s1[c] = s2[c] = 0;
-    for (int blk = 0; blk < BN_BLOCKS; blk++)
-        for (int64_t c = 0; c < F; c++) {
-            s1[c] += part[(size_t)blk * 2 * F + c];
-            s2[c] += part[(size_t)blk * 2 * F + F + c];
-        }
-}
-
-/* y (R, F) -> xhat = (y - mean) / sqrt(var + eps) in place, the biased variance of the R rows; istd (F) */
-static void bn_forward(plast_real *y, int64_t R, int64_t F, double *part, plast_real *istd) {
-    double mu[F], s1[F], s2[F];
-    channel_sums(y, NULL, NULL, R, F, part, s1, s2);
-    for (int64_t c = 0; c < F; c++) mu[c] = s1[c] / (double)R;
-    channel_sums(y, NULL, mu, R, F, part, s1, s2);
-    plast_real m[F];
     for (int64_t c = 0; c < F; c++) {
-        istd[c] = (plast_real)(1 / sqrt(s2[c] / (double)R + BN_EPS));
-        m[c] = (plast_real)mu[c];
+        double s1 = 0, s2 = 0;
+        for (int blk = 0; blk < BN_BLOCKS; blk++) s1 += part[(size_t)blk * 2 * F + c], s2 += part[(size_t)blk * 2 * F + F + c];
+        const double m = s1 / (double)R, var = s2 / (double)R - m * m;
+        mean[c] = (plast_real)(y[c] + m);
+        istd[c] = (plast_real)(1 / sqrt((var > 0 ? var : 0) + BN_EPS));
     }
-#pragma omp parallel for if (R * F >= 32768)
-    for (int64_t r = 0; r < R; r++)
-        for (int64_t c = 0; c < F; c++) y[r * F + c] = (y[r * F + c] - m[c]) * istd[c];
 }
 
-/* dz (R, F) = d/d(gamma xhat + beta) -> d/dy in place; adds d/dgamma and d/dbeta */
-static void bn_backward(plast_real *dz, const plast_real *xhat, const plast_real *istd, const plast_real *gamma,
-                        int64_t R, int64_t F, double *part, plast_real *dgamma, plast_real *dbeta) {
-    double s1[F], s2[F];
-    channel_sums(dz, xhat, NULL, R, F, part, s1, s2);
-    plast_real k[F], m1[F], m2[F];
-    for (int64_t c = 0; c < F; c++) {
-        dbeta[c] += (plast_real)s1[c], dgamma[c] += (plast_real)s2[c];
-        k[c] = istd[c] * gamma[c], m1[c] = (plast_real)(s1[c] / (double)R), m2[c] = (plast_real)(s2[c] / (double)R);
-    }
-#pragma omp parallel for if (R * F >= 32768)
-    for (int64_t r = 0; r < R; r++)
-        for (int64_t c = 0; c < F; c++) {
-            const int64_t i = r * F + c;
-            dz[i] = k[c] * (dz[i] - m1[c] - xhat[i] * m2[c]);
-        }
-}
-
-/* ---- ReLU and 2x2 max pooling (floor), on z = gamma xhat + beta --------------------------------------------- */
-
-/* out (B, S/2, S/2, F) = max over each window of relu(z); arg the window position (the first of equal maxima, as
- * PyTorch) and whether z > 0 there */
-static void relu_pool_forward(const plast_real *xhat, const plast_real *gamma, const plast_real *beta, int64_t B,
-                              int64_t S, int64_t F, plast_real *out, uint8_t *arg) {
+/* out (B, S/2, S/2, F) = max over each window of relu(z), z = gamma (y - mean) istd + beta; arg the window position
+ * (the first of equal maxima, as PyTorch) and whether z > 0 there */
+static void relu_pool_forward(const plast_real *y, const plast_real *mean, const plast_real *istd,
+                              const plast_real *gamma, const plast_real *beta, int64_t B, int64_t S, int64_t F,
+                              plast_real *out, uint8_t *arg) {
     PLAST_FOR_EACH_POOL_WINDOW(B, S, S, F, {
-        const plast_real *w0 = xhat + off[0], *w1 = xhat + off[1], *w2 = xhat + off[2], *w3 = xhat + off[3];
+        const plast_real *w0 = y + off[0], *w1 = y + off[1], *w2 = y + off[2], *w3 = y + off[3];
         /* written as selects, not a loop over the window with a branch, so it vectorises over c */
         _Pragma("omp simd") for (int64_t c = 0; c < pw_c; c++) {
-            const plast_real g = gamma[c], b = beta[c];
-            const plast_real z0 = w0[c] * g + b, z1 = w1[c] * g + b, z2 = w2[c] * g + b, z3 = w3[c] * g + b;
+            const plast_real g = gamma[c], b = beta[c], m = mean[c], k = istd[c];
+            const plast_real x0 = (w0[c] - m) * k, x1 = (w1[c] - m) * k, x2 = (w2[c] - m) * k, x3 = (w3[c] - m) * k;
+            const plast_real z0 = x0 * g + b, z1 = x1 * g + b, z2 = x2 * g + b, z3 = x3 * g + b;
             plast_real best = z0 > 0 ? z0 : 0;
             int code = z0 > 0 ? POOL_POSITIVE : 0;
             if ((z1 > 0 ? z1 : 0) > best) best = z1, code = 1 | POOL_POSITIVE; /* r > best >= 0: z > 0 */
@@ -125,14 +96,53 @@ static void relu_pool_forward(const plast_real *xhat, const plast_real *gamma, c
     });
 }
 
-/* dz (B, S, S, F) = d/dz from d/dout: to each window's chosen position, where z > 0; zero elsewhere */
-static void relu_pool_backward(const plast_real *dout, const uint8_t *arg, int64_t B, int64_t S, int64_t F,
-                               plast_real *dz) {
-    memset(dz, 0, sizeof(plast_real) * (size_t)(B * S * S * F));
-    PLAST_FOR_EACH_POOL_WINDOW(B, S, S, F, {
-        for (int64_t c = 0; c < pw_c; c++)
-            if (arg[o + c] & POOL_POSITIVE) dz[off[arg[o + c] & 3] + c] = dout[o + c];
-    });
+/* Backward through pooling, ReLU and normalisation at once. d/dz is dout at each window's chosen position where
+ * z > 0 and zero elsewhere, so its sums s1 = sum d/dz and s2 = sum d/dz xhat come from the pooled grid alone; then
+ * d/dy = istd gamma (d/dz - s1 / R - xhat s2 / R) everywhere, the rows outside every window (an odd S) included.
+ * Adds s2 to d/dgamma and s1 to d/dbeta. */
+static void bn_relu_pool_backward(const plast_real *dout, const uint8_t *arg, const plast_real *y,
+                                  const plast_real *mean, const plast_real *istd, const plast_real *gamma, int64_t B,
+                                  int64_t S, int64_t F, double *part, plast_real *dy, plast_real *dgamma,
+                                  plast_real *dbeta) {
+    const int64_t So = S / 2, R = B * S * S;
+#pragma omp parallel for if (R * F >= 32768)
+    for (int blk = 0; blk < BN_BLOCKS; blk++) {
+        double *p1 = part + (size_t)blk * 2 * F, *p2 = p1 + F;
+        for (int64_t c = 0; c < F; c++) p1[c] = p2[c] = 0;
+        const int64_t w0 = B * So * So * blk / BN_BLOCKS, w1 = B * So * So * (blk + 1) / BN_BLOCKS;
+        for (int64_t w = w0; w < w1; w++) { /* window w = (n, i, j) of the pooled grid */
+            const int64_t n = w / (So * So), i = w / So % So, j = w % So;
+            const int64_t corner = ((n * S + 2 * i) * S + 2 * j) * F;
+            for (int64_t c = 0; c < F; c++) {
+                const int code = arg[w * F + c];
+                if (!(code & POOL_POSITIVE)) continue;
+                const int q = code & 3;
+                const plast_real xhat = (y[corner + ((q >> 1) * S + (q & 1)) * F + c] - mean[c]) * istd[c];
+                p1[c] += dout[w * F + c], p2[c] += (double)dout[w * F + c] * xhat;
+            }
+        }
+    }
+    plast_real k[F], m1[F], m2[F];
+    for (int64_t c = 0; c < F; c++) {
+        double s1 = 0, s2 = 0;
+        for (int blk = 0; blk < BN_BLOCKS; blk++) s1 += part[(size_t)blk * 2 * F + c], s2 += part[(size_t)blk * 2 * F + F + c];
+        dbeta[c] += (plast_real)s1, dgamma[c] += (plast_real)s2;
+        k[c] = istd[c] * gamma[c], m1[c] = (plast_real)(s1 / (double)R), m2[c] = (plast_real)(s2 / (double)R);
+    }
+#pragma omp parallel for if (R * F >= 32768)
+    for (int64_t r = 0; r < R; r++) {
+        const int64_t i = r / S % S, j = r % S;
+        const int inside = i < 2 * So && j < 2 * So;
+        const int64_t w = ((r / (S * S)) * So + i / 2) * So + j / 2; /* its window, when inside */
+        const int q = (int)((i & 1) * 2 + (j & 1)) | POOL_POSITIVE;
+        const plast_real *yr = y + r * F, *dw = dout + w * F;
+        const uint8_t *aw = arg + w * F;
+        plast_real *dr = dy + r * F;
+        _Pragma("omp simd") for (int64_t c = 0; c < F; c++) {
+            const plast_real d = inside && aw[c] == q ? dw[c] : 0;
+            dr[c] = k[c] * (d - m1[c] - (yr[c] - mean[c]) * istd[c] * m2[c]);
+        }
+    }
 }
 
 /* ---- the encoder ---------------------------------------------------------------------------------------------- */
@@ -148,10 +158,10 @@ void conv4_forward(conv4 *c, plast_params *p, const plast_real *images, plast_re
             const int64_t S = c->S[l], Cin = c->C[l], R = B * S * S, K9 = 9 * Cin, So = c->S[l + 1];
             const plast_real *x = (l == 0 ? images : c->X[l]) + t * B * S * S * Cin;
             plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1, 1);
-            plast_real *y = c->XH[l] + t * R * F;
+            plast_real *y = c->Y[l] + t * R * F, *mean = c->MEAN[l] + t * F, *istd = c->ISTD[l] + t * F;
             plast_gemm(0, 0, R, F, K9, 1, c->cols, K9, param(p, c->k.w[l]), F, 0, y, F);
-            bn_forward(y, R, F, c->part, c->ISTD[l] + t * F);
-            relu_pool_forward(y, param(p, c->k.gamma[l]), param(p, c->k.beta[l]), B, S, F,
+            bn_stats(y, R, F, c->part, mean, istd);
+            relu_pool_forward(y, mean, istd, param(p, c->k.gamma[l]), param(p, c->k.beta[l]), B, S, F,
                               c->X[l + 1] + t * B * So * So * F, c->ARG[l] + t * B * So * So * F);
         }
     /* the projection for all images at once */
@@ -181,10 +191,9 @@ void conv4_backward(conv4 *c, plast_params *p, const plast_real *dfeatures, int6
         const plast_real *dout = c->dX4 + t * B * feat;
         for (int l = 3; l >= 0; l--) {
             const int64_t S = c->S[l], Cin = c->C[l], R = B * S * S, K9 = 9 * Cin, So = c->S[l + 1];
-            const plast_real *xhat = c->XH[l] + t * R * F, *gamma = param(p, c->k.gamma[l]);
-            relu_pool_backward(dout, c->ARG[l] + t * B * So * So * F, B, S, F, c->dA);
-            bn_backward(c->dA, xhat, c->ISTD[l] + t * F, gamma, R, F, c->part, grad(p, c->k.gamma[l]),
-                        grad(p, c->k.beta[l]));
+            bn_relu_pool_backward(dout, c->ARG[l] + t * B * So * So * F, c->Y[l] + t * R * F, c->MEAN[l] + t * F,
+                                  c->ISTD[l] + t * F, param(p, c->k.gamma[l]), B, S, F, c->part, c->dA,
+                                  grad(p, c->k.gamma[l]), grad(p, c->k.beta[l]));
             /* convolution: d/dW = patches^T dy; d/dx = col2im(dy W^T), not needed for the images */
             const plast_real *x = (l == 0 ? c->images : c->X[l]) + t * B * S * S * Cin;
             plast_patches_gather(x, c->cols, B, S, S, Cin, 3, 1, 1);
@@ -215,7 +224,8 @@ static size_t place_views(conv4 *c, unsigned char *base) {
     ((ptr) = base ? (type *)(void *)(base + at) : NULL, at += ((size_t)(count) * sizeof(type) + 63) / 64 * 64)
     for (int l = 0; l < 4; l++) {
         VIEW(c->X[l + 1], N * c->S[l + 1] * c->S[l + 1] * F, plast_real);
-        VIEW(c->XH[l], N * c->S[l] * c->S[l] * F, plast_real);
+        VIEW(c->Y[l], N * c->S[l] * c->S[l] * F, plast_real);
+        VIEW(c->MEAN[l], c->T * F, plast_real);
         VIEW(c->ISTD[l], c->T * F, plast_real);
         VIEW(c->ARG[l], N * c->S[l + 1] * c->S[l + 1] * F, uint8_t);
     }
