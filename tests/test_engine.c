@@ -73,6 +73,9 @@ static const engine_case CASES[] = {
     {"conv4 lstm, no plasticity", PLAST_ENGINE_DENSE, 3, 4, {"model.cell=lstm", "model.rule=none", CONV}},
     {"dense conv4 lstm gradient", PLAST_ENGINE_DENSE, 3, 5, {"model.cell=lstm", "model.rule=gradient",
                                                               "model.inner_batch=1", CONV}},
+    /* batch 40: each step's images in groups of several images, and the first layer's 40 groups in 16 chunks of
+     * uneven size for d/dW (conv4.c), shared by three threads */
+    {"conv4 lstm hebbian, batch 40", PLAST_ENGINE_LOWRANK, 40, 3, {"model.cell=lstm", "model.rule=hebbian", CONV}},
     /* 20 -> 10 -> 5 -> 2 -> 1: a side of 5 pools to 2 and drops its last row and column */
     {"conv4 rnn hebbian, odd side", PLAST_ENGINE_LOWRANK, 3, 3, {"model.cell=rnn", "model.rule=hebbian",
                                                                  "model.encoder=conv4", "model.image_channels=1",

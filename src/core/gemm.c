@@ -122,6 +122,19 @@ void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast
     if (nt <= 1 && !omp_in_parallel()) omp_set_num_threads(team);
 }
 
+void plast_gemm_one(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
+                    int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc) {
+    if (M == 0 || N == 0) return;
+    if (K == 0) {
+        plast_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    const int outside = !omp_in_parallel(), team = omp_get_max_threads();
+    if (outside && team > 1) omp_set_num_threads(1);
+    gemm_call(plast_blas_get(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (outside && team > 1) omp_set_num_threads(team);
+}
+
 void plast_gemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,
                     const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb, plast_real beta,
                     plast_real *C, int64_t ldc) {

@@ -16,6 +16,10 @@
 
 void plast_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
                 int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc);
+/* the same product as one BLAS call on the calling thread, C never cut into tiles: for callers that share out
+ * products between threads themselves (a product's bits depend on how it is cut, so the cut must be the caller's) */
+void plast_gemm_one(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha, const plast_real *A,
+                    int64_t lda, const plast_real *B, int64_t ldb, plast_real beta, plast_real *C, int64_t ldc);
 void plast_gemm_ref(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, plast_real alpha,
                     const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb, plast_real beta,
                     plast_real *C, int64_t ldc);
