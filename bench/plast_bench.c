@@ -211,8 +211,9 @@ static int measure_peer(const char *peer_script, const bench_case *c, const char
     child_out o;
     char *pargv[] = {"/usr/bin/python3", (char *)peer_script, "--case", (char *)c->name, "--spec", (char *)spec,
                      "--steps", steps_s, "--form", (char *)form, NULL};
+    /* PLAST_LIB: this build's library, for a peer that steps plast's environments through the Python bindings */
     const char *penv[] = {"LD_LIBRARY_PATH", "/usr/lib/x86_64-linux-gnu/openblas-openmp", "OMP_NUM_THREADS", "2",
-                          "PYTHONUNBUFFERED", "1", NULL};
+                          "PYTHONUNBUFFERED", "1", "PLAST_LIB", PLAST_SHARED_LIB, NULL};
     run_child(pargv, penv, &o);
     if (o.status == 3) {
         const char *e = strstr(o.text, "\"error\": \"");
@@ -235,6 +236,14 @@ static int measure_peer(const char *peer_script, const bench_case *c, const char
     s->eval += json_num(o.text, "eval_s") / rounds;
     s->rss_mb = fmax(s->rss_mb, o.rss_mb);
     return 0;
+}
+
+/* the value a case sets for key ("env.name"), or "" */
+static const char *case_setting(const bench_case *c, const char *key) {
+    const size_t n = strlen(key);
+    for (int k = 0; k < BENCH_MAX_SETS && c->sets[k]; k++)
+        if (strncmp(c->sets[k], key, n) == 0 && c->sets[k][n] == '=') return c->sets[k] + n + 1;
+    return "";
 }
 
 static int run_side_by_side(int argc, char **argv) {
@@ -303,7 +312,7 @@ static int run_side_by_side(int argc, char **argv) {
         if (!m) die("%s", err.msg);
         series ours = {{0}, 0, 0, 0}, theirs[2];
         memset(theirs, 0, sizeof theirs);
-        char kind[32] = "", spec[512];
+        char kind[32] = "", spec[640];
         double flops = 0;
         size_t bytes = 0;
         const plast_model_cfg *mc = plast_model_get_cfg(m);
@@ -311,12 +320,12 @@ static int run_side_by_side(int argc, char **argv) {
         snprintf(spec, sizeof spec,
                  "{\"family\": \"%s\", \"cell\": \"%s\", \"rule\": \"%s\", \"I\": %lld, \"O\": %lld, \"H\": %lld, "
                  "\"B\": %lld, \"T\": %lld, \"norm\": \"%s\", \"clamp\": %g, \"encoder\": \"%s\", \"S\": %lld, "
-                 "\"C\": %lld, \"L\": %lld, \"variant\": \"%s\", \"neuromod\": \"%s\"}",
+                 "\"C\": %lld, \"L\": %lld, \"variant\": \"%s\", \"neuromod\": \"%s\", \"env\": \"%s\"}",
                  mc->family, mc->cell, strcmp(mc->rule, "default") == 0 ? "hebbian" : mc->rule,
                  (long long)plast_model_input(m), (long long)plast_model_output(m), (long long)plast_model_hidden(m),
                  (long long)c->B, (long long)c->T, mc->norm, mc->clamp, mc->encoder, (long long)mc->image_size,
                  (long long)mc->image_channels, (long long)(plast_model_input(m) - pixels), mc->variant,
-                 mc->neuromod);
+                 mc->neuromod, case_setting(c, "env.name"));
         char steps_s[16];
         snprintf(steps_s, sizeof steps_s, "%d", steps);
         /* the peer's forms, each run in its own process: the faster one is the peer */
@@ -333,13 +342,15 @@ static int run_side_by_side(int argc, char **argv) {
         const int case_peer = peer;
         char peer_why[256] = "";
         const char *script = peer_script;
-        if (rl) {
-            static char a2c_script[4096];
-            snprintf(a2c_script, sizeof a2c_script, "%s", peer_script);
-            char *dot = strstr(a2c_script, "torch_peer.py");
-            if (dot) snprintf(dot, sizeof a2c_script - (size_t)(dot - a2c_script), "torch_peer_a2c.py");
-            script = a2c_script;
-            forms[0] = "a2c", n_forms = 1;
+        if (rl) { /* bench/torch_peer_ppo.py for a PPO iteration, bench/torch_peer_a2c.py for an A2C one */
+            const int ppo = strcmp(case_setting(c, "rl.algorithm"), "ppo") == 0;
+            static char rl_script[4096];
+            snprintf(rl_script, sizeof rl_script, "%s", peer_script);
+            char *dot = strstr(rl_script, "torch_peer.py");
+            if (dot)
+                snprintf(dot, sizeof rl_script - (size_t)(dot - rl_script), ppo ? "torch_peer_ppo.py" : "torch_peer_a2c.py");
+            script = rl_script;
+            forms[0] = ppo ? "ppo" : "a2c", n_forms = 1;
         }
         for (int r = 0; r < rounds; r++) {
             measure_floor(exe, &gemm_rate, &bandwidth);
