@@ -279,8 +279,8 @@ static void segment_recompute(const fused_engine *E, const layer_params *lp, int
         const step_rec sr = rec_of(E, NULL, t * B + b);
         fused_step_scales(E, sr.nr, w->inv, w->dv);
         plast_real *Fn = w->Fseg + (t - s + 1) * SN;
-        fused_layer_update(E, w->Fseg + (t - s) * SN, fused_hebb_pre(E, sr.p, sr.h, w->qbuf), sr.h, w->dv, step_mod(&sr), Fn);
-        if (E->L.renormalise) fused_layer_renormalise(E, lp->W, Fn, w->rr, w->inv, w->acc);
+        fused_layer_advance(E, lp->W, w->Fseg + (t - s) * SN, fused_hebb_pre(E, sr.p, sr.h, w->qbuf), sr.h, w->dv,
+                            step_mod(&sr), Fn, w->rr, w->inv, w->acc);
     }
 }
 

@@ -118,9 +118,11 @@ const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, con
  * state) F' = clamp(lambda Fk + gamma m E), E' = (1 - eta_E) E + eta_E G */
 void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                         const plast_real *dv, plast_real m, plast_real *Fout);
-/* F = F / (|W + F| + eps), the norms into r */
-void fused_layer_renormalise(const fused_engine *E, const plast_real *W, plast_real *F, plast_real *r, plast_real *inv,
-                             plast_real *acc);
+/* the step's new state: F' as fused_layer_update, then with renormalisation F' / (|W + F'| + eps) with the norms
+ * into r (inv, acc: (H) scratch), the norms summed in the update's own pass */
+void fused_layer_advance(const fused_engine *E, const plast_real *W, const plast_real *F, const plast_real *q,
+                         const plast_real *h, const plast_real *dv, plast_real m, plast_real *Fout, plast_real *r,
+                         plast_real *inv, plast_real *acc);
 /* one step forward: the record s filled, F updated in place; returns the step's energy */
 plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, plast_real *F, const step_rec *s,
                                thread_ws *w);

@@ -79,13 +79,15 @@ const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, con
  * per synapse (E->LX, E->GX), m the step's modulator (1 without one). With the eligibility trace (trace: E after F
  * in the state) F' = clamp(lambda Fk + gamma m E) and E' = (1 - eta_E) E + eta_E G. */
 HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
-                           const plast_real *dv, plast_real m_step, plast_real *Fout, const int hebbian,
-                           const int modulated, const int trace) {
+                           const plast_real *dv, plast_real m_step, plast_real *Fout, const plast_real *W,
+                           plast_real *acc, const int hebbian, const int modulated, const int trace, const int norms) {
     const int64_t P = E->L.P, H = E->L.H, PH = E->PH;
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1, eta = E->eta_e;
+    if (norms)
+        for (int64_t j = 0; j < H; j++) acc[j] = 0;
     for (int64_t i = 0; i < P; i++) {
         const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        const plast_real *e = trace ? F + PH + i * H : NULL;
+        const plast_real *e = trace ? F + PH + i * H : NULL, *wr = norms ? W + i * H : NULL;
         plast_real *fo = Fout + i * H; /* Fout is F or a distinct state: elementwise either way */
         plast_real *eo = trace ? Fout + PH + i * H : NULL;
         IVDEP
@@ -94,38 +96,61 @@ HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const pla
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
             const plast_real ev = trace ? e[j] : 0;
             const plast_real v = li[j] * fk + (gi[j] * m) * (trace ? ev : G);
-            fo[j] = v < lo ? lo : (v > hi ? hi : v);
+            const plast_real c = v < lo ? lo : (v > hi ? hi : v);
+            fo[j] = c;
             if (trace) eo[j] = (1 - eta) * ev + eta * G;
+            if (norms) { /* the renormalisation's column sums in the same pass, in col_norms' order */
+                const plast_real g = wr[j] + c;
+                acc[j] += g * g;
+            }
         }
+    }
+}
+
+/* the update's variants, each compiled without the branches of the others; with norms (renormalisation, never with
+ * a trace) acc gets the column sums of (W + F')^2 */
+static void layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                         const plast_real *dv, plast_real m, plast_real *Fout, const plast_real *W, plast_real *acc) {
+    const int hb = E->hebbian, md = E->modulated;
+    if (E->L.eligibility) {
+        if (hb && md) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 1, 1, 1, 0);
+        else if (hb) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 1, 0, 1, 0);
+        else if (md) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 0, 1, 1, 0);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 0, 0, 1, 0);
+    } else if (W) {
+        if (hb && md) layer_update_impl(E, F, q, h, dv, m, Fout, W, acc, 1, 1, 0, 1);
+        else if (hb) layer_update_impl(E, F, q, h, dv, m, Fout, W, acc, 1, 0, 0, 1);
+        else if (md) layer_update_impl(E, F, q, h, dv, m, Fout, W, acc, 0, 1, 0, 1);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, W, acc, 0, 0, 0, 1);
+    } else {
+        if (hb && md) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 1, 1, 0, 0);
+        else if (hb) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 1, 0, 0, 0);
+        else if (md) layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 0, 1, 0, 0);
+        else layer_update_impl(E, F, q, h, dv, m, Fout, NULL, NULL, 0, 0, 0, 0);
     }
 }
 
 void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                          const plast_real *dv, plast_real m, plast_real *Fout) {
-    if (E->L.eligibility) {
-        if (E->hebbian) {
-            if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1, 1);
-            else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0, 1);
-        } else {
-            if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1, 1);
-            else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0, 1);
-        }
-    } else if (E->hebbian) {
-        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 1, 1, 0);
-        else layer_update_impl(E, F, q, h, dv, m, Fout, 1, 0, 0);
-    } else {
-        if (E->modulated) layer_update_impl(E, F, q, h, dv, m, Fout, 0, 1, 0);
-        else layer_update_impl(E, F, q, h, dv, m, Fout, 0, 0, 0);
-    }
+    layer_update(E, F, q, h, dv, m, Fout, NULL, NULL);
 }
 
-/* the renormalisation F = F' / (|W + F'| + eps), r the norms */
-void fused_layer_renormalise(const fused_engine *E, const plast_real *W, plast_real *F, plast_real *r, plast_real *inv,
-                              plast_real *acc) {
+void fused_layer_advance(const fused_engine *E, const plast_real *W, const plast_real *F, const plast_real *q,
+                         const plast_real *h, const plast_real *dv, plast_real m, plast_real *Fout, plast_real *r,
+                         plast_real *inv, plast_real *acc) {
+    if (!E->L.renormalise) {
+        layer_update(E, F, q, h, dv, m, Fout, NULL, NULL);
+        return;
+    }
+    /* F' and its column norms in one pass, then F = F' / (|W + F'| + eps) */
     const int64_t P = E->L.P, H = E->L.H;
-    col_norms(W, F, P, H, r, inv, acc);
+    layer_update(E, F, q, h, dv, m, Fout, W, acc);
+    for (int64_t j = 0; j < H; j++) {
+        r[j] = (plast_real)sqrt(acc[j]);
+        inv[j] = 1 / (r[j] + (plast_real)NORM_EPS);
+    }
     for (int64_t i = 0; i < P; i++)
-        for (int64_t j = 0; j < H; j++) F[i * H + j] *= inv[j];
+        for (int64_t j = 0; j < H; j++) Fout[i * H + j] *= inv[j];
 }
 
 /* 1 / n (or 1 without the norm) and the decay's factor dv (1 / n when F / n decays, else 1) */
@@ -220,8 +245,8 @@ plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, pl
         *s->mz = z + lp->bm[0];
         *s->ms = act_fwd(E->L.mod_act, *s->mz);
     }
-    fused_layer_update(E, F, fused_hebb_pre(E, s->p, h, w->qbuf), h, w->dv, step_mod(s), F);
-    if (E->L.renormalise) fused_layer_renormalise(E, lp->W, F, s->mr, w->qbuf, w->acc);
+    fused_layer_advance(E, lp->W, F, fused_hebb_pre(E, s->p, h, w->qbuf), h, w->dv, step_mod(s), F, s->mr, w->qbuf,
+                        w->acc);
     return energy;
 }
 
@@ -282,22 +307,30 @@ HOT plast_real update_backward_kernel(const fused_engine *E, const plast_real *F
 
 /* the same for the Hebbian rule G = q (x) h, in two passes per row so that both vectorise: the elementwise part
  * (no sums across j), then the row's sums d loss / d q_i and d loss / d m in LANES partial sums */
-HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real *F, const plast_real *q,
-                                        const plast_real *h, plast_real m_step, thread_ws *w, const int modulated) {
+HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real *W, const plast_real *F,
+                                        const plast_real *q, const plast_real *h, plast_real m_step, thread_ws *w,
+                                        const int modulated, const int renorm) {
     const int64_t P = E->L.P, H = E->L.H;
     const plast_real m = modulated ? m_step : 1; /* folded away without a modulator */
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
-    const plast_real *restrict dv = w->dv;
+    const plast_real *restrict dv = w->dv, *restrict rim = w->ga, *restrict rgm = w->sum; /* renorm_sums' */
     plast_real *restrict tg = w->tg, *restrict tm = w->tm, *restrict gh = w->gh, *restrict gn = w->gn;
     plast_real gmod[LANES] = {0};
     for (int64_t i = 0; i < P; i++) {
         const plast_real *restrict f = F + i * H, *restrict li = E->LX + i * H, *restrict gi = E->GX + i * H;
-        const plast_real qi = q[i];
+        const plast_real *restrict wr = renorm ? W + i * H : NULL, qi = q[i];
         plast_real *restrict gf = w->gF + i * H, *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
+        plast_real *restrict gw = renorm ? w->gW + i * H : NULL;
         IVDEP
         for (int64_t j = 0; j < H; j++) {
             const plast_real fk = f[j] * dv[j], G = qi * h[j], ge = gi[j] * m, fn = li[j] * fk + ge * G;
-            const plast_real gfn = ((fn > lo) & (fn < hi)) ? gf[j] : 0; /* & not &&: no branch */
+            plast_real gfc = gf[j]; /* d loss / d F' */
+            if (renorm) { /* through F_{t+1} = F' / m_j, m_j = |W + F'|_:j + eps (renormalise_backward's second pass) */
+                const plast_real gs = rgm[j] * (wr[j] + (fn < lo ? lo : (fn > hi ? hi : fn)));
+                gfc = gfc * rim[j] + gs;
+                gw[j] += gs;
+            }
+            const plast_real gfn = ((fn > lo) & (fn < hi)) ? gfc : 0; /* & not &&: no branch */
             gli[j] += gfn * fk;
             ggi[j] += (gfn * m) * G;
             if (modulated) tm[j] = gfn * gi[j] * G;
@@ -388,8 +421,46 @@ static plast_real update_backward(const fused_engine *E, const plast_real *F, co
         return E->modulated ? update_backward_trace(E, F, q, h, m, w, 0, 1) : update_backward_trace(E, F, q, h, m, w, 0, 0);
     }
     if (E->hebbian)
-        return E->modulated ? update_backward_rank_one(E, F, q, h, m, w, 1) : update_backward_rank_one(E, F, q, h, m, w, 0);
+        return E->modulated ? update_backward_rank_one(E, NULL, F, q, h, m, w, 1, 0)
+                            : update_backward_rank_one(E, NULL, F, q, h, m, w, 0, 0);
     return E->modulated ? update_backward_kernel(E, F, q, h, m, w, 1) : update_backward_kernel(E, F, q, h, m, w, 0);
+}
+
+/* The renormalisation's adjoint folded into the Hebbian update's (no trace): one pass recomputes F' and sums
+ * gm_j = sum_i gF_ij F'_ij into w->sum, then renormalise_backward's scales go to w->ga (1 / m_j) and w->sum, and
+ * update_backward_rank_one applies them element by element on its own pass. Two passes instead of four, and no F'
+ * stored. */
+HOT void renorm_sums(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
+                     plast_real m_step, const plast_real *mr, thread_ws *w, const int modulated) {
+    const int64_t P = E->L.P, H = E->L.H;
+    const plast_real m = modulated ? m_step : 1, lo = clamp_lo(E), hi = clamp_hi(E);
+    const plast_real *restrict dv = w->dv;
+    plast_real *restrict gm = w->sum, *restrict im = w->ga;
+    for (int64_t j = 0; j < H; j++) gm[j] = 0;
+    for (int64_t i = 0; i < P; i++) {
+        const plast_real *restrict f = F + i * H, *restrict li = E->LX + i * H, *restrict gi = E->GX + i * H;
+        const plast_real *restrict gf = w->gF + i * H, qi = q[i];
+        IVDEP
+        for (int64_t j = 0; j < H; j++) {
+            const plast_real fk = f[j] * dv[j], G = qi * h[j], fn = li[j] * fk + (gi[j] * m) * G;
+            gm[j] += gf[j] * (fn < lo ? lo : (fn > hi ? hi : fn));
+        }
+    }
+    for (int64_t j = 0; j < H; j++) {
+        im[j] = 1 / (mr[j] + (plast_real)NORM_EPS);
+        gm[j] = mr[j] > 0 ? -gm[j] * im[j] * im[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
+    }
+}
+
+static plast_real update_backward_renorm(const fused_engine *E, const plast_real *W, const plast_real *F,
+                                         const plast_real *q, const plast_real *h, plast_real m, const plast_real *mr,
+                                         thread_ws *w) {
+    if (E->modulated) {
+        renorm_sums(E, F, q, h, m, mr, w, 1);
+        return update_backward_rank_one(E, W, F, q, h, m, w, 1, 1);
+    }
+    renorm_sums(E, F, q, h, m, mr, w, 0);
+    return update_backward_rank_one(E, W, F, q, h, m, w, 0, 1);
 }
 
 /* a = u + p (G / n) + b with G = W + alpha F, n = |G| + eps, backwards from ga: gp, and d/dG into gW, gF (through
@@ -454,11 +525,16 @@ void fused_layer_backward(const fused_engine *E, const layer_params *lp, const p
     fused_step_scales(E, s->nr, w->inv, w->dv);
     const plast_real *q = fused_hebb_pre(E, s->p, h, w->qbuf);
     memset(w->gn, 0, (size_t)H * sizeof(plast_real));
-    if (E->L.renormalise) {
-        fused_layer_update(E, F, q, h, w->dv, m, w->Fc);
-        renormalise_backward(E, lp, s->mr, w);
+    plast_real gm;
+    if (E->L.renormalise && E->hebbian && !E->L.eligibility) {
+        gm = update_backward_renorm(E, lp->W, F, q, h, m, s->mr, w);
+    } else {
+        if (E->L.renormalise) {
+            fused_layer_update(E, F, q, h, w->dv, m, w->Fc);
+            renormalise_backward(E, lp, s->mr, w);
+        }
+        gm = update_backward(E, F, q, h, m, w);
     }
-    const plast_real gm = update_backward(E, F, q, h, m, w);
     /* m = mod_act(h w_M^T + b_M) */
     if (E->modulated) {
         const plast_real gz = gm * act_grad(E->L.mod_act, *s->mz, m);
