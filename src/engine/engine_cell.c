@@ -2,11 +2,11 @@
  * the rnn and lstm baselines) by hand. Each step is one matrix product over the batch, z_t = [x_t; h_{t-1}] W + b,
  * and the cell's elementwise work; the backward pass walks the steps back with one product per step for
  * d loss / d h_{t-1}, and the weight gradient is one product over every (step, sample) row at the end. The readout
- * is one product over all rows. The input half x_t W_x + b of every step is one product before the recurrence; each
- * step is then one parallel region whose threads take blocks of samples, each with its product h_{t-1} W_h
- * (single-threaded inside the region) and the cell's arithmetic, so a step costs one fork and join and no separate
- * pass to clear or scale z. Memory per step: x_t, the (activated) gates, c_t and h_t. tests/test_engine.c
- * checks outputs, energy and every gradient against the tape path. */
+ * is one product over all rows. The input half x_t W_x + b of every step is one product before the recurrence; the
+ * recurrence is then one parallel region whose threads each keep their blocks of samples through every step, each
+ * block with its product h_{t-1} W_h (single-threaded inside the region) and the cell's arithmetic: no fork, join or
+ * barrier per step, and no separate pass to clear or scale z. Memory per step: x_t, the (activated) gates, c_t and
+ * h_t. tests/test_engine.c checks outputs, energy and every gradient against the tape path. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -156,15 +156,20 @@ static void cell_rows_forward(cell_engine *E, const plast_real *W, int64_t t, in
     }
 }
 
-/* step t of every sample, its input half already in Z */
-static void cell_step_forward(cell_engine *E, plast_params *p, int64_t t, plast_real *energy_t) {
+/* steps [t0, t1) of every sample, their input halves already in Z; energy (t1 - t0, B) or NULL. One parallel region
+ * for all the steps: a block's step t needs only its own rows of step t - 1, and a static schedule gives each thread
+ * the same blocks at every step, so the threads never wait for each other between steps (nowait). */
+static void cell_steps_forward(cell_engine *E, plast_params *p, int64_t t0, int64_t t1, plast_real *energy) {
     const plast_real *W = plast_params_value(p, E->L.w);
     const int nt = threads_for(E->B);
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t k = 0; k < cell_blocks(E); k++) {
-        int64_t b0, b1;
-        block_rows(E, k, &b0, &b1);
-        cell_rows_forward(E, W, t, b0, b1, energy_t);
+#pragma omp parallel num_threads(nt)
+    for (int64_t t = t0; t < t1; t++) {
+#pragma omp for schedule(static) nowait
+        for (int64_t k = 0; k < cell_blocks(E); k++) {
+            int64_t b0, b1;
+            block_rows(E, k, &b0, &b1);
+            cell_rows_forward(E, W, t, b0, b1, energy ? energy + (t - t0) * E->B : NULL);
+        }
     }
 }
 
@@ -186,7 +191,7 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
     E->init = eng->initial;
     if (energy) energy_weights(E, p);
     input_forward(E, p, x, 0, T * B);
-    for (int64_t t = 0; t < T; t++) cell_step_forward(E, p, t, energy ? energy + t * B : NULL);
+    cell_steps_forward(E, p, 0, T, energy);
     if (eng->final) { /* the last step's h and c: the trial's state */
         const int64_t H = E->L.H;
         memcpy(plast_state_data(eng->final, E->L.h), E->HS + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
@@ -205,7 +210,7 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
     if (t == 0) E->init = eng->initial;
     if (t == 0 && energy_t) energy_weights(E, p);
     input_forward(E, p, x_t, t * E->B, E->B);
-    cell_step_forward(E, p, t, energy_t);
+    cell_steps_forward(E, p, t, t + 1, energy_t);
     if (modulation_t) memset(modulation_t, 0, (size_t)E->B * sizeof(plast_real));
     engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + t * E->B * E->L.H, E->B, E->L.H, E->O, y_t);
     return PLAST_OK;
@@ -260,9 +265,12 @@ static plast_status cell_backward(plast_engine *eng, plast_params *p, const plas
     const plast_real *W = plast_params_value(p, E->L.w);
     memcpy(E->GH, E->GHY + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
     memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));
+    /* one parallel region for all the steps, as cell_steps_forward: a block's step t - 1 needs only its own rows
+     * of GH and GC from step t */
     const int nt = threads_for(B);
+#pragma omp parallel num_threads(nt)
     for (int64_t t = T - 1; t >= 0; t--) {
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp for schedule(static) nowait
         for (int64_t k = 0; k < cell_blocks(E); k++) {
             int64_t b0, b1;
             block_rows(E, k, &b0, &b1);
