@@ -88,7 +88,6 @@ class Duan(torch.nn.Module):
 
     def inner(self, o, z, a, c_prev, gates, Pw):
         """The gradient rule's deltas, by hand (docs/models/DUAN.md)."""
-        H = self.H
         do = self.kappa * self.out_weight ** 2 * o
         dh = do @ self.w["out"].t() + Pw("out", do, transpose=True)
         if self.cell == "lstm":
@@ -105,7 +104,7 @@ class Duan(torch.nn.Module):
 
     def forward(self, xs):
         T, B, _ = xs.shape
-        H, D = self.H, self.D
+        H = self.H
         h = xs.new_zeros(B, H)
         c = xs.new_zeros(B, H) if self.cell == "lstm" else None
         ys = []

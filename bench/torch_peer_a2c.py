@@ -11,14 +11,12 @@ clip 4, Adam (eps 1e-4).
 timed iterations and an evaluation rollout without gradients. If the recorded episode cannot fit in the memory
 available, it prints {"error": ...} and exits with status 3 instead of driving the machine into swap.
 """
-import argparse
-import json
 import math
-import statistics
 import sys
-import time
 
 import torch
+
+import peer_common
 
 
 def uniform(shape, bound):
@@ -198,45 +196,20 @@ def iteration(model, opt, env, c, update=True):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--case", required=True)
-    ap.add_argument("--spec", required=True)
-    ap.add_argument("--form", default="a2c")
-    ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--budget", type=float, default=60.0)
-    ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    c = json.loads(a.spec)
+    a, c = peer_common.parse_args("a2c")
     if c.get("I") != 17:  # the maze's observations: this peer has the maze only
-        print(json.dumps({"case": a.case, "error": "no PyTorch peer for this case (the A2C peer has the maze only)"}))
-        return 3
+        return peer_common.decline(a.case, "no PyTorch peer for this case (the A2C peer has the maze only)")
     need, have = recorded_bytes(c), available_bytes()
     if need > 0.6 * have:
-        print(json.dumps({"case": a.case, "error": "the recorded episode needs about %.1f GB, %.1f GB are available"
-                          % (need / 1e9, have / 1e9)}))
-        return 3
+        return peer_common.decline(a.case, "the recorded episode needs about %.1f GB, %.1f GB are available"
+                                   % (need / 1e9, have / 1e9))
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     model = build(c)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, eps=1e-4)
     env = Maze(c["B"], c.get("size", 13), c["T"], gen)
-    times, start = [], time.perf_counter()
-    for k in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
-        iteration(model, opt, env, c)
-        if k >= a.warmup:
-            times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > a.budget and len(times) >= 2:
-            break
-    t0 = time.perf_counter()
-    iteration(model, opt, env, c, update=False)
-    ev = time.perf_counter() - t0
-    print(json.dumps({"case": a.case, "form": "a2c", "median_s": statistics.median(times), "min_s": min(times),
-                      "max_s": max(times), "steps": len(times), "eval_s": ev, "times": times,
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
-    return 0
+    return peer_common.time_iterations(a, "a2c", lambda: iteration(model, opt, env, c),
+                                       lambda: iteration(model, opt, env, c, update=False))
 
 
 if __name__ == "__main__":

@@ -21,16 +21,15 @@ minibatch as one batch of rows.
 (JSON as bench/torch_peer.py's, with "env") prints one JSON object: the times of the timed iterations and an
 evaluation rollout of T steps without updates. Exits with status 3 and {"error": ...} for a case it has no peer for.
 """
-import argparse
-import json
 import math
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 import torch
+
+import peer_common
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
@@ -299,42 +298,17 @@ class Learner:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--case", required=True)
-    ap.add_argument("--spec", required=True)
-    ap.add_argument("--form", default="ppo")
-    ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--budget", type=float, default=60.0)
-    ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    c = json.loads(a.spec)
+    a, c = peer_common.parse_args("ppo")
     torch.manual_seed(0)
     model = build(c)
     if c.get("env") not in SETTINGS or model is None:
-        print(json.dumps({"case": a.case, "error": "no PyTorch peer for this case (the PPO peer has the pendulum's "
-                                                    "MLP and STPNf and PongLike's conv + STPNr)"}))
-        return 3
+        return peer_common.decline(a.case, "no PyTorch peer for this case (the PPO peer has the pendulum's MLP and "
+                                           "STPNf and PongLike's conv + STPNr)")
     import plast
     extra = dict(obs="rllib", frameskip=1, sticky=0) if c["env"] == "ponglike" else {}
     env = plast.envs.make(c["env"], num_envs=c["B"], seed=0, **extra)
     learner = Learner(model, env, c, SETTINGS[c["env"]])
-    times, start = [], time.perf_counter()
-    for k in range(a.warmup + a.steps):
-        t0 = time.perf_counter()
-        learner.iterate()
-        if k >= a.warmup:
-            times.append(time.perf_counter() - t0)
-        if time.perf_counter() - start > a.budget and len(times) >= 2:
-            break
-    t0 = time.perf_counter()
-    learner.rollout()
-    ev = time.perf_counter() - t0
-    print(json.dumps({"case": a.case, "form": "ppo", "median_s": statistics.median(times), "min_s": min(times),
-                      "max_s": max(times), "steps": len(times), "eval_s": ev, "times": times,
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
-    return 0
+    return peer_common.time_iterations(a, "ppo", learner.iterate, learner.rollout)
 
 
 if __name__ == "__main__":
