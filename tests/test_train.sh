@@ -122,6 +122,12 @@ expect 0 "2 at a time" sweep "$work/sweep.json" --out "$work/sj" --quiet --jobs 
 check "sweep --jobs 2: four runs" test "$(ls -d "$work"/sj/*/seed*/test.json | wc -l)" -eq 4
 check "sweep --jobs 2: the same summary as one at a time" cmp "$work/s/summary.csv" "$work/sj/summary.csv"
 check "sweep summary: median and quartiles" grep -q "metric_median,metric_q1,metric_q3" "$work/s/summary.csv"
+# --collect: the table of the runs finished so far, each combination over its finished seeds, nothing trained
+cp -r "$work/s" "$work/sc" && rm "$work/sc/rule-none/seed1/test.json"
+expect 0 "the runs finished so far" sweep "$work/sweep.json" --out "$work/sc" --collect
+check "sweep --collect: one seed of the unfinished combination" grep -qE '\| rule=none +\| +1 \|' "$work/sc/summary.md"
+check "sweep --collect: both seeds of the finished one" grep -qE '\| rule=default +\| +2 \|' "$work/sc/summary.md"
+check "sweep --collect: nothing trained" test ! -e "$work/sc/rule-none/seed1/test.json"
 expect 2 "--jobs needs a count from 1 to 64" sweep "$work/sweep.json" --jobs 0
 expect 1 "sweep.vary: value 'stpn' of 'model.family+model.hidden' needs 2 parts" sweep "$work/sweep.json" \
   --out "$work/s2" --set 'sweep.vary=model.family+model.hidden=stpn'

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/plot.h"
@@ -103,10 +104,10 @@ static void list_tables(void) {
     }
 }
 
-/* Runs (or resumes) the sweep of one configuration into its directory under out; the steps it runs and the
- * paper's. */
+/* Runs (or resumes; with --collect only summarises) the sweep of one configuration into its directory under out;
+ * the steps it runs and the paper's, and its seeds per combination. */
 static void sweep_config(const cli_args *a, const char *cfg_dir, const char *config, const char *out, char *dir,
-                         size_t dir_cap, int64_t *steps_run, int64_t *steps_paper) {
+                         size_t dir_cap, int64_t *steps_run, int64_t *steps_paper, int *seeds_run) {
     char path[1200], steps[64], seeds[32], val[64], threads[16], jobs[16];
     snprintf(path, sizeof path, "%s/%s", cfg_dir, config);
     plast_experiment_cfg cfg;
@@ -130,12 +131,13 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
     }
     for (int s = 0; s < a->n_sets; s++) sets[n_sets++] = a->sets[s];
     if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
-    *steps_run = cfg.train.steps;
-    if (a->collect) return; /* the table from the runs already there */
+    *steps_run = cfg.train.steps, *seeds_run = (int)cfg.sweep.seeds;
+    if (a->collect && access(dir, F_OK) != 0) return; /* no runs of this configuration at all */
     const char *sv[2 * (CLI_MAX_SETS + 3) + 12];
     int n = 0;
     sv[n++] = "sweep", sv[n++] = path, sv[n++] = "--out", sv[n++] = dir;
     for (int s = 0; s < n_sets; s++) sv[n++] = "--set", sv[n++] = sets[s];
+    if (a->collect) sv[n++] = "--collect"; /* the summary of the runs finished so far, nothing trained */
     if (a->quiet) sv[n++] = "--quiet";
     if (a->restart) sv[n++] = "--restart";
     if (a->threads) snprintf(threads, sizeof threads, "%d", a->threads), sv[n++] = "--threads", sv[n++] = threads;
@@ -216,11 +218,13 @@ int cmd_reproduce(int argc, char **argv) {
     const int nf = distinct(tb->name, 2, configs, MAX_COLS);
     char cfg_out[MAX_COLS][1500];
     int64_t steps_run[MAX_COLS] = {0}, steps_paper[MAX_COLS] = {0};
+    int seeds[MAX_COLS] = {0}; /* each configuration's seeds per combination */
     const double t0 = cli_now();
 
     /* one sweep per configuration (several tables share a configuration's runs: the same directory) */
     for (int k = 0; k < nf; k++)
-        sweep_config(&a, cfg_dir, configs[k], out, cfg_out[k], sizeof cfg_out[k], &steps_run[k], &steps_paper[k]);
+        sweep_config(&a, cfg_dir, configs[k], out, cfg_out[k], sizeof cfg_out[k], &steps_run[k], &steps_paper[k],
+                     &seeds[k]);
     if (cli_mpi_rank() != 0) return 0;
     const double wall = cli_now() - t0;
 
@@ -270,6 +274,10 @@ int cmd_reproduce(int argc, char **argv) {
                 continue;
             }
             const int in = format_cell(tb, c, &l, text, sizeof text, &fig_lo[r][k], &fig_y[r][k], &fig_hi[r][k]);
+            if (l.seeds < seeds[f]) { /* a sweep still running (--collect): say over how many seeds */
+                const size_t len = strlen(text);
+                snprintf(text + len - 2, sizeof text - len + 2, " (%d of %d seeds) |", l.seeds, seeds[f]);
+            }
             plast_strbuf_puts(&md, text);
             in > 0 ? inside++ : in == 0 ? outside++ : unpaired++;
         }

@@ -3,7 +3,8 @@
  * the paper-style table of the test metric per combination (mean, standard deviation, 95% confidence interval)
  * in summary.md and summary.csv, and plots with one curve per combination and a band over seeds. Running the
  * same command again resumes unfinished runs and redraws the summary. --jobs N runs N at a time, in N worker
- * processes of threads / N threads each, pinned to their own processors (see run_workers). */
+ * processes of threads / N threads each, pinned to their own processors (see run_workers). --collect writes the table
+ * of the runs finished so far (each combination over its finished seeds) and trains nothing. */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <math.h>
 #include <sched.h>
@@ -89,7 +90,8 @@ typedef struct combo {
     char dirname[256]; /* "rule-hebbian_cell-lstm" */
     char sets[MAX_AXES * MAX_TIED][200];
     int n_sets;
-    double metric[MAX_SEEDS], loss[MAX_SEEDS], energy[MAX_SEEDS];
+    double metric[MAX_SEEDS], loss[MAX_SEEDS], energy[MAX_SEEDS]; /* the first `done` are the finished runs' */
+    int done;
     char *dirs[MAX_SEEDS];
 } combo;
 
@@ -109,8 +111,8 @@ static void write_summary(const char *out, const combo *c, int n, int seeds, con
     plast_strbuf_puts(&csv, "combination,seeds,metric_mean,metric_sd,metric_sem,metric_ci95,loss_mean,energy_mean,energy_sd,"
                          "metric_median,metric_q1,metric_q3\n");
     for (int i = 0; i < n; i++) {
-        plast_summary s = plast_summarize(c[i].metric, seeds), l = plast_summarize(c[i].loss, seeds);
-        plast_summary e = plast_summarize(c[i].energy, seeds);
+        plast_summary s = plast_summarize(c[i].metric, c[i].done), l = plast_summarize(c[i].loss, c[i].done);
+        plast_summary e = plast_summarize(c[i].energy, c[i].done);
         char loss[32] = "-", energy[32] = "-"; /* PPO runs have no test loss; some models no energy */
         if (!isnan(l.mean)) snprintf(loss, sizeof loss, "%.5g", l.mean);
         if (!isnan(e.mean)) snprintf(energy, sizeof energy, "%.5g", e.mean);
@@ -276,7 +278,7 @@ static void run_workers(const sweep_job_ctx *x, long total, int jobs) {
 
 int cmd_sweep(int argc, char **argv) {
     cli_args a;
-    cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart jobs", &a);
+    cli_parse_args(argc, argv, 1, "sweep", "out quiet threads restart jobs collect", &a);
     if (!a.config) cli_usage_fail("sweep", "needs a configuration file with sweep.vary and sweep.seeds");
     plast_experiment_cfg base;
     cli_load_config(plast_experiment_cfg_schema(), &base, &a);
@@ -327,6 +329,28 @@ int cmd_sweep(int argc, char **argv) {
     sweep_job_ctx ctx = {&base, c, n, seeds, out, &a};
     plast_test_result r0 = {0};
     char task_desc[256] = "";
+    if (a.collect) { /* the table from the runs already finished: nothing trained, no plots */
+        for (int i = 0; i < n; i++)
+            for (int s = 0; s < seeds; s++) {
+                char path[1600];
+                snprintf(path, sizeof path, "%s/test.json", run_dir(&ctx, i, s));
+                if (access(path, R_OK) != 0) continue;
+                plast_test_result res;
+                read_test(run_dir(&ctx, i, s), &res);
+                const int k = c[i].done++;
+                c[i].metric[k] = res.metric, c[i].loss[k] = res.loss, c[i].energy[k] = res.energy;
+                r0 = res;
+            }
+        describe_task(&base, task_desc, sizeof task_desc);
+        printf("\nthe runs finished so far (--collect):\n");
+        write_summary(out, c, n, seeds, &r0, task_desc);
+        printf("\nsummary.md and summary.csv in %s\n", out);
+        for (int i = 0; i < n; i++)
+            for (int s = 0; s < seeds; s++) free(c[i].dirs[s]);
+        free(c);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) c[i].done = seeds; /* each run fills its own slot */
     if (a.jobs > 1) {
         run_workers(&ctx, n * seeds, a.jobs);
     } else {

@@ -30,7 +30,7 @@ static const command COMMANDS[] = {
     {"eval", cmd_eval, "RUN_DIR [--set key=value]... [--threads N] [--curve]",
      "test a trained run on its fixed test set, or with --set on other task settings; --curve: a familiarity "
      "run's generalisation over the repeat distance"},
-    {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N]",
+    {"sweep", cmd_sweep, "CONFIG [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] [--collect]",
      "every combination of sweep.vary times sweep.seeds seeds, then the table of means and 95% intervals; "
      "--jobs N runs N at a time on their own cores; under mpirun the runs are spread over the ranks"},
     {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] [--collect] | --list",
