@@ -119,7 +119,7 @@ const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, con
 void fused_layer_update(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                         const plast_real *dv, plast_real m, plast_real *Fout);
 /* the step's new state: F' as fused_layer_update, then with renormalisation F' / (|W + F'| + eps) with the norms
- * into r (inv, acc: (H) scratch), the norms summed in the update's own pass */
+ * into r (inv, acc: (H) scratch) */
 void fused_layer_advance(const fused_engine *E, const plast_real *W, const plast_real *F, const plast_real *q,
                          const plast_real *h, const plast_real *dv, plast_real m, plast_real *Fout, plast_real *r,
                          plast_real *inv, plast_real *acc);
