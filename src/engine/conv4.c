@@ -18,7 +18,8 @@
 #define BN_BLOCKS 32
 #define BN_EPS 1e-5
 #define POOL_POSITIVE 4
-/* a convolution runs on groups of one step's images of about GROUP_ROWS patch rows: see conv_forward */
+/* a convolution runs on groups of one step's images of about GROUP_ROWS patch rows, and d/dW is summed over at
+ * most DW_CHUNKS chunks of groups: see conv_forward and conv_backward */
 #define GROUP_ROWS 256
 #define DW_CHUNKS 16
 
