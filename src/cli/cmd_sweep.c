@@ -329,6 +329,10 @@ int cmd_sweep(int argc, char **argv) {
     sweep_job_ctx ctx = {&base, c, n, seeds, out, &a};
     plast_test_result r0 = {0};
     char task_desc[256] = "";
+    if (a.collect && rank != 0) { /* one process writes the table */
+        free(c);
+        return 0;
+    }
     if (a.collect) { /* the table from the runs already finished: nothing trained, no plots */
         for (int i = 0; i < n; i++)
             for (int s = 0; s < seeds; s++) {
