@@ -41,7 +41,10 @@ struct conv4 {
     size_t slot;           /* elements of one group's patches, the largest over the layers */
     plast_real *cols;      /* (slots, slot): each thread's group patches, or their adjoint */
     plast_real *dwpart;    /* (DW_CHUNKS, 9 F, F) at most: d/dW of each chunk of groups, added in chunk order */
-    plast_real *dA, *dB;   /* one step's activation adjoints, (B S[l] S[l], max(C[l], F)) */
+    size_t dy_slot;        /* elements of one group's d loss / d y, the largest over the layers */
+    plast_real *dys;       /* (slots, dy_slot): each thread's group of d loss / d y */
+    plast_real *bk;        /* (3, F): a layer's batch-normalisation backward scales (bn_back) */
+    plast_real *dA, *dB;   /* one step's adjoints of a layer's pooled output, (B S[l+1] S[l+1], F), in turn */
     plast_real *dpre, *dX4; /* (N, Hf), (N, feat) */
     double *part;          /* (BN_BLOCKS, 2, F) */
     size_t bytes;
@@ -104,15 +107,26 @@ static void relu_pool_forward(const plast_real *y, const plast_real *mean, const
     });
 }
 
-/* Backward through pooling, ReLU and normalisation at once. d/dz is dout at each window's chosen position where
- * z > 0 and zero elsewhere, so its sums s1 = sum d/dz and s2 = sum d/dz xhat come from the pooled grid alone; then
- * d/dy = istd gamma (d/dz - s1 / R - xhat s2 / R) everywhere, the rows outside every window (an odd S) included.
- * Adds s2 to d/dgamma and s1 to d/dbeta. */
-static void bn_relu_pool_backward(const plast_real *dout, const uint8_t *arg, const plast_real *y,
-                                  const plast_real *mean, const plast_real *istd, const plast_real *gamma, int64_t B,
-                                  int64_t S, int64_t F, double *part, plast_real *dy, plast_real *dgamma,
-                                  plast_real *dbeta) {
-    const int64_t So = S / 2, R = B * S * S;
+/* Backward through pooling, ReLU and normalisation, for one step's B images. d/dz is dout at each window's chosen
+ * position where z > 0 and zero elsewhere, so its sums s1 = sum d/dz and s2 = sum d/dz xhat come from the pooled grid
+ * alone (bn_back_sums); then d/dy = istd gamma (d/dz - s1 / R - xhat s2 / R) everywhere, the rows outside every
+ * window (an odd S) included, written a group of images at a time where the convolution's backward uses it
+ * (bn_back_rows, from conv_backward). */
+typedef struct bn_back {
+    const plast_real *dout;  /* (B, S/2, S/2, F) d loss / d the pooled output */
+    const uint8_t *arg;      /* (B, S/2, S/2, F) the pooling choices */
+    const plast_real *y;     /* (B, S, S, F) the convolution's output */
+    const plast_real *mean, *istd; /* (F) the step's batch statistics */
+    plast_real *k, *m1, *m2; /* (F) istd gamma, s1 / R, s2 / R: set by bn_back_sums */
+    int64_t S;
+} bn_back;
+
+/* the sums s1 and s2 in fixed blocks of windows, added in block order; adds s2 to d/dgamma and s1 to d/dbeta */
+static void bn_back_sums(const bn_back *bb, const plast_real *gamma, int64_t B, int64_t F, double *part,
+                         plast_real *dgamma, plast_real *dbeta) {
+    const int64_t S = bb->S, So = S / 2, R = B * S * S;
+    const plast_real *dout = bb->dout, *y = bb->y, *mean = bb->mean, *istd = bb->istd;
+    const uint8_t *arg = bb->arg;
 #pragma omp parallel for if (R * F >= 32768)
     for (int blk = 0; blk < BN_BLOCKS; blk++) {
         double *p1 = part + (size_t)blk * 2 * F, *p2 = p1 + F;
@@ -130,22 +144,26 @@ static void bn_relu_pool_backward(const plast_real *dout, const uint8_t *arg, co
             }
         }
     }
-    plast_real k[F], m1[F], m2[F];
     for (int64_t c = 0; c < F; c++) {
         double s1 = 0, s2 = 0;
         for (int blk = 0; blk < BN_BLOCKS; blk++) s1 += part[(size_t)blk * 2 * F + c], s2 += part[(size_t)blk * 2 * F + F + c];
         dbeta[c] += (plast_real)s1, dgamma[c] += (plast_real)s2;
-        k[c] = istd[c] * gamma[c], m1[c] = (plast_real)(s1 / (double)R), m2[c] = (plast_real)(s2 / (double)R);
+        bb->k[c] = istd[c] * gamma[c], bb->m1[c] = (plast_real)(s1 / (double)R), bb->m2[c] = (plast_real)(s2 / (double)R);
     }
-#pragma omp parallel for if (R * F >= 32768)
-    for (int64_t r = 0; r < R; r++) {
+}
+
+/* d/dy of rows [r0, r1) of the step (r = (n S + i) S + j) into dy, row r0 first */
+static void bn_back_rows(const bn_back *bb, int64_t F, int64_t r0, int64_t r1, plast_real *dy) {
+    const int64_t S = bb->S, So = S / 2;
+    const plast_real *k = bb->k, *m1 = bb->m1, *m2 = bb->m2, *mean = bb->mean, *istd = bb->istd;
+    for (int64_t r = r0; r < r1; r++) {
         const int64_t i = r / S % S, j = r % S;
         const int inside = i < 2 * So && j < 2 * So;
         const int64_t w = ((r / (S * S)) * So + i / 2) * So + j / 2; /* its window, when inside */
         const int q = (int)((i & 1) * 2 + (j & 1)) | POOL_POSITIVE;
-        const plast_real *yr = y + r * F, *dw = dout + w * F;
-        const uint8_t *aw = arg + w * F;
-        plast_real *dr = dy + r * F;
+        const plast_real *yr = bb->y + r * F, *dw = bb->dout + w * F;
+        const uint8_t *aw = bb->arg + w * F;
+        plast_real *dr = dy + (r - r0) * F;
         _Pragma("omp simd") for (int64_t c = 0; c < F; c++) {
             const plast_real d = inside && aw[c] == q ? dw[c] : 0;
             dr[c] = k[c] * (d - m1[c] - (yr[c] - mean[c]) * istd[c] * m2[c]);
@@ -182,21 +200,24 @@ static void conv_forward(conv4 *c, const plast_real *x, int64_t S, int64_t Cin, 
     }
 }
 
-/* dW += patches(x)^T dy; and, unless dx is NULL, dx = the adjoint of the patches of dy W^T (col2im). d/dW is summed
- * over the groups of each of at most DW_CHUNKS chunks, then over the chunks in order: the same bits for any thread
+/* dW += patches(x)^T dy; and, unless dx is NULL, dx = the adjoint of the patches of dy W^T (col2im), with dy = d loss
+ * / d the convolution's output, written a group at a time into the thread's own buffer from bb. d/dW is summed over
+ * the groups of each of at most DW_CHUNKS chunks, then over the chunks in order: the same bits for any thread
  * count. */
 static void conv_backward(conv4 *c, const plast_real *x, int64_t S, int64_t Cin, const plast_real *W,
-                          const plast_real *dy, plast_real *dW, plast_real *dx) {
+                          const bn_back *bb, plast_real *dW, plast_real *dx) {
     const int64_t B = c->B, F = c->F, K9 = 9 * Cin, g = group_images(B, S), groups = (B + g - 1) / g;
     const int64_t chunks = groups < DW_CHUNKS ? groups : DW_CHUNKS;
     const int nt = conv_team(c);
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t ch = 0; ch < chunks; ch++) {
-        plast_real *cols = c->cols + (size_t)omp_get_thread_num() * c->slot, *part = c->dwpart + ch * K9 * F;
+        const int th = omp_get_thread_num();
+        plast_real *cols = c->cols + (size_t)th * c->slot, *dyq = c->dys + (size_t)th * c->dy_slot;
+        plast_real *part = c->dwpart + ch * K9 * F;
         const int64_t q0 = groups * ch / chunks, q1 = groups * (ch + 1) / chunks;
         for (int64_t q = q0; q < q1; q++) {
             const int64_t n0 = q * g, ng = B - n0 < g ? B - n0 : g, rows = ng * S * S;
-            const plast_real *dyq = dy + n0 * S * S * F;
+            bn_back_rows(bb, F, n0 * S * S, n0 * S * S + rows, dyq);
             plast_patches_gather(x + n0 * S * S * Cin, cols, ng, S, S, Cin, 3, 1, 1);
             plast_gemm_one(1, 0, K9, F, rows, 1, cols, K9, dyq, F, q == q0 ? 0 : 1, part, F);
             if (!dx) continue;
@@ -258,14 +279,16 @@ void conv4_backward(conv4 *c, plast_params *p, const plast_real *dfeatures, int6
         const plast_real *dout = c->dX4 + t * B * feat;
         for (int l = 3; l >= 0; l--) {
             const int64_t S = c->S[l], Cin = c->C[l], R = B * S * S, So = c->S[l + 1];
-            bn_relu_pool_backward(dout, c->ARG[l] + t * B * So * So * F, c->Y[l] + t * R * F, c->MEAN[l] + t * F,
-                                  c->ISTD[l] + t * F, param(p, c->k.gamma[l]), B, S, F, c->part, c->dA,
-                                  grad(p, c->k.gamma[l]), grad(p, c->k.beta[l]));
-            /* convolution: d/dW = patches^T dy; d/dx = col2im(dy W^T), not needed for the images */
+            const bn_back bb = {dout, c->ARG[l] + t * B * So * So * F, c->Y[l] + t * R * F, c->MEAN[l] + t * F,
+                                c->ISTD[l] + t * F, c->bk, c->bk + F, c->bk + 2 * F, S};
+            bn_back_sums(&bb, param(p, c->k.gamma[l]), B, F, c->part, grad(p, c->k.gamma[l]), grad(p, c->k.beta[l]));
+            /* convolution: d/dW = patches^T dy; d/dx = col2im(dy W^T), not needed for the images; dx goes to the
+             * buffer dout is not in */
             const plast_real *x = (l == 0 ? c->images : c->X[l]) + t * B * S * S * Cin;
-            conv_backward(c, x, S, Cin, param(p, c->k.w[l]), c->dA, grad(p, c->k.w[l]), l == 0 ? NULL : c->dB);
+            plast_real *dx = l == 0 ? NULL : dout == c->dA ? c->dB : c->dA;
+            conv_backward(c, x, S, Cin, param(p, c->k.w[l]), &bb, grad(p, c->k.w[l]), dx);
             if (l == 0) break;
-            dout = c->dB;
+            dout = dx;
         }
     }
 }
@@ -276,16 +299,17 @@ void conv4_backward(conv4 *c, plast_params *p, const plast_real *dfeatures, int6
  * base = NULL it only counts. One list of the views serves both the sizing and the carving. */
 static size_t place_views(conv4 *c, unsigned char *base) {
     const int64_t N = c->N, F = c->F;
-    int64_t act = 0, part = 0; /* the largest of any layer: one step's activations in or out, d/dW's chunks */
-    c->slot = 0;
+    int64_t act = 0, part = 0; /* the largest of any layer: one step's pooled outputs, d/dW's chunks */
+    c->slot = c->dy_slot = 0;
     for (int l = 0; l < 4; l++) {
-        const int64_t S = c->S[l], R = c->B * S * S, width = c->C[l] > F ? c->C[l] : F, K9 = 9 * c->C[l];
+        const int64_t S = c->S[l], R = c->B * c->S[l + 1] * c->S[l + 1], width = F, K9 = 9 * c->C[l];
         const int64_t g = group_images(c->B, S), groups = (c->B + g - 1) / g;
         if ((size_t)(g * S * S * K9) > c->slot) c->slot = (size_t)(g * S * S * K9);
+        if ((size_t)(g * S * S * F) > c->dy_slot) c->dy_slot = (size_t)(g * S * S * F);
         if ((groups < DW_CHUNKS ? groups : DW_CHUNKS) * K9 * F > part) part = (groups < DW_CHUNKS ? groups : DW_CHUNKS) * K9 * F;
         if (R * width > act) act = R * width;
     }
-    c->slot = (c->slot + 15) / 16 * 16; /* each thread's buffer on its own cache lines */
+    c->slot = (c->slot + 15) / 16 * 16, c->dy_slot = (c->dy_slot + 15) / 16 * 16; /* own cache lines per thread */
     size_t at = (sizeof *c + 63) / 64 * 64;
 #define VIEW(ptr, count, type)                                                                                       \
     ((ptr) = base ? (type *)(void *)(base + at) : NULL, at += ((size_t)(count) * sizeof(type) + 63) / 64 * 64)
@@ -299,6 +323,8 @@ static size_t place_views(conv4 *c, unsigned char *base) {
     VIEW(c->OUT, N * c->Hf, plast_real);
     VIEW(c->cols, (size_t)c->slots * c->slot, plast_real);
     VIEW(c->dwpart, part, plast_real);
+    VIEW(c->dys, (size_t)c->slots * c->dy_slot, plast_real);
+    VIEW(c->bk, 3 * F, plast_real);
     VIEW(c->dA, act, plast_real);
     VIEW(c->dB, act, plast_real);
     VIEW(c->dpre, N * c->Hf, plast_real);
