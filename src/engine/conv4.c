@@ -61,6 +61,15 @@ struct conv4 {
 /* rows [r0, r1) of a block */
 #define BN_BLOCK_ROWS(R, blk) const int64_t r0 = (R) * (blk) / BN_BLOCKS, r1 = (R) * ((blk) + 1) / BN_BLOCKS
 
+/* channel c's two sums from the blocks' parts (BN_BLOCKS, 2, F), added in block order */
+static void block_sums(const double *part, int64_t F, int64_t c, double *s1, double *s2) {
+    *s1 = *s2 = 0;
+    for (int blk = 0; blk < BN_BLOCKS; blk++) {
+        const double *p = part + (size_t)blk * 2 * F;
+        *s1 += p[c], *s2 += p[F + c];
+    }
+}
+
 /* mean and istd = 1 / sqrt(var + eps) of y's channels over its R rows, the biased variance, in one pass: sums of
  * y - y[0] and its square in double (shifted by the first row so a large mean loses nothing), in fixed row blocks
  * added in block order, so the result does not depend on the thread count */
@@ -77,8 +86,8 @@ static void bn_stats(const plast_real *y, int64_t R, int64_t F, double *part, pl
             }
     }
     for (int64_t c = 0; c < F; c++) {
-        double s1 = 0, s2 = 0;
-        for (int blk = 0; blk < BN_BLOCKS; blk++) s1 += part[(size_t)blk * 2 * F + c], s2 += part[(size_t)blk * 2 * F + F + c];
+        double s1, s2;
+        block_sums(part, F, c, &s1, &s2);
         const double m = s1 / (double)R, var = s2 / (double)R - m * m;
         mean[c] = (plast_real)(y[c] + m);
         istd[c] = (plast_real)(1 / sqrt((var > 0 ? var : 0) + BN_EPS));
@@ -145,10 +154,11 @@ static void bn_back_sums(const bn_back *bb, const plast_real *gamma, int64_t B, 
         }
     }
     for (int64_t c = 0; c < F; c++) {
-        double s1 = 0, s2 = 0;
-        for (int blk = 0; blk < BN_BLOCKS; blk++) s1 += part[(size_t)blk * 2 * F + c], s2 += part[(size_t)blk * 2 * F + F + c];
+        double s1, s2;
+        block_sums(part, F, c, &s1, &s2);
         dbeta[c] += (plast_real)s1, dgamma[c] += (plast_real)s2;
-        bb->k[c] = istd[c] * gamma[c], bb->m1[c] = (plast_real)(s1 / (double)R), bb->m2[c] = (plast_real)(s2 / (double)R);
+        bb->k[c] = istd[c] * gamma[c];
+        bb->m1[c] = (plast_real)(s1 / (double)R), bb->m2[c] = (plast_real)(s2 / (double)R);
     }
 }
 
@@ -306,7 +316,8 @@ static size_t place_views(conv4 *c, unsigned char *base) {
         const int64_t g = group_images(c->B, S), groups = (c->B + g - 1) / g;
         if ((size_t)(g * S * S * K9) > c->slot) c->slot = (size_t)(g * S * S * K9);
         if ((size_t)(g * S * S * F) > c->dy_slot) c->dy_slot = (size_t)(g * S * S * F);
-        if ((groups < DW_CHUNKS ? groups : DW_CHUNKS) * K9 * F > part) part = (groups < DW_CHUNKS ? groups : DW_CHUNKS) * K9 * F;
+        const int64_t chunks = groups < DW_CHUNKS ? groups : DW_CHUNKS;
+        if (chunks * K9 * F > part) part = chunks * K9 * F;
         if (R * width > act) act = R * width;
     }
     c->slot = (c->slot + 15) / 16 * 16, c->dy_slot = (c->dy_slot + 15) / 16 * 16; /* own cache lines per thread */
