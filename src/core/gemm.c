@@ -16,7 +16,8 @@
 enum {
     GEMM_TILE = 256,          /* rows and columns of C per tile */
     GEMM_SPLIT_MIN = 1 << 20, /* multiply-adds below which a product is one call on one thread */
-    GEMM_KCHUNK = 512,        /* K per chunk at least, when a product with few tiles is cut along K */
+    GEMM_KCHUNK = 512,        /* K per chunk, about, when a product with few tiles is cut along K */
+    GEMM_MIN_CHUNKS = 8,      /* chunks at least (shorter ones for a shorter K), so that threads share them evenly */
     GEMM_MAX_CHUNKS = 64,     /* chunks at most: a longer K gets longer chunks */
     GEMM_FEW_TILES = 8,       /* tiles below which a product with a long K is cut along K */
     GEMM_CHUNK_C = 1 << 18,   /* elements of C up to which each chunk's product is one call for the whole of C */
@@ -54,14 +55,16 @@ static void gemm_call(const plast_blas *blas, int trans_a, int trans_b, int64_t 
 /* C = alpha op(A) op(B) + beta C with K cut into kc chunks of kl (the last shorter; both from K alone): chunk c's
  * product of tile k goes to part + c M N, then each element adds its chunks in order. A small C is one tile per chunk:
  * a 256-row tile of a 576 x 64 weight gradient leaves a 64-row remainder that runs at two thirds of the speed, and
- * chunks of 512 beat 1024 and longer (measured with OpenBLAS 0.3.21, docs/PERFORMANCE.md). 0 without memory. */
+ * chunks of 512 beat 1024 and longer (measured with OpenBLAS 0.3.21, docs/PERFORMANCE.md); at least 8 chunks, or
+ * a K of 2,560 would make 5 and leave one of two threads idle for a fifth of the product. 0 without memory. */
 static int gemm_split_k(const plast_blas *blas, int team, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                         plast_real alpha, const plast_real *A, int64_t lda, const plast_real *B, int64_t ldb,
                         plast_real beta, plast_real *C, int64_t ldc, int64_t bm, int64_t bn) {
     if (M * N <= GEMM_CHUNK_C) bm = M, bn = N;
-    int64_t kl = (K + GEMM_MAX_CHUNKS - 1) / GEMM_MAX_CHUNKS;
-    if (kl < GEMM_KCHUNK) kl = GEMM_KCHUNK;
-    const int64_t kc = (K + kl - 1) / kl, tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
+    int64_t want = (K + GEMM_KCHUNK - 1) / GEMM_KCHUNK; /* chunks of about GEMM_KCHUNK, within the bounds */
+    want = want < GEMM_MIN_CHUNKS ? GEMM_MIN_CHUNKS : want > GEMM_MAX_CHUNKS ? GEMM_MAX_CHUNKS : want;
+    const int64_t kl = (K + want - 1) / want, kc = (K + kl - 1) / kl;
+    const int64_t tn = (N + bn - 1) / bn, tiles = (M + bm - 1) / bm * tn;
     plast_real *part = malloc(sizeof(plast_real) * (size_t)(kc * M * N)); /* (kc, M, N) */
     if (!part) return 0;
 #pragma omp parallel for schedule(static) num_threads(team) if (team > 1)
