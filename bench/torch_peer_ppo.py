@@ -127,6 +127,14 @@ SETTINGS = {
 }
 
 
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gauss_logp(a, mu, sd):
+    """log N(a; mu, sd) summed over the action dimensions"""
+    return (-0.5 * ((a - mu) / sd) ** 2 - sd.log() - 0.5 * LOG_2PI).sum(-1)
+
+
 def state_row(state, b):
     """copy b's row of the state (None, a tensor or a tuple of tensors), detached"""
     if state is None:
@@ -171,7 +179,7 @@ class Learner:
         self.gen = torch.Generator().manual_seed(0)
 
     def policy(self, y):
-        """(log pi(a) as a function of a, entropy, KL from the old policy as a function of it, value) pieces"""
+        """the policy's parameters and the value from outputs y: (logits, None, v) or (mu, std, v)"""
         A = self.A
         if self.k["discrete"]:
             return y[..., :A], None, y[..., A]
@@ -184,7 +192,7 @@ class Learner:
             a = torch.multinomial(lsm.exp(), 1, generator=self.gen).squeeze(1)
             return a.float(), lsm.gather(1, a.unsqueeze(1)).squeeze(1), mu, torch.zeros_like(mu), v, a.int().numpy()
         a = mu + sd * torch.randn(mu.shape, generator=self.gen)
-        lp = (-0.5 * ((a - mu) / sd) ** 2 - sd.log() - 0.5 * math.log(2 * math.pi)).sum(-1)
+        lp = gauss_logp(a, mu, sd)
         env_a = np.clip(self.lo + (a.numpy() + 1) * (self.hi - self.lo) / 2, self.lo, self.hi)
         return a, lp, mu, sd, v, env_a
 
@@ -262,8 +270,8 @@ class Learner:
             lso = torch.log_softmax(mo, -1)
             kl = (lso.exp() * (lso - lsm)).sum(-1)
         else:
-            lp = (-0.5 * ((a - mu) / sd) ** 2 - sd.log() - 0.5 * math.log(2 * math.pi)).sum(-1)
-            ent = (0.5 + 0.5 * math.log(2 * math.pi) + sd.log()).sum(-1)
+            lp = gauss_logp(a, mu, sd)
+            ent = (0.5 + 0.5 * LOG_2PI + sd.log()).sum(-1)
             kl = (torch.log(sd / so) + (so * so + (mu - mo) ** 2) / (2 * sd * sd) - 0.5).sum(-1)
         if k["objective"] == "a2c":  # RLlib's A2C: sums over the slice
             per = -lp * adv + k["value_coef"] * 0.5 * (v - ret) ** 2 - k["entropy_coef"] * ent

@@ -329,11 +329,11 @@ int cmd_sweep(int argc, char **argv) {
     sweep_job_ctx ctx = {&base, c, n, seeds, out, &a};
     plast_test_result r0 = {0};
     char task_desc[256] = "";
-    if (a.collect && rank != 0) { /* one process writes the table */
-        free(c);
-        return 0;
-    }
     if (a.collect) { /* the table from the runs already finished: nothing trained, no plots */
+        if (rank != 0) { /* one process writes the table */
+            free(c);
+            return 0;
+        }
         for (int i = 0; i < n; i++)
             for (int s = 0; s < seeds; s++) {
                 char path[1600];
@@ -345,43 +345,40 @@ int cmd_sweep(int argc, char **argv) {
                 c[i].metric[k] = res.metric, c[i].loss[k] = res.loss, c[i].energy[k] = res.energy;
                 r0 = res;
             }
-        describe_task(&base, task_desc, sizeof task_desc);
-        printf("\nthe runs finished so far (--collect):\n");
-        write_summary(out, c, n, seeds, &r0, task_desc);
-        printf("\nsummary.md and summary.csv in %s\n", out);
-        for (int i = 0; i < n; i++)
-            for (int s = 0; s < seeds; s++) free(c[i].dirs[s]);
-        free(c);
-        return 0;
-    }
-    for (int i = 0; i < n; i++) c[i].done = seeds; /* each run fills its own slot */
-    if (a.jobs > 1) {
-        run_workers(&ctx, n * seeds, a.jobs);
     } else {
-        long next = ranks > 1 ? cli_mpi_next_job() : 0;
-        for (long job = 0; job < (long)n * seeds; job++) {
-            if (ranks > 1 && job != next) continue;
-            if (ranks > 1) next = cli_mpi_next_job();
-            plast_test_result res;
-            run_job(&ctx, job, &res);
-            r0 = res;
-        }
-        if (ranks > 1) cli_mpi_barrier();
-        if (rank != 0) return 0;
-    }
-    if (ranks > 1 || a.jobs > 1)
-        for (int i = 0; i < n; i++) /* every run's result, whichever rank or worker ran it */
-            for (int s = 0; s < seeds; s++) {
+        for (int i = 0; i < n; i++) c[i].done = seeds; /* each run fills its own slot */
+        if (a.jobs > 1) {
+            run_workers(&ctx, n * seeds, a.jobs);
+        } else {
+            long next = ranks > 1 ? cli_mpi_next_job() : 0;
+            for (long job = 0; job < (long)n * seeds; job++) {
+                if (ranks > 1 && job != next) continue;
+                if (ranks > 1) next = cli_mpi_next_job();
                 plast_test_result res;
-                read_test(run_dir(&ctx, i, s), &res);
-                c[i].metric[s] = res.metric, c[i].loss[s] = res.loss, c[i].energy[s] = res.energy;
+                run_job(&ctx, job, &res);
                 r0 = res;
             }
+            if (ranks > 1) cli_mpi_barrier();
+            if (rank != 0) return 0;
+        }
+        if (ranks > 1 || a.jobs > 1)
+            for (int i = 0; i < n; i++) /* every run's result, whichever rank or worker ran it */
+                for (int s = 0; s < seeds; s++) {
+                    plast_test_result res;
+                    read_test(run_dir(&ctx, i, s), &res);
+                    c[i].metric[s] = res.metric, c[i].loss[s] = res.loss, c[i].energy[s] = res.energy;
+                    r0 = res;
+                }
+    }
     describe_task(&base, task_desc, sizeof task_desc);
-    printf("\n");
+    printf(a.collect ? "\nthe runs finished so far (--collect):\n" : "\n");
     write_summary(out, c, n, seeds, &r0, task_desc);
-    sweep_plots(out, c, n, seeds, &r0);
-    printf("\nruns, summary.md, summary.csv and plots (curves.png, eta.png, energy.png) in %s\n", out);
+    if (a.collect) {
+        printf("\nsummary.md and summary.csv in %s\n", out);
+    } else {
+        sweep_plots(out, c, n, seeds, &r0);
+        printf("\nruns, summary.md, summary.csv and plots (curves.png, eta.png, energy.png) in %s\n", out);
+    }
     for (int i = 0; i < n; i++)
         for (int s = 0; s < seeds; s++) free(c[i].dirs[s]);
     free(c);

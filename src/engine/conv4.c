@@ -312,13 +312,13 @@ static size_t place_views(conv4 *c, unsigned char *base) {
     int64_t act = 0, part = 0; /* the largest of any layer: one step's pooled outputs, d/dW's chunks */
     c->slot = c->dy_slot = 0;
     for (int l = 0; l < 4; l++) {
-        const int64_t S = c->S[l], R = c->B * c->S[l + 1] * c->S[l + 1], width = F, K9 = 9 * c->C[l];
+        const int64_t S = c->S[l], pooled = c->B * c->S[l + 1] * c->S[l + 1] * F, K9 = 9 * c->C[l];
         const int64_t g = group_images(c->B, S), groups = (c->B + g - 1) / g;
         if ((size_t)(g * S * S * K9) > c->slot) c->slot = (size_t)(g * S * S * K9);
         if ((size_t)(g * S * S * F) > c->dy_slot) c->dy_slot = (size_t)(g * S * S * F);
         const int64_t chunks = groups < DW_CHUNKS ? groups : DW_CHUNKS;
         if (chunks * K9 * F > part) part = chunks * K9 * F;
-        if (R * width > act) act = R * width;
+        if (pooled > act) act = pooled;
     }
     c->slot = (c->slot + 15) / 16 * 16, c->dy_slot = (c->dy_slot + 15) / 16 * 16; /* own cache lines per thread */
     size_t at = (sizeof *c + 63) / 64 * 64;

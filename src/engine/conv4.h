@@ -4,12 +4,12 @@
  *   4 x [3x3 convolution (padding 1, no bias) -> batch normalisation -> ReLU -> 2x2 max pooling (floor)]
  *   -> flatten -> ReLU(f proj_w^T + proj_b)
  * with the batch-normalisation statistics of each step's B images (the reference runs the encoder once per step,
- * in train mode). The steps never mix in the encoder, so forward and backward run one step's images at a time:
- * the matrix products are (B S S, 9 C) x (9 C, F), big enough for the BLAS, and every scratch buffer is one step's
- * size. What backward needs is kept from forward instead of recomputed: each layer's input (to rebuild its
- * patches), its convolution outputs with their batch means and inverse standard deviations, and the pooling
- * choices (about 0.35 MB per 28 x 28 image at F = 64). tests/test_engine.c checks outputs and gradients against the
- * tape.
+ * in train mode). The steps never mix in the encoder, so forward and backward run one step's images at a time,
+ * and each convolution a group of them at a time (about 256 rows of patches, gathered into the thread's own buffer
+ * and multiplied while in cache). What backward needs is kept from forward instead of recomputed: each layer's
+ * input (to rebuild its patches), its convolution outputs with their batch means and inverse standard deviations,
+ * and the pooling choices (about 0.35 MB per 28 x 28 image at F = 64). tests/test_engine.c checks outputs and
+ * gradients against the tape.
  */
 #ifndef PLAST_ENGINE_CONV4_H
 #define PLAST_ENGINE_CONV4_H

@@ -57,6 +57,9 @@ static void col_norms(const plast_real *W, const plast_real *F, int64_t P, int64
 /* the clamp's bounds, infinite without one (clamping to them changes nothing, NaN included) */
 static plast_real clamp_lo(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)-E->L.clamp : -(plast_real)INFINITY; }
 static plast_real clamp_hi(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)E->L.clamp : (plast_real)INFINITY; }
+static inline plast_real clamp_to(plast_real v, plast_real lo, plast_real hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
 
 /* Sums over j run in LANES independent partial sums, which the compiler turns into vector registers (a single
  * running sum would have to stay scalar without -ffast-math); the lanes are added in order at the end. */
@@ -94,7 +97,7 @@ HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const pla
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
             const plast_real ev = trace ? e[j] : 0;
             const plast_real v = li[j] * fk + (gi[j] * m) * (trace ? ev : G);
-            fo[j] = v < lo ? lo : (v > hi ? hi : v);
+            fo[j] = clamp_to(v, lo, hi);
             if (trace) eo[j] = (1 - eta) * ev + eta * G;
         }
     }
@@ -229,6 +232,15 @@ plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, pl
     return energy;
 }
 
+/* the renormalisation's scales from gm_j = sum_i gF_ij Fc_ij and the norms mr (without eps): im = 1 / m and, in
+ * place, gm_j = -gm_j / (m_j^2 mr_j), so that d loss / d Fc_ij = gF_ij im_j + gm_j (W + Fc)_ij */
+static void renorm_scales(const plast_real *mr, int64_t H, plast_real *gm, plast_real *im) {
+    for (int64_t j = 0; j < H; j++) {
+        im[j] = 1 / (mr[j] + (plast_real)NORM_EPS);
+        gm[j] = mr[j] > 0 ? -gm[j] * im[j] * im[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
+    }
+}
+
 /* the renormalisation F_{t+1} = Fc / m, m = |W + Fc| + eps, backwards: gF becomes d loss / d Fc */
 static void renormalise_backward(const fused_engine *E, const layer_params *lp, const plast_real *mr, thread_ws *w) {
     const int64_t P = E->L.P, H = E->L.H;
@@ -236,10 +248,7 @@ static void renormalise_backward(const fused_engine *E, const layer_params *lp, 
     for (int64_t j = 0; j < H; j++) gm[j] = 0;
     for (int64_t i = 0; i < P; i++)
         for (int64_t j = 0; j < H; j++) gm[j] += gF[i * H + j] * w->Fc[i * H + j];
-    for (int64_t j = 0; j < H; j++) {
-        im[j] = 1 / (mr[j] + (plast_real)NORM_EPS);
-        gm[j] = mr[j] > 0 ? -gm[j] * im[j] * im[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
-    }
+    renorm_scales(mr, H, gm, im);
     for (int64_t i = 0; i < P; i++) {
         const plast_real *wr = lp->W + i * H, *fc = w->Fc + i * H;
         plast_real *gf = gF + i * H, *gw = w->gW + i * H;
@@ -305,7 +314,7 @@ HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real 
             const plast_real fk = f[j] * dv[j], G = qi * h[j], ge = gi[j] * m, fn = li[j] * fk + ge * G;
             plast_real gfc = gf[j]; /* d loss / d F' */
             if (renorm) { /* through F_{t+1} = F' / m_j, m_j = |W + F'|_:j + eps (renormalise_backward's second pass) */
-                const plast_real gs = rgm[j] * (wr[j] + (fn < lo ? lo : (fn > hi ? hi : fn)));
+                const plast_real gs = rgm[j] * (wr[j] + clamp_to(fn, lo, hi));
                 gfc = gfc * rim[j] + gs;
                 gw[j] += gs;
             }
@@ -422,13 +431,10 @@ HOT void renorm_sums(const fused_engine *E, const plast_real *F, const plast_rea
         IVDEP
         for (int64_t j = 0; j < H; j++) {
             const plast_real fk = f[j] * dv[j], G = qi * h[j], fn = li[j] * fk + (gi[j] * m) * G;
-            gm[j] += gf[j] * (fn < lo ? lo : (fn > hi ? hi : fn));
+            gm[j] += gf[j] * clamp_to(fn, lo, hi);
         }
     }
-    for (int64_t j = 0; j < H; j++) {
-        im[j] = 1 / (mr[j] + (plast_real)NORM_EPS);
-        gm[j] = mr[j] > 0 ? -gm[j] * im[j] * im[j] / mr[j] : 0; /* d |S_:j| / d S_ij = S_ij / |S_:j| (0 where 0) */
-    }
+    renorm_scales(mr, H, gm, im);
 }
 
 static plast_real update_backward_renorm(const fused_engine *E, const plast_real *W, const plast_real *F,
