@@ -57,8 +57,11 @@ static void col_norms(const plast_real *W, const plast_real *F, int64_t P, int64
 /* the clamp's bounds, infinite without one (clamping to them changes nothing, NaN included) */
 static plast_real clamp_lo(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)-E->L.clamp : -(plast_real)INFINITY; }
 static plast_real clamp_hi(const fused_engine *E) { return E->L.clamp > 0 ? (plast_real)E->L.clamp : (plast_real)INFINITY; }
+/* written as two selects, max then min, so that each compiles to one vmaxps / vminps (NaN passes through both, as
+ * before); the nested form v < lo ? lo : (v > hi ? hi : v) took seven vector instructions per clamp */
 static inline plast_real clamp_to(plast_real v, plast_real lo, plast_real hi) {
-    return v < lo ? lo : (v > hi ? hi : v);
+    const plast_real up = v < lo ? lo : v;
+    return up > hi ? hi : up;
 }
 
 /* Sums over j run in LANES independent partial sums, which the compiler turns into vector registers (a single
