@@ -196,24 +196,24 @@ plast_status plast_engine_backward(plast_engine *e, plast_params *p, const plast
 }
 
 void engine_readout_forward(plast_params *p, int w, int b, int plain, const plast_real *h, int64_t rows, int64_t H,
-                            int64_t O, plast_real *y) {
+                            int64_t ld, int64_t O, plast_real *y) {
     const plast_real *R = plast_params_value(p, w), *rb = plast_params_value(p, b);
-    if (plain) plast_gemm(0, 0, rows, O, H, 1, h, H, R, O, 0, y, O);
-    else plast_gemm(0, 1, rows, O, H, 1, h, H, R, H, 0, y, O);
+    if (plain) plast_gemm(0, 0, rows, O, H, 1, h, ld, R, O, 0, y, O);
+    else plast_gemm(0, 1, rows, O, H, 1, h, ld, R, H, 0, y, O);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < O; k++) y[r * O + k] += rb[k];
 }
 
 void engine_readout_backward(plast_params *p, int w, int b, int plain, const plast_real *h, const plast_real *dy,
-                             int64_t rows, int64_t H, int64_t O, plast_real *gh) {
+                             int64_t rows, int64_t H, int64_t ld, int64_t O, plast_real *gh) {
     const plast_real *R = plast_params_value(p, w);
     plast_real *gR = plast_params_grad(p, w), *grb = plast_params_grad(p, b);
     if (plain) {
-        plast_gemm(0, 1, rows, H, O, 1, dy, O, R, O, 0, gh, H);
-        plast_gemm(1, 0, H, O, rows, 1, h, H, dy, O, 1, gR, O);
+        plast_gemm(0, 1, rows, H, O, 1, dy, O, R, O, 0, gh, ld);
+        plast_gemm(1, 0, H, O, rows, 1, h, ld, dy, O, 1, gR, O);
     } else {
-        plast_gemm(0, 0, rows, H, O, 1, dy, O, R, H, 0, gh, H);
-        plast_gemm(1, 0, O, H, rows, 1, dy, O, h, H, 1, gR, H);
+        plast_gemm(0, 0, rows, H, O, 1, dy, O, R, H, 0, gh, ld);
+        plast_gemm(1, 0, O, H, rows, 1, dy, O, h, ld, 1, gR, H);
     }
     for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < O; k++) grb[k] += dy[r * O + k];

@@ -199,7 +199,7 @@ static plast_status cell_forward(plast_engine *eng, plast_params *p, const plast
             memcpy(plast_state_data(eng->final, E->L.c), E->C + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
     }
     if (modulation) memset(modulation, 0, (size_t)(T * B) * sizeof(plast_real));
-    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, T * B, E->L.H, E->O, y);
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, T * B, E->L.H, E->L.H, E->O, y);
     return PLAST_OK;
 }
 
@@ -212,7 +212,8 @@ static plast_status cell_step(plast_engine *eng, plast_params *p, int64_t t, con
     input_forward(E, p, x_t, t * E->B, E->B);
     cell_steps_forward(E, p, t, t + 1, energy_t);
     if (modulation_t) memset(modulation_t, 0, (size_t)E->B * sizeof(plast_real));
-    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + t * E->B * E->L.H, E->B, E->L.H, E->O, y_t);
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + t * E->B * E->L.H, E->B, E->L.H, E->L.H,
+                           E->O, y_t);
     return PLAST_OK;
 }
 
@@ -261,7 +262,7 @@ static plast_status cell_backward(plast_engine *eng, plast_params *p, const plas
     cell_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T, I = E->L.I, H = E->L.H, G = E->L.G, O = E->O;
     /* the readout: d h of every row, d R and d r */
-    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, T * B, H, O, E->GHY);
+    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, T * B, H, H, O, E->GHY);
     const plast_real *W = plast_params_value(p, E->L.w);
     memcpy(E->GH, E->GHY + (T - 1) * B * H, (size_t)(B * H) * sizeof(plast_real));
     memset(E->GC, 0, (size_t)(B * H) * sizeof(plast_real));

@@ -192,7 +192,8 @@ static void input_forward(const fastw_engine *E, const fw_params *fp, plast_para
 }
 
 static void readout_forward(const fastw_engine *E, plast_params *p, plast_real *y, int64_t r0, int64_t rows) {
-    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + r0 * E->L.H, rows, E->L.H, E->O, y);
+    engine_readout_forward(p, E->L.readout.w, E->L.readout.b, 0, E->HS + r0 * E->L.H, rows, E->L.H, E->L.H,
+                           E->O, y);
 }
 
 static plast_status fastw_forward(plast_engine *eng, plast_params *p, const plast_real *x, plast_real *y,
@@ -340,7 +341,7 @@ static plast_status fastw_backward(plast_engine *eng, plast_params *p, const pla
     fastw_engine *E = eng->impl;
     const int64_t B = E->B, T = E->T, H = E->L.H, I = E->L.I, HH = E->HH, TB = T * B;
     const fw_params fp = params_of(E, p);
-    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, TB, H, E->O, E->GHY);
+    engine_readout_backward(p, E->L.readout.w, E->L.readout.b, 0, E->HS, dy, TB, H, H, E->O, E->GHY);
     const int nt = threads_now(E);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (int64_t b = 0; b < B; b++) {

@@ -16,7 +16,10 @@ typedef struct fused_engine {
     plast_real (*kernel)(plast_real pre, plast_real post, plast_real F, plast_real d[3]);
     int hebbian;         /* the rule is pre (x) post: its kernel inlined */
     int modulated;       /* a modulator m_t scales gamma */
-    int64_t B, T, O, PH; /* PH: elements of one plastic matrix */
+    int64_t B, T, O;
+    /* S: the row stride of the plastic matrices (P, S) and of the per-step vectors, H or H rounded up to a whole
+     * number of 8-lane vectors (fused_stride); the padding columns hold zeros throughout. PH = P S. */
+    int64_t S, PH;
     int64_t SN;          /* one sample's plastic state: F (P, H), then E (P, H) with an eligibility trace */
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */
     int64_t gs_n;        /* one sample's gradients in GS (see gs_layout) */
@@ -24,7 +27,7 @@ typedef struct fused_engine {
     int want_dx;         /* d loss / d x into DX in the backward */
     int keep;            /* the trial runs for a backward: checkpoints kept */
 
-    /* forward record, time-major (T, B, n) */
+    /* forward record, time-major (T, B, n), n = S for the (H) vectors */
     plast_real *PRE; /* (T, B, P) presynaptic vectors p_t */
     plast_real *A;   /* (T, B, H) pre-activations a_t */
     plast_real *HS;  /* (T, B, H) h_t */
@@ -37,7 +40,8 @@ typedef struct fused_engine {
     plast_real *GHY; /* (T, B, H) d loss / d h_t through the readout */
     plast_real *DX;  /* (T, B, I) d loss / d x_t (want_dx only) */
     const plast_state *init; /* the state trials start from (plast_engine_set_initial_state), or NULL: zeros */
-    plast_real *LX, *GX; /* (P, H) lambda and gamma per synapse (a scalar or constant spread over all) */
+    plast_real *LX, *GX; /* (P, S) lambda and gamma per synapse (a scalar or constant spread over all) */
+    plast_real *WP, *AP; /* (P, S) W and alpha with padded rows (NULL when S = H: the parameters are used as they are) */
     plast_real *CIN; /* (I) sum_j |W_in_ji|: the drive's energy weights (linear drive only) */
     double dlam, dgam; /* d rate / d parameter of a mapped scalar rate */
     plast_real eta_e;  /* the eligibility trace's rate (eligibility only) */
@@ -45,8 +49,8 @@ typedef struct fused_engine {
     /* (B, gs_n): each sample's gradients, summed over the samples in order afterwards, so the result does not
      * depend on the number of threads */
     plast_real *GS;
-    /* per thread, ws_n each: the segment's states (K, SN), gF (SN), Fc (P, H) and vectors (see thread_ws); ACC
-     * (threads, H) double accumulators */
+    /* per thread, ws_n each: the segment's states (K, SN), gF (SN), Fc (P, S) and vectors (see thread_ws); ACC
+     * (threads, S) accumulators */
     plast_real *WS;
     plast_real *ACC;
     int64_t ws_n;
@@ -56,14 +60,14 @@ typedef struct fused_engine {
     layer_params lp_step; /* the parameters of the trial being stepped, read at its step 0 */
 } fused_engine;
 
-/* one sample's gradients in a row of GS: W, lambda, gamma (P, H each), alpha (P, H, with alpha), b, w_M (H each),
+/* one sample's gradients in a row of GS: W, lambda, gamma (P, S each), alpha (P, S, with alpha), b, w_M (H each),
  * b_M (1), eta_E (1) */
 typedef struct gs_layout {
     int64_t w, lam, gam, alpha, b, wm, bm, eta, n;
 } gs_layout;
 
-static inline gs_layout gs_of(const plast_plastic_layer *L) {
-    const int64_t PH = L->P * L->H;
+static inline gs_layout gs_of(const plast_plastic_layer *L, int64_t S) {
+    const int64_t PH = L->P * S;
     gs_layout g;
     g.w = 0, g.lam = PH, g.gam = 2 * PH, g.alpha = 3 * PH;
     g.b = g.alpha + (L->alpha >= 0 ? PH : 0);
@@ -73,15 +77,15 @@ static inline gs_layout gs_of(const plast_plastic_layer *L) {
 
 typedef struct thread_ws {
     plast_real *Fseg;          /* (K, SN) the plastic state at the start of each step of a segment */
-    plast_real *gF, *Fc;       /* (SN) adjoint of the plastic state; (P, H) the clamped update before renormalising */
-    plast_real *gW, *glam, *ggam, *galpha; /* (P, H): the sample's gradients (per synapse), in GS */
+    plast_real *gF, *Fc;       /* (SN) adjoint of the plastic state; (P, S) the clamped update before renormalising */
+    plast_real *gW, *glam, *ggam, *galpha; /* (P, S): the sample's gradients (per synapse), in GS */
     plast_real *gb, *gwm, *gbm, *geta; /* (H), (H), (1), (1), in GS */
-    plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (H) */
-    plast_real *tg, *tm;       /* (H) a row's d loss / d G and modulator terms, summed after the row's loop */
+    plast_real *gh, *ghn, *ga, *gn, *inv, *dv, *sum; /* (S) */
+    plast_real *tg, *tm;       /* (S) a row's d loss / d G and modulator terms, summed after the row's loop */
     plast_real *gp, *gq;       /* (P) */
     plast_real *qbuf;          /* (P + H): the Hebbian presynaptic vector [x; h_t], then 1 / m of a renormalisation */
-    plast_real *rr;            /* (H) norms of a recomputed renormalisation */
-    plast_real *acc;           /* (H) */
+    plast_real *rr;            /* (S) norms of a recomputed renormalisation */
+    plast_real *acc;           /* (S) */
 } thread_ws;
 
 
@@ -90,12 +94,12 @@ typedef struct step_rec {
     const plast_real *x; /* (I) the input */
     plast_real *p;       /* (P) */
     plast_real *u;       /* (H) the drive (NULL without); the backward writes d loss / d a there */
-    plast_real *a, *h, *nr, *mr; /* (H) */
+    plast_real *a, *h, *nr, *mr; /* (S): H values, then zeros */
     plast_real *mz, *ms; /* the modulator before and after mod_act (NULL without one) */
 } step_rec;
 
 static inline step_rec rec_of(const fused_engine *E, const plast_real *x, int64_t r) {
-    const int64_t H = E->L.H;
+    const int64_t H = E->S;
     step_rec s;
     s.x = x ? x + r * E->L.I : NULL;
     s.p = E->PRE + r * E->L.P;
@@ -109,7 +113,7 @@ static inline step_rec rec_of(const fused_engine *E, const plast_real *x, int64_
 /* the step's modulator m (1 without one) */
 static inline plast_real step_mod(const step_rec *s) { return s->ms ? *s->ms : 1; }
 
-/* the layer, one sample at a time (engine_fused_layer.c) */
+/* the layer, one sample at a time (engine_fused_layer.c); matrices (P, S) and vectors (S) as above */
 /* 1 / n (or 1 without the norm) and the decay's factor dv */
 void fused_step_scales(const fused_engine *E, const plast_real *nr, plast_real *inv, plast_real *dv);
 /* the Hebbian presynaptic vector q: [x_t; h_t] (in buf) or p_t */

@@ -1,6 +1,7 @@
 /* src/engine/engine_fused_layer.c: the plastic layer of models/plastic_layer.h run for one sample, one step at a
  * time, forward and backward (the fused path, engine_fused.c). Each function is a few passes over the sample's
- * plastic matrix F (P, H) while it sits in cache. */
+ * plastic matrix F (P, S) while it sits in cache: rows of S = H or H rounded up to whole vectors, so that no row
+ * ends in a scalar tail; the padding columns of W, alpha, lambda, gamma, F, h and of every adjoint stay zero. */
 #include <math.h>
 #include <string.h>
 
@@ -87,15 +88,15 @@ const plast_real *fused_hebb_pre(const fused_engine *E, const plast_real *p, con
 HOT void layer_update_impl(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                            const plast_real *dv, plast_real m_step, plast_real *Fout, const int hebbian,
                            const int modulated, const int trace) {
-    const int64_t P = E->L.P, H = E->L.H, PH = E->PH;
+    const int64_t P = E->L.P, S = E->S, PH = E->PH;
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), m = modulated ? m_step : 1, eta = E->eta_e;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        const plast_real *e = trace ? F + PH + i * H : NULL;
-        plast_real *fo = Fout + i * H; /* Fout is F or a distinct state: elementwise either way */
-        plast_real *eo = trace ? Fout + PH + i * H : NULL;
+        const plast_real *f = F + i * S, *li = E->LX + i * S, *gi = E->GX + i * S, qi = q[i];
+        const plast_real *e = trace ? F + PH + i * S : NULL;
+        plast_real *fo = Fout + i * S; /* Fout is F or a distinct state: elementwise either way */
+        plast_real *eo = trace ? Fout + PH + i * S : NULL;
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             plast_real d3[3];
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
             const plast_real ev = trace ? e[j] : 0;
@@ -132,16 +133,16 @@ void fused_layer_advance(const fused_engine *E, const plast_real *W, const plast
     if (!E->L.renormalise) return;
     /* F = F' / (|W + F'| + eps). Summing the norms inside the update's pass saved 4% of the instructions of
      * maze_stpn but no measurable time (2026-12-01), so they stay a pass of their own */
-    const int64_t P = E->L.P, H = E->L.H;
-    col_norms(W, Fout, P, H, r, inv, acc);
+    const int64_t P = E->L.P, S = E->S;
+    col_norms(W, Fout, P, S, r, inv, acc);
     for (int64_t i = 0; i < P; i++)
-        for (int64_t j = 0; j < H; j++) Fout[i * H + j] *= inv[j];
+        for (int64_t j = 0; j < S; j++) Fout[i * S + j] *= inv[j];
 }
 
 /* 1 / n (or 1 without the norm) and the decay's factor dv (1 / n when F / n decays, else 1) */
 void fused_step_scales(const fused_engine *E, const plast_real *nr, plast_real *inv, plast_real *dv) {
     const int norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
-    for (int64_t j = 0; j < E->L.H; j++) {
+    for (int64_t j = 0; j < E->S; j++) {
         inv[j] = norm ? 1 / (nr[j] + (plast_real)NORM_EPS) : 1;
         dv[j] = E->L.decay_normalised ? inv[j] : 1;
     }
@@ -150,21 +151,21 @@ void fused_step_scales(const fused_engine *E, const plast_real *nr, plast_real *
 /* sum = p (G / n) with G = W + alpha F (W + F without alpha); returns the energy sum_i p_i^2 sum_j |G_ij / n_j| */
 HOT plast_real product_forward(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
                                const plast_real *inv, plast_real *sum, const int has_alpha) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     plast_real energy = 0;
-    for (int64_t j = 0; j < H; j++) sum[j] = 0;
+    for (int64_t j = 0; j < S; j++) sum[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
+        const plast_real *wr = lp->W + i * S, *f = F + i * S, *al = has_alpha ? lp->alpha + i * S : NULL, pi = p[i];
         plast_real row[LANES] = {0};
         int64_t j = 0;
-        for (; j + LANES <= H; j += LANES)
+        for (; j + LANES <= S; j += LANES)
             for (int l = 0; l < LANES; l++) {
                 const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
                 const plast_real gn = g * inv[j + l];
                 sum[j + l] += pi * gn;
                 row[l] += gn < 0 ? -gn : gn;
             }
-        for (; j < H; j++) {
+        for (; j < S; j++) {
             const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
             const plast_real gn = g * inv[j];
             sum[j] += pi * gn;
@@ -183,12 +184,12 @@ HOT plast_real product_forward(const fused_engine *E, const layer_params *lp, co
 static plast_real product_forward_normed(const fused_engine *E, const plast_real *W, const plast_real *F,
                                          const plast_real *p, plast_real *nr, plast_real *inv, plast_real *sum,
                                          plast_real *sq, plast_real *eab) {
-    const int64_t P = E->L.P, H = E->L.H;
-    for (int64_t j = 0; j < H; j++) sq[j] = sum[j] = eab[j] = 0;
+    const int64_t P = E->L.P, S = E->S;
+    for (int64_t j = 0; j < S; j++) sq[j] = sum[j] = eab[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = W + i * H, *f = F + i * H, pi = p[i], pi2 = pi * pi;
+        const plast_real *wr = W + i * S, *f = F + i * S, pi = p[i], pi2 = pi * pi;
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             const plast_real g = wr[j] + f[j];
             sq[j] += g * g;
             sum[j] += pi * g;
@@ -196,7 +197,7 @@ static plast_real product_forward_normed(const fused_engine *E, const plast_real
         }
     }
     plast_real energy = 0;
-    for (int64_t j = 0; j < H; j++) {
+    for (int64_t j = 0; j < S; j++) {
         nr[j] = (plast_real)sqrt(sq[j]);
         inv[j] = 1 / (nr[j] + (plast_real)NORM_EPS);
         sum[j] *= inv[j];
@@ -214,7 +215,7 @@ plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, pl
         energy = product_forward_normed(E, lp->W, F, s->p, s->nr, inv, sum, w->acc, w->ga);
         fused_step_scales(E, s->nr, inv, w->dv);
     } else {
-        if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, H, s->nr, inv, w->acc);
+        if (E->L.norm == PLAST_LAYER_NORM_COLUMNS) col_norms(lp->W, F, P, E->S, s->nr, inv, w->acc);
         fused_step_scales(E, s->nr, inv, w->dv);
         energy = lp->alpha ? product_forward(E, lp, F, s->p, inv, sum, 1) : product_forward(E, lp, F, s->p, inv, sum, 0);
     }
@@ -224,6 +225,7 @@ plast_real fused_layer_forward(const fused_engine *E, const layer_params *lp, pl
         a[j] = (s->u ? s->u[j] + sum[j] : sum[j]) + (lp->b ? lp->b[j] : 0);
         h[j] = act_fwd(E->L.act, a[j]);
     }
+    for (int64_t j = H; j < E->S; j++) a[j] = h[j] = 0; /* the padding: no post-synaptic activity */
     if (E->modulated) {
         plast_real z = 0;
         for (int64_t j = 0; j < H; j++) z += h[j] * lp->wm[j];
@@ -246,16 +248,16 @@ static void renorm_scales(const plast_real *mr, int64_t H, plast_real *gm, plast
 
 /* the renormalisation F_{t+1} = Fc / m, m = |W + Fc| + eps, backwards: gF becomes d loss / d Fc */
 static void renormalise_backward(const fused_engine *E, const layer_params *lp, const plast_real *mr, thread_ws *w) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     plast_real *gm = w->sum, *im = w->ga, *gF = w->gF;
-    for (int64_t j = 0; j < H; j++) gm[j] = 0;
+    for (int64_t j = 0; j < S; j++) gm[j] = 0;
     for (int64_t i = 0; i < P; i++)
-        for (int64_t j = 0; j < H; j++) gm[j] += gF[i * H + j] * w->Fc[i * H + j];
-    renorm_scales(mr, H, gm, im);
+        for (int64_t j = 0; j < S; j++) gm[j] += gF[i * S + j] * w->Fc[i * S + j];
+    renorm_scales(mr, S, gm, im);
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *fc = w->Fc + i * H;
-        plast_real *gf = gF + i * H, *gw = w->gW + i * H;
-        for (int64_t j = 0; j < H; j++) {
+        const plast_real *wr = lp->W + i * S, *fc = w->Fc + i * S;
+        plast_real *gf = gF + i * S, *gw = w->gW + i * S;
+        for (int64_t j = 0; j < S; j++) {
             const plast_real gs = gm[j] * (wr[j] + fc[j]);
             gf[j] = gf[j] * im[j] + gs;
             gw[j] += gs;
@@ -268,16 +270,16 @@ static void renormalise_backward(const fused_engine *E, const layer_params *lp, 
  * modulated). The kernel is called through a pointer, so this loop stays scalar. */
 HOT plast_real update_backward_kernel(const fused_engine *E, const plast_real *F, const plast_real *q,
                                       const plast_real *h, plast_real m_step, thread_ws *w, const int modulated) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     const plast_real m = modulated ? m_step : 1; /* folded away without a modulator */
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
     const plast_real *dv = w->dv;
     plast_real gmod = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *f = F + i * H, *li = E->LX + i * H, *gi = E->GX + i * H, qi = q[i];
-        plast_real *gf = w->gF + i * H, *gli = w->glam + i * H, *ggi = w->ggam + i * H, *gh = w->gh, *gn = w->gn;
+        const plast_real *f = F + i * S, *li = E->LX + i * S, *gi = E->GX + i * S, qi = q[i];
+        plast_real *gf = w->gF + i * S, *gli = w->glam + i * S, *ggi = w->ggam + i * S, *gh = w->gh, *gn = w->gn;
         plast_real gq = 0;
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             plast_real d3[3]; /* d G / d pre, d post, d Fk */
             const plast_real fk = f[j] * dv[j], G = E->kernel(qi, h[j], fk, d3);
             const plast_real ge = gi[j] * m, fn = li[j] * fk + ge * G;
@@ -301,19 +303,19 @@ HOT plast_real update_backward_kernel(const fused_engine *E, const plast_real *F
 HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real *W, const plast_real *F,
                                         const plast_real *q, const plast_real *h, plast_real m_step, thread_ws *w,
                                         const int modulated, const int renorm) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     const plast_real m = modulated ? m_step : 1; /* folded away without a modulator */
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0;
     const plast_real *restrict dv = w->dv, *restrict rim = w->ga, *restrict rgm = w->sum; /* renorm_sums' */
     plast_real *restrict tg = w->tg, *restrict tm = w->tm, *restrict gh = w->gh, *restrict gn = w->gn;
     plast_real gmod[LANES] = {0};
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *restrict f = F + i * H, *restrict li = E->LX + i * H, *restrict gi = E->GX + i * H;
-        const plast_real *restrict wr = renorm ? W + i * H : NULL, qi = q[i];
-        plast_real *restrict gf = w->gF + i * H, *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
-        plast_real *restrict gw = renorm ? w->gW + i * H : NULL;
+        const plast_real *restrict f = F + i * S, *restrict li = E->LX + i * S, *restrict gi = E->GX + i * S;
+        const plast_real *restrict wr = renorm ? W + i * S : NULL, qi = q[i];
+        plast_real *restrict gf = w->gF + i * S, *restrict gli = w->glam + i * S, *restrict ggi = w->ggam + i * S;
+        plast_real *restrict gw = renorm ? w->gW + i * S : NULL;
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             const plast_real fk = f[j] * dv[j], G = qi * h[j], ge = gi[j] * m, fn = li[j] * fk + ge * G;
             plast_real gfc = gf[j]; /* d loss / d F' */
             if (renorm) { /* through F_{t+1} = F' / m_j, m_j = |W + F'|_:j + eps (renormalise_backward's second pass) */
@@ -333,12 +335,12 @@ HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real 
         }
         plast_real gq[LANES] = {0};
         int64_t j = 0;
-        for (; j + LANES <= H; j += LANES)
+        for (; j + LANES <= S; j += LANES)
             for (int l = 0; l < LANES; l++) {
                 gq[l] += tg[j + l] * h[j + l];
                 if (modulated) gmod[l] += tm[j + l];
             }
-        for (; j < H; j++) {
+        for (; j < S; j++) {
             gq[0] += tg[j] * h[j];
             if (modulated) gmod[0] += tm[j];
         }
@@ -356,7 +358,7 @@ HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real 
 HOT plast_real update_backward_trace(const fused_engine *E, const plast_real *F, const plast_real *q,
                                      const plast_real *h, plast_real m_step, thread_ws *w, const int hebbian,
                                      const int modulated) {
-    const int64_t P = E->L.P, H = E->L.H, PH = E->PH;
+    const int64_t P = E->L.P, S = E->S, PH = E->PH;
     const plast_real m = modulated ? m_step : 1;
     const plast_real lo = clamp_lo(E), hi = clamp_hi(E), dnf = E->L.decay_normalised ? 1 : 0, eta = E->eta_e;
     const plast_real *restrict dv = w->dv;
@@ -364,12 +366,12 @@ HOT plast_real update_backward_trace(const fused_engine *E, const plast_real *F,
     plast_real *restrict gn = w->gn;
     plast_real gmod[LANES] = {0}, geta[LANES] = {0};
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *restrict f = F + i * H, *restrict e = F + PH + i * H, *restrict li = E->LX + i * H;
-        const plast_real *restrict gi = E->GX + i * H, qi = q[i];
-        plast_real *restrict gf = w->gF + i * H, *restrict ge = w->gF + PH + i * H;
-        plast_real *restrict gli = w->glam + i * H, *restrict ggi = w->ggam + i * H;
+        const plast_real *restrict f = F + i * S, *restrict e = F + PH + i * S, *restrict li = E->LX + i * S;
+        const plast_real *restrict gi = E->GX + i * S, qi = q[i];
+        plast_real *restrict gf = w->gF + i * S, *restrict ge = w->gF + PH + i * S;
+        plast_real *restrict gli = w->glam + i * S, *restrict ggi = w->ggam + i * S;
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             plast_real d3[3] = {h[j], qi, 0}; /* d G / d pre, d post, d Fk: the Hebbian rule's unless a kernel's */
             const plast_real fk = f[j] * dv[j], G = hebbian ? qi * h[j] : E->kernel(qi, h[j], fk, d3);
             const plast_real ev = e[j], gm = gi[j] * m, fn = li[j] * fk + gm * ev;
@@ -387,13 +389,13 @@ HOT plast_real update_backward_trace(const fused_engine *E, const plast_real *F,
         }
         plast_real gq[LANES] = {0};
         int64_t j = 0;
-        for (; j + LANES <= H; j += LANES)
+        for (; j + LANES <= S; j += LANES)
             for (int l = 0; l < LANES; l++) {
                 gq[l] += tg[j + l];
                 geta[l] += te[j + l];
                 if (modulated) gmod[l] += tm[j + l];
             }
-        for (; j < H; j++) {
+        for (; j < S; j++) {
             gq[0] += tg[j];
             geta[0] += te[j];
             if (modulated) gmod[0] += tm[j];
@@ -423,21 +425,21 @@ static plast_real update_backward(const fused_engine *E, const plast_real *F, co
  * stored. */
 HOT void renorm_sums(const fused_engine *E, const plast_real *F, const plast_real *q, const plast_real *h,
                      plast_real m_step, const plast_real *mr, thread_ws *w, const int modulated) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     const plast_real m = modulated ? m_step : 1, lo = clamp_lo(E), hi = clamp_hi(E);
     const plast_real *restrict dv = w->dv;
     plast_real *restrict gm = w->sum, *restrict im = w->ga;
-    for (int64_t j = 0; j < H; j++) gm[j] = 0;
+    for (int64_t j = 0; j < S; j++) gm[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *restrict f = F + i * H, *restrict li = E->LX + i * H, *restrict gi = E->GX + i * H;
-        const plast_real *restrict gf = w->gF + i * H, qi = q[i];
+        const plast_real *restrict f = F + i * S, *restrict li = E->LX + i * S, *restrict gi = E->GX + i * S;
+        const plast_real *restrict gf = w->gF + i * S, qi = q[i];
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             const plast_real fk = f[j] * dv[j], G = qi * h[j], fn = li[j] * fk + (gi[j] * m) * G;
             gm[j] += gf[j] * clamp_to(fn, lo, hi);
         }
     }
-    renorm_scales(mr, H, gm, im);
+    renorm_scales(mr, S, gm, im);
 }
 
 static plast_real update_backward_renorm(const fused_engine *E, const plast_real *W, const plast_real *F,
@@ -455,23 +457,23 @@ static plast_real update_backward_renorm(const fused_engine *E, const plast_real
  * alpha) and galpha */
 HOT void product_backward_impl(const fused_engine *E, const layer_params *lp, const plast_real *F, const plast_real *p,
                                const plast_real *nr, thread_ws *w, const int has_alpha) {
-    const int64_t P = E->L.P, H = E->L.H;
+    const int64_t P = E->L.P, S = E->S;
     const int norm = E->L.norm == PLAST_LAYER_NORM_COLUMNS;
     const plast_real *inv = w->inv, *ga = w->ga;
     plast_real *sum = w->sum, *gn = w->gn;
-    for (int64_t j = 0; j < H; j++) sum[j] = 0;
+    for (int64_t j = 0; j < S; j++) sum[j] = 0;
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
+        const plast_real *wr = lp->W + i * S, *f = F + i * S, *al = has_alpha ? lp->alpha + i * S : NULL, pi = p[i];
         plast_real gp[LANES] = {0};
         int64_t j = 0;
-        for (; j + LANES <= H; j += LANES)
+        for (; j + LANES <= S; j += LANES)
             for (int l = 0; l < LANES; l++) {
                 const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
                 const plast_real gnv = g * inv[j + l];
                 gp[l] += gnv * ga[j + l];
                 sum[j + l] += pi * gnv;
             }
-        for (; j < H; j++) {
+        for (; j < S; j++) {
             const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
             const plast_real gnv = g * inv[j];
             gp[0] += gnv * ga[j];
@@ -480,16 +482,16 @@ HOT void product_backward_impl(const fused_engine *E, const layer_params *lp, co
         w->gp[i] += lanes_sum(gp);
     }
     /* through n: gn_j gets -sum_i gGn_ij G_ij / n_j^2, then d |G_:j| / d G_ij = G_ij / |G_:j| */
-    for (int64_t j = 0; j < H; j++) {
+    for (int64_t j = 0; j < S; j++) {
         const plast_real g = gn[j] - ga[j] * sum[j] * inv[j];
         gn[j] = norm && nr[j] > 0 ? g / nr[j] : 0;
     }
     for (int64_t i = 0; i < P; i++) {
-        const plast_real *wr = lp->W + i * H, *f = F + i * H, *al = has_alpha ? lp->alpha + i * H : NULL, pi = p[i];
-        plast_real *restrict gf = w->gF + i * H, *restrict gw = w->gW + i * H;
-        plast_real *restrict gal = has_alpha ? w->galpha + i * H : NULL;
+        const plast_real *wr = lp->W + i * S, *f = F + i * S, *al = has_alpha ? lp->alpha + i * S : NULL, pi = p[i];
+        plast_real *restrict gf = w->gF + i * S, *restrict gw = w->gW + i * S;
+        plast_real *restrict gal = has_alpha ? w->galpha + i * S : NULL;
         IVDEP
-        for (int64_t j = 0; j < H; j++) {
+        for (int64_t j = 0; j < S; j++) {
             const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
             const plast_real gG = pi * ga[j] * inv[j] + gn[j] * g;
             gw[j] += gG;
@@ -512,7 +514,7 @@ void fused_layer_backward(const fused_engine *E, const layer_params *lp, const p
     const plast_real *h = s->h, m = step_mod(s);
     fused_step_scales(E, s->nr, w->inv, w->dv);
     const plast_real *q = fused_hebb_pre(E, s->p, h, w->qbuf);
-    memset(w->gn, 0, (size_t)H * sizeof(plast_real));
+    memset(w->gn, 0, (size_t)E->S * sizeof(plast_real));
     plast_real gm;
     if (E->L.renormalise && E->hebbian && !E->L.eligibility) {
         gm = update_backward_renorm(E, lp->W, F, q, h, m, s->mr, w);
@@ -541,6 +543,7 @@ void fused_layer_backward(const fused_engine *E, const layer_params *lp, const p
         w->ga[j] = w->gh[j] * act_grad(E->L.act, s->a[j], h[j]);
         if (lp->b) w->gb[j] += w->ga[j];
     }
+    for (int64_t j = H; j < E->S; j++) w->ga[j] = 0; /* the padding (it held renormalisation scales) */
     if (s->u) memcpy(s->u, w->ga, (size_t)H * sizeof(plast_real));
     if (lp->alpha) product_backward_impl(E, lp, F, s->p, s->nr, w, 1);
     else product_backward_impl(E, lp, F, s->p, s->nr, w, 0);

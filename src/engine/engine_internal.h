@@ -94,13 +94,13 @@ static inline plast_status engine_plan_open(plast_engine *eng, void *impl, size_
     return PLAST_OK;
 }
 
-/* A linear readout of `rows` rows of h (H each): y = h R^T + r with R (O, H) (torch's layout), or y = h R + r with
- * R (H, O) when `plain`; w and b are parameter indices. The backward writes d loss / d h into gh and
- * accumulates d R and d r. (engine.c) */
+/* A linear readout of `rows` rows of h (H each, ld apart): y = h R^T + r with R (O, H) (torch's layout), or
+ * y = h R + r with R (H, O) when `plain`; w and b are parameter indices. The backward writes d loss / d h into gh
+ * (rows ld apart, columns H.. left alone) and accumulates d R and d r. (engine.c) */
 void engine_readout_forward(plast_params *p, int w, int b, int plain, const plast_real *h, int64_t rows, int64_t H,
-                            int64_t O, plast_real *y);
+                            int64_t ld, int64_t O, plast_real *y);
 void engine_readout_backward(plast_params *p, int w, int b, int plain, const plast_real *h, const plast_real *dy,
-                             int64_t rows, int64_t H, int64_t O, plast_real *gh);
+                             int64_t rows, int64_t H, int64_t ld, int64_t O, plast_real *gh);
 
 /* Each path: 1 if it serves the model (a reason in why otherwise), then init. */
 plast_status engine_tape_init(plast_engine *e, plast_err *err);
