@@ -179,8 +179,9 @@ static const engine_case CASES[] = {
     {"bohp hebbian, H = 8", PLAST_ENGINE_FUSED, 3, 10, {BOHP, "model.hidden=8", "model.trace_decay=0.7"}},
     {"bohp no readout, instar", PLAST_ENGINE_FUSED, 2, 6, {BOHP, "model.readout=none", "model.output=4",
                                                            "model.hidden=4", "model.rule=instar"}},
-    /* H = 15 and 23: the fused path pads the rows of its matrices to 16 and 24 (fused_stride), so every variant of
-     * the layer runs with padding columns that must stay inert */
+    /* H = 15 and 23: the fused path pads the rows of its matrices to 16 and 24 (fused_stride), as it pads every H
+     * that is not a multiple of 8 (most cases above; H = 8 and 32 run unpadded); more variants with padding columns
+     * that must stay inert */
     {"stpnr post hebbian, clamp active, padded rows", PLAST_ENGINE_FUSED, 3, 10, {STPN, "model.variant=r",
                                                                               "model.norm=post", "model.clamp=0.0004",
                                                                               "model.hidden=15"}},

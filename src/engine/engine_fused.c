@@ -459,13 +459,10 @@ static void layout_buffers(void *impl, engine_plan *pl) {
     E->ACC = engine_plan_carve(pl, (int64_t)E->threads * S);
 }
 
-/* The row stride of the plastic matrices: H rounded up to a whole number of 8-lane vectors when that adds at most
- * an eighth, so that no row ends in a tail of scalar and half-width steps (H = 55 -> 56, 100 -> 104, 62 -> 64; 27
- * and 34 stay, where the padding would cost more than the tail). */
-static int64_t fused_stride(int64_t H) {
-    const int64_t S = (H + 7) / 8 * 8;
-    return (S - H) * 8 <= H ? S : H;
-}
+/* The row stride of the plastic matrices: H rounded up to a whole number of 8-lane vectors, so that no row ends in
+ * a tail of half-width and scalar steps. Measured (docs/PERFORMANCE.md): padding pays even where it adds a third
+ * of the elements (H = 11 -> 16: ART's STPN step 1.5x faster), so every H is padded. */
+static int64_t fused_stride(int64_t H) { return (H + 7) / 8 * 8; }
 
 /* the checkpoint interval: about sqrt(T), so that the checkpoints (T / K) and a segment (K) cost alike */
 static int64_t checkpoint_interval(int64_t T) {

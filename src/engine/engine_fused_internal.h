@@ -17,8 +17,8 @@ typedef struct fused_engine {
     int hebbian;         /* the rule is pre (x) post: its kernel inlined */
     int modulated;       /* a modulator m_t scales gamma */
     int64_t B, T, O;
-    /* S: the row stride of the plastic matrices (P, S) and of the per-step vectors, H or H rounded up to a whole
-     * number of 8-lane vectors (fused_stride); the padding columns hold zeros throughout. PH = P S. */
+    /* S: the row stride of the plastic matrices (P, S) and of the per-step vectors, H rounded up to a whole number
+     * of 8-lane vectors (fused_stride); the padding columns hold zeros throughout. PH = P S. */
     int64_t S, PH;
     int64_t SN;          /* one sample's plastic state: F (P, H), then E (P, H) with an eligibility trace */
     int64_t K, n_ck;     /* checkpoint interval and checkpoints per sample, ceil(T / K) */

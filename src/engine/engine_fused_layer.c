@@ -1,6 +1,6 @@
 /* src/engine/engine_fused_layer.c: the plastic layer of models/plastic_layer.h run for one sample, one step at a
  * time, forward and backward (the fused path, engine_fused.c). Each function is a few passes over the sample's
- * plastic matrix F (P, S) while it sits in cache: rows of S = H or H rounded up to whole vectors, so that no row
+ * plastic matrix F (P, S) while it sits in cache: rows of S = H rounded up to whole 8-lane vectors, so that no row
  * ends in a scalar tail; the padding columns of W, alpha, lambda, gamma, F, h and of every adjoint stay zero. */
 #include <math.h>
 #include <string.h>
