@@ -100,6 +100,11 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
 void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
                    plast_test_result *res, const plast_comm *comm) {
     plast_err err;
+    if (interrupted) { /* a stop asked for while the previous run of a sweep was testing: no new run is started */
+        fprintf(stderr, "\nplast: interrupted before %s; the same command resumes\n", dir);
+        cli_mpi_abort(130);
+        exit(130);
+    }
     plast_run *r = plast_run_open_comm(cfg, dir, restart, comm, &err);
     if (!r) cli_fail(&err);
     if (comm && comm->rank != 0) quiet = 1; /* data-parallel: rank 0 reports */
