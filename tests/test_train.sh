@@ -122,6 +122,12 @@ expect 0 "2 at a time" sweep "$work/sweep.json" --out "$work/sj" --quiet --jobs 
 check "sweep --jobs 2: four runs" test "$(ls -d "$work"/sj/*/seed*/test.json | wc -l)" -eq 4
 check "sweep --jobs 2: the same summary as one at a time" cmp "$work/s/summary.csv" "$work/sj/summary.csv"
 check "sweep summary: median and quartiles" grep -q "metric_median,metric_q1,metric_q3" "$work/s/summary.csv"
+# a finished sweep run again keeps its runs' tests (test.json) unless the test settings changed
+cp "$work/s/summary.csv" "$work/summary_first.csv"
+expect 0 "test from $work/s/rule-none/seed1/test.json" sweep "$work/sweep.json" --out "$work/s"
+check "sweep again: the same summary from the kept tests" cmp "$work/s/summary.csv" "$work/summary_first.csv"
+expect 0 "test (best" sweep "$work/sweep.json" --out "$work/s" --set train.test_seed=99
+check "sweep with another test seed: tested again" grep -q '"test_seed":[[:space:]]*99' "$work/s/rule-none/seed1/test.json"
 # --collect: the table of the runs finished so far, each combination over its finished seeds, nothing trained
 cp -r "$work/s" "$work/sc" && rm "$work/sc/rule-none/seed1/test.json"
 expect 0 "the runs finished so far" sweep "$work/sweep.json" --out "$work/sc" --collect

@@ -94,9 +94,12 @@ void cli_progress_init(cli_progress *p, const char *label, int quiet, int64_t lo
 int cli_progress_event(const plast_train_event *ev, void *user); /* a plast_train_callback */
 /* 1 once Ctrl-C was pressed (the handler is installed by cli_progress_init) */
 int cli_interrupted(void);
+/* a run's test result from its test.json (exits naming the file if it cannot be read) */
+void cli_test_read(const char *dir, plast_test_result *res);
 
-/* Trains (or resumes) the run of cfg in dir, tests it and draws its plots; returns the run's test result. Exits
- * with the error on failure, and with status 130 when interrupted. */
+/* Trains (or resumes) the run of cfg in dir, tests it and draws its plots; returns the run's test result. A run
+ * finished before the call keeps its test.json when that was written with the same test settings. Exits with the
+ * error on failure, and with status 130 when interrupted. */
 void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart, const char *label, int quiet,
                    plast_test_result *res, const plast_comm *comm);
 

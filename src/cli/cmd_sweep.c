@@ -155,35 +155,6 @@ static void sweep_plots(const char *out, const combo *c, int n, int seeds, const
                     "energy", NAN, n, g, &err);
 }
 
-/* the test result another rank wrote (test.json), for rank 0's table */
-static void read_test(const char *dir, plast_test_result *res) {
-    static char names[2][32];
-    char path[1500];
-    snprintf(path, sizeof path, "%s/test.json", dir);
-    size_t n = 0;
-    unsigned char *text = NULL;
-    plast_err err;
-    if (plast_file_read_all(path, &text, &n, &err) != PLAST_OK) cli_fail(&err);
-    cJSON *root = cJSON_ParseWithLength((const char *)text, n);
-    free(text);
-    if (!root) cli_die("%s: not JSON", path);
-    const cJSON *m = cJSON_GetObjectItem(root, "metric"), *l = cJSON_GetObjectItem(root, "loss");
-    const cJSON *cm = cJSON_GetObjectItem(root, "chance_metric"), *mn = cJSON_GetObjectItem(root, "metric_name");
-    const cJSON *tr = cJSON_GetObjectItem(root, "trials"), *ep = cJSON_GetObjectItem(root, "episodes");
-    const cJSON *en = cJSON_GetObjectItem(root, "energy");
-    memset(res, 0, sizeof *res);
-    res->energy = cJSON_IsNumber(en) ? en->valuedouble : NAN;
-    res->metric = cJSON_IsNumber(m) ? m->valuedouble : NAN;
-    res->loss = cJSON_IsNumber(l) ? l->valuedouble : NAN;
-    res->chance_metric = cJSON_IsNumber(cm) ? cm->valuedouble : NAN;
-    snprintf(names[0], sizeof names[0], "%s", cJSON_IsString(mn) ? mn->valuestring : "metric");
-    res->metric_name = names[0];
-    res->trials = cJSON_IsNumber(tr) ? (int64_t)tr->valuedouble : cJSON_IsNumber(ep) ? (int64_t)ep->valuedouble : 0;
-    snprintf(names[1], sizeof names[1], "%s", cJSON_IsNumber(ep) ? "episodes" : "trials");
-    res->trials_name = names[1];
-    cJSON_Delete(root);
-}
-
 typedef struct sweep_job_ctx {
     const plast_experiment_cfg *base;
     combo *c;
@@ -340,7 +311,7 @@ int cmd_sweep(int argc, char **argv) {
                 snprintf(path, sizeof path, "%s/test.json", run_dir(&ctx, i, s));
                 if (access(path, R_OK) != 0) continue;
                 plast_test_result res;
-                read_test(run_dir(&ctx, i, s), &res);
+                cli_test_read(run_dir(&ctx, i, s), &res);
                 const int k = c[i].done++;
                 c[i].metric[k] = res.metric, c[i].loss[k] = res.loss, c[i].energy[k] = res.energy;
                 r0 = res;
@@ -365,7 +336,7 @@ int cmd_sweep(int argc, char **argv) {
             for (int i = 0; i < n; i++) /* every run's result, whichever rank or worker ran it */
                 for (int s = 0; s < seeds; s++) {
                     plast_test_result res;
-                    read_test(run_dir(&ctx, i, s), &res);
+                    cli_test_read(run_dir(&ctx, i, s), &res);
                     c[i].metric[s] = res.metric, c[i].loss[s] = res.loss, c[i].energy[s] = res.energy;
                     r0 = res;
                 }

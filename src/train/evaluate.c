@@ -141,6 +141,7 @@ static plast_status write_test_files(plast_run *r, const plast_test_result *res,
     ok = ok && cJSON_AddStringToObject(root, "which", res->which);
     ok = ok && json_add_number(root, "step", (double)res->step);
     ok = ok && json_add_number(root, "trials", (double)res->trials);
+    ok = ok && json_add_number(root, "test_batches", (double)r->cfg.train.test_batches);
     ok = ok && json_add_number(root, "test_seed", (double)r->cfg.train.test_seed);
     ok = ok && json_add_number(root, "loss", res->loss);
     ok = ok && cJSON_AddStringToObject(root, "metric_name", res->metric_name);
@@ -300,6 +301,7 @@ static plast_status rl_test(plast_run *r, plast_params *use, int write, plast_te
     ok = ok && cJSON_AddStringToObject(root, "which", res->which);
     ok = ok && json_add_number(root, "step", (double)res->step);
     ok = ok && json_add_number(root, "episodes", (double)res->trials);
+    ok = ok && json_add_number(root, "test_batches", (double)tc->test_batches);
     ok = ok && json_add_number(root, "test_seed", (double)tc->test_seed);
     ok = ok && json_add_number(root, "loss", res->loss);
     ok = ok && cJSON_AddStringToObject(root, "metric_name", res->metric_name);
