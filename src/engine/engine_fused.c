@@ -3,7 +3,9 @@
  * by hand, one sample per thread at a time. Each step's work on a sample's plastic matrix F (P, H) is a few passes
  * over it while it sits in cache: the column norms, the product with p_t, the energy and the rule's update in the
  * forward; the update's adjoint, the product's and the norms' in the backward. The drive and the readout, which
- * do not depend on F, run as one matrix product each over all (step, sample) rows.
+ * do not depend on F, run as one matrix product each over all (step, sample) rows. Inside the path every (P, H)
+ * matrix and every per-step vector has rows of S = H rounded up to whole 8-lane vectors (fused_stride), zero in
+ * the padding; the parameters, gradients and states outside keep their (P, H) layout.
  *
  * Memory does not grow with T times P H: the forward keeps F only every K steps (checkpoints, K about sqrt(T));
  * the backward recomputes the K states of a segment from its checkpoint (only the rule's update, from the saved
