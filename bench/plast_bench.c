@@ -278,7 +278,7 @@ static int run_side_by_side(int argc, char **argv) {
         char *pargv[] = {"/usr/bin/python3", "-c", "import torch", NULL};
         run_child(pargv, NULL, &probe);
         if (probe.status != 0) {
-            fprintf(stderr, "plast-bench: python3-torch is not installed; timing plast alone\n");
+            fprintf(stderr, "plast-bench: python3-torch is not installed (bash tools/deps.sh bench); timing plast alone\n");
             peer = 0;
         }
     }

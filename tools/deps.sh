@@ -2,6 +2,8 @@
 # Installs the Debian packages plast needs, only those missing; safe to run any number of times.
 #   tools/deps.sh build   what building and running needs
 #   tools/deps.sh test    that, plus what the test suite needs
+#   tools/deps.sh bench   that, plus the benchmarks' PyTorch peers (python3-torch, about 1 GB; never a dependency
+#                         of plast itself)
 set -euo pipefail
 
 # libopenblas-openmp-dev: the OpenMP build of OpenBLAS, which shares plast's thread pool (see CMakeLists.txt);
@@ -15,11 +17,14 @@ BUILD_PKGS=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev
 TEST_PKGS=(python3-numpy python3-pytest python3-matplotlib clang libclang-rt-14-dev python3-venv python3-pip
   python3-setuptools)
 
+BENCH_PKGS=(python3-torch)
+
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${TEST_PKGS[@]}") ;;
-  *) echo "usage: tools/deps.sh [build|test]" >&2; exit 2 ;;
+  bench) want+=("${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+  *) echo "usage: tools/deps.sh [build|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()
