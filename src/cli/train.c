@@ -100,17 +100,21 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
     return interrupted;
 }
 
-void cli_test_read(const char *dir, plast_test_result *res) {
-    static char names[2][32];
-    char path[1500];
-    snprintf(path, sizeof path, "%s/test.json", dir);
+/* dir's test.json parsed, its path into path; NULL when it cannot be read or is not JSON (err, may be NULL, says
+ * why when it cannot be read) */
+static cJSON *test_json_parse(const char *dir, char *path, size_t cap, plast_err *err) {
+    snprintf(path, cap, "%s/test.json", dir);
     size_t n = 0;
     unsigned char *text = NULL;
-    plast_err err;
-    if (plast_file_read_all(path, &text, &n, &err) != PLAST_OK) cli_fail(&err);
+    if (plast_file_read_all(path, &text, &n, err) != PLAST_OK) return NULL;
     cJSON *root = cJSON_ParseWithLength((const char *)text, n);
     free(text);
-    if (!root) cli_die("%s: not JSON", path);
+    return root;
+}
+
+/* the test result held by a parsed test.json */
+static void test_result_of(const cJSON *root, plast_test_result *res) {
+    static char names[2][32];
     const cJSON *m = cJSON_GetObjectItem(root, "metric"), *l = cJSON_GetObjectItem(root, "loss");
     const cJSON *cm = cJSON_GetObjectItem(root, "chance_metric"), *mn = cJSON_GetObjectItem(root, "metric_name");
     const cJSON *tr = cJSON_GetObjectItem(root, "trials"), *ep = cJSON_GetObjectItem(root, "episodes");
@@ -125,25 +129,31 @@ void cli_test_read(const char *dir, plast_test_result *res) {
     res->trials = cJSON_IsNumber(tr) ? (int64_t)tr->valuedouble : cJSON_IsNumber(ep) ? (int64_t)ep->valuedouble : 0;
     snprintf(names[1], sizeof names[1], "%s", cJSON_IsNumber(ep) ? "episodes" : "trials");
     res->trials_name = names[1];
+}
+
+void cli_test_read(const char *dir, plast_test_result *res) {
+    char path[1500];
+    plast_err err = {0};
+    cJSON *root = test_json_parse(dir, path, sizeof path, &err);
+    if (!root) {
+        if (err.status != PLAST_OK) cli_fail(&err);
+        cli_die("%s: not JSON", path);
+    }
+    test_result_of(root, res);
     cJSON_Delete(root);
 }
 
-
-/* 1 when dir's test.json tested the run as cfg would (the same test_on, test_batches and test_seed): a finished
- * run then keeps its result instead of being tested again. A test.json without those fields is not current. */
-static int test_json_current(const char *dir, const plast_experiment_cfg *cfg) {
+/* A finished run keeps its test: when dir's test.json tested the run as cfg would (the same test_on, test_batches
+ * and test_seed), its result goes to res and 1 is returned. A test.json without those fields is not current. */
+static int test_json_reuse(const char *dir, const plast_experiment_cfg *cfg, plast_test_result *res) {
     char path[1500];
-    snprintf(path, sizeof path, "%s/test.json", dir);
-    size_t n = 0;
-    unsigned char *text = NULL;
-    if (plast_file_read_all(path, &text, &n, NULL) != PLAST_OK) return 0;
-    cJSON *root = cJSON_ParseWithLength((const char *)text, n);
-    free(text);
+    cJSON *root = test_json_parse(dir, path, sizeof path, NULL);
     const cJSON *w = cJSON_GetObjectItem(root, "which"), *tb = cJSON_GetObjectItem(root, "test_batches");
     const cJSON *ts = cJSON_GetObjectItem(root, "test_seed");
     const int same = cJSON_IsString(w) && !strcmp(w->valuestring, cfg->train.test_on) && cJSON_IsNumber(tb) &&
                      tb->valuedouble == (double)cfg->train.test_batches && cJSON_IsNumber(ts) &&
                      ts->valuedouble == (double)cfg->train.test_seed;
+    if (same) test_result_of(root, res);
     cJSON_Delete(root);
     return same;
 }
@@ -167,16 +177,14 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
     cli_progress p;
     cli_progress_init(&p, label, quiet, cfg->train.log_every);
     p.metric_name = plast_run_metric_name(r);
-    const int was_finished = plast_run_finished(r);
-    if (plast_run_train(r, cli_progress_event, &p, &err) != PLAST_OK) cli_fail(&err);
-    if (was_finished && test_json_current(dir, cfg)) { /* a resumed sweep: the finished run's test stands */
+    if (plast_run_finished(r) && test_json_reuse(dir, cfg, res)) { /* a resumed sweep: the finished run's test stands */
         plast_run_free(r);
-        cli_test_read(dir, res);
         if (!quiet)
             fprintf(stderr, "%s%stest from %s/test.json: loss %.5g, %s %.5g\n", label ? label : "", label ? ": " : "",
                     dir, res->loss, res->metric_name, res->metric);
         return;
     }
+    if (plast_run_train(r, cli_progress_event, &p, &err) != PLAST_OK) cli_fail(&err);
     if (!plast_run_finished(r)) {
         fprintf(stderr, "\nplast: interrupted at step %lld; the same command resumes the run\n",
                 (long long)plast_run_step(r));

@@ -118,7 +118,7 @@ static layer_params params_of(fused_engine *E, plast_params *p) {
     layer_params lp = {plast_params_value(p, L->w), L->b >= 0 ? plast_params_value(p, L->b) : NULL,
                        L->alpha >= 0 ? plast_params_value(p, L->alpha) : NULL, NULL, NULL};
     if (E->WP) rows_pad(lp.W, L->P, H, S, E->WP), lp.W = E->WP;
-    if (E->AP && lp.alpha) rows_pad(lp.alpha, L->P, H, S, E->AP), lp.alpha = E->AP;
+    if (E->AP) rows_pad(lp.alpha, L->P, H, S, E->AP), lp.alpha = E->AP;
     if (E->modulated) lp.wm = plast_params_value(p, L->modulator.w), lp.bm = plast_params_value(p, L->modulator.b);
     return lp;
 }
@@ -464,7 +464,7 @@ static void layout_buffers(void *impl, engine_plan *pl) {
 /* The row stride of the plastic matrices: H rounded up to a whole number of 8-lane vectors, so that no row ends in
  * a tail of half-width and scalar steps. Measured (docs/PERFORMANCE.md): padding pays even where it adds a third
  * of the elements (H = 11 -> 16: ART's STPN step 1.5x faster), so every H is padded. */
-static int64_t fused_stride(int64_t H) { return (H + 7) / 8 * 8; }
+static int64_t fused_stride(int64_t H) { return (H + FUSED_LANES - 1) / FUSED_LANES * FUSED_LANES; }
 
 /* the checkpoint interval: about sqrt(T), so that the checkpoints (T / K) and a segment (K) cost alike */
 static int64_t checkpoint_interval(int64_t T) {

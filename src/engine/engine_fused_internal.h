@@ -6,6 +6,9 @@
 #include "engine/engine_internal.h"
 #include "models/plastic_layer.h"
 
+/* the vector width the rows are padded to: S is a multiple of it, so the layer's loops over a row have no tail */
+enum { FUSED_LANES = 8 };
+
 typedef struct layer_params {
     const plast_real *W, *b, *alpha; /* (P, H), (H) or NULL, (P, H) or NULL */
     const plast_real *wm, *bm;       /* the modulator: (H), (1); NULL without one */

@@ -67,7 +67,7 @@ static inline plast_real clamp_to(plast_real v, plast_real lo, plast_real hi) {
 
 /* Sums over j run in LANES independent partial sums, which the compiler turns into vector registers (a single
  * running sum would have to stay scalar without -ffast-math); the lanes are added in order at the end. */
-enum { LANES = 8 };
+enum { LANES = FUSED_LANES };
 static inline plast_real lanes_sum(const plast_real s[LANES]) {
     plast_real t = 0;
     for (int l = 0; l < LANES; l++) t += s[l];
@@ -157,20 +157,13 @@ HOT plast_real product_forward(const fused_engine *E, const layer_params *lp, co
     for (int64_t i = 0; i < P; i++) {
         const plast_real *wr = lp->W + i * S, *f = F + i * S, *al = has_alpha ? lp->alpha + i * S : NULL, pi = p[i];
         plast_real row[LANES] = {0};
-        int64_t j = 0;
-        for (; j + LANES <= S; j += LANES)
+        for (int64_t j = 0; j < S; j += LANES) /* S is whole vectors */
             for (int l = 0; l < LANES; l++) {
                 const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
                 const plast_real gn = g * inv[j + l];
                 sum[j + l] += pi * gn;
                 row[l] += gn < 0 ? -gn : gn;
             }
-        for (; j < S; j++) {
-            const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
-            const plast_real gn = g * inv[j];
-            sum[j] += pi * gn;
-            row[0] += gn < 0 ? -gn : gn;
-        }
         energy += pi * pi * lanes_sum(row);
     }
     return energy;
@@ -334,16 +327,11 @@ HOT plast_real update_backward_rank_one(const fused_engine *E, const plast_real 
             gn[j] -= dnf * gfk * fk * dv[j];
         }
         plast_real gq[LANES] = {0};
-        int64_t j = 0;
-        for (; j + LANES <= S; j += LANES)
+        for (int64_t j = 0; j < S; j += LANES) /* S is whole vectors */
             for (int l = 0; l < LANES; l++) {
                 gq[l] += tg[j + l] * h[j + l];
                 if (modulated) gmod[l] += tm[j + l];
             }
-        for (; j < S; j++) {
-            gq[0] += tg[j] * h[j];
-            if (modulated) gmod[0] += tm[j];
-        }
         w->gq[i] = lanes_sum(gq);
     }
     return lanes_sum(gmod);
@@ -388,18 +376,12 @@ HOT plast_real update_backward_trace(const fused_engine *E, const plast_real *F,
             gn[j] -= dnf * gfk * fk * dv[j];
         }
         plast_real gq[LANES] = {0};
-        int64_t j = 0;
-        for (; j + LANES <= S; j += LANES)
+        for (int64_t j = 0; j < S; j += LANES) /* S is whole vectors */
             for (int l = 0; l < LANES; l++) {
                 gq[l] += tg[j + l];
                 geta[l] += te[j + l];
                 if (modulated) gmod[l] += tm[j + l];
             }
-        for (; j < S; j++) {
-            gq[0] += tg[j];
-            geta[0] += te[j];
-            if (modulated) gmod[0] += tm[j];
-        }
         w->gq[i] = lanes_sum(gq);
     }
     w->geta[0] += lanes_sum(geta);
@@ -465,20 +447,13 @@ HOT void product_backward_impl(const fused_engine *E, const layer_params *lp, co
     for (int64_t i = 0; i < P; i++) {
         const plast_real *wr = lp->W + i * S, *f = F + i * S, *al = has_alpha ? lp->alpha + i * S : NULL, pi = p[i];
         plast_real gp[LANES] = {0};
-        int64_t j = 0;
-        for (; j + LANES <= S; j += LANES)
+        for (int64_t j = 0; j < S; j += LANES) /* S is whole vectors */
             for (int l = 0; l < LANES; l++) {
                 const plast_real g = has_alpha ? wr[j + l] + al[j + l] * f[j + l] : wr[j + l] + f[j + l];
                 const plast_real gnv = g * inv[j + l];
                 gp[l] += gnv * ga[j + l];
                 sum[j + l] += pi * gnv;
             }
-        for (; j < S; j++) {
-            const plast_real g = has_alpha ? wr[j] + al[j] * f[j] : wr[j] + f[j];
-            const plast_real gnv = g * inv[j];
-            gp[0] += gnv * ga[j];
-            sum[j] += pi * gnv;
-        }
         w->gp[i] += lanes_sum(gp);
     }
     /* through n: gn_j gets -sum_i gGn_ij G_ij / n_j^2, then d |G_:j| / d G_ij = G_ij / |G_:j| */
