@@ -285,6 +285,18 @@ done:
 static plast_env *ponglike(int64_t n, uint64_t seed, const char *set1, const char *set2) {
     return make_env("ponglike", n, seed, set1, set2);
 }
+/* the same with `count` env.* overrides */
+static plast_env *ponglike_sets(int64_t n, uint64_t seed, int count, const char *const *sets) {
+    plast_env_cfg cfg;
+    plast_err err;
+    plast_env_cfg_default(&cfg, NULL);
+    snprintf(cfg.name, sizeof cfg.name, "ponglike");
+    for (int k = 0; k < count; k++)
+        CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
+    plast_env *e = plast_env_init(&cfg, n, seed, &err);
+    CHECK(e != NULL, "ponglike: %s", e ? "" : err.msg);
+    return e;
+}
 
 /* from a raw frame (env.obs = rgb): the agent paddle's top row (green at column 141) and the ball (white between
  * the paddles; -1 when not in play) */
@@ -430,8 +442,89 @@ static void check_ponglike(void) {
     plast_env_free(a), plast_env_free(b), plast_env_free(c);
 }
 
+/* PongLike's Mnih et al. preprocessing options against the plain form: frame_stack k gives the last k frames of
+ * the single-frame environment as channels (channels last, oldest first, the first frame repeated after every reset,
+ * truncation included), and restores them with the state; frame_max gives the maximum of a step's last two frames */
+static void check_ponglike_frames(void) {
+    enum { K = 4, F = 84 * 84, T = 260 };
+    plast_env *st = ponglike(1, 4, "env.frame_stack=4", "env.max_frames=400"),
+              *st2 = ponglike(1, 4, "env.frame_stack=4", "env.max_frames=400"),
+              *one = ponglike(1, 4, "env.max_frames=400", NULL), *rgb = ponglike(1, 4, "env.obs=rgb", NULL);
+    int64_t ch = 0, side = 0, ch1 = 0;
+    CHECK(plast_env_image(st, &ch, &side) && ch == K && side == 84 && plast_env_image(one, &ch1, NULL) && ch1 == 1,
+          "ponglike: stacked frames are an image of %lld channels of side %lld (%lld without stacking)",
+          (long long)ch, (long long)side, (long long)ch1);
+    CHECK(!plast_env_image(rgb, NULL, NULL), "ponglike: rgb frames are not square images");
+    plast_env_free(rgb);
+    plast_real *os = malloc(sizeof(plast_real) * K * F), *os2 = malloc(sizeof(plast_real) * K * F);
+    plast_real *hist = malloc(sizeof(plast_real) * (T + 1) * F), r, r2;
+    plast_env_reset(st, os, NULL);
+    plast_env_reset(one, hist, NULL);
+    const size_t bytes = plast_env_state_bytes(st);
+    void *saved = malloc(bytes);
+    plast_rng rng;
+    plast_rng_init(&rng, 5, 5);
+    int same = 1, restored = 1, resets = 0, moving = 0;
+    int64_t first = 0, next_first = -1; /* the steps of the current and the next episode's first frame */
+    for (int t = 0;; t++) {
+        if (t == next_first) first = t;
+        for (int j = 0; j < K; j++) { /* channel j is the single env's frame t - (K - 1) + j, or the episode's first */
+            const int64_t at = t - (K - 1) + j < first ? first : t - (K - 1) + j;
+            for (int p = 0; p < F; p++) same &= os[p * K + j] == hist[at * F + p];
+        }
+        if (t == T) break;
+        if (t == 77) plast_env_state_save(st, saved, bytes, NULL), plast_env_state_load(st2, saved, bytes, NULL);
+        int32_t a = (int32_t)plast_rng_below(&rng, 6);
+        uint8_t trunc = 0;
+        plast_env_step(st, (plast_env_actions){&a, NULL}, os, &r, NULL, NULL, NULL);
+        plast_env_step(one, (plast_env_actions){&a, NULL}, hist + (int64_t)(t + 1) * F, &r2, NULL, &trunc, NULL);
+        if (t >= 77) {
+            plast_env_step(st2, (plast_env_actions){&a, NULL}, os2, &r2, NULL, NULL, NULL);
+            restored &= memcmp(os, os2, sizeof(plast_real) * K * F) == 0 && r == r2;
+        }
+        moving += memcmp(hist + (int64_t)t * F, hist + (int64_t)(t + 1) * F, sizeof(plast_real) * F) != 0;
+        /* after a truncation the next step is the next episode's reset (next-step autoreset) */
+        if (trunc) next_first = t + 2, resets++;
+    }
+    CHECK(same && resets >= 2 && moving > T / 2, "ponglike: frame_stack 4 holds the last 4 frames, oldest first "
+          "(%d resets, %d moving frames)", resets, moving);
+    CHECK(restored, "ponglike: a restored state continues with its stacked frames");
+    free(os), free(os2), free(hist), free(saved);
+    plast_env_free(st), plast_env_free(st2), plast_env_free(one);
+
+    /* frame_max: a 2-frame step's observation is the maximum of the two frames of two 1-frame steps */
+    const char *forms[2] = {"env.obs=grey84", "env.obs=rgb"};
+    for (int f = 0; f < 2; f++) {
+        const int64_t n = f ? 210 * 160 * 3 : F;
+        const char *one_frame[3] = {forms[f], "env.sticky=0", "env.frameskip=1"},
+                   *two_max[4] = {forms[f], "env.sticky=0", "env.frameskip=2", "env.frame_max=true"};
+        plast_env *fr = ponglike_sets(1, 6, 3, one_frame), *mx = ponglike_sets(1, 6, 4, two_max);
+        if (!mx || !fr) continue;
+        plast_real *om = malloc(sizeof(plast_real) * n), *o1 = malloc(sizeof(plast_real) * n),
+                   *o2 = malloc(sizeof(plast_real) * n);
+        plast_env_reset(mx, om, NULL);
+        plast_env_reset(fr, o1, NULL);
+        int ok = 1, differ = 0;
+        for (int t = 0; t < 300; t++) {
+            int32_t a = (int32_t)plast_rng_below(&rng, 6);
+            plast_env_step(mx, (plast_env_actions){&a, NULL}, om, &r, NULL, NULL, NULL);
+            plast_env_step(fr, (plast_env_actions){&a, NULL}, o1, &r2, NULL, NULL, NULL);
+            plast_env_step(fr, (plast_env_actions){&a, NULL}, o2, &r2, NULL, NULL, NULL);
+            for (int64_t p = 0; p < n; p++) {
+                ok &= om[p] == (o1[p] > o2[p] ? o1[p] : o2[p]);
+                differ += om[p] != o2[p];
+            }
+        }
+        CHECK(ok && differ > 0, "ponglike %s: frame_max is the maximum of a step's last two frames (%d pixels "
+              "differ from the last frame alone)", forms[f] + 8, differ);
+        free(om), free(o1), free(o2);
+        plast_env_free(mx), plast_env_free(fr);
+    }
+}
+
 int main(void) {
     check_ponglike();
+    check_ponglike_frames();
     check_pendulum();
     check_layout_and_first_observation();
     check_walls_and_slots();

@@ -211,6 +211,13 @@ check "PongLike run: the description says it is not the ALE" grep -q "not the Ar
 kill_after "$work/pong.json" "$work/qb"
 expect 0 "resuming at step" train "$work/pong.json" --out "$work/qb"
 check "resumed PongLike run: the same metrics" diff <(metrics "$work/qa") <(metrics "$work/qb")
+# Mnih et al.'s preprocessing: 4 stacked frames become the frontend's 4 input channels; the stacked frames are
+# part of the saved environment state, so a killed run still resumes exactly
+sed 's/"max_frames": 400/"max_frames": 400, "frame_stack": 4, "frame_max": true/' "$work/pong.json" > "$work/pong4.json"
+expect 0 "mnih_conv frontend 84x84x4 -> 2592" train "$work/pong4.json" --out "$work/qc"
+kill_after "$work/pong4.json" "$work/qd"
+expect 0 "resuming at step" train "$work/pong4.json" --out "$work/qd"
+check "resumed PongLike run with stacked frames: the same metrics" diff <(metrics "$work/qc") <(metrics "$work/qd")
 
 # hardening (issue 16): one process per run directory; poisoned and out-of-range checkpoints refused with the file
 # and the tensor or key named; stale temporary files removed; SIGTERM stops cleanly and resumes exactly

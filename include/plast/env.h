@@ -37,6 +37,8 @@ typedef struct plast_env_cfg {
     int64_t noop_max;              /* ponglike: 1..noop_max NOOP frames at reset; 0: none */
     int64_t difficulty;            /* ponglike: 0..3, the opponent's speed and reaction (0) */
     char obs[16];                  /* ponglike: grey84 | rllib | rgb */
+    int64_t frame_stack;           /* ponglike: the last k frames as k channels, channels last (1; Mnih: 4) */
+    int frame_max;                 /* ponglike: each frame the maximum of a step's last two (Mnih: true) */
     int autoreset;                 /* next-step autoreset after an episode ends */
 } plast_env_cfg;
 
@@ -74,6 +76,9 @@ PLAST_API plast_space plast_env_observation_space(const plast_env *e); /* a box 
 PLAST_API plast_space plast_env_action_space(const plast_env *e);
 /* The episode length after which copies are truncated (0: none). */
 PLAST_API int64_t plast_env_max_steps(const plast_env *e);
+/* Observations that are images (ponglike's grey84 and rllib): 1 with their channels (the frames stacked, channels
+ * last) and side; 0 for other observations. */
+PLAST_API int plast_env_image(const plast_env *e, int64_t *channels, int64_t *side);
 /* "maze 13x13, 200 steps, reward 10 ..." */
 PLAST_API const char *plast_env_describe(const plast_env *e);
 

@@ -67,6 +67,12 @@ void plast_env_free(plast_env *e) {
 }
 
 int64_t plast_env_count(const plast_env *e) { return e->n; }
+int plast_env_image(const plast_env *e, int64_t *channels, int64_t *side) {
+    if (!e || e->image_channels < 1) return 0;
+    if (channels) *channels = e->image_channels;
+    if (side) *side = e->image_side;
+    return 1;
+}
 plast_space plast_env_observation_space(const plast_env *e) {
     return (plast_space){PLAST_SPACE_BOX, e->obs_size, -1e30, 1e30};
 }

@@ -23,5 +23,11 @@ EF("difficulty", INT, difficulty, "0", 0, 3, NULL, "ponglike: the opponent's spe
 EF("obs", CHOICE, obs, "grey84", 0, -1, "grey84|rllib|rgb",
    "ponglike: 84x84 grey drawn directly, the 210x160 frame through RLlib's preprocessor (crop, bilinear 84x84, "
    "mean grey, (v - 128) / 128) as the STPN runs, or the raw 210x160x3 frame")
+EF("frame_stack", INT, frame_stack, "1", 1, 16, NULL,
+   "ponglike: the observation holds the last k frames as k channels, channels last, the first frame repeated at reset "
+   "(1: one frame, as the STPN runs; Mnih et al.: 4)")
+EF("frame_max", BOOL, frame_max, "false", 0, -1, NULL,
+   "ponglike: each frame is the pixel-wise maximum of a step's last two emulator frames (Mnih et al.'s flicker "
+   "removal; PongLike has no flicker, so it only doubles the moving objects)")
 EF("autoreset", BOOL, autoreset, "true", 0, -1, NULL,
    "after an episode ends, the next step starts a new one (Gymnasium's next-step autoreset)")

@@ -42,6 +42,7 @@ struct plast_env {
     int64_t n;          /* copies */
     int64_t first;      /* global index of copy 0 (data-parallel shares) */
     int64_t obs_size;
+    int64_t image_channels, image_side; /* observations that are images (0: not an image) */
     plast_space action;
     int64_t max_steps;  /* truncation (0: none) */
     size_t copy_bytes;  /* the environment's own state per copy */

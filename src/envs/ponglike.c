@@ -49,26 +49,44 @@ typedef struct pl_copy {
     int32_t last_action;      /* the action applied at the previous frame (sticky actions) */
     int32_t hist_at;
     int32_t ball_hist[PL_HIST]; /* the ball's centre row over the last frames */
+    int32_t stack_at;         /* frame_stack: the ring slot of the oldest frame */
+    int32_t pad;
     int64_t frames;
 } pl_copy;
 
 typedef struct pl_shared {
     pl_obs obs;
-    uint8_t *rgb; /* (210, 160, 3) scratch frame for the rllib and rgb observations */
+    int64_t frame;       /* reals per frame: 84 * 84 (grey84, rllib) or 210 * 160 * 3 (rgb) */
+    int64_t stack;       /* frames per observation (env.frame_stack) */
+    uint8_t *rgb;        /* (210, 160, 3) scratch frame for the rllib and rgb observations */
+    uint8_t *rgb_prev;   /* (210, 160, 3) frame_max: the step's second-to-last frame */
+    plast_real *grey_prev; /* (frame) frame_max with grey84: the step's second-to-last frame */
+    plast_real *now;     /* (frame) the newest frame, when it is stacked or maximised */
 } pl_shared;
+
+/* frame_stack > 1: the copy's last `stack` frames, (stack, frame) in a ring after its pl_copy; slot
+ * (g->stack_at + k) % stack holds frame k, oldest first */
+static plast_real *pl_frames(pl_copy *g) { return (plast_real *)(g + 1); }
 
 static plast_status pl_open(plast_env *e, plast_err *err) {
     const plast_env_cfg *c = &e->cfg;
-    pl_shared *S = calloc(1, sizeof *S + PL_H * PL_W * 3);
+    const pl_obs obs = !strcmp(c->obs, "rgb") ? PL_OBS_RGB : !strcmp(c->obs, "rllib") ? PL_OBS_RLLIB : PL_OBS_GREY84;
+    const int64_t frame = obs == PL_OBS_RGB ? PL_H * PL_W * 3 : PL_OBS * PL_OBS;
+    const size_t rgb = PL_H * PL_W * 3, reals = (size_t)frame * sizeof(plast_real);
+    pl_shared *S = calloc(1, sizeof *S + 2 * reals + 2 * rgb);
     if (!S) return plast_err_set(err, PLAST_ERR_NOMEM, "env: out of memory for PongLike");
     e->shared = S;
-    S->rgb = (uint8_t *)(S + 1);
-    S->obs = !strcmp(c->obs, "rgb") ? PL_OBS_RGB : !strcmp(c->obs, "rllib") ? PL_OBS_RLLIB : PL_OBS_GREY84;
+    S->obs = obs, S->frame = frame, S->stack = c->frame_stack;
+    S->grey_prev = (plast_real *)(S + 1);
+    S->now = S->grey_prev + frame;
+    S->rgb = (uint8_t *)(S->now + frame);
+    S->rgb_prev = S->rgb + rgb;
     if (e->cfg.episode_length == 0) e->cfg.episode_length = (c->max_frames + c->frameskip - 1) / c->frameskip;
-    e->obs_size = S->obs == PL_OBS_RGB ? PL_H * PL_W * 3 : PL_OBS * PL_OBS;
+    e->obs_size = frame * c->frame_stack;
+    if (obs != PL_OBS_RGB) e->image_channels = c->frame_stack, e->image_side = PL_OBS;
     e->action = (plast_space){PLAST_SPACE_DISCRETE, PL_ACTIONS, 0, PL_ACTIONS - 1};
     e->max_steps = e->cfg.episode_length;
-    e->copy_bytes = sizeof(pl_copy);
+    e->copy_bytes = sizeof(pl_copy) + (c->frame_stack > 1 ? (size_t)c->frame_stack * reals : 0);
     return PLAST_OK;
 }
 
@@ -163,18 +181,56 @@ static void rllib_preprocess(const uint8_t *rgb, plast_real *obs) {
     }
 }
 
-static void pl_observe(const plast_env *e, const pl_copy *g, plast_real *obs) {
+/* The current frame as one observation frame (S->frame reals). frame_max: the pixel-wise maximum with the step's
+ * second-to-last frame, kept by pl_keep_prev (on the RGB frame before preprocessing, as RLlib's MaxAndSkipEnv; on
+ * the grey frame for grey84, as Gymnasium's AtariPreprocessing). */
+static void pl_render(const plast_env *e, const pl_copy *g, int with_prev, plast_real *out) {
     pl_shared *S = e->shared;
     if (S->obs == PL_OBS_GREY84) {
-        render_grey84(g, obs);
+        render_grey84(g, out);
+        if (with_prev)
+            for (int64_t k = 0; k < S->frame; k++) out[k] = out[k] > S->grey_prev[k] ? out[k] : S->grey_prev[k];
         return;
     }
     render_rgb(g, S->rgb);
+    if (with_prev)
+        for (size_t k = 0; k < (size_t)(PL_H * PL_W * 3); k++)
+            S->rgb[k] = S->rgb[k] > S->rgb_prev[k] ? S->rgb[k] : S->rgb_prev[k];
     if (S->obs == PL_OBS_RLLIB) {
-        rllib_preprocess(S->rgb, obs);
+        rllib_preprocess(S->rgb, out);
         return;
     }
-    for (size_t k = 0; k < (size_t)(PL_H * PL_W * 3); k++) obs[k] = (plast_real)S->rgb[k];
+    for (size_t k = 0; k < (size_t)(PL_H * PL_W * 3); k++) out[k] = (plast_real)S->rgb[k];
+}
+
+/* frame_max: the frame before a step's last, in the form pl_render maximises over */
+static void pl_keep_prev(const plast_env *e, const pl_copy *g) {
+    pl_shared *S = e->shared;
+    if (S->obs == PL_OBS_GREY84) render_grey84(g, S->grey_prev);
+    else render_rgb(g, S->rgb_prev);
+}
+
+/* The observation: the newest frame, or (frame_stack k > 1) the last k frames as channels, obs[p * k + j] = frame j
+ * at pixel p, oldest first; `fresh` (a reset) fills every slot with the first frame, as Gymnasium's FrameStack. */
+static void pl_observe(const plast_env *e, pl_copy *g, int with_prev, int fresh, plast_real *obs) {
+    pl_shared *S = e->shared;
+    const int64_t K = S->stack, F = S->frame;
+    if (K == 1) {
+        pl_render(e, g, with_prev, obs);
+        return;
+    }
+    plast_real *ring = pl_frames(g);
+    pl_render(e, g, with_prev, S->now);
+    if (fresh)
+        for (int64_t j = 0; j < K; j++) memcpy(ring + j * F, S->now, (size_t)F * sizeof *ring);
+    else { /* the oldest slot takes the newest frame */
+        memcpy(ring + (int64_t)g->stack_at * F, S->now, (size_t)F * sizeof *ring);
+        g->stack_at = (int32_t)((g->stack_at + 1) % K);
+    }
+    for (int64_t j = 0; j < K; j++) {
+        const plast_real *f = ring + ((g->stack_at + j) % K) * F;
+        for (int64_t p = 0; p < F; p++) obs[p * K + j] = f[p];
+    }
 }
 
 /* ---- dynamics ------------------------------------------------------------------------------------------------ */
@@ -258,31 +314,37 @@ static void pl_reset(const plast_env *e, plast_env_copy *c, void *state, plast_r
     const int64_t noops = e->cfg.noop_max > 0 ? 1 + (int64_t)plast_rng_below(&c->rng, (uint32_t)e->cfg.noop_max) : 0;
     for (int64_t k = 0; k < noops; k++) frame(e, c, g, 0);
     g->frames = 0;
-    pl_observe(e, g, obs);
+    pl_observe(e, g, 0, 1, obs);
 }
 
 static void pl_step(const plast_env *e, plast_env_copy *c, void *state, int32_t action, const plast_real *value,
                     plast_real *obs, plast_real *reward, int *terminated) {
     (void)value;
     pl_copy *g = state;
-    int r = 0;
+    int r = 0, with_prev = 0;
     for (int64_t k = 0; k < e->cfg.frameskip; k++) {
         /* ALE's sticky actions: at every frame the previous action stays with probability sticky */
         const int32_t a = e->cfg.sticky > 0 && plast_rng_uniform(&c->rng) < e->cfg.sticky ? g->last_action : action;
         g->last_action = a;
+        if (e->cfg.frame_max && k == e->cfg.frameskip - 1 && k > 0) pl_keep_prev(e, g), with_prev = 1;
         r += frame(e, c, g, a);
         if (g->score_agent >= PL_WIN || g->score_cpu >= PL_WIN) break;
     }
     *reward = (plast_real)r;
     *terminated = g->score_agent >= PL_WIN || g->score_cpu >= PL_WIN;
-    pl_observe(e, g, obs);
+    pl_observe(e, g, with_prev, 0, obs);
 }
 
 static void pl_describe(plast_env *e) {
     const plast_env_cfg *c = &e->cfg;
-    snprintf(e->desc, sizeof e->desc, "PongLike (not the Arcade Learning Environment; physics 1), %s observations, "
-             "frameskip %lld, sticky %g, difficulty %lld, noop_max %lld, %lld steps", c->obs, (long long)c->frameskip,
-             c->sticky, (long long)c->difficulty, (long long)c->noop_max, (long long)c->episode_length);
+    char stack[64] = "";
+    if (c->frame_stack > 1 || c->frame_max)
+        snprintf(stack, sizeof stack, ", %lld frames stacked%s", (long long)c->frame_stack,
+                 c->frame_max ? ", max of 2" : "");
+    snprintf(e->desc, sizeof e->desc, "PongLike (not the Arcade Learning Environment; physics 1), %s observations%s, "
+             "frameskip %lld, sticky %g, difficulty %lld, noop_max %lld, %lld steps", c->obs, stack,
+             (long long)c->frameskip, c->sticky, (long long)c->difficulty, (long long)c->noop_max,
+             (long long)c->episode_length);
 }
 
 const plast_env_def plast_env_ponglike = {"ponglike", "PongLike (not the Arcade Learning Environment)", pl_open,

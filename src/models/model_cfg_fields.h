@@ -27,8 +27,10 @@ MF("inner_batch", INT, inner_batch, "64", 0, 1 << 20, NULL,
 MF("encoder", CHOICE, encoder, "linear", 0, -1, "linear|conv4",
     "duan: input encoder: a linear layer and ReLU (plastic with plasticity), or for images a Conv-4 CNN, a linear "
     "projection to H - L and ReLU, with the last L inputs (the label) appended, as the reference's CNNtoRNN")
-MF("image_channels", INT, image_channels, "0", 0, 64, NULL, "duan conv4: channels of the input images (0: the task's)")
-MF("image_size", INT, image_size, "0", 0, 4096, NULL, "duan conv4: side of the square input images (0: the task's)")
+MF("image_channels", INT, image_channels, "0", 0, 64, NULL,
+   "conv4 and mnih_conv: channels of the input images (0: the task's or environment's)")
+MF("image_size", INT, image_size, "0", 0, 4096, NULL,
+   "conv4 and mnih_conv: side of the square input images (0: the task's or environment's)")
 MF("conv_channels", INT, conv_channels, "64", 1, 4096, NULL, "duan conv4: feature maps of each convolution")
 MF("policy_log_std", INT, policy_log_std, "0", 0, 1 << 16, NULL,
    "a free vector of this many reals, parameter policy.log_std (zeros at the start), that the network does not use: "

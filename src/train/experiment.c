@@ -153,6 +153,11 @@ plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_
         plast_env_free(e);
         return NULL;
     }
+    int64_t ch, side; /* image observations (stacked frames) also fix the geometry of model.frontend */
+    if (plast_env_image(e, &ch, &side)) {
+        if (!cfg->model.image_channels) cfg->model.image_channels = ch;
+        if (!cfg->model.image_size) cfg->model.image_size = side;
+    }
     return e;
 }
 
