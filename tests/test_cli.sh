@@ -40,6 +40,13 @@ printf '{"train": {"steps": "ten"}}' > /tmp/plast_cli_$$.json
 expect 1 "key 'train.steps' expects an integer, got a string \"ten\"" demo /tmp/plast_cli_$$.json
 expect 2 "--threads needs a count" demo --threads zero
 
+# every shipped configuration resolves: its keys load and its model (and environment) build, so a config cannot rot
+# unnoticed; configurations whose data is not in the repository may fail only on that data, naming the file
+for f in "$(dirname "$0")"/../configs/*/*.json; do
+  if "$plast" info "$f" >"$out" 2>&1 || grep -qE "task\.data_path.*cannot open" "$out"; then passed=$((passed + 1))
+  else failed=$((failed + 1)); echo "FAIL: plast info $f:"; sed 's/^/    /' "$out"; fi
+done
+
 # the demo learns: validation loss well below chance (the tool prints the verdict from the numbers)
 expect 0 "learned to learn" demo --quiet --set train.steps=1200
 loss=$(sed -nE 's/^validation loss ([0-9.]+) .*/\1/p' "$out")
