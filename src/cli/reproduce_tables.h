@@ -114,6 +114,12 @@
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=lstm", "LSTM", 23.2, 10.1, 1, 758.8, 81.7)            \
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=rnn", "RNN", 143.0, 22.4, 1, 143.0, 22.4)             \
     T34(X, "inverted pendulum", "stpn/pendulum.json", "family=mlp", "MLP", 701.8, 98.9, 1, 115.8, 33.9)             \
+    /* PongLike, the STPN paper's two Pong models in a table of their own: PongLike is not ALE Pong, so the   \
+     * paper's Pong column is never shown beside it */                                                          \
+    X("stpn_ponglike", "return", "stpn/ponglike.json", "family=stpn hidden=64 lr=7e-4", "STPNr 64", NOPAPER, NOPAPER, 1) \
+    X("stpn_ponglike", "energy", "stpn/ponglike.json", "family=stpn hidden=64 lr=7e-4", "STPNr 64", NOPAPER, NOPAPER, -1) \
+    X("stpn_ponglike", "return", "stpn/ponglike.json", "family=lstm hidden=48 lr=1e-4", "LSTM 48", NOPAPER, NOPAPER, 1) \
+    X("stpn_ponglike", "energy", "stpn/ponglike.json", "family=lstm hidden=48 lr=1e-4", "LSTM 48", NOPAPER, NOPAPER, -1) \
     /* Duan et al. 2023, Table 2: few-shot regression, the paper's LSTM rows; the RNN rows as a table of their \
      * own from the same runs */                                                                                   \
     D2(X, "duan_table2", "lstm", "none", "LSTM") D2(X, "duan_table2", "lstm", "hebbian", "LSTM, Hebbian")            \
@@ -146,6 +152,10 @@
     X("stpn_table3", "Rodriguez et al. 2022, Table 3: inference accuracy (%) and reward", 0, STAT_SD,             \
       "PongLike is not ALE Pong: its runs are never set beside the paper's Pong column.", "")                          \
     X("stpn_table4", "Rodriguez et al. 2022, Table 4: inference energy", 1, STAT_SD, "", "")                          \
+    X("stpn_ponglike", "PongLike (not the Arcade Learning Environment) with the STPN paper's Pong models and "       \
+                       "settings: test return (-21 to 21) and energy", 0, STAT_SD,                                  \
+      "PongLike is a native stand-in for Atari Pong (docs/envs/ponglike.md), not the ALE: the paper's Pong "           \
+      "numbers (Tables 3 and 4) are deliberately not shown. A random agent scores about -20.7.", "")                  \
     X("duan_table2", "Duan et al. 2023, Table 2: few-shot regression, test MSE (LSTM rows)", 0, STAT_SEM196,       \
       "The paper's values are not in the plain text of the paper this repository was built from (the table "     \
       "was lost in extraction): the cells give plast's figures only.", "")                                             \
