@@ -63,6 +63,11 @@ class VectorEnv:
         self.single_action_space = Discrete(act.n) if self._discrete else Box(act.low, act.high, (act.n,))
         self.max_episode_steps = lib.plast_env_max_steps(self._e)
         self.description = lib.plast_env_describe(self._e).decode()
+        # image observations (PongLike's 84 x 84 frames, env.frame_stack of them as channels): rows stay flat,
+        # obs.reshape(-1, *image_shape) gives (num_envs, side, side, channels); None for other observations
+        ch, side = ctypes.c_int64(0), ctypes.c_int64(0)
+        is_image = lib.plast_env_image(self._e, ctypes.byref(ch), ctypes.byref(side))
+        self.image_shape = (side.value, side.value, ch.value) if is_image else None
         self._obs = np.empty((self.num_envs, obs.n), dtype=_lib.REAL)
         self._rew = np.empty(self.num_envs, dtype=_lib.REAL)
         self._term = np.empty(self.num_envs, dtype=np.uint8)

@@ -192,6 +192,13 @@ def test_envs_pendulum_and_ponglike():
     assert "not the Arcade Learning Environment" in pong.description
     obs, _ = pong.reset()
     assert obs.shape == (2, 84 * 84) and pong.single_action_space.n == 6
+    assert pong.image_shape == (84, 84, 1) and env.image_shape is None
+    # Mnih et al.'s preprocessing: 4 frames as channels, channels last; at reset all four are the first frame
+    stacked = plast.envs.make("ponglike", num_envs=2, seed=0, frame_stack=4, frame_max=True)
+    obs4, _ = stacked.reset()
+    assert stacked.image_shape == (84, 84, 4) and obs4.shape == (2, 84 * 84 * 4)
+    img = obs4.reshape(-1, *stacked.image_shape)
+    assert np.array_equal(img[..., 0], img[..., 3]) and np.array_equal(img[..., 0].reshape(2, -1), obs)
 
 
 def test_torch_shares_memory():
