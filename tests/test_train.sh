@@ -313,6 +313,11 @@ check "the sweep's table has an energy column" grep -q '| energy' "$work/s/summa
 # plast reproduce: a paper's table from plast's runs (issue 17), here STPN Table 2 in a very short version: every
 # cell has plast's figure beside the paper's; a second call resumes the finished sweeps instead of training again
 expect 0 "stpn_table3" reproduce --list
+# every table's cells name combinations their configurations' sweeps make: checked by --list and before any run
+mkdir -p "$work/cfgbad" && cp -r "$cfgs"/* "$work/cfgbad/"
+sed -i 's/lstm+48+1e-4/lstm+47+1e-4/' "$work/cfgbad/stpn/ponglike.json"
+PLAST_CONFIGS="$work/cfgbad" expect 1 'row "LSTM 48", column "return": ' reproduce --list
+PLAST_CONFIGS="$work/cfgbad" expect 1 'makes no combination "family=lstm hidden=48 lr=1e-4"' reproduce stpn_ponglike --collect
 small=(--set task.length=100 --set train.test_batches=1 --set train.val_batches=1 --set train.steps=2 --set sweep.seeds=1)
 expect 0 "0 without a result" reproduce stpn_table2 --quick "${small[@]}" --out "$work/rep" --quiet
 check "reproduce: 18 cells, each beside the paper's" test "$(grep -o '(paper [0-9.]* +- [0-9.]*) \*\(in\|out\)\*' "$work/rep/stpn_table2.md" | wc -l)" -eq 18

@@ -72,6 +72,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+/* 1 if sweep.vary `vary` makes a combination named `name` ("family=stpn hidden=11"), as plast sweep names them */
+int cli_sweep_has_combination(const char *vary, const char *name);
 int cmd_reproduce(int argc, char **argv);
 
 /* ---- training runs (train.c) ---- */

@@ -104,6 +104,23 @@ static void list_tables(void) {
     }
 }
 
+/* Every cell of table `name` (every table: NULL) names a combination that its configuration's sweep makes, with the
+ * overrides `sets` applied; otherwise the table could never fill that cell, so this is an error naming them. */
+static void check_cells(const char *cfg_dir, const char *name, int n_sets, const char *const *sets) {
+    for (int i = 0; i < N_CELLS; i++) {
+        const cell *c = &CELLS[i];
+        if (name && strcmp(c->table, name) != 0) continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", cfg_dir, c->config);
+        plast_experiment_cfg cfg;
+        plast_err err;
+        if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
+        if (!cli_sweep_has_combination(cfg.sweep.vary, c->combination))
+            cli_die("table %s, row \"%s\", column \"%s\": %s's sweep.vary (\"%s\") makes no combination \"%s\"",
+                    c->table, c->row, c->column, path, cfg.sweep.vary, c->combination);
+    }
+}
+
 /* Runs (or resumes; with --collect only summarises) the sweep of one configuration into its directory under out;
  * the steps it runs and the paper's, and its seeds per combination. */
 static void sweep_config(const cli_args *a, const char *cfg_dir, const char *config, const char *out, char *dir,
@@ -200,7 +217,9 @@ static void draw_figure(const table *tb, const char *out, const char *const *col
 int cmd_reproduce(int argc, char **argv) {
     cli_args a;
     cli_parse_args(argc, argv, 1, "reproduce", "out quiet threads restart list quick jobs collect", &a);
+    const char *cfg_dir = getenv("PLAST_CONFIGS") ? getenv("PLAST_CONFIGS") : PLAST_CONFIG_DIR;
     if (a.list) {
+        check_cells(cfg_dir, NULL, 0, NULL);
         list_tables();
         return 0;
     }
@@ -209,7 +228,7 @@ int cmd_reproduce(int argc, char **argv) {
     for (int t = 0; t < N_TABLES; t++)
         if (strcmp(TABLES[t].name, a.config) == 0) tb = &TABLES[t];
     if (!tb) cli_usage_fail("reproduce", "no table '%s' (plast reproduce --list)", a.config);
-    const char *cfg_dir = getenv("PLAST_CONFIGS") ? getenv("PLAST_CONFIGS") : PLAST_CONFIG_DIR;
+    check_cells(cfg_dir, tb->name, a.n_sets, (const char *const *)a.sets);
     char out[1024];
     if (a.out) snprintf(out, sizeof out, "%s", a.out);
     else snprintf(out, sizeof out, "runs/reproduce%s", a.quick ? "_quick" : ""); /* shared by every table */

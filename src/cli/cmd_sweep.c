@@ -95,6 +95,43 @@ typedef struct combo {
     char *dirs[MAX_SEEDS];
 } combo;
 
+/* combination i of the axes (the last axis varies fastest): its name, directory name and overrides */
+static void combo_make(const axis *ax, int n_axes, int i, combo *c) {
+    int rem = i, pick[MAX_AXES];
+    for (int k = n_axes - 1; k >= 0; k--) {
+        pick[k] = rem % ax[k].n;
+        rem /= ax[k].n;
+    }
+    c->n_sets = 0;
+    c->name[0] = c->dirname[0] = '\0';
+    for (int k = 0; k < n_axes; k++)
+        for (int j = 0; j < ax[k].n_keys; j++) {
+            const char *key = ax[k].keys[j], *v = ax[k].values[pick[k]][j];
+            snprintf(c->sets[c->n_sets++], sizeof c->sets[0], "%s=%s", key, v);
+            size_t l = strlen(c->name), d = strlen(c->dirname);
+            snprintf(c->name + l, sizeof c->name - l, "%s%s=%s", l ? " " : "", short_key(key), v);
+            snprintf(c->dirname + d, sizeof c->dirname - d, "%s%s-%s", d ? "_" : "", short_key(key), v);
+        }
+    if (n_axes == 0) snprintf(c->name, sizeof c->name, "base"), snprintf(c->dirname, 8, "base");
+    for (char *p = c->dirname; *p; p++)
+        if (*p == '/' || *p == ' ') *p = '-';
+}
+
+int cli_sweep_has_combination(const char *vary, const char *name) {
+    axis ax[MAX_AXES];
+    int n_axes = parse_vary(vary, ax), n = 1;
+    for (int i = 0; i < n_axes; i++) n *= ax[i].n;
+    combo *c = malloc(sizeof *c);
+    if (!c) cli_die("out of memory");
+    int found = 0;
+    for (int i = 0; i < n && !found; i++) {
+        combo_make(ax, n_axes, i, c);
+        found = strcmp(c->name, name) == 0;
+    }
+    free(c);
+    return found;
+}
+
 static void write_summary(const char *out, const combo *c, int n, int seeds, const plast_test_result *r0,
                           const char *task_desc) {
     plast_strbuf md, csv;
@@ -267,23 +304,7 @@ int cmd_sweep(int argc, char **argv) {
 
     /* every combination's overrides, checked before anything runs */
     for (int i = 0; i < n; i++) {
-        int rem = i, pick[MAX_AXES];
-        for (int k = n_axes - 1; k >= 0; k--) { /* the last axis varies fastest */
-            pick[k] = rem % ax[k].n;
-            rem /= ax[k].n;
-        }
-        c[i].n_sets = 0;
-        for (int k = 0; k < n_axes; k++)
-            for (int j = 0; j < ax[k].n_keys; j++) {
-                const char *key = ax[k].keys[j], *v = ax[k].values[pick[k]][j];
-                snprintf(c[i].sets[c[i].n_sets++], sizeof c[i].sets[0], "%s=%s", key, v);
-                size_t l = strlen(c[i].name), d = strlen(c[i].dirname);
-                snprintf(c[i].name + l, sizeof c[i].name - l, "%s%s=%s", l ? " " : "", short_key(key), v);
-                snprintf(c[i].dirname + d, sizeof c[i].dirname - d, "%s%s-%s", d ? "_" : "", short_key(key), v);
-            }
-        if (n_axes == 0) snprintf(c[i].name, sizeof c[i].name, "base"), snprintf(c[i].dirname, 8, "base");
-        for (char *p = c[i].dirname; *p; p++)
-            if (*p == '/' || *p == ' ') *p = '-';
+        combo_make(ax, n_axes, i, &c[i]);
         plast_experiment_cfg cfg = base;
         plast_err err;
         for (int k = 0; k < c[i].n_sets; k++)
