@@ -15,7 +15,9 @@
  *     frame, and returns to the centre while the ball moves away
  *   a step: the action for frameskip frames, rewards (+1 the agent scores, -1 the opponent) summed; terminated
  *     when a side reaches 21; truncated after max_frames frames; reset: a serve delay, optionally 1..noop_max
- *     NOOP frames, every draw from the copy's (seed, copy, episode) generator */
+ *     NOOP frames, every draw from the copy's (seed, copy, episode) generator
+ *   observations: one frame (grey84, rllib or rgb), or Mnih et al.'s preprocessing as options: the last
+ *     frame_stack frames as channels, each frame the maximum of a step's last two (frame_max) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
