@@ -189,7 +189,8 @@ static int format_cell(const table *tb, const cell *c, const summary_line *l, ch
         snprintf(buf, cap, " %s |", ours);
         return -1;
     }
-    const int in = fabs(centre - c->paper) <= c->paper_pm;
+    /* the paper's figures are decimals: 100 lies within 99.99 +- 0.01, though 100 - 99.99 > 0.01 in binary */
+    const int in = fabs(centre - c->paper) <= c->paper_pm * (1 + 1e-9);
     snprintf(buf, cap, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper, c->paper_pm, in ? "in" : "out");
     return in;
 }
