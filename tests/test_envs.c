@@ -9,18 +9,23 @@
 #include "plast/env.h"
 #include "test.h"
 
-/* n copies of environment `name` with up to two env.* overrides; a failure to open is a test failure */
-static plast_env *make_env(const char *name, int64_t n, uint64_t seed, const char *set1, const char *set2) {
+/* n copies of environment `name` with `count` env.* overrides (NULL entries skipped); a failure to open is a test
+ * failure */
+static plast_env *make_env_sets(const char *name, int64_t n, uint64_t seed, int count, const char *const *sets) {
     plast_env_cfg cfg;
     plast_err err;
     plast_env_cfg_default(&cfg, NULL);
     snprintf(cfg.name, sizeof cfg.name, "%s", name);
-    const char *sets[2] = {set1, set2};
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < count; k++)
         if (sets[k]) CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
     plast_env *e = plast_env_init(&cfg, n, seed, &err);
     CHECK(e != NULL, "%s: %s", name, e ? "" : err.msg);
     return e;
+}
+/* the same with up to two overrides */
+static plast_env *make_env(const char *name, int64_t n, uint64_t seed, const char *set1, const char *set2) {
+    const char *sets[2] = {set1, set2};
+    return make_env_sets(name, n, seed, 2, sets);
 }
 static plast_env *maze(int64_t n, uint64_t seed, const char *set) { return make_env("maze", n, seed, set, NULL); }
 
@@ -285,18 +290,6 @@ done:
 static plast_env *ponglike(int64_t n, uint64_t seed, const char *set1, const char *set2) {
     return make_env("ponglike", n, seed, set1, set2);
 }
-/* the same with `count` env.* overrides */
-static plast_env *ponglike_sets(int64_t n, uint64_t seed, int count, const char *const *sets) {
-    plast_env_cfg cfg;
-    plast_err err;
-    plast_env_cfg_default(&cfg, NULL);
-    snprintf(cfg.name, sizeof cfg.name, "ponglike");
-    for (int k = 0; k < count; k++)
-        CHECK(plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, sets[k], &err) == PLAST_OK, "%s", err.msg);
-    plast_env *e = plast_env_init(&cfg, n, seed, &err);
-    CHECK(e != NULL, "ponglike: %s", e ? "" : err.msg);
-    return e;
-}
 
 /* from a raw frame (env.obs = rgb): the agent paddle's top row (green at column 141) and the ball (white between
  * the paddles; -1 when not in play) */
@@ -498,7 +491,7 @@ static void check_ponglike_frames(void) {
         const int64_t n = f ? 210 * 160 * 3 : F;
         const char *one_frame[3] = {forms[f], "env.sticky=0", "env.frameskip=1"},
                    *two_max[4] = {forms[f], "env.sticky=0", "env.frameskip=2", "env.frame_max=true"};
-        plast_env *fr = ponglike_sets(1, 6, 3, one_frame), *mx = ponglike_sets(1, 6, 4, two_max);
+        plast_env *fr = make_env_sets("ponglike", 1, 6, 3, one_frame), *mx = make_env_sets("ponglike", 1, 6, 4, two_max);
         if (!mx || !fr) continue;
         plast_real *om = malloc(sizeof(plast_real) * n), *o1 = malloc(sizeof(plast_real) * n),
                    *o2 = malloc(sizeof(plast_real) * n);

@@ -107,14 +107,18 @@ static void list_tables(void) {
 /* Every cell of table `name` (every table: NULL) names a combination that its configuration's sweep makes, with the
  * overrides `sets` applied; otherwise the table could never fill that cell, so this is an error naming them. */
 static void check_cells(const char *cfg_dir, const char *name, int n_sets, const char *const *sets) {
+    const char *loaded = NULL; /* the configuration in cfg: a table's cells come grouped by configuration */
+    char path[1200];
+    plast_experiment_cfg cfg;
     for (int i = 0; i < N_CELLS; i++) {
         const cell *c = &CELLS[i];
         if (name && strcmp(c->table, name) != 0) continue;
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", cfg_dir, c->config);
-        plast_experiment_cfg cfg;
-        plast_err err;
-        if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
+        if (!loaded || strcmp(loaded, c->config) != 0) {
+            plast_err err;
+            snprintf(path, sizeof path, "%s/%s", cfg_dir, c->config);
+            if (plast_experiment_cfg_load(&cfg, path, n_sets, sets, &err) != PLAST_OK) cli_fail(&err);
+            loaded = c->config;
+        }
         if (!cli_sweep_has_combination(cfg.sweep.vary, c->combination))
             cli_die("table %s, row \"%s\", column \"%s\": %s's sweep.vary (\"%s\") makes no combination \"%s\"",
                     c->table, c->row, c->column, path, cfg.sweep.vary, c->combination);

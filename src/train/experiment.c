@@ -135,6 +135,12 @@ static plast_status fit_sizes(plast_experiment_cfg *cfg, int64_t input, int64_t 
     return PLAST_OK;
 }
 
+/* model.image_channels and model.image_size: 0 takes the data's images (a task's or an environment's) */
+static void fit_image(plast_experiment_cfg *cfg, int64_t channels, int64_t side) {
+    if (!cfg->model.image_channels) cfg->model.image_channels = channels;
+    if (!cfg->model.image_size) cfg->model.image_size = side;
+}
+
 plast_env *plast_experiment_env(plast_experiment_cfg *cfg, plast_err *err) {
     return experiment_env_range(cfg, 0, cfg->train.batch, err);
 }
@@ -154,10 +160,7 @@ plast_env *experiment_env_range(plast_experiment_cfg *cfg, int64_t first, int64_
         return NULL;
     }
     int64_t ch, side; /* image observations (stacked frames) also fix the geometry of model.frontend */
-    if (plast_env_image(e, &ch, &side)) {
-        if (!cfg->model.image_channels) cfg->model.image_channels = ch;
-        if (!cfg->model.image_size) cfg->model.image_size = side;
-    }
+    if (plast_env_image(e, &ch, &side)) fit_image(cfg, ch, side);
     return e;
 }
 
@@ -173,9 +176,6 @@ plast_task *plast_experiment_task(plast_experiment_cfg *cfg, plast_err *err) {
         return NULL;
     }
     int64_t ch, side; /* image tasks also fix the image geometry of an image encoder */
-    if (plast_task_image(task, &ch, &side)) {
-        if (!cfg->model.image_channels) cfg->model.image_channels = ch;
-        if (!cfg->model.image_size) cfg->model.image_size = side;
-    }
+    if (plast_task_image(task, &ch, &side)) fit_image(cfg, ch, side);
     return task;
 }
