@@ -69,6 +69,9 @@ typedef struct plast_train_event {
     double seconds; /* training time so far, earlier sessions of a resumed run included */
     int best;
     int resumed; /* START: the run continues from a checkpoint */
+    /* STEP: how much the metric averages: the task's weight of the batch's scored items, or an RL iteration's
+     * episodes that ended; 0, with the metric NaN, when the step has none. A mean over steps weights by it. */
+    double metric_weight;
 } plast_train_event;
 
 /* Called on every event; returning nonzero stops training after the checkpoint is written (a clean interrupt). */

@@ -70,7 +70,7 @@ class Rng(ctypes.Structure):
 class TrainEvent(ctypes.Structure):
     _fields_ = [("kind", c_int), ("step", c_int64), ("steps", c_int64), ("loss", c_double), ("metric", c_double),
                 ("lr", c_double), ("grad_norm", c_double), ("seconds", c_double), ("best", c_int),
-                ("resumed", c_int)]
+                ("resumed", c_int), ("metric_weight", c_double)]
 
 
 TRAIN_CALLBACK = ctypes.CFUNCTYPE(c_int, ctypes.POINTER(TrainEvent), c_void_p)

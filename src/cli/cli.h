@@ -88,8 +88,9 @@ typedef struct cli_progress {
     int64_t start_step;
     double loss_avg; /* running mean of the training loss since the last line */
     int64_t loss_n;
-    double metric_avg; /* and of the training metric (an RL run's mean episode reward), over the steps that have one */
-    int64_t metric_n;
+    double metric_avg; /* and of the training metric (an RL run's mean episode reward), weighted by what each step's
+                        * metric averages (plast_train_event.metric_weight: an RL iteration's ended episodes) */
+    double metric_w;   /* the weights' sum: 0, no metric yet */
     const char *metric_name; /* its name, "metric" when not set */
 } cli_progress;
 void cli_progress_init(cli_progress *p, const char *label, int quiet, int64_t log_every);

@@ -52,12 +52,13 @@ static void progress_line(cli_progress *p, const plast_train_event *ev, int fina
     char eta[32] = "?";
     if (rate > 0) format_duration((double)(ev->steps - ev->step) / rate, eta, sizeof eta);
     char metric[48] = "";
-    if (p->metric_n) snprintf(metric, sizeof metric, "  %s %.4g", p->metric_name ? p->metric_name : "metric", p->metric_avg);
+    if (p->metric_w > 0) snprintf(metric, sizeof metric, "  %s %.4g", p->metric_name ? p->metric_name : "metric", p->metric_avg);
     fprintf(stderr, "%s%s%sstep %lld/%lld  loss %.4g%s  %.3g steps/s  ETA %s%s", p->tty ? "\r\033[K" : "",
             p->label ? p->label : "", p->label ? ": " : "", (long long)ev->step, (long long)ev->steps,
             p->loss_n ? p->loss_avg : ev->loss, metric, rate, eta, p->tty && !final ? "" : "\n");
     p->loss_avg = p->metric_avg = 0;
-    p->loss_n = p->metric_n = 0;
+    p->loss_n = 0;
+    p->metric_w = 0;
 }
 
 int cli_progress_event(const plast_train_event *ev, void *user) {
@@ -74,7 +75,10 @@ int cli_progress_event(const plast_train_event *ev, void *user) {
         break;
     case PLAST_EVENT_STEP: {
         p->loss_avg += (ev->loss - p->loss_avg) / (double)++p->loss_n;
-        if (isfinite(ev->metric)) p->metric_avg += (ev->metric - p->metric_avg) / (double)++p->metric_n;
+        if (isfinite(ev->metric) && ev->metric_weight > 0) {
+            p->metric_w += ev->metric_weight;
+            p->metric_avg += (ev->metric - p->metric_avg) * ev->metric_weight / p->metric_w;
+        }
         double t = cli_now();
         if (p->tty ? t - p->last_draw >= 0.1 : ev->step % p->log_every == 0) {
             p->last_draw = t;

@@ -55,7 +55,8 @@ static void tick(loop *L) {
     L->clock = t;
 }
 
-/* What an RL step adds to the progress: the A2C loss, the mean episode reward as the metric. */
+/* What a step adds to the progress: its loss, and its metric weighted by mw, the items it averages (an RL
+ * iteration's ended episodes; with none it has no metric, not a metric of 0). */
 static void record_step(loop *L, double loss, double metric, double mw, double gn, double lr) {
     run_progress *p = &L->r->prog;
     p->step++;
@@ -64,7 +65,8 @@ static void record_step(loop *L, double loss, double metric, double mw, double g
     p->grad_norm_sum += gn;
     p->count++;
     tick(L);
-    emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = metric, .lr = lr, .grad_norm = gn});
+    emit(L, (plast_train_event){.kind = PLAST_EVENT_STEP, .loss = loss, .metric = mw > 0 ? metric : NAN,
+                                .metric_weight = mw, .lr = lr, .grad_norm = gn});
 }
 
 /* Iteration `step` of a PPO run: sampling (episodes continue across iterations), the epochs of updates; the
@@ -79,7 +81,7 @@ static plast_status ppo_step(loop *L, double lr, plast_err *err) {
         return plast_err_prefix(err, s, "iteration %lld: the run diverged or failed (last.safetensors holds the last "
                                         "good checkpoint): ", (long long)r->prog.step);
     r->prog.energy_sum += st.energy;
-    record_step(L, st.loss, st.episodes ? st.reward : 0, (double)st.episodes, st.grad_norm, st.lr);
+    record_step(L, st.loss, st.reward, (double)st.episodes, st.grad_norm, st.lr);
     return PLAST_OK;
 }
 

@@ -325,3 +325,21 @@ def test_rl_runs_through_train(tmp_path):
     assert len(steps) == 4 and all(r["metric"] > 0 for r in steps)  # mean episode reward, +1 per step
     run = plast.load_run(str(tmp_path / "ppo"))
     assert run["test"]["metric_name"] == "reward" and run["test"]["metric"] > 0 and run["test"]["energy"] > 0
+
+
+def test_rl_step_metric_is_weighted_by_ended_episodes(tmp_path):
+    """An RL iteration in which no episode ended has no metric (NaN, weight 0), not a reward of 0; the weighted mean
+    of the step events is the training metric that metrics.csv logs."""
+    cfg = plast.Config(os.path.join(ROOT, "configs/stpn/pendulum_quick.json"))
+    for k, v in [("train.steps", 12), ("train.val_every", 12), ("train.log_every", 12), ("ppo.steps", 3),
+                 ("ppo.minibatch", 3), ("ppo.seq_len", 3), ("ppo.epochs", 1)]:
+        cfg.set(k, v)
+    rows = []
+    plast.train(cfg, out=str(tmp_path / "ppo"), callback=rows.append)
+    steps = [r for r in rows if r["kind"] == "step"]
+    w = np.array([r["metric_weight"] for r in steps])
+    m = np.array([r["metric"] for r in steps])
+    assert len(steps) == 12 and (w == 0).any() and (w > 0).any()  # 3 steps per iteration: some end no episode
+    assert np.isnan(m[w == 0]).all() and np.isfinite(m[w > 0]).all()
+    logged = plast.load_run(str(tmp_path / "ppo"))["metrics"]["train_metric"]
+    assert abs(np.sum(w[w > 0] * m[w > 0]) / np.sum(w) - logged[-1]) < 1e-9
