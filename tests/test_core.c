@@ -1,7 +1,9 @@
-/* tests/test_core.c: RNG streams, shapes, the arena, the BLAS matrix product against its reference loop. */
+/* tests/test_core.c: RNG streams, shapes, the arena, the BLAS matrix product against its reference loop, image
+ * patches against their definition. */
 #include "core/arena.h"
 #include "core/fastmath.h"
 #include "core/gemm.h"
+#include "core/patches.h"
 #include "core/strbuf.h"
 #include "plast.h"
 #include "test.h"
@@ -202,12 +204,55 @@ static void test_summarize(void) {
     CHECK(isnan(plast_summarize(gap, 3).median), "a missing value leaves the median undefined");
 }
 
+/* im2col and its adjoint against patches.h's definition, position by position: padding on either side, strides,
+ * one and several channels, windows that reach past the image, and the Mnih and Conv-4 shapes */
+static void test_patches(void) {
+    const int64_t cases[][6] = {/* H, W, C, k, pad, stride */
+                                {84, 84, 1, 8, 0, 4}, {20, 20, 16, 4, 0, 2}, {28, 28, 1, 3, 1, 1}, {7, 5, 3, 3, 1, 1},
+                                {6, 9, 2, 4, 2, 3},   {5, 5, 4, 5, 4, 1},    {3, 4, 1, 2, 0, 1}, {9, 7, 3, 3, 2, 2}};
+    plast_rng rng;
+    plast_rng_init(&rng, 5, 5);
+    for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) {
+        const int64_t N = 3, H = cases[q][0], W = cases[q][1], C = cases[q][2];
+        const int k = (int)cases[q][3], pad = (int)cases[q][4], st = (int)cases[q][5];
+        const int64_t Ho = (H + 2 * pad - k) / st + 1, Wo = (W + 2 * pad - k) / st + 1, K = (int64_t)k * k * C;
+        const int64_t nx = N * H * W * C, nc = N * Ho * Wo * K;
+        plast_real *x = malloc(sizeof(plast_real) * (size_t)nx), *cols = malloc(sizeof(plast_real) * (size_t)nc);
+        plast_real *back = calloc((size_t)nx, sizeof(plast_real)), *ref = calloc((size_t)nx, sizeof(plast_real));
+        for (int64_t e = 0; e < nx; e++) x[e] = (plast_real)plast_rng_normal(&rng);
+        for (int64_t e = 0; e < nc; e++) cols[e] = (plast_real)-7; /* every element must be written */
+        plast_patches_gather(x, cols, N, H, W, C, k, pad, st);
+        int64_t bad = 0;
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t i = 0; i < Ho; i++)
+                for (int64_t j = 0; j < Wo; j++)
+                    for (int64_t a = 0; a < k; a++)
+                        for (int64_t b = 0; b < k; b++)
+                            for (int64_t c = 0; c < C; c++) {
+                                const int64_t r = st * i + a - pad, cc = st * j + b - pad;
+                                const int in = r >= 0 && r < H && cc >= 0 && cc < W;
+                                const plast_real want = in ? x[((n * H + r) * W + cc) * C + c] : 0;
+                                const int64_t o = ((n * Ho + i) * Wo + j) * K + (a * k + b) * C + c;
+                                bad += cols[o] != want;
+                                if (in) ref[((n * H + r) * W + cc) * C + c] += cols[o]; /* col2im, in this order */
+                            }
+        CHECK(bad == 0, "patches %lldx%lldx%lld k %d pad %d stride %d: %lld elements differ from the definition",
+              (long long)H, (long long)W, (long long)C, k, pad, st, (long long)bad);
+        plast_patches_scatter_add(back, cols, N, H, W, C, k, pad, st);
+        CHECK(memcmp(back, ref, sizeof(plast_real) * (size_t)nx) == 0,
+              "scatter_add %lldx%lldx%lld k %d pad %d stride %d differs from the position-by-position sums",
+              (long long)H, (long long)W, (long long)C, k, pad, st);
+        free(x), free(cols), free(back), free(ref);
+    }
+}
+
 int main(void) {
     test_summarize();
     test_rng();
     test_shapes();
     test_arena();
     test_gemm();
+    test_patches();
     test_fastmath();
     test_strbuf_and_errors();
     return test_finish(sizeof(plast_real) == 8 ? "test_core (float64)" : "test_core (float32)");
