@@ -158,6 +158,27 @@ static void check_bad_input(void) {
     plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, "env.size=12", NULL);
     CHECK(!plast_env_init(&cfg, 2, 0, &err) && strstr(err.msg, "env") && strstr(err.msg, "size") && strstr(err.msg, "odd"),
           "even side: %s", err.msg);
+    /* a key of another environment ("ponglike: ..." in its help) set away from its default is an error naming it;
+     * at its default, or for its own environment, it is fine */
+    const struct {
+        const char *name, *set, *key;
+    } scoped[] = {{"maze", "env.frame_stack=4", "frame_stack"}, {"maze", "env.sticky=0", "sticky"},
+                  {"pendulum", "env.size=15", "size"},          {"ponglike", "env.reset_noise=0.1", "reset_noise"},
+                  {"ponglike", "env.reward_cells=without_centre", "reward_cells"}};
+    for (size_t k = 0; k < sizeof scoped / sizeof scoped[0]; k++) {
+        plast_env_cfg_default(&cfg, NULL);
+        snprintf(cfg.name, sizeof cfg.name, "%s", scoped[k].name);
+        plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, scoped[k].set, NULL);
+        plast_env *bad = plast_env_init(&cfg, 1, 0, &err);
+        CHECK(!bad && strstr(err.msg, scoped[k].key) && strstr(err.msg, "environment only") &&
+                  strstr(err.msg, scoped[k].name),
+              "%s with %s: %s", scoped[k].name, scoped[k].set, bad ? "accepted" : err.msg);
+        plast_env_free(bad);
+    }
+    plast_env *fine[3] = {make_env("maze", 1, 0, "env.frame_stack=1", "env.size=15"),
+                          make_env("ponglike", 1, 0, "env.size=13", "env.sticky=0"),
+                          make_env("pendulum", 1, 0, "env.reset_noise=0.1", "env.obs=grey84")};
+    for (int k = 0; k < 3; k++) plast_env_free(fine[k]);
     plast_env *e = maze(2, 0, NULL);
     plast_real obs[34], r[2];
     int32_t a[2] = {0, 4};

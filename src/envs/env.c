@@ -37,6 +37,7 @@ plast_env *plast_env_init_range(const plast_env_cfg *cfg, int64_t first, int64_t
         plast_env_cfg_fail(err, "name", "unknown environment \"%s\" (one of %s)", cfg->name, PLAST_ENV_NAMES);
         return NULL;
     }
+    if (plast_env_cfg_check_scope(cfg, err) != PLAST_OK) return NULL;
     plast_env *e = calloc(1, sizeof *e);
     if (!e) {
         plast_err_set(err, PLAST_ERR_NOMEM, "env: out of memory");

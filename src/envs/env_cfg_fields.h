@@ -1,5 +1,7 @@
 /* src/envs/env_cfg_fields.h: the env.* configuration keys, an X-macro list (see models/model_cfg_fields.h).
- * Include it with EF(key, type, member, def, lo, hi, choices, help) defined. */
+ * Include it with EF(key, type, member, def, lo, hi, choices, help) defined. A help text that starts with an
+ * environment's name and a colon ("maze: ...") makes the key that environment's: set for another, it is an error
+ * (plast_env_cfg_check_scope in env_config.c). */
 #include "envs/env_list.h"
 EF("name", CHOICE, name, "maze", 0, -1, PLAST_ENV_NAMES, "the environment (docs/envs/)")
 EF("size", INT, size, "13", 5, 1001, NULL, "maze: side of the square grid, odd")

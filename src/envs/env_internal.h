@@ -59,5 +59,7 @@ PLAST_ENV_LIST(PLAST_ENV_DEF_DECL)
 
 /* a config error naming key env.<key> */
 plast_status plast_env_cfg_fail(plast_err *err, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* an error for a key of one environment ("ponglike: ..." in its help) set away from its default for another */
+plast_status plast_env_cfg_check_scope(const plast_env_cfg *cfg, plast_err *err);
 
 #endif
