@@ -334,9 +334,10 @@ static int pl_intercept(int bx, int by, int pbx, int pby) {
     return (int)y;
 }
 
-/* whole episodes of copy 0 under a random policy (policy 0) or the interceptor (1): the mean return; the points
- * of each side counted from the rewards must end at 21 for exactly one side */
-static double pl_episodes(plast_env *e, int policy, int episodes, int *bad) {
+/* whole episodes of copy 0 under a random policy (policy 0) or the interceptor (1), which acts at each step with
+ * probability skill and at random otherwise: the mean return; the points of each side counted from the rewards must
+ * end at 21 for exactly one side */
+static double pl_episodes(plast_env *e, int policy, double skill, int episodes, int *bad) {
     plast_real *o = malloc(sizeof(plast_real) * 160 * 210 * 3), r;
     uint8_t te, tr;
     plast_rng rng;
@@ -352,7 +353,7 @@ static double pl_episodes(plast_env *e, int policy, int episodes, int *bad) {
                 int bx = -1, by = pl_ball(o, &bx);
                 const int target = pl_intercept(bx, by, pbx, pby), c = pl_paddle_row(o) + 8;
                 pbx = by < 0 ? -1 : bx, pby = by;
-                a = target < c - 8 ? 2 : target > c + 8 ? 3 : 0;
+                if (skill >= 1 || plast_rng_uniform(&rng) < skill) a = target < c - 8 ? 2 : target > c + 8 ? 3 : 0;
             }
             plast_env_step(e, (plast_env_actions){&a, NULL}, o, &r, &te, &tr, NULL);
             agent += r > 0, cpu += r < 0;
@@ -373,13 +374,23 @@ static void check_ponglike(void) {
               plast_env_max_steps(e) == 27000 && strstr(plast_env_describe(e), "not the Arcade Learning Environment"),
           "ponglike: 210x160x3 frames, 6 actions, 108,000 frames / 4, honest name: %s", plast_env_describe(e));
     int bad = 0;
-    const double rnd = pl_episodes(e, 0, 3, &bad), intercept = pl_episodes(e, 1, 3, &bad);
+    const double rnd = pl_episodes(e, 0, 0, 3, &bad), intercept = pl_episodes(e, 1, 1, 3, &bad);
     CHECK(bad == 0, "ponglike: rewards in {-1, 0, 1}, games end when one side reaches 21 (%d bad)", bad);
     /* measured 2026-11-30: random -20.75, interceptor +19.5 over 4 games */
     CHECK(rnd <= -18, "a uniformly random policy loses almost every point: %.2f", rnd);
     CHECK(intercept > 5, "a ball-intercepting policy wins: %.2f", intercept);
     printf("ponglike: mean return of a random policy %.2f, of a ball-intercepting policy %+.2f (3 games each)\n", rnd,
            intercept);
+    /* the reward landscape a learner climbs: the interceptor acting at a fraction of the steps, at random otherwise.
+     * Returns stay near the random policy's until the policy is mostly skilled (docs/envs/ponglike.md) */
+    const double skills[3] = {0.5, 0.75, 0.9};
+    double partial[3];
+    for (int k = 0; k < 3; k++) partial[k] = pl_episodes(e, 1, skills[k], 3, &bad);
+    CHECK(partial[0] < partial[2] && partial[2] <= intercept + 1 && partial[0] < -10,
+          "partly skilled interceptors: %.2f (half the steps) < %.2f (0.9) <= %.2f (always), half loses nearly all",
+          partial[0], partial[2], intercept);
+    printf("ponglike: the interceptor acting at 50%%, 75%%, 90%% of steps (random otherwise): %+.2f, %+.2f, %+.2f\n",
+           partial[0], partial[1], partial[2]);
     plast_env_free(e);
 
     /* sticky actions: alternating up and down one frame at a time, the paddle goes the other way when the previous
