@@ -262,9 +262,11 @@ static int run_side_by_side(int argc, char **argv) {
     if (rounds < 1 || rounds > 20 || steps < 1 || steps > 100) die("rounds 1..20, steps 1..100");
     if (list) {
         for (int i = 0; i < bench_case_count; i++) printf("%-26s %s\n", bench_cases[i].name, bench_cases[i].note);
+        for (int i = 0; i < bench_env_case_count; i++)
+            printf("%-26s %s\n", bench_env_cases[i].name, bench_env_cases[i].note);
         return 0;
     }
-    if (only && !bench_case_find(only)) die("unknown case '%s' (see --list)", only);
+    if (only && !bench_case_find(only) && !bench_env_case_find(only)) die("unknown case '%s' (see --list)", only);
     const char *exe = self_exe();
     char peer_script[4096];
     const char *env_peer = getenv("PLAST_PEER");
@@ -300,7 +302,7 @@ static int run_side_by_side(int argc, char **argv) {
         printf("one core kept busy by another process (a spinning child) during every \"busy\" run\n"
                "%-24s %-8s %10s %10s %9s | %-8s %10s %10s %9s\n", "case", "path", "quiet s", "busy s", "slowdown",
                "peer", "quiet s", "busy s", "slowdown");
-    else if (!json)
+    else if (!json && (!only || bench_case_find(only)))
         printf("%-24s %-8s %10s %10s %8s %8s %8s | %-8s %10s %8s %8s\n", "case", "path", "step s", "eval s", "RSS MB",
                "GFLOP/s", "floor", "peer", "step s", "RSS MB", "ratio");
 
@@ -427,6 +429,10 @@ static int run_side_by_side(int argc, char **argv) {
         fflush(stdout);
         plast_model_free(m);
     }
+    /* the environments alone (no model, no peer), on one thread, in this process */
+    plast_err env_err;
+    if (!busy && (!only || bench_env_case_find(only)) && bench_env_table(only, json, &env_err) != PLAST_OK)
+        die("%s", env_err.msg);
     if (json)
         printf("{\"machine\": true, \"gemm_gflops\": %.1f, \"bandwidth_gbs\": %.1f, \"final\": true}\n", gemm_rate,
                bandwidth);

@@ -39,6 +39,12 @@ expect 1 "plast_cli_$$.json:1:" demo /tmp/plast_cli_$$.json
 printf '{"train": {"steps": "ten"}}' > /tmp/plast_cli_$$.json
 expect 1 "key 'train.steps' expects an integer, got a string \"ten\"" demo /tmp/plast_cli_$$.json
 expect 2 "--threads needs a count" demo --threads zero
+# the environments' throughput cases of plast bench (frames per second, docs/PERFORMANCE.md)
+expect 0 "env_ponglike_mnih" bench --list
+expect 2 "unknown case 'env_nosuch'" bench --case env_nosuch
+expect 0 '"case": "env_maze", "copies": 64' bench --case env_maze --json
+rate=$(sed -n 's/.*"frames_per_s": \([0-9.e+]*\).*/\1/p' "$out")
+check "bench env_maze steps the maze: $rate frames/s" awk -v r="$rate" 'BEGIN { exit !(r > 1000) }'
 
 # every shipped configuration resolves: its keys load and its model (and environment) build, so a config cannot rot
 # unnoticed; configurations whose data is not in the repository may fail only on that data, naming the file

@@ -98,6 +98,73 @@ const bench_case bench_cases[] = {
 };
 const int bench_case_count = (int)(sizeof bench_cases / sizeof bench_cases[0]);
 
+const bench_env_case bench_env_cases[] = {
+    {"env_maze", {"env.name=maze"}, 64, "the 13 x 13 maze"},
+    {"env_pendulum", {"env.name=pendulum"}, 64, "InvertedPendulum-v4 semantics on MuJoCo (two mj_step per step)"},
+    {"env_ponglike", {"env.name=ponglike"}, 64, "PongLike as ALE v5: 84 x 84 grey, frameskip 4, sticky 0.25"},
+    {"env_ponglike_fs1", {"env.name=ponglike", "env.frameskip=1", "env.sticky=0"}, 64,
+     "PongLike 84 x 84 grey, every frame (NoFrameskip)"},
+    {"env_ponglike_rllib", {"env.name=ponglike", "env.obs=rllib", "env.frameskip=1", "env.sticky=0"}, 64,
+     "PongLike as the STPN runs: the 210 x 160 frame through RLlib's preprocessor, every frame"},
+    {"env_ponglike_mnih", {"env.name=ponglike", "env.sticky=0", "env.noop_max=30", "env.frame_stack=4",
+                           "env.frame_max=true"}, 64,
+     "PongLike with Mnih et al.'s preprocessing: 4 stacked frames, each the max of two, frameskip 4"},
+    {"env_ponglike_rgb", {"env.name=ponglike", "env.obs=rgb"}, 64, "PongLike's raw 210 x 160 x 3 frames, frameskip 4"},
+};
+const int bench_env_case_count = (int)(sizeof bench_env_cases / sizeof bench_env_cases[0]);
+
+const bench_env_case *bench_env_case_find(const char *name) {
+    for (int i = 0; i < bench_env_case_count; i++)
+        if (strcmp(bench_env_cases[i].name, name) == 0) return &bench_env_cases[i];
+    return NULL;
+}
+
+plast_status bench_env_time(const bench_env_case *c, double budget_s, bench_env_timing *out, plast_err *err) {
+    memset(out, 0, sizeof *out);
+    plast_env_cfg cfg;
+    plast_status s = plast_env_cfg_default(&cfg, err);
+    for (int k = 0; s == PLAST_OK && k < BENCH_MAX_SETS && c->sets[k]; k++)
+        s = plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, c->sets[k], err);
+    plast_env *e = s == PLAST_OK ? plast_env_init(&cfg, c->copies, 1, err) : NULL;
+    if (!e) return plast_err_status(err, PLAST_ERR_CONFIG);
+    const int64_t N = c->copies, I = plast_env_observation_space(e).n;
+    const plast_space as = plast_env_action_space(e);
+    const int discrete = as.kind == PLAST_SPACE_DISCRETE;
+    enum { TABLE = 256 }; /* random actions drawn before the clock starts, used in turn */
+    const int64_t per = discrete ? 1 : as.n;
+    plast_real *obs = malloc(sizeof(plast_real) * (size_t)(N * I)), *rew = malloc(sizeof(plast_real) * (size_t)N);
+    plast_real *val = discrete ? NULL : malloc(sizeof(plast_real) * (size_t)(TABLE * N * per));
+    int32_t *idx = discrete ? malloc(sizeof(int32_t) * (size_t)(TABLE * N)) : NULL;
+    if (!obs || !rew || (discrete ? !idx : !val)) s = plast_err_set(err, PLAST_ERR_NOMEM, "bench: out of memory");
+    plast_rng rng;
+    plast_rng_init(&rng, 1, 2);
+    for (int64_t k = 0; s == PLAST_OK && k < TABLE * N * per; k++) {
+        if (discrete) idx[k] = (int32_t)plast_rng_below(&rng, (uint32_t)as.n);
+        else val[k] = (plast_real)(as.low + (as.high - as.low) * plast_rng_uniform(&rng));
+    }
+    if (s == PLAST_OK) s = plast_env_reset(e, obs, err);
+    double start = 0;
+    for (int64_t t = 0; s == PLAST_OK; t++) {
+        const int64_t row = t % TABLE;
+        const plast_env_actions a = discrete ? (plast_env_actions){idx + row * N, NULL}
+                                             : (plast_env_actions){NULL, val + row * N * per};
+        if (t == 200) start = bench_now(); /* after a warm-up */
+        s = plast_env_step(e, a, obs, rew, NULL, NULL, err);
+        if (t >= 200 && t % 100 == 99) {
+            out->steps = t + 1 - 200;
+            if (bench_now() - start >= budget_s) break;
+        }
+    }
+    if (s == PLAST_OK) {
+        const double dt = bench_now() - start, frames = strcmp(cfg.name, "ponglike") == 0 ? (double)cfg.frameskip : 1;
+        out->steps_per_s = (double)(out->steps * N) / dt;
+        out->frames_per_s = out->steps_per_s * frames;
+    }
+    free(obs), free(rew), free(val), free(idx);
+    plast_env_free(e);
+    return s;
+}
+
 
 const bench_case *bench_case_find(const char *name) {
     for (int i = 0; i < bench_case_count; i++)
@@ -215,6 +282,26 @@ static plast_status rl_case_time(const bench_case *c, int steps, double budget_s
     plast_model_free(m);
     plast_env_free(env);
     return s;
+}
+
+plast_status bench_env_table(const char *only, int json, plast_err *err) {
+    if (!json)
+        printf("\nenvironments: copies stepped with uniformly random actions on one thread, 2 s each\n%-24s %8s "
+               "%14s %14s\n", "case", "copies", "steps/s", "frames/s");
+    for (int i = 0; i < bench_env_case_count; i++) {
+        const bench_env_case *c = &bench_env_cases[i];
+        if (only && strcmp(only, c->name) != 0) continue;
+        bench_env_timing et;
+        plast_status s = bench_env_time(c, 2.0, &et, err);
+        if (s != PLAST_OK) return s;
+        if (json)
+            printf("{\"case\": \"%s\", \"copies\": %lld, \"steps_per_s\": %.1f, \"frames_per_s\": %.1f}\n", c->name,
+                   (long long)c->copies, et.steps_per_s, et.frames_per_s);
+        else
+            printf("%-24s %8lld %14.0f %14.0f\n", c->name, (long long)c->copies, et.steps_per_s, et.frames_per_s);
+        fflush(stdout);
+    }
+    return PLAST_OK;
 }
 
 double bench_now(void) {

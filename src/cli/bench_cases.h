@@ -37,6 +37,27 @@ typedef struct bench_timing {
 } bench_timing;
 plast_status bench_case_time(const bench_case *c, int steps, double budget_s, bench_timing *out, plast_err *err);
 
+/* Environment throughput: `copies` copies of one environment (its env.* keys) stepped with uniformly random actions
+ * on the calling thread, as a rollout steps them; a step is one action of every copy, a frame one emulator frame
+ * (PongLike's env.frameskip per step, 1 elsewhere). */
+typedef struct bench_env_case {
+    const char *name;
+    const char *sets[BENCH_MAX_SETS];
+    int64_t copies;
+    const char *note;
+} bench_env_case;
+extern const bench_env_case bench_env_cases[];
+extern const int bench_env_case_count;
+const bench_env_case *bench_env_case_find(const char *name); /* NULL if unknown */
+typedef struct bench_env_timing {
+    double steps_per_s, frames_per_s; /* copies x steps (frames) per second */
+    int64_t steps;                    /* timed steps of every copy */
+} bench_env_timing;
+/* Steps for at least budget_s seconds after a warm-up. */
+plast_status bench_env_time(const bench_env_case *c, double budget_s, bench_env_timing *out, plast_err *err);
+/* Every environment case (or only `only`) timed and printed to stdout as a table, or as JSON lines. */
+plast_status bench_env_table(const char *only, int json, plast_err *err);
+
 /* Monotonic seconds. */
 double bench_now(void);
 /* Median of n values (sorts them). */

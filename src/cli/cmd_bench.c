@@ -1,6 +1,6 @@
 /* src/cli/cmd_bench.c: `plast bench`: times training steps of the benchmark cases (bench_cases.c, every model family
  * at paper sizes) on this machine, in this process: the path chosen, the median step and evaluation times, the
- * engine's memory and the arithmetic rate. The side-by-side comparison with the PyTorch peer, with peak memory per
+ * engine's memory and the arithmetic rate; then the environments' throughput (steps and frames per second). The side-by-side comparison with the PyTorch peer, with peak memory per
  * fresh process and the machine floor, is a developer's tool: bench/plast_bench.c (docs/PERFORMANCE.md). */
 #include <stdio.h>
 #include <string.h>
@@ -17,16 +17,21 @@ int cmd_bench(int argc, char **argv) {
     if (steps > BENCH_MAX_STEPS) cli_usage_fail("bench", "--steps %d: at most %d", steps, BENCH_MAX_STEPS);
     if (list) {
         for (int i = 0; i < bench_case_count; i++) printf("%-26s %s\n", bench_cases[i].name, bench_cases[i].note);
+        for (int i = 0; i < bench_env_case_count; i++)
+            printf("%-26s %s\n", bench_env_cases[i].name, bench_env_cases[i].note);
         return 0;
     }
-    if (only && !bench_case_find(only)) cli_usage_fail("bench", "unknown case '%s' (see --list)", only);
+    if (only && !bench_case_find(only) && !bench_env_case_find(only))
+        cli_usage_fail("bench", "unknown case '%s' (see --list)", only);
     char desc[512];
     plast_runtime_describe(desc, sizeof desc);
-    if (!json)
-        printf("%s\n%d timed steps per case, medians\n\n%-24s %-8s %10s %10s %10s %8s\n", desc, steps, "case", "path",
-               "step s", "eval s", "engine MB", "GFLOP/s");
+    const int models = !only || bench_case_find(only);
+    if (!json) printf("%s\n", desc);
+    if (!json && models)
+        printf("%d timed steps per case, medians\n\n%-24s %-8s %10s %10s %10s %8s\n", steps, "case", "path", "step s",
+               "eval s", "engine MB", "GFLOP/s");
     static bench_timing t;
-    for (int i = 0; i < bench_case_count; i++) {
+    for (int i = 0; i < bench_case_count && models; i++) {
         const bench_case *c = &bench_cases[i];
         if (only && strcmp(only, c->name) != 0) continue;
         plast_err err;
@@ -43,5 +48,7 @@ int cmd_bench(int argc, char **argv) {
             printf("%-24s %-8s %10.4f %10.4f %10.1f %8s\n", c->name, t.path, med, t.eval_s, mb, "-");
         fflush(stdout);
     }
+    plast_err err; /* the environments alone, on one thread */
+    if ((!only || bench_env_case_find(only)) && bench_env_table(only, json, &err) != PLAST_OK) cli_fail(&err);
     return 0;
 }

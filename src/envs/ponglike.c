@@ -229,10 +229,10 @@ static void pl_observe(const plast_env *e, pl_copy *g, int with_prev, int fresh,
         memcpy(ring + (int64_t)g->stack_at * F, S->now, (size_t)F * sizeof *ring);
         g->stack_at = (int32_t)((g->stack_at + 1) % K);
     }
-    for (int64_t j = 0; j < K; j++) {
-        const plast_real *f = ring + ((g->stack_at + j) % K) * F;
-        for (int64_t p = 0; p < F; p++) obs[p * K + j] = f[p];
-    }
+    const plast_real *f[16]; /* oldest first; K <= 16 (env.frame_stack) */
+    for (int64_t j = 0; j < K; j++) f[j] = ring + ((g->stack_at + j) % K) * F;
+    for (int64_t p = 0; p < F; p++) /* the observation written in order, K reals per pixel */
+        for (int64_t j = 0; j < K; j++) obs[p * K + j] = f[j][p];
 }
 
 /* ---- dynamics ------------------------------------------------------------------------------------------------ */
