@@ -334,9 +334,9 @@ static int pl_intercept(int bx, int by, int pbx, int pby) {
     return (int)y;
 }
 
-/* whole episodes of copy 0 under a random policy (policy 0) or the interceptor (1), which acts at each step with
- * probability skill and at random otherwise: the mean return; the points of each side counted from the rewards must
- * end at 21 for exactly one side */
+/* whole episodes of copy 0 under a random policy (policy 0), the interceptor (1) or a naive tracker that follows the
+ * ball's current row (2), either of which acts at each step with probability skill and at random otherwise: the
+ * mean return; the points of each side counted from the rewards must end at 21 for exactly one side */
 static double pl_episodes(plast_env *e, int policy, double skill, int episodes, int *bad) {
     plast_real *o = malloc(sizeof(plast_real) * 160 * 210 * 3), r;
     uint8_t te, tr;
@@ -351,7 +351,8 @@ static double pl_episodes(plast_env *e, int policy, double skill, int episodes, 
             int32_t a = (int32_t)plast_rng_below(&rng, 6);
             if (policy) {
                 int bx = -1, by = pl_ball(o, &bx);
-                const int target = pl_intercept(bx, by, pbx, pby), c = pl_paddle_row(o) + 8;
+                const int target = policy == 2 ? (by < 0 ? 114 : by) : pl_intercept(bx, by, pbx, pby);
+                const int c = pl_paddle_row(o) + 8;
                 pbx = by < 0 ? -1 : bx, pby = by;
                 if (skill >= 1 || plast_rng_uniform(&rng) < skill) a = target < c - 8 ? 2 : target > c + 8 ? 3 : 0;
             }
@@ -391,6 +392,10 @@ static void check_ponglike(void) {
           partial[0], partial[2], intercept);
     printf("ponglike: the interceptor acting at 50%%, 75%%, 90%% of steps (random otherwise): %+.2f, %+.2f, %+.2f\n",
            partial[0], partial[1], partial[2]);
+    const double tracker = pl_episodes(e, 2, 1, 3, &bad);
+    CHECK(tracker > rnd && tracker < intercept, "a naive tracker (%.2f) lies between random and the interceptor",
+          tracker);
+    printf("ponglike: a naive tracker (the ball's current row) %+.2f\n", tracker);
     plast_env_free(e);
 
     /* sticky actions: alternating up and down one frame at a time, the paddle goes the other way when the previous
