@@ -194,6 +194,11 @@ check "the killed PPO run had stopped part-way ($rows metrics lines)" test "$row
 expect 0 "resuming at step" train "$work/pend.json" --out "$work/pc"
 check "resumed PPO run: the same metrics" diff <(metrics "$work/pb") <(metrics "$work/pc")
 check "resumed PPO run: the same test result" diff <(grep -v seconds "$work/pb/test.json") <(grep -v seconds "$work/pc/test.json")
+# learner.csv: one row per iteration (losses, entropy, KL, clip fraction), cut back to the checkpoint on resume
+check "PPO learner.csv: a header and 24 iterations" test "$(wc -l < "$work/pb/learner.csv")" -eq 25
+check "PPO learner.csv: entropy and clip fraction logged" \
+  awk -F, 'NR == 1 { ok = $7 == "entropy" && $10 == "clip_fraction" } NR > 1 && ($7 == "" || $10 == "") { ok = 0 } END { exit !ok }' "$work/pb/learner.csv"
+check "resumed PPO run: the same learner.csv" diff "$work/pb/learner.csv" "$work/pc/learner.csv"
 
 # RLlib's A2C objective on PongLike through the PPO learner (a categorical policy, fragments across iterations):
 # runs end to end with the pixel frontend and resumes exactly after SIGKILL

@@ -47,16 +47,22 @@ def train(config, out, restart=False, callback=None):
     return load_run(out)
 
 
+def _csv_columns(path):
+    """A CSV file of numbers as one numpy array per column (empty cells: NaN)."""
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    return {c: np.array([float(r[i]) if r[i] != "" else np.nan for r in rows[1:]]) for i, c in enumerate(rows[0])}
+
+
 def load_run(run_dir):
-    """A run directory's metrics as numpy arrays (one per column of metrics.csv), its configuration and its test
-    result (None before the test)."""
+    """A run directory's metrics as numpy arrays (one per column of metrics.csv), a PPO run's per-iteration learner
+    statistics (learner.csv; None for other runs), its configuration and its test result (None before the test)."""
     path = os.path.join(run_dir, "metrics.csv")
     if not os.path.exists(path):
         raise FileNotFoundError("%s: no metrics.csv (is %s a run directory?)" % (path, run_dir))
-    with open(path) as f:
-        rows = list(csv.reader(f))
-    cols = rows[0]
-    metrics = {c: np.array([float(r[i]) if r[i] != "" else np.nan for r in rows[1:]]) for i, c in enumerate(cols)}
+    metrics = _csv_columns(path)
+    lpath = os.path.join(run_dir, "learner.csv")
+    learner = _csv_columns(lpath) if os.path.exists(lpath) else None
     test = None
     tpath = os.path.join(run_dir, "test.json")
     if os.path.exists(tpath):
@@ -64,4 +70,4 @@ def load_run(run_dir):
             test = json.load(f)
     with open(os.path.join(run_dir, "config.json")) as f:
         config = json.load(f)
-    return {"metrics": metrics, "test": test, "config": config, "dir": run_dir}
+    return {"metrics": metrics, "learner": learner, "test": test, "config": config, "dir": run_dir}

@@ -15,6 +15,9 @@
 #include "train/run_internal.h"
 
 #define CSV_HEADER "step,train_loss,train_metric,val_loss,val_metric,lr,grad_norm,seconds,energy\n"
+/* learner.csv: a PPO run's iterations, one row each */
+#define LEARNER_HEADER                                                                                              \
+    "step,episodes,return,loss,policy_loss,value_loss,entropy,kl,kl_coef,clip_fraction,grad_norm,lr,energy\n"
 
 const char *run_path(const plast_run *r, const char *name, char *buf) {
     int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", r->dir, name); /* fits: dir < RUN_DIR_MAX, names are short */
@@ -94,6 +97,23 @@ plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, pl
     return s;
 }
 
+plast_status run_learner_append(const plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err) {
+    if (!r->writer) return PLAST_OK;
+    const double v[12] = {(double)st->episodes, st->episodes ? st->reward : NAN, st->loss, st->policy_loss,
+                          st->value_loss, st->entropy, st->kl, st->kl_coef, st->clip_fraction, st->grad_norm, st->lr,
+                          st->energy};
+    plast_strbuf csv;
+    plast_strbuf_init(&csv);
+    char b[40];
+    int ok = plast_strbuf_printf(&csv, "%lld", (long long)step);
+    for (int k = 0; k < 12; k++) ok &= plast_strbuf_printf(&csv, ",%s", num(v[k], 0, b, sizeof b));
+    ok &= plast_strbuf_putc(&csv, '\n');
+    plast_status s = ok ? append_line(r, "learner.csv", LEARNER_HEADER, csv.buf, err)
+                        : plast_err_set(err, PLAST_ERR_NOMEM, "learner.csv: out of memory");
+    plast_strbuf_free(&csv);
+    return s;
+}
+
 /* the step a metrics line starts with ("{\"step\": N" or "N,"), or -1 for the CSV header and broken lines */
 static long long line_step(const char *line, int json) {
     if (json) {
@@ -106,7 +126,8 @@ static long long line_step(const char *line, int json) {
     return end == line || errno ? -1 : v;
 }
 
-static plast_status truncate_file(const plast_run *r, const char *name, int json, int64_t step, plast_err *err) {
+static plast_status truncate_file(const plast_run *r, const char *name, int json, const char *csv_header,
+                                  int64_t step, plast_err *err) {
     char path[RUN_PATH_MAX];
     run_path(r, name, path);
     if (access(path, F_OK) != 0) return PLAST_OK;
@@ -116,7 +137,7 @@ static plast_status truncate_file(const plast_run *r, const char *name, int json
     if (s != PLAST_OK) return s;
     plast_strbuf out;
     plast_strbuf_init(&out);
-    int ok = json || plast_strbuf_puts(&out, CSV_HEADER);
+    int ok = json || plast_strbuf_puts(&out, csv_header);
     int lineno = 0;
     for (char *line = (char *)buf; ok && s == PLAST_OK && *line;) {
         char *nl = strchr(line, '\n');
@@ -145,6 +166,7 @@ static plast_status truncate_file(const plast_run *r, const char *name, int json
 
 plast_status run_metrics_truncate(const plast_run *r, int64_t step, plast_err *err) {
     if (!r->writer) return PLAST_OK;
-    plast_status s = truncate_file(r, "metrics.jsonl", 1, step, err);
-    return s == PLAST_OK ? truncate_file(r, "metrics.csv", 0, step, err) : s;
+    plast_status s = truncate_file(r, "metrics.jsonl", 1, NULL, step, err);
+    if (s == PLAST_OK) s = truncate_file(r, "metrics.csv", 0, CSV_HEADER, step, err);
+    return s == PLAST_OK ? truncate_file(r, "learner.csv", 0, LEARNER_HEADER, step, err) : s;
 }

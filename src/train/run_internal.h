@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "plast/optim.h"
+#include "plast/rl.h"
 #include "plast/train.h"
 
 #define RUN_PATH_MAX PATH_MAX
@@ -76,7 +77,10 @@ typedef struct run_metrics_row {
     double energy; /* an RL run's mean energy per step and copy since the last row; NAN otherwise */
 } run_metrics_row;
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *row, plast_err *err);
-/* Keeps the rows with step <= `step` (all rows are removed for step < 0), rewriting both files atomically. */
+/* learner.csv: iteration `step` of a PPO run (the learner's statistics: losses, entropy, KL, clip fraction) */
+plast_status run_learner_append(const plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err);
+/* Keeps the rows with step <= `step` (all rows are removed for step < 0), rewriting the metrics files (and
+ * learner.csv) atomically. */
 plast_status run_metrics_truncate(const plast_run *r, int64_t step, plast_err *err);
 
 /* Text written atomically to a file of the run. */

@@ -82,7 +82,7 @@ static plast_status ppo_step(loop *L, double lr, plast_err *err) {
                                         "good checkpoint): ", (long long)r->prog.step);
     r->prog.energy_sum += st.energy;
     record_step(L, st.loss, st.reward, (double)st.episodes, st.grad_norm, st.lr);
-    return PLAST_OK;
+    return run_learner_append(r, r->prog.step, &st, err);
 }
 
 /* Iteration `step` of an RL run: a new episode in every copy, the update (after the learner's burn-in). */

@@ -341,5 +341,10 @@ def test_rl_step_metric_is_weighted_by_ended_episodes(tmp_path):
     m = np.array([r["metric"] for r in steps])
     assert len(steps) == 12 and (w == 0).any() and (w > 0).any()  # 3 steps per iteration: some end no episode
     assert np.isnan(m[w == 0]).all() and np.isfinite(m[w > 0]).all()
-    logged = plast.load_run(str(tmp_path / "ppo"))["metrics"]["train_metric"]
-    assert abs(np.sum(w[w > 0] * m[w > 0]) / np.sum(w) - logged[-1]) < 1e-9
+    run = plast.load_run(str(tmp_path / "ppo"))
+    assert abs(np.sum(w[w > 0] * m[w > 0]) / np.sum(w) - run["metrics"]["train_metric"][-1]) < 1e-9
+    # learner.csv: one row per iteration, with the same episodes and returns as the step events
+    lr = run["learner"]
+    assert list(lr["step"]) == list(range(1, 13)) and (lr["episodes"] == w).all()
+    assert np.allclose(lr["return"][w > 0], m[w > 0], rtol=1e-12) and np.isnan(lr["return"][w == 0]).all()
+    assert np.isfinite(lr["entropy"]).all() and np.isfinite(lr["clip_fraction"]).all()
