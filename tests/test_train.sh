@@ -199,6 +199,7 @@ check "PPO learner.csv: a header and 24 iterations" test "$(wc -l < "$work/pb/le
 check "PPO learner.csv: entropy and clip fraction logged" \
   awk -F, 'NR == 1 { ok = $7 == "entropy" && $10 == "clip_fraction" } NR > 1 && ($7 == "" || $10 == "") { ok = 0 } END { exit !ok }' "$work/pb/learner.csv"
 check "resumed PPO run: the same learner.csv" diff "$work/pb/learner.csv" "$work/pc/learner.csv"
+check "PPO run: learner.png plots it" test -s "$work/pb/learner.png"
 
 # RLlib's A2C objective on PongLike through the PPO learner (a categorical policy, fragments across iterations):
 # runs end to end with the pixel frontend and resumes exactly after SIGKILL

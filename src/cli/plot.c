@@ -1,4 +1,5 @@
-/* src/cli/plot.c: the plots of a run directory (learning curves, eta(t), energy per step) and of a sweep
+/* src/cli/plot.c: the plots of a run directory (learning curves, eta(t), energy per step, a PPO learner's entropy
+ * and clipped fraction) and of a sweep
  * (learning curves and traces per model, mean with a band over seeds), from the runs' CSV files. */
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +82,15 @@ int cli_plot_run(const char *dir, const char *metric_name, double chance, plast_
             rc = plot_columns(dir, "energy.png", &t, "step", 1, y, nm, NULL, &cn, err);
         }
         csv_free(&t);
+        char learner_path[4096];
+        snprintf(learner_path, sizeof learner_path, "%s/learner.csv", dir);
+        if (rc == 0 && access(learner_path, F_OK) == 0) { /* a PPO run: the policy's entropy and the clipped share */
+            if (read_run_csv(dir, "learner.csv", &t, err) != 0) return -1;
+            chart cl = {"the PPO learner per iteration", "iteration", "nats / fraction", NAN, NULL, 0};
+            const char *y[2] = {"entropy", "clip_fraction"}, *nm[2] = {"policy entropy", "clipped fraction"};
+            rc = plot_columns(dir, "learner.png", &t, "step", 2, y, nm, NULL, &cl, err);
+            csv_free(&t);
+        }
         return rc;
     }
     csv_free(&t);

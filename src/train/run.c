@@ -352,7 +352,7 @@ static plast_status load_last(plast_run *r, int with_optim, int *found, plast_er
 
 static const char *const RUN_FILES[] = {"config.json",     "metrics.jsonl", "metrics.csv", "last.safetensors",
                                         "best.safetensors", "test.json",     "trace.csv",   "curves.png",
-                                        "eta.png",          "energy.png",    "learner.csv"};
+                                        "eta.png",          "energy.png",    "learner.csv", "learner.png"};
 
 static plast_run *run_alloc(const plast_experiment_cfg *cfg, const char *dir, plast_err *err) {
     plast_run *r = calloc(1, sizeof *r);
