@@ -14,8 +14,8 @@ _EVENTS = ["start", "step", "validation", "checkpoint", "done"]
 
 def train(config, out, restart=False, callback=None):
     """Trains the run of `config` (a Config or a JSON path) in directory `out`, resuming it if it holds one;
-    callback(event) is called with a dict (kind, step, steps, loss, metric, metric_weight, lr, grad_norm, seconds, best) at
-    every event and may return True to stop after the next checkpoint. Returns load_run(out) after the test."""
+    callback(event) is called with a dict (kind, step, steps, loss, metric, metric_weight, lr, grad_norm, seconds,
+    best) at every event and may return True to stop after the next checkpoint. Returns load_run(out) after the test."""
     cfg = Config(config) if isinstance(config, str) else config
     err = Err()
     run = need(lib.plast_run_open(cfg._ptr, out.encode(), 1 if restart else 0, ctypes.byref(err)), err)
@@ -27,8 +27,8 @@ def train(config, out, restart=False, callback=None):
         e = ev.contents
         try:
             stop = callback({"kind": _EVENTS[e.kind], "step": e.step, "steps": e.steps, "loss": e.loss,
-                             "metric": e.metric, "metric_weight": e.metric_weight, "lr": e.lr, "grad_norm": e.grad_norm, "seconds": e.seconds,
-                             "best": bool(e.best)})
+                             "metric": e.metric, "metric_weight": e.metric_weight, "lr": e.lr,
+                             "grad_norm": e.grad_norm, "seconds": e.seconds, "best": bool(e.best)})
         except Exception as exc:  # noqa: BLE001 (re-raised below, after the C loop has stopped cleanly)
             raised.append(exc)
             return 1

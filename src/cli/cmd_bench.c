@@ -1,7 +1,8 @@
 /* src/cli/cmd_bench.c: `plast bench`: times training steps of the benchmark cases (bench_cases.c, every model family
  * at paper sizes) on this machine, in this process: the path chosen, the median step and evaluation times, the
- * engine's memory and the arithmetic rate; then the environments' throughput (steps and frames per second). The side-by-side comparison with the PyTorch peer, with peak memory per
- * fresh process and the machine floor, is a developer's tool: bench/plast_bench.c (docs/PERFORMANCE.md). */
+ * engine's memory and the arithmetic rate; then the environments' throughput (steps and frames per second). The
+ * side-by-side comparison with the PyTorch peer, with peak memory per fresh process and the machine floor, is a
+ * developer's tool: bench/plast_bench.c (docs/PERFORMANCE.md). */
 #include <stdio.h>
 #include <string.h>
 

@@ -17,6 +17,12 @@ static int read_run_csv(const char *dir, const char *file, csv_table *t, plast_e
     return csv_read(path, t, err);
 }
 
+static int run_has_file(const char *dir, const char *file) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
 static int any_finite(const csv_table *t, int k) {
     for (int i = 0; k >= 0 && i < t->rows; i++)
         if (isfinite(t->data[(size_t)i * (size_t)t->cols + (size_t)k])) return 1;
@@ -73,18 +79,14 @@ int cli_plot_run(const char *dir, const char *metric_name, double chance, plast_
     chart ch = {title, "optimizer step", ylabel, chance, "chance", -1};
     const char *ys[2] = {"train_metric", "val_metric"}, *names[2] = {"training batches", "validation"};
     int rc = plot_columns(dir, "curves.png", &t, "step", 2, ys, names, NULL, &ch, err);
-    char trace_path[4096];
-    snprintf(trace_path, sizeof trace_path, "%s/trace.csv", dir);
-    if (rc == 0 && access(trace_path, F_OK) != 0) { /* no per-step trace (PPO): the energy over training instead */
+    if (rc == 0 && !run_has_file(dir, "trace.csv")) { /* no per-step trace (PPO): the energy over training instead */
         if (any_finite(&t, csv_col(&t, "energy"))) {
             chart cn = {"energy per step during training (sum of x^2 |w|)", "optimizer step", "energy", NAN, NULL, 0};
             const char *y[1] = {"energy"}, *nm[1] = {"energy"};
             rc = plot_columns(dir, "energy.png", &t, "step", 1, y, nm, NULL, &cn, err);
         }
         csv_free(&t);
-        char learner_path[4096];
-        snprintf(learner_path, sizeof learner_path, "%s/learner.csv", dir);
-        if (rc == 0 && access(learner_path, F_OK) == 0) { /* a PPO run: the policy's entropy and the clipped share */
+        if (rc == 0 && run_has_file(dir, "learner.csv")) { /* a PPO run: the policy's entropy and the clipped share */
             if (read_run_csv(dir, "learner.csv", &t, err) != 0) return -1;
             chart cl = {"the PPO learner per iteration", "iteration", "nats / fraction", NAN, NULL, 0};
             const char *y[2] = {"entropy", "clip_fraction"}, *nm[2] = {"policy entropy", "clipped fraction"};

@@ -52,7 +52,8 @@ static void progress_line(cli_progress *p, const plast_train_event *ev, int fina
     char eta[32] = "?";
     if (rate > 0) format_duration((double)(ev->steps - ev->step) / rate, eta, sizeof eta);
     char metric[48] = "";
-    if (p->metric_w > 0) snprintf(metric, sizeof metric, "  %s %.4g", p->metric_name ? p->metric_name : "metric", p->metric_avg);
+    if (p->metric_w > 0)
+        snprintf(metric, sizeof metric, "  %s %.4g", p->metric_name ? p->metric_name : "metric", p->metric_avg);
     fprintf(stderr, "%s%s%sstep %lld/%lld  loss %.4g%s  %.3g steps/s  ETA %s%s", p->tty ? "\r\033[K" : "",
             p->label ? p->label : "", p->label ? ": " : "", (long long)ev->step, (long long)ev->steps,
             p->loss_n ? p->loss_avg : ev->loss, metric, rate, eta, p->tty && !final ? "" : "\n");

@@ -53,7 +53,9 @@ plast_status plast_env_cfg_check_scope(const plast_env_cfg *cfg, plast_err *err)
         if (text ? strcmp(a, b) == 0 : memcmp(a, b, f->size) == 0) continue;
         char v[128];
         plast_cfg_format_value(sc, cfg, f->key, v, sizeof v);
-        return plast_env_cfg_fail(err, f->key + 4, "is %s, but it applies to the %.*s environment only and env.name is \"%s\" (remove it, or leave it at its default %s)",
+        return plast_env_cfg_fail(err, f->key + 4,
+                                  "is %s, but it applies to the %.*s environment only and env.name is \"%s\" "
+                                  "(remove it, or leave it at its default %s)",
                                   v, (int)n, f->help, cfg->name, f->def);
     }
     return PLAST_OK;

@@ -57,6 +57,7 @@ void plast_run_free(plast_run *r) {
     plast_env_free(r->env);
     plast_optim_free(r->optim);
     plast_params_free(r->params);
+    plast_strbuf_free(&r->learner_rows);
     plast_batch_free(r->batch);
     plast_task_free(r->task);
     plast_model_free(r->model);
@@ -235,7 +236,8 @@ static plast_status learner_blob(plast_run *r, void **blob, int64_t *bytes, plas
 }
 
 plast_status run_save_last(plast_run *r, plast_err *err) {
-    plast_status s = plast_run_check_replicas(r, err);
+    plast_status s = run_learner_flush(r, err); /* the rows up to this checkpoint are on disk before it */
+    if (s == PLAST_OK) s = plast_run_check_replicas(r, err);
     void *blob = NULL;
     int64_t bytes = 0;
     if (s == PLAST_OK && r->ppo) s = learner_blob(r, &blob, &bytes, err);

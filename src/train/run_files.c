@@ -72,6 +72,14 @@ static plast_status append_line(const plast_run *r, const char *name, const char
     return ok ? PLAST_OK : plast_err_set(err, PLAST_ERR_IO, "%s: write failed: %s", path, strerror(e));
 }
 
+/* a CSV row onto csv: the step, then n numbers (empty for NaN); 0 when out of memory */
+static int csv_row(plast_strbuf *csv, int64_t step, int n, const double *v) {
+    char b[40];
+    int ok = plast_strbuf_printf(csv, "%lld", (long long)step);
+    for (int k = 0; k < n; k++) ok &= plast_strbuf_printf(csv, ",%s", num(v[k], 0, b, sizeof b));
+    return ok & plast_strbuf_putc(csv, '\n');
+}
+
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, plast_err *err) {
     if (!r->writer) return PLAST_OK;
     const double v[8] = {w->train_loss, w->train_metric, w->val_loss, w->val_metric, w->lr, w->grad_norm, w->seconds,
@@ -83,12 +91,8 @@ plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, pl
     plast_strbuf_init(&csv);
     char b[40];
     int ok = plast_strbuf_printf(&js, "{\"step\": %lld", (long long)w->step);
-    ok &= plast_strbuf_printf(&csv, "%lld", (long long)w->step);
-    for (int k = 0; k < 8; k++) {
-        ok &= plast_strbuf_printf(&js, ", \"%s\": %s", names[k], num(v[k], 1, b, sizeof b));
-        ok &= plast_strbuf_printf(&csv, ",%s", num(v[k], 0, b, sizeof b));
-    }
-    ok &= plast_strbuf_puts(&js, "}\n") & plast_strbuf_putc(&csv, '\n');
+    for (int k = 0; k < 8; k++) ok &= plast_strbuf_printf(&js, ", \"%s\": %s", names[k], num(v[k], 1, b, sizeof b));
+    ok &= plast_strbuf_puts(&js, "}\n") & csv_row(&csv, w->step, 8, v);
     plast_status s = ok ? PLAST_OK : plast_err_set(err, PLAST_ERR_NOMEM, "metrics: out of memory");
     if (s == PLAST_OK) s = append_line(r, "metrics.jsonl", NULL, js.buf, err);
     if (s == PLAST_OK) s = append_line(r, "metrics.csv", CSV_HEADER, csv.buf, err);
@@ -97,20 +101,19 @@ plast_status run_metrics_append(const plast_run *r, const run_metrics_row *w, pl
     return s;
 }
 
-plast_status run_learner_append(const plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err) {
+plast_status run_learner_append(plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err) {
     if (!r->writer) return PLAST_OK;
     const double v[12] = {(double)st->episodes, st->episodes ? st->reward : NAN, st->loss, st->policy_loss,
                           st->value_loss, st->entropy, st->kl, st->kl_coef, st->clip_fraction, st->grad_norm, st->lr,
                           st->energy};
-    plast_strbuf csv;
-    plast_strbuf_init(&csv);
-    char b[40];
-    int ok = plast_strbuf_printf(&csv, "%lld", (long long)step);
-    for (int k = 0; k < 12; k++) ok &= plast_strbuf_printf(&csv, ",%s", num(v[k], 0, b, sizeof b));
-    ok &= plast_strbuf_putc(&csv, '\n');
-    plast_status s = ok ? append_line(r, "learner.csv", LEARNER_HEADER, csv.buf, err)
-                        : plast_err_set(err, PLAST_ERR_NOMEM, "learner.csv: out of memory");
-    plast_strbuf_free(&csv);
+    return csv_row(&r->learner_rows, step, 12, v) ? PLAST_OK
+                                                   : plast_err_set(err, PLAST_ERR_NOMEM, "learner.csv: out of memory");
+}
+
+plast_status run_learner_flush(plast_run *r, plast_err *err) {
+    if (!r->learner_rows.len) return PLAST_OK;
+    plast_status s = append_line(r, "learner.csv", LEARNER_HEADER, r->learner_rows.buf, err);
+    plast_strbuf_free(&r->learner_rows);
     return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 
+#include "core/strbuf.h"
 #include "plast/optim.h"
 #include "plast/rl.h"
 #include "plast/train.h"
@@ -44,6 +45,7 @@ struct plast_run {
     plast_batch *shard;   /* data-parallel: this process's rows of `batch` (the global batch) */
     double *reduce;       /* data-parallel: (numel + 3) the gradient and the loss statistics to sum */
     run_progress prog;
+    plast_strbuf learner_rows; /* PPO: learner.csv rows not yet written, written with the next checkpoint */
     int resumed;   /* a checkpoint was loaded: its step's validation is done */
     int read_only; /* opened by plast_run_load: never writes the run's files except test results */
 };
@@ -77,8 +79,11 @@ typedef struct run_metrics_row {
     double energy; /* an RL run's mean energy per step and copy since the last row; NAN otherwise */
 } run_metrics_row;
 plast_status run_metrics_append(const plast_run *r, const run_metrics_row *row, plast_err *err);
-/* learner.csv: iteration `step` of a PPO run (the learner's statistics: losses, entropy, KL, clip fraction) */
-plast_status run_learner_append(const plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err);
+/* learner.csv: iteration `step` of a PPO run (the learner's statistics: losses, entropy, KL, clip fraction), kept
+ * in memory until run_learner_flush appends the rows at once (with each checkpoint: one write and fsync, not one
+ * per iteration; rows after the checkpoint are cut again on resume) */
+plast_status run_learner_append(plast_run *r, int64_t step, const plast_ppo_stats *st, plast_err *err);
+plast_status run_learner_flush(plast_run *r, plast_err *err);
 /* Keeps the rows with step <= `step` (all rows are removed for step < 0), rewriting the metrics files (and
  * learner.csv) atomically. */
 plast_status run_metrics_truncate(const plast_run *r, int64_t step, plast_err *err);

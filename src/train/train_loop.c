@@ -224,6 +224,7 @@ plast_status plast_run_train(plast_run *r, plast_train_callback cb, void *user, 
         if (due) s = validate(&L, err);
         if (s == PLAST_OK && (due || step % tc->ckpt_every == 0 || L.stop)) s = checkpoint(&L, err);
     }
+    if (s != PLAST_OK) run_learner_flush(r, NULL); /* a failed run keeps its last iterations' statistics */
     if (s == PLAST_OK && r->prog.step >= tc->steps) emit(&L, (plast_train_event){.kind = PLAST_EVENT_DONE});
     if (plast_runtime_threads() != L.max_threads) plast_runtime_set_threads(L.max_threads);
     return s;
