@@ -39,6 +39,23 @@ expect 1 "plast_cli_$$.json:1:" demo /tmp/plast_cli_$$.json
 printf '{"train": {"steps": "ten"}}' > /tmp/plast_cli_$$.json
 expect 1 "key 'train.steps' expects an integer, got a string \"ten\"" demo /tmp/plast_cli_$$.json
 expect 2 "--threads needs a count" demo --threads zero
+# model keys of one family (help "stpn: ...") are errors for another, unless model.family is overridden (then the
+# others' keys return to their defaults) or the file is a sweep's base over families (docs/CONFIG.md)
+cfgs="$(dirname "$0")/../configs"
+expect 1 "key 'model.fw_lr' is 0.3, but it applies to fastweights only and model.family is \"stpn\"" \
+  info "$cfgs/stpn/maze_quick.json" --set model.fw_lr=0.3
+printf '{"model": {"family": "lstm", "norm": "post"}}' > /tmp/plast_cli_$$.json
+expect 1 "key 'model.norm' is post, but it applies to stpn only" info /tmp/plast_cli_$$.json
+expect 0 "model: lstm, rule none, H=55" info "$cfgs/stpn/maze_quick.json" --set model.family=lstm
+expect 0 "post" config "$cfgs/stpn/maze_quick.json"
+expect 1 "key 'model.norm' is post" info "$cfgs/stpn/maze_quick.json" --set model.family=lstm --set model.norm=post
+"$plast" config "$cfgs/stpn/maze_quick.json" --set model.family=lstm >"$out" 2>&1
+check "a change of model.family returns model.norm to its default" grep -qE '^model.norm +pre ' "$out"
+expect 0 "model: fastweights" info "$cfgs/stpn/art.json" --set model.family=fastweights
+"$plast" config "$cfgs/stpn/art.json" --set model.family=fastweights >"$out" 2>&1
+check "a sweep's base keeps each family's keys for that family" grep -qE '^model.fw_double_update +true ' "$out"
+"$plast" config "$cfgs/stpn/art.json" >"$out" 2>&1
+check "... and drops them for another" grep -qE '^model.fw_double_update +false ' "$out"
 # the environments' throughput cases of plast bench (frames per second, docs/PERFORMANCE.md)
 expect 0 "env_ponglike_mnih" bench --list
 expect 2 "unknown case 'env_nosuch'" bench --case env_nosuch

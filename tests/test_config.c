@@ -23,7 +23,80 @@ static const plast_cfg_field FIELDS[] = {
     {"model.cell", PLAST_CFG_CHOICE, offsetof(demo_cfg, cell), 8, "lstm", 0, -1, "rnn|lstm", "recurrent cell"},
     {"seed", PLAST_CFG_INT, offsetof(demo_cfg, seed), 0, "0", 1, 0, NULL, "seed (unbounded)"},
 };
-static const plast_cfg_schema SCHEMA = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0])};
+static const plast_cfg_schema SCHEMA = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), NULL};
+
+/* Keys scoped by their help ("rnn: ...") to the values of a selector ("kind"), and an on_change that returns the
+ * other kinds' keys to their defaults when an override changes the selector (as model.family does). */
+typedef struct scoped_cfg {
+    char kind[8];
+    int64_t depth, width;
+    double decay;
+    int64_t plain;
+} scoped_cfg;
+static const plast_cfg_field SCOPED_FIELDS[] = {
+    {"kind", PLAST_CFG_CHOICE, offsetof(scoped_cfg, kind), 8, "rnn", 0, -1, "rnn|lstm|gru", "rnn | lstm | gru"},
+    {"depth", PLAST_CFG_INT, offsetof(scoped_cfg, depth), 0, "1", 1, 9, NULL, "rnn: layers"},
+    {"width", PLAST_CFG_INT, offsetof(scoped_cfg, width), 0, "2", 1, 9, NULL, "lstm, gru extra: widths"},
+    {"decay", PLAST_CFG_REAL, offsetof(scoped_cfg, decay), 0, "0.5", 0, 1, NULL, "gru: decay"},
+    {"plain", PLAST_CFG_INT, offsetof(scoped_cfg, plain), 0, "3", 1, 9, NULL, "every kind: a key of all (note: x)"},
+};
+static int scoped_changes;
+static void scoped_on_change(void *obj, const plast_cfg_field *f) {
+    scoped_changes++;
+    if (strcmp(f->key, "kind") != 0) return;
+    scoped_cfg def;
+    plast_cfg_defaults((plast_cfg_schema){SCOPED_FIELDS, 5, NULL}, &def, NULL);
+    plast_cfg_reset_scope((plast_cfg_schema){SCOPED_FIELDS, 5, NULL}, obj, &def, "rnn|lstm|gru",
+                          ((scoped_cfg *)obj)->kind);
+}
+static const plast_cfg_schema SCOPED = {SCOPED_FIELDS, 5, scoped_on_change};
+
+static void test_scopes(void) {
+    const char *names = "rnn | lstm|gru";
+    CHECK(plast_cfg_field_scope(&SCOPED_FIELDS[1], names, "rnn") == 1 &&
+              plast_cfg_field_scope(&SCOPED_FIELDS[1], names, "lstm") == 0,
+          "a key scoped to one name");
+    CHECK(plast_cfg_field_scope(&SCOPED_FIELDS[2], names, "lstm") == 1 &&
+              plast_cfg_field_scope(&SCOPED_FIELDS[2], names, "gru") == 1 &&
+              plast_cfg_field_scope(&SCOPED_FIELDS[2], names, "rnn") == 0,
+          "a key scoped to two names, one with words after it");
+    CHECK(plast_cfg_field_scope(&SCOPED_FIELDS[0], names, "rnn") == -1 &&
+              plast_cfg_field_scope(&SCOPED_FIELDS[4], names, "rnn") == -1 &&
+              plast_cfg_field_scope(&FIELDS[0], names, "rnn") == -1,
+          "help without a colon, or whose words before it are not all names, has no scope");
+
+    scoped_cfg c, def;
+    plast_err err;
+    plast_cfg_defaults(SCOPED, &def, NULL);
+    plast_cfg_defaults(SCOPED, &c, NULL);
+    CHECK(plast_cfg_apply_json(SCOPED, &c, "{\"kind\": \"lstm\", \"depth\": 4}", "s.json", &err) == PLAST_OK &&
+              c.depth == 4,
+          "a file may hold a key of another kind (the check is the reader's)");
+    plast_status st = plast_cfg_check_scope(SCOPED, &c, &def, names, c.kind, "kind is lstm", &err);
+    CHECK(st == PLAST_ERR_CONFIG && strstr(err.msg, "'depth'") && strstr(err.msg, "is 4") &&
+              strstr(err.msg, "rnn only") && strstr(err.msg, "kind is lstm") && strstr(err.msg, "default 1"),
+          "a key of another kind set away from its default is an error naming key, value, scope and default: %s",
+          st == PLAST_OK ? "accepted" : err.msg);
+    c.depth = 1, c.width = 7, c.plain = 8;
+    CHECK(plast_cfg_check_scope(SCOPED, &c, &def, names, c.kind, "kind is lstm", &err) == PLAST_OK,
+          "its own keys, unscoped keys and others' keys at their defaults pass: %s", err.msg);
+
+    /* an override that changes the selector resets the other kinds' keys, and only then */
+    plast_cfg_defaults(SCOPED, &c, NULL);
+    c.depth = 5, c.width = 6, c.decay = 0.25, c.plain = 7;
+    scoped_changes = 0;
+    CHECK(plast_cfg_apply_set(SCOPED, &c, "kind=rnn", &err) == PLAST_OK && scoped_changes == 0 && c.width == 6,
+          "setting the value it has is no change");
+    CHECK(plast_cfg_apply_set(SCOPED, &c, "kind=gru", &err) == PLAST_OK && scoped_changes == 1,
+          "a change calls on_change once");
+    CHECK(c.depth == 1 && c.width == 6 && c.decay == 0.25 && c.plain == 7,
+          "the other kinds' keys return to their defaults, the chosen kind's and unscoped keys stay (depth %lld, "
+          "width %lld, decay %g, plain %lld)", (long long)c.depth, (long long)c.width, c.decay, (long long)c.plain);
+    CHECK(plast_cfg_apply_set(SCOPED, &c, "depth=3", &err) == PLAST_OK && c.depth == 3 && scoped_changes == 2,
+          "a later override sets another kind's key again");
+    CHECK(plast_cfg_apply_set(SCOPED, &c, "depth=30", &err) == PLAST_ERR_CONFIG && scoped_changes == 2,
+          "a failed override changes nothing");
+}
 
 static void expect_error(const char *json, const char *set, const char *must1, const char *must2) {
     demo_cfg c;
@@ -160,5 +233,6 @@ int main(void) {
     CHECK(silent == 0, "%d mutated files failed without a proper message", silent);
     CHECK(rejected > 2500, "most mutations are rejected (%d rejected, %d accepted)", rejected, accepted);
     unlink(path);
+    test_scopes();
     return test_finish("test_config");
 }

@@ -170,7 +170,7 @@ static void check_bad_input(void) {
         snprintf(cfg.name, sizeof cfg.name, "%s", scoped[k].name);
         plast_cfg_apply_set(plast_env_cfg_schema(), &cfg, scoped[k].set, NULL);
         plast_env *bad = plast_env_init(&cfg, 1, 0, &err);
-        CHECK(!bad && strstr(err.msg, scoped[k].key) && strstr(err.msg, "environment only") &&
+        CHECK(!bad && strstr(err.msg, scoped[k].key) && strstr(err.msg, " only and env.name is") &&
                   strstr(err.msg, scoped[k].name),
               "%s with %s: %s", scoped[k].name, scoped[k].set, bad ? "accepted" : err.msg);
         plast_env_free(bad);

@@ -82,7 +82,10 @@ static const plast_cfg_field SMALL_FIELDS[] = {
     {"n", PLAST_CFG_INT, offsetof(small_cfg, n), sizeof(int64_t), "1", 0, 10, NULL, "a number"}};
 static const plast_cfg_field BROKEN_FIELDS[] = {
     {"n", PLAST_CFG_INT, offsetof(small_cfg, n), sizeof(int64_t), "eleven", 0, 10, NULL, "a broken default"}};
-static const plast_cfg_schema SMALL = {SMALL_FIELDS, 1}, BROKEN = {BROKEN_FIELDS, 1};
+static const plast_cfg_field SCOPED_FIELDS[] = {
+    {"n", PLAST_CFG_INT, offsetof(small_cfg, n), sizeof(int64_t), "1", 0, 10, NULL, "b: a number of b's only"}};
+static const plast_cfg_schema SMALL = {SMALL_FIELDS, 1, NULL}, BROKEN = {BROKEN_FIELDS, 1, NULL},
+                              SCOPED = {SCOPED_FIELDS, 1, NULL};
 
 static plast_status c_cfg_defaults(plast_err *err) {
     small_cfg c;
@@ -99,6 +102,10 @@ static plast_status c_cfg_apply_file(plast_err *err) {
 static plast_status c_cfg_apply_set(plast_err *err) {
     small_cfg c = {1};
     return plast_cfg_apply_set(SMALL, &c, "m=1", err);
+}
+static plast_status c_cfg_check_scope(plast_err *err) { /* a key of b set for a */
+    small_cfg c = {2}, def = {1};
+    return plast_cfg_check_scope(SCOPED, &c, &def, "a|b", "a", "kind is a", err);
 }
 static plast_status c_cfg_load(plast_err *err) {
     small_cfg c;
@@ -569,7 +576,7 @@ typedef struct err_case {
 static const err_case CASES[] = {
     CASE(ckpt_add_params), CASE(ckpt_add_optim), CASE(ckpt_read_params), CASE(ckpt_read_optim), CASE(ckpt_save),
     CASE(ckpt_read), CASE(ckpt_load), CASE(cfg_defaults), CASE(cfg_apply_json), CASE(cfg_apply_file),
-    CASE(cfg_apply_set), CASE(cfg_load), CASE(engine_init), CASE(engine_forward), CASE(engine_backward),
+    CASE(cfg_apply_set), CASE(cfg_check_scope), CASE(cfg_load), CASE(engine_init), CASE(engine_forward), CASE(engine_backward),
     CASE(experiment_cfg_load), CASE(experiment_task), CASE(model_init), CASE(model_params_init),
     CASE(model_params_read), CASE(state_init), CASE(model_step), CASE(optim_init), CASE(optim_step),
     CASE(params_init), CASE(params_copy_values), CASE(st_reader_open), CASE(st_reader_read), CASE(st_reader_read_any),

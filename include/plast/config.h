@@ -38,6 +38,9 @@ typedef struct plast_cfg_field {
 typedef struct plast_cfg_schema {
     const plast_cfg_field *fields;
     int n;
+    /* NULL, or called by plast_cfg_apply_set after an override changed field f's value, so that the schema can
+     * restate what depends on it (a change of model.family returns other families' keys to their defaults) */
+    void (*on_change)(void *obj, const plast_cfg_field *f);
 } plast_cfg_schema;
 
 /* Fills every field of obj with its default. Fails only on a broken schema. */
@@ -47,11 +50,25 @@ PLAST_API plast_status plast_cfg_apply_json(plast_cfg_schema s, void *obj, const
                                             plast_err *err);
 /* Reads a JSON file and applies it. */
 PLAST_API plast_status plast_cfg_apply_file(plast_cfg_schema s, void *obj, const char *path, plast_err *err);
-/* Applies one "key=value" override; the value is parsed according to the key's type. */
+/* Applies one "key=value" override; the value is parsed according to the key's type. A changed value is passed to
+ * the schema's on_change. */
 PLAST_API plast_status plast_cfg_apply_set(plast_cfg_schema s, void *obj, const char *assignment, plast_err *err);
 /* Defaults, then the file (if path != NULL), then each override in order. */
 PLAST_API plast_status plast_cfg_load(plast_cfg_schema s, void *obj, const char *path, int n_set,
                                       const char *const *sets, plast_err *err);
+
+/* Whether field f belongs to some of a set of names: its help text begins with them and a colon ("stpn: ...",
+ * "diffplast, modplast retroactive: ..."), the first word of each comma-separated part one of `names` (separated by
+ * '|' or spaces). Returns 1 when that scope includes `name`, 0 when it does not, -1 when the help names no scope. */
+PLAST_API int plast_cfg_field_scope(const plast_cfg_field *f, const char *names, const char *name);
+/* A field of another scope than `name` (plast_cfg_field_scope 0) whose value in obj differs from its value in
+ * `defaults` would be silently ignored: the first such field is a PLAST_ERR_CONFIG error naming the key, its value,
+ * the names it applies to and `chosen` (the setting that picks `name`, e.g. "model.family is \"lstm\""). */
+PLAST_API plast_status plast_cfg_check_scope(plast_cfg_schema s, const void *obj, const void *defaults,
+                                             const char *names, const char *name, const char *chosen, plast_err *err);
+/* Copies each field of another scope than `name` from `defaults` into obj. */
+PLAST_API void plast_cfg_reset_scope(plast_cfg_schema s, void *obj, const void *defaults, const char *names,
+                                     const char *name);
 
 /* The resolved configuration as nested, pretty-printed JSON into buf (capacity cap). Returns the length the full
  * text needs (excluding the terminator), as snprintf does, or -1 on failure. */

@@ -78,6 +78,11 @@ typedef struct plast_model_cfg {
 PLAST_API plast_cfg_schema plast_model_cfg_schema(void);
 /* The defaults of every key (a valid "duan" model needs input and output set). */
 PLAST_API plast_status plast_model_cfg_default(plast_model_cfg *cfg, plast_err *err);
+/* A key whose help begins with family names ("stpn: ...") applies to those families only: set away from its
+ * default for another family it is an error (in plast_model_init), and when an override changes model.family
+ * (plast_cfg_apply_set, the schema's on_change) the keys of other families return to their defaults. This is that
+ * reset, for cfg->family. */
+PLAST_API void plast_model_cfg_keep_family(plast_model_cfg *cfg);
 
 typedef struct plast_model plast_model;
 

@@ -52,7 +52,7 @@ class Shape(ctypes.Structure):
 
 
 class Schema(ctypes.Structure):
-    _fields_ = [("fields", c_void_p), ("n", c_int)]
+    _fields_ = [("fields", c_void_p), ("n", c_int), ("on_change", c_void_p)]
 
 
 class Space(ctypes.Structure):
@@ -126,6 +126,7 @@ _decl("plast_experiment_cfg_bytes", c_size_t)
 _decl("plast_experiment_cfg_schema", Schema)
 _decl("plast_experiment_cfg_load", c_int, P, c_char_p, c_int, ctypes.POINTER(c_char_p), E)
 _decl("plast_experiment_cfg_model", P, P)
+_decl("plast_experiment_cfg_settle", None, P)
 _decl("plast_experiment_cfg_env", P, P)
 _decl("plast_experiment_is_rl", c_int, P)
 _decl("plast_experiment_task", P, P, E)

@@ -47,6 +47,7 @@ class Model:
 
     def __init__(self, config, seed=None):
         cfg = Config(config) if isinstance(config, str) else config.copy()
+        lib.plast_experiment_cfg_settle(cfg._ptr)  # a sweep's base over families: this family's keys only
         err = Err()
         if lib.plast_experiment_is_rl(cfg._ptr):
             env = need(lib.plast_experiment_env(cfg._ptr, ctypes.byref(err)), err)

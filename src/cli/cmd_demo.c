@@ -36,7 +36,7 @@ static const plast_cfg_field DEMO_FIELDS[] = {
     F("eval.batches", PLAST_CFG_INT, eval_batches, "20", 1, 1e6, "validation batches after training"),
 };
 #undef F
-static const plast_cfg_schema DEMO_SCHEMA = {DEMO_FIELDS, (int)(sizeof DEMO_FIELDS / sizeof DEMO_FIELDS[0])};
+static const plast_cfg_schema DEMO_SCHEMA = {DEMO_FIELDS, (int)(sizeof DEMO_FIELDS / sizeof DEMO_FIELDS[0]), NULL};
 
 enum { D = 3 }; /* outputs: the value prediction and two extra outputs that shape the internal loss */
 

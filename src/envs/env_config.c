@@ -1,6 +1,7 @@
 /* src/envs/env_config.c: the env.* configuration schema (keys listed in env_cfg_fields.h). */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "envs/env_internal.h"
@@ -14,7 +15,7 @@ static const plast_cfg_field FIELDS[] = {
 #undef EF
 
 plast_cfg_schema plast_env_cfg_schema(void) {
-    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0])};
+    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), NULL};
     return s;
 }
 
@@ -35,28 +36,10 @@ plast_status plast_env_cfg_fail(plast_err *err, const char *key, const char *fmt
  * Set to anything but its default for another environment it would be silently ignored: that is an error naming the
  * key, its value and the environment it belongs to. */
 plast_status plast_env_cfg_check_scope(const plast_env_cfg *cfg, plast_err *err) {
-    const plast_cfg_schema sc = plast_env_cfg_schema();
     plast_env_cfg def;
     plast_status s = plast_env_cfg_default(&def, err);
     if (s != PLAST_OK) return s;
-    const char *names = PLAST_ENV_NAMES;
-    for (int k = 0; k < sc.n; k++) {
-        const plast_cfg_field *f = &sc.fields[k];
-        const char *colon = f->help ? strchr(f->help, ':') : NULL;
-        const size_t n = colon ? (size_t)(colon - f->help) : 0;
-        int known = 0; /* the prefix is one of the environments' names */
-        for (const char *p = names; n > 0 && *p; p += strcspn(p, "|"), p += *p == '|')
-            known |= strncmp(p, f->help, n) == 0 && (p[n] == '|' || p[n] == '\0');
-        if (!known || (strlen(cfg->name) == n && strncmp(cfg->name, f->help, n) == 0)) continue;
-        const char *a = (const char *)cfg + f->offset, *b = (const char *)&def + f->offset;
-        const int text = f->type == PLAST_CFG_STRING || f->type == PLAST_CFG_CHOICE;
-        if (text ? strcmp(a, b) == 0 : memcmp(a, b, f->size) == 0) continue;
-        char v[128];
-        plast_cfg_format_value(sc, cfg, f->key, v, sizeof v);
-        return plast_env_cfg_fail(err, f->key + 4,
-                                  "is %s, but it applies to the %.*s environment only and env.name is \"%s\" "
-                                  "(remove it, or leave it at its default %s)",
-                                  v, (int)n, f->help, cfg->name, f->def);
-    }
-    return PLAST_OK;
+    char chosen[96];
+    snprintf(chosen, sizeof chosen, "env.name is \"%.64s\"", cfg->name);
+    return plast_cfg_check_scope(plast_env_cfg_schema(), cfg, &def, PLAST_ENV_NAMES, cfg->name, chosen, err);
 }

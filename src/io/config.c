@@ -299,6 +299,16 @@ plast_status plast_cfg_apply_file(plast_cfg_schema s, void *obj, const char *pat
     return st;
 }
 
+/* the bytes a field's value occupies in the struct */
+static size_t field_bytes(const plast_cfg_field *f) {
+    switch (f->type) {
+    case PLAST_CFG_INT: return sizeof(int64_t);
+    case PLAST_CFG_REAL: return sizeof(double);
+    case PLAST_CFG_BOOL: return sizeof(int);
+    default: return f->size;
+    }
+}
+
 plast_status plast_cfg_apply_set(plast_cfg_schema s, void *obj, const char *assignment, plast_err *err) {
     char origin[KEY_MAX + 16];
     snprintf(origin, sizeof origin, "--set %.200s", assignment ? assignment : "(null)");
@@ -312,7 +322,72 @@ plast_status plast_cfg_apply_set(plast_cfg_schema s, void *obj, const char *assi
     key[klen] = '\0';
     const plast_cfg_field *f = find_field(s, key);
     if (!f) return unknown_key(s, origin, key, err);
-    return set_from_text(f, obj, eq + 1, origin, err);
+    unsigned char before[4096]; /* the old value (its first 4 KB), to tell a change */
+    const size_t n = field_bytes(f) < sizeof before ? field_bytes(f) : sizeof before;
+    memcpy(before, (const char *)obj + f->offset, n);
+    plast_status st = set_from_text(f, obj, eq + 1, origin, err);
+    if (st == PLAST_OK && s.on_change && memcmp(before, (const char *)obj + f->offset, n) != 0) s.on_change(obj, f);
+    return st;
+}
+
+/* is the word w[0, n) one of names ("a|b c")? */
+static int name_listed(const char *names, const char *w, size_t n) {
+    for (const char *p = names; *p;) {
+        p += strspn(p, "| ");
+        const size_t m = strcspn(p, "| ");
+        if (m == n && m > 0 && strncmp(p, w, n) == 0) return 1;
+        p += m;
+    }
+    return 0;
+}
+
+int plast_cfg_field_scope(const plast_cfg_field *f, const char *names, const char *name) {
+    const char *colon = f && f->help && names && name ? strchr(f->help, ':') : NULL;
+    if (!colon) return -1;
+    int includes = 0;
+    for (const char *p = f->help; p < colon;) { /* each part: "name words" up to ',' or the colon */
+        p += strspn(p, " ");
+        const char *end = memchr(p, ',', (size_t)(colon - p));
+        if (!end) end = colon;
+        const size_t w = strcspn(p, " ,:");
+        if (!name_listed(names, p, w)) return -1;
+        includes |= strlen(name) == w && strncmp(p, name, w) == 0;
+        p = end + (end < colon);
+    }
+    return includes;
+}
+
+static int field_differs(const plast_cfg_field *f, const void *a, const void *b) {
+    const char *x = (const char *)a + f->offset, *y = (const char *)b + f->offset;
+    const int text = f->type == PLAST_CFG_STRING || f->type == PLAST_CFG_CHOICE;
+    return text ? strcmp(x, y) != 0 : memcmp(x, y, field_bytes(f)) != 0;
+}
+
+plast_status plast_cfg_check_scope(plast_cfg_schema s, const void *obj, const void *defaults, const char *names,
+                                   const char *name, const char *chosen, plast_err *err) {
+    if (!obj || !defaults || !names || !name || !chosen)
+        return plast_err_set(err, PLAST_ERR_INVALID_ARG, "config: check_scope needs obj, defaults, names, name, chosen");
+    for (int k = 0; k < s.n; k++) {
+        const plast_cfg_field *f = &s.fields[k];
+        if (plast_cfg_field_scope(f, names, name) != 0 || !field_differs(f, obj, defaults)) continue;
+        char v[128], d[128];
+        plast_cfg_format_value(s, obj, f->key, v, sizeof v);
+        plast_cfg_format_value(s, defaults, f->key, d, sizeof d);
+        return plast_err_set(err, PLAST_ERR_CONFIG,
+                             "key '%s' is %s, but it applies to %.*s only and %s (remove it, or leave it at its "
+                             "default %s)",
+                             f->key, v, (int)(strchr(f->help, ':') - f->help), f->help, chosen, d);
+    }
+    return PLAST_OK;
+}
+
+void plast_cfg_reset_scope(plast_cfg_schema s, void *obj, const void *defaults, const char *names, const char *name) {
+    if (!obj || !defaults) return;
+    for (int k = 0; k < s.n; k++) {
+        const plast_cfg_field *f = &s.fields[k];
+        if (plast_cfg_field_scope(f, names, name) == 0)
+            memcpy((char *)obj + f->offset, (const char *)defaults + f->offset, field_bytes(f));
+    }
 }
 
 plast_status plast_cfg_load(plast_cfg_schema s, void *obj, const char *path, int n_set, const char *const *sets,

@@ -141,7 +141,8 @@ plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {
         return NULL;
     }
     const plast_rule_def *rule = NULL;
-    if (rule_resolve(fam, cfg->rule, &rule, err) != PLAST_OK) return NULL;
+    if (model_cfg_check_scope(cfg, err) != PLAST_OK || rule_resolve(fam, cfg->rule, &rule, err) != PLAST_OK)
+        return NULL;
     plast_model *m = calloc(1, sizeof *m);
     if (!m) {
         plast_err_set(err, PLAST_ERR_NOMEM, "model: out of memory");

@@ -182,6 +182,8 @@ void plast_init_uniform(plast_params *p, int i, plast_rng *rng, double lo, doubl
 void plast_init_normal(plast_params *p, int i, plast_rng *rng, double mean, double std);
 void plast_init_const(plast_params *p, int i, double v);
 
+/* a key of another family set away from its default is an error (plast_model_cfg_keep_family) */
+plast_status model_cfg_check_scope(const plast_model_cfg *cfg, plast_err *err);
 /* Fails with a message naming the model.* key. */
 plast_status plast_model_cfg_fail(plast_err *err, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -12,6 +12,6 @@ static const plast_cfg_field FIELDS[] = {
 #undef TF
 
 plast_cfg_schema plast_task_cfg_schema(void) {
-    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0])};
+    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), NULL};
     return s;
 }

@@ -104,14 +104,23 @@ static const plast_cfg_field FIELDS[] = {
 #undef MF
 #undef E
 
+/* the model's keys, at the start of the experiment's configuration, follow a change of model.family */
+static void on_change(void *obj, const plast_cfg_field *f) {
+    if (strcmp(f->key, "model.family") == 0) plast_model_cfg_keep_family(&((plast_experiment_cfg *)obj)->model);
+}
+
 plast_cfg_schema plast_experiment_cfg_schema(void) {
-    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0])};
+    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), on_change};
     return s;
 }
 
 plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *path, int n_set,
                                        const char *const *sets, plast_err *err) {
     return plast_cfg_load(plast_experiment_cfg_schema(), cfg, path, n_set, sets, err);
+}
+
+void plast_experiment_cfg_settle(plast_experiment_cfg *cfg) {
+    if (cfg && strstr(cfg->sweep.vary, "model.family")) plast_model_cfg_keep_family(&cfg->model);
 }
 
 _Static_assert(offsetof(plast_experiment_cfg, model) == 0, "bindings take the model section at the start");

@@ -182,6 +182,7 @@ static plast_status check_same_config(const plast_run *r, const char *path, plas
     plast_status s = plast_experiment_cfg_load(&old, path, 0, NULL, err);
     if (s != PLAST_OK)
         return plast_err_prefix(err, s, "run directory %s holds an unreadable configuration (use --restart): ", r->dir);
+    plast_experiment_cfg_settle(&old); /* as r->cfg (a run written before runs settled theirs may hold more keys) */
     plast_cfg_schema sc = plast_experiment_cfg_schema();
     for (int i = 0; i < sc.n; i++) {
         char a[PLAST_TASK_PATH_MAX + 8], b[PLAST_TASK_PATH_MAX + 8];
@@ -363,6 +364,7 @@ static plast_run *run_alloc(const plast_experiment_cfg *cfg, const char *dir, pl
         return NULL;
     }
     r->cfg = *cfg;
+    plast_experiment_cfg_settle(&r->cfg);
     r->comm.size = 1, r->writer = 1; /* alone unless plast_run_open_comm says otherwise */
     if (snprintf(r->dir, sizeof r->dir, "%s", dir) >= (int)sizeof r->dir) {
         plast_err_set(err, PLAST_ERR_INVALID_ARG, "run directory %.60s...: path too long", dir);

@@ -37,6 +37,18 @@ def test_config_set_get_and_errors():
         plast.Config("/nonexistent/x.json")
 
 
+def test_config_model_keys_follow_the_family():
+    maze = os.path.join(ROOT, "configs", "stpn", "maze_quick.json")
+    cfg = plast.Config(maze)
+    assert cfg.get("model.norm") == "post"
+    cfg.set("model.family", "lstm")  # a change of family: the stpn keys return to their defaults
+    assert cfg.get("model.norm") == "pre" and cfg.get("model.hidden") == "55"
+    assert plast.Model(cfg).config.get("model.family") == "lstm"
+    cfg.set("model.norm", "post")  # set again after the change: an error when the model is built
+    with pytest.raises(ValueError, match="model.norm.*applies to stpn only"):
+        plast.Model(cfg)
+
+
 def test_config_dump_roundtrip(tmp_path):
     cfg = small_config()
     p = str(tmp_path / "c.json")
