@@ -56,6 +56,10 @@ expect 0 "model: fastweights" info "$cfgs/stpn/art.json" --set model.family=fast
 check "a sweep's base keeps each family's keys for that family" grep -qE '^model.fw_double_update +true ' "$out"
 "$plast" config "$cfgs/stpn/art.json" >"$out" 2>&1
 check "... and drops them for another" grep -qE '^model.fw_double_update +false ' "$out"
+"$plast" config "$cfgs/stpn/ponglike_clean.json" --set env.name=maze >"$out" 2>&1
+check "a change of env.name returns env.frame_stack to its default" grep -qE '^env.frame_stack +1 ' "$out"
+expect 0 "model: stpn, rule hebbian, H=64 I=17 O=5" info "$cfgs/stpn/ponglike_clean.json" --set env.name=maze \
+  --set model.frontend=none
 # the environments' throughput cases of plast bench (frames per second, docs/PERFORMANCE.md)
 expect 0 "env_ponglike_mnih" bench --list
 expect 2 "unknown case 'env_nosuch'" bench --case env_nosuch

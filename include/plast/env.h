@@ -45,6 +45,10 @@ typedef struct plast_env_cfg {
 PLAST_API plast_cfg_schema plast_env_cfg_schema(void);
 /* The defaults of every key. */
 PLAST_API plast_status plast_env_cfg_default(plast_env_cfg *cfg, plast_err *err);
+/* A key whose help begins with an environment's name ("ponglike: ...") applies to it only: set away from its default
+ * for another environment it is an error (plast_env_init), and when an override changes env.name (the schema's
+ * on_change) the keys of the other environments return to their defaults. This is that reset, for cfg->name. */
+PLAST_API void plast_env_cfg_keep_name(plast_env_cfg *cfg);
 
 typedef enum plast_space_kind { PLAST_SPACE_DISCRETE, PLAST_SPACE_BOX, PLAST_SPACE_KIND_COUNT } plast_space_kind;
 /* A discrete space of n actions, or a box of n reals each in [low, high]. */

@@ -14,8 +14,12 @@ static const plast_cfg_field FIELDS[] = {
 };
 #undef EF
 
+static void on_change(void *obj, const plast_cfg_field *f) {
+    if (strcmp(f->key, "env.name") == 0) plast_env_cfg_keep_name(obj);
+}
+
 plast_cfg_schema plast_env_cfg_schema(void) {
-    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), NULL};
+    plast_cfg_schema s = {FIELDS, (int)(sizeof FIELDS / sizeof FIELDS[0]), on_change};
     return s;
 }
 
@@ -35,6 +39,12 @@ plast_status plast_env_cfg_fail(plast_err *err, const char *key, const char *fmt
 /* A key whose help starts with an environment's name and a colon ("ponglike: ...") belongs to that environment.
  * Set to anything but its default for another environment it would be silently ignored: that is an error naming the
  * key, its value and the environment it belongs to. */
+void plast_env_cfg_keep_name(plast_env_cfg *cfg) {
+    plast_env_cfg def;
+    if (!cfg || plast_env_cfg_default(&def, NULL) != PLAST_OK) return;
+    plast_cfg_reset_scope(plast_env_cfg_schema(), cfg, &def, PLAST_ENV_NAMES, cfg->name);
+}
+
 plast_status plast_env_cfg_check_scope(const plast_env_cfg *cfg, plast_err *err) {
     plast_env_cfg def;
     plast_status s = plast_env_cfg_default(&def, err);

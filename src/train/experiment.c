@@ -104,9 +104,11 @@ static const plast_cfg_field FIELDS[] = {
 #undef MF
 #undef E
 
-/* the model's keys, at the start of the experiment's configuration, follow a change of model.family */
+/* the model's keys follow a change of model.family, the environment's a change of env.name */
 static void on_change(void *obj, const plast_cfg_field *f) {
-    if (strcmp(f->key, "model.family") == 0) plast_model_cfg_keep_family(&((plast_experiment_cfg *)obj)->model);
+    plast_experiment_cfg *cfg = obj;
+    if (strcmp(f->key, "model.family") == 0) plast_model_cfg_keep_family(&cfg->model);
+    if (strcmp(f->key, "env.name") == 0) plast_env_cfg_keep_name(&cfg->env);
 }
 
 plast_cfg_schema plast_experiment_cfg_schema(void) {
