@@ -124,6 +124,11 @@ void cli_load_config(plast_cfg_schema s, void *cfg, const cli_args *a) {
     if (plast_cfg_load(s, cfg, a->config, a->n_sets, a->sets, &err) != PLAST_OK) cli_fail(&err);
 }
 
+void cli_load_experiment(plast_experiment_cfg *cfg, const cli_args *a) {
+    cli_load_config(plast_experiment_cfg_schema(), cfg, a);
+    plast_experiment_cfg_settle(cfg); /* as a run of it would have it */
+}
+
 double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -56,6 +56,9 @@ void cli_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)
 
 /* Loads a schema-described configuration from a->config and a->sets, or exits with the error. */
 void cli_load_config(plast_cfg_schema s, void *cfg, const cli_args *a);
+/* the experiment configuration of the command line, settled for one run (plast_experiment_cfg_settle); exits on
+ * error */
+void cli_load_experiment(plast_experiment_cfg *cfg, const cli_args *a);
 
 /* runs/<the configuration file's name without folder and .json>, the default run directory of train and sweep */
 const char *cli_default_out(const char *config, char *buf, size_t cap);

@@ -10,9 +10,7 @@ int cmd_config(int argc, char **argv) {
     cli_parse_args(argc, argv, 1, "config", "json", &a);
     const int json = a.json;
     plast_experiment_cfg cfg;
-    plast_err err;
-    if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
-    plast_experiment_cfg_settle(&cfg); /* as the run would have it */
+    cli_load_experiment(&cfg, &a);
     plast_cfg_schema s = plast_experiment_cfg_schema();
     if (json) {
         static char text[65536];

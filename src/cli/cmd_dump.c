@@ -54,8 +54,7 @@ int cmd_dump(int argc, char **argv) {
     if (!a.out) cli_usage_fail("dump", "--out FILE is required");
     plast_experiment_cfg cfg;
     plast_err err;
-    if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
-    plast_experiment_cfg_settle(&cfg); /* as the run would have it */
+    cli_load_experiment(&cfg, &a);
     plast_task *task = plast_experiment_task(&cfg, &err);
     if (!task) cli_fail(&err);
     plast_model *m = plast_model_init(&cfg.model, &err);

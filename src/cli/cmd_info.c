@@ -19,8 +19,7 @@ int cmd_info(int argc, char **argv) {
     if (!a.config && a.n_sets == 0) return 0;
     plast_experiment_cfg cfg;
     plast_err err;
-    if (plast_experiment_cfg_load(&cfg, a.config, a.n_sets, a.sets, &err) != PLAST_OK) cli_fail(&err);
-    plast_experiment_cfg_settle(&cfg); /* as the run would have it */
+    cli_load_experiment(&cfg, &a);
     /* the data fixes the model's sizes and the steps: the task, or an RL run's environment (its episode length) */
     plast_task *task = NULL;
     plast_env *env = NULL;

@@ -36,15 +36,15 @@ plast_status plast_env_cfg_fail(plast_err *err, const char *key, const char *fmt
     return s;
 }
 
-/* A key whose help starts with an environment's name and a colon ("ponglike: ...") belongs to that environment.
- * Set to anything but its default for another environment it would be silently ignored: that is an error naming the
- * key, its value and the environment it belongs to. */
 void plast_env_cfg_keep_name(plast_env_cfg *cfg) {
     plast_env_cfg def;
     if (!cfg || plast_env_cfg_default(&def, NULL) != PLAST_OK) return;
     plast_cfg_reset_scope(plast_env_cfg_schema(), cfg, &def, PLAST_ENV_NAMES, cfg->name);
 }
 
+/* A key whose help starts with an environment's name and a colon ("ponglike: ...") belongs to that environment.
+ * Set to anything but its default for another environment it would be silently ignored: that is an error naming the
+ * key, its value and the environment it belongs to. */
 plast_status plast_env_cfg_check_scope(const plast_env_cfg *cfg, plast_err *err) {
     plast_env_cfg def;
     plast_status s = plast_env_cfg_default(&def, err);

@@ -104,11 +104,13 @@ static const plast_cfg_field FIELDS[] = {
 #undef MF
 #undef E
 
-/* the model's keys follow a change of model.family, the environment's a change of env.name */
+/* a change of a model.* or env.* key goes to its own schema's on_change, with that section of the configuration
+ * (model.family and env.name restate their sections' keys) */
 static void on_change(void *obj, const plast_cfg_field *f) {
     plast_experiment_cfg *cfg = obj;
-    if (strcmp(f->key, "model.family") == 0) plast_model_cfg_keep_family(&cfg->model);
-    if (strcmp(f->key, "env.name") == 0) plast_env_cfg_keep_name(&cfg->env);
+    const plast_cfg_schema m = plast_model_cfg_schema(), e = plast_env_cfg_schema();
+    if (strncmp(f->key, "model.", 6) == 0 && m.on_change) m.on_change(&cfg->model, f);
+    if (strncmp(f->key, "env.", 4) == 0 && e.on_change) e.on_change(&cfg->env, f);
 }
 
 plast_cfg_schema plast_experiment_cfg_schema(void) {
