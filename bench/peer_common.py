@@ -1,5 +1,6 @@
-"""What the RL peers (bench/torch_peer_a2c.py, bench/torch_peer_ppo.py) share: their command line, and the timing of
-their iterations printed as the one JSON object bench/plast_bench.c reads."""
+"""What the peers (bench/torch_peer.py, bench/torch_peer_a2c.py, bench/torch_peer_ppo.py) share: the RL peers' command
+line and the timing of their iterations printed as the one JSON object bench/plast_bench.c reads, and every peer's
+memory plan (a form whose recorded graph cannot fit is declined before it drives the machine into swap)."""
 import argparse
 import json
 import statistics
@@ -47,3 +48,36 @@ def time_iterations(a, form, iterate, evaluate):
                       "max_s": max(times), "steps": len(times), "eval_s": ev, "times": times,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
     return 0
+
+
+def recorded_bytes(c, form="dense"):
+    """About what autograd keeps for one sequence of c["T"] steps of c["B"] samples (float32), from the tensors each
+    step saves: about 5 (B, in, out) per plastic layer for Duan et al.'s dense form (measured: 2.6 MB per sample-step
+    at H 128, LSTM), 8 (B, I + H, H) for STPN, 6 (B, H, H) for modulated plasticity; 16 (B, H) otherwise. Duan's
+    lowrank form and its baselines keep vectors only: 16 (B, H)."""
+    B, T, H, I = c["B"], c["T"], c["H"], c["I"]
+    f = c["family"]
+    if f == "duan" and form == "dense" and c.get("rule", "none") != "none":
+        G, D = (4 * H if c["cell"] == "lstm" else H), c["O"] + 5
+        synapses = 2 * H * G + H * D + (0 if c.get("encoder") == "conv4" else I * H)
+        per_step = 5 * B * synapses
+    else:
+        per_step = {"stpn": 8 * B * (I + H) * H, "modplast": 6 * B * H * H}.get(f, 16 * B * H)
+    return 4 * T * per_step
+
+
+def available_bytes():
+    """MemAvailable of /proc/meminfo"""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 1 << 40
+
+
+def too_big(c, form):
+    """why form cannot fit (its recorded graph over 60% of the memory available now), or None"""
+    need, have = recorded_bytes(c, form), available_bytes()
+    if need <= 0.6 * have:
+        return None
+    return "the %s form's recorded graph needs about %.1f GB, %.1f GB are available" % (form, need / 1e9, have / 1e9)

@@ -343,6 +343,7 @@ static int run_side_by_side(int argc, char **argv) {
         const int rl = bench_case_is_rl(c);
         const int case_peer = peer;
         char peer_why[256] = "";
+        int form_out[2] = {0, 0}; /* a form that failed, declined or lost by 3x: not run in later rounds */
         const char *script = peer_script;
         if (rl) { /* bench/torch_peer_ppo.py for a PPO iteration, bench/torch_peer_a2c.py for an A2C one */
             const int ppo = strcmp(case_setting(c, "rl.algorithm"), "ppo") == 0;
@@ -364,8 +365,20 @@ static int run_side_by_side(int argc, char **argv) {
             }
             if (!case_peer) continue;
             for (int f = 0; f < n_forms; f++) /* a form that fails is left out; the others still run */
-                measure_peer(script, c, spec, steps_s, forms[f], &theirs[f], rounds, peer_why, sizeof peer_why);
-            if (busy && theirs[0].n > 0) { /* the peer's first form under the same load */
+                if (!form_out[f] && measure_peer(script, c, spec, steps_s, forms[f], &theirs[f], rounds, peer_why,
+                                                 sizeof peer_why) != 0)
+                    form_out[f] = 1;
+            /* after the first round, a form over 3x slower than the peer's other form is not run again: it cannot
+             * be the peer, and the dense form of a long trial takes minutes a round */
+            if (r == 0 && n_forms == 2 && theirs[0].n && theirs[1].n) {
+                double m0, m1, lo, hi;
+                series c0 = theirs[0], c1 = theirs[1];
+                series_stats(&c0, &m0, &lo, &hi);
+                series_stats(&c1, &m1, &lo, &hi);
+                if (m0 > 3 * m1) form_out[0] = 1;
+                if (m1 > 3 * m0) form_out[1] = 1;
+            }
+            if (busy && theirs[0].n > 0 && !form_out[0]) { /* the peer's first form under the same load */
                 const pid_t spinner = busy_start();
                 measure_peer(script, c, spec, steps_s, forms[0], &theirs_busy, rounds, peer_why, sizeof peer_why);
                 busy_stop(spinner);

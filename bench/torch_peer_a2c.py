@@ -148,20 +148,6 @@ def build(c):
     raise SystemExit("no A2C peer for family " + f)
 
 
-def recorded_bytes(c):
-    """What autograd keeps for one episode: about 8 (B, P, H) tensors per step for STPN, 6 (B, H, H) for modplast."""
-    B, T, H, I = c["B"], c["T"], c["H"], c["I"]
-    per_step = {"stpn": 8 * B * (I + H) * H, "modplast": 6 * B * H * H}.get(c["family"], 16 * B * H)
-    return 4 * T * per_step
-
-
-def available_bytes():
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return 1 << 40
-
 
 def iteration(model, opt, env, c, update=True):
     B, T = c["B"], c["T"]
@@ -199,10 +185,9 @@ def main():
     a, c = peer_common.parse_args("a2c")
     if c.get("I") != 17:  # the maze's observations: this peer has the maze only
         return peer_common.decline(a.case, "no PyTorch peer for this case (the A2C peer has the maze only)")
-    need, have = recorded_bytes(c), available_bytes()
-    if need > 0.6 * have:
-        return peer_common.decline(a.case, "the recorded episode needs about %.1f GB, %.1f GB are available"
-                                   % (need / 1e9, have / 1e9))
+    why = peer_common.too_big(c, "dense")
+    if why:
+        return peer_common.decline(a.case, why)
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
     model = build(c)
