@@ -51,18 +51,25 @@ def time_iterations(a, form, iterate, evaluate):
 
 
 def recorded_bytes(c, form="dense"):
-    """About what autograd keeps for one sequence of c["T"] steps of c["B"] samples (float32), from the tensors each
-    step saves: about 5 (B, in, out) per plastic layer for Duan et al.'s dense form (measured: 2.6 MB per sample-step
-    at H 128, LSTM), 8 (B, I + H, H) for STPN, 6 (B, H, H) for modulated plasticity; 16 (B, H) otherwise. Duan's
-    lowrank form and its baselines keep vectors only: 16 (B, H)."""
+    """About the peak memory of a peer's training steps over c["T"] steps of c["B"] samples (float32), as a number
+    of per-step tensors, each factor measured on this machine (2026-12-01, peak RSS of a few steps):
+      Duan et al.'s dense form: 10 (B, in, out) per plastic layer (one step keeps 5; the allocator's peak over several
+        steps is twice that: copy_long, estimated 13.5 GB saved, reached 23.8 GB before the kernel killed it);
+      STPN and modulated plasticity in the supervised peer (form "dense"): 18 (B, P, H) (3.6 GB for STPN at B 64,
+        T 200; 4.95 GB for retroactive modulated plasticity at B 64, T 200);
+      the same in the A2C peer (form "a2c"): 8 (B, P, H) for STPN (14.3 GB at B 512, T 200), 6 (B, H, H) for
+        modulated plasticity (13.0 GB);
+      anything else (Duan's lowrank form and its baselines keep vectors): 16 (B, H)."""
     B, T, H, I = c["B"], c["T"], c["H"], c["I"]
     f = c["family"]
     if f == "duan" and form == "dense" and c.get("rule", "none") != "none":
         G, D = (4 * H if c["cell"] == "lstm" else H), c["O"] + 5
         synapses = 2 * H * G + H * D + (0 if c.get("encoder") == "conv4" else I * H)
-        per_step = 5 * B * synapses
-    else:
+        per_step = 10 * B * synapses
+    elif form == "a2c":
         per_step = {"stpn": 8 * B * (I + H) * H, "modplast": 6 * B * H * H}.get(f, 16 * B * H)
+    else:
+        per_step = {"stpn": 18 * B * (I + H) * H, "modplast": 18 * B * H * H}.get(f, 16 * B * H)
     return 4 * T * per_step
 
 
@@ -76,8 +83,8 @@ def available_bytes():
 
 
 def too_big(c, form):
-    """why form cannot fit (its recorded graph over 60% of the memory available now), or None"""
+    """why form cannot fit (its planned peak over 60% of the memory available now), or None"""
     need, have = recorded_bytes(c, form), available_bytes()
     if need <= 0.6 * have:
         return None
-    return "the %s form's recorded graph needs about %.1f GB, %.1f GB are available" % (form, need / 1e9, have / 1e9)
+    return "the %s form needs about %.1f GB at its peak, %.1f GB are available" % (form, need / 1e9, have / 1e9)

@@ -14,7 +14,7 @@ amsgrad), the evaluation forward, and the form used. Forms for Duan et al.'s pla
   lowrank  each plastic weight kept as its rank-one updates, products as matrix products over the history
            ((x * U) @ alpha * V), exactly the algebra plast's lowrank path uses.
 `--form auto` times both and reports the faster: the peer is always the strongest of its forms.
-A form whose recorded graph cannot fit in the memory available (peer_common.too_big) is not run; when none fits, the
+A form whose planned peak memory cannot fit in the memory available (peer_common.too_big) is not run; when none fits, the
 peer prints {"error": ...} and exits with status 3.
 """
 import argparse

@@ -185,7 +185,7 @@ def main():
     a, c = peer_common.parse_args("a2c")
     if c.get("I") != 17:  # the maze's observations: this peer has the maze only
         return peer_common.decline(a.case, "no PyTorch peer for this case (the A2C peer has the maze only)")
-    why = peer_common.too_big(c, "dense")
+    why = peer_common.too_big(c, "a2c")
     if why:
         return peer_common.decline(a.case, why)
     torch.manual_seed(0)
