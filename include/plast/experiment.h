@@ -77,10 +77,11 @@ PLAST_API plast_env *plast_experiment_env(plast_experiment_cfg *cfg, plast_err *
 /* The schema of every key of an experiment (model.*, task.*, train.*, sweep.*, env.*, rl.*). */
 PLAST_API plast_cfg_schema plast_experiment_cfg_schema(void);
 /* A configuration whose sweep.vary varies model.family is the base of several families' runs, and may hold each
- * family's model keys (docs/CONFIG.md); for one run, the keys of families other than model.family return to their
- * defaults (plast_model_cfg_keep_family). Other configurations are left as they are: there a key of another family
- * is an error when the model is built. A run does this to its configuration before it writes config.json
- * (plast_run_open); so does any user of a configuration that may be such a base before it builds the model. */
+ * family's model keys (docs/TRAINING.md, "Keys of one model family"); for one run, the keys of families other than
+ * model.family return to their defaults (plast_model_cfg_keep_family). Other configurations are left as they are:
+ * there a key of another family is an error when the model is built. A run does this to its configuration before it
+ * writes config.json (plast_run_open); so does any user of a configuration that may be such a base before it builds
+ * the model. */
 PLAST_API void plast_experiment_cfg_settle(plast_experiment_cfg *cfg);
 /* Defaults, then the file (if path != NULL), then the overrides. */
 PLAST_API plast_status plast_experiment_cfg_load(plast_experiment_cfg *cfg, const char *path, int n_set,
