@@ -1,6 +1,6 @@
 """What the peers (bench/torch_peer.py, bench/torch_peer_a2c.py, bench/torch_peer_ppo.py) share: the RL peers' command
 line and the timing of their iterations printed as the one JSON object bench/plast_bench.c reads, and every peer's
-memory plan (a form whose recorded graph cannot fit is declined before it drives the machine into swap)."""
+memory plan (a form whose planned peak cannot fit is declined before it drives the machine into swap)."""
 import argparse
 import json
 import statistics

@@ -371,10 +371,9 @@ static int run_side_by_side(int argc, char **argv) {
             /* after the first round, a form over 3x slower than the peer's other form is not run again: it cannot
              * be the peer, and the dense form of a long trial takes minutes a round */
             if (r == 0 && n_forms == 2 && theirs[0].n && theirs[1].n) {
-                double m0, m1, lo, hi;
-                series c0 = theirs[0], c1 = theirs[1];
-                series_stats(&c0, &m0, &lo, &hi);
-                series_stats(&c1, &m1, &lo, &hi);
+                double m0, m1, lo, hi; /* series_stats sorts the times in place: the medians do not mind */
+                series_stats(&theirs[0], &m0, &lo, &hi);
+                series_stats(&theirs[1], &m1, &lo, &hi);
                 if (m0 > 3 * m1) form_out[0] = 1;
                 if (m1 > 3 * m0) form_out[1] = 1;
             }

@@ -498,9 +498,10 @@ def main():
         forms = ("cell", "sequence") if c["rule"] == "none" else ("dense", "lowrank")
     else:
         forms = ("dense",)
-    fits = [f for f in forms if not peer_common.too_big(c, f)]
+    why = {f: peer_common.too_big(c, f) for f in forms}
+    fits = [f for f in forms if not why[f]]
     if not fits:  # status 3: the harness reports the reason instead of a form killed for memory
-        return peer_common.decline(a.case, peer_common.too_big(c, forms[0]))
+        return peer_common.decline(a.case, why[forms[0]])
     results = []
     for form in fits:
         times, ev = timed(c, form, a.steps, a.warmup, a.budget)

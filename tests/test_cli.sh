@@ -40,7 +40,8 @@ printf '{"train": {"steps": "ten"}}' > /tmp/plast_cli_$$.json
 expect 1 "key 'train.steps' expects an integer, got a string \"ten\"" demo /tmp/plast_cli_$$.json
 expect 2 "--threads needs a count" demo --threads zero
 # model keys of one family (help "stpn: ...") are errors for another, unless model.family is overridden (then the
-# others' keys return to their defaults) or the file is a sweep's base over families (docs/TRAINING.md, "Keys of one model family")
+# others' keys return to their defaults) or the file is a sweep's base over families (docs/TRAINING.md, "Keys of one
+# model family")
 cfgs="$(dirname "$0")/../configs"
 expect 1 "key 'model.fw_lr' is 0.3, but it applies to fastweights only and model.family is \"stpn\"" \
   info "$cfgs/stpn/maze_quick.json" --set model.fw_lr=0.3

@@ -14,6 +14,8 @@ import re
 import sys
 import tempfile
 
+from checks import Checks
+
 REF_RE = re.compile(r"docs/[A-Za-z0-9_/.-]+?\.md")
 FOLDERS = ("src", "include", "tests", "bench", "python", "configs", "docs", "tools", ".ci")
 SUFFIXES = (".c", ".h", ".py", ".sh", ".md", ".json", ".txt", ".cmake")
@@ -67,24 +69,14 @@ def self_test():
 
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print("FAIL: " + what)
-
+    check = Checks()
     check(self_test(), "the self-test: a dangling reference in a small tree is found, the good one is not")
     count, bad = dangling(root)
     check(count >= 100, "at least 100 references to docs/ in %s (found %d)" % (root, count))
     for path, line, ref in bad:
         check(False, "%s:%d refers to %s, which does not exist" % (path, line, ref))
     check(not bad, "every reference to docs/ names an existing page (%d references)" % count)
-    print("test_doc_refs: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return check.finish("test_doc_refs")
 
 
 if __name__ == "__main__":

@@ -9,20 +9,13 @@ import tempfile
 
 import numpy as np
 
+from checks import Checks
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "fixtures"))
 import st  # noqa: E402
 
 plast64, fixtures = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+check = Checks()
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -77,5 +70,4 @@ with tempfile.TemporaryDirectory() as d:
     check(r.returncode == 1 and "shape" in r.stderr and "in_fc" in r.stderr,
           "parameters of another size: " + r.stderr)
 
-print(f"test_dump: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(check.finish("test_dump"))

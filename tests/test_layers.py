@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+from checks import Checks
+
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
@@ -198,16 +200,7 @@ def main():
         for a in args[i + 1:]:
             objects += [o for o in a.split(';') if o]
     layers = parse_table(open(os.path.join(root, 'docs', 'ARCHITECTURE.md'), encoding='utf-8').read())
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-            print(f'FAIL: {what}')
-
+    check = Checks()
     check(len(layers) >= 8, f'the Layers table of docs/ARCHITECTURE.md has {len(layers)} rows')
     bad = check_tree(root, layers, objects)
     for b in bad:
@@ -222,8 +215,7 @@ def main():
     check(not cites, f'{len(cites)} citations of notes outside the repository')
     order = ' -> '.join(L['folder'] for L in sorted(layers, key=lambda L: L['order']))
     print(f'layers: {order}; {len(objects)} objects checked by symbol')
-    print(f'test_layers: {passed} passed, {failed} failed')
-    sys.exit(1 if failed else 0)
+    sys.exit(check.finish('test_layers'))
 
 
 if __name__ == '__main__':

@@ -11,16 +11,9 @@ import tempfile
 
 import numpy as np
 
-passed = failed = 0
+from checks import Checks
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+check = Checks()
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -46,5 +39,4 @@ with tempfile.TemporaryDirectory() as d:
     check(np.allclose(arrays["optim/exp_avg/layer.b"], 0.1), "first moment")
     check(n % 8 == 0 and sum(a.nbytes for a in arrays.values()) == len(data), "packed data, aligned start")
 
-print("test_numpy_interop: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(check.finish("test_numpy_interop"))
