@@ -360,3 +360,29 @@ def test_rl_step_metric_is_weighted_by_ended_episodes(tmp_path):
     assert list(lr["step"]) == list(range(1, 13)) and (lr["episodes"] == w).all()
     assert np.allclose(lr["return"][w > 0], m[w > 0], rtol=1e-12) and np.isnan(lr["return"][w == 0]).all()
     assert np.isfinite(lr["entropy"]).all() and np.isfinite(lr["clip_fraction"]).all()
+
+
+def test_probe_agent_reports_the_core(tmp_path):
+    """tools/probe_agent.py on a short maze run: the hidden state's statistics are in range, the freshly initialised
+    STPN core is far from saturation (its h rms about 0.1 on the maze's inputs), and a supervised run is refused with
+    the key that says so."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("probe_agent", os.path.join(ROOT, "tools", "probe_agent.py"))
+    probe_agent = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe_agent)
+    cfg = plast.Config(os.path.join(ROOT, "configs/stpn/maze_quick.json"))
+    for k, v in [("train.steps", 3), ("train.val_every", 3), ("train.batch", 4), ("train.test_batches", 1)]:
+        cfg.set(k, v)
+    out = str(tmp_path / "maze")
+    plast.train(cfg, out=out)
+    for which in ("last", "init"):
+        r = probe_agent.probe(out, which, copies=3, steps=60, warmup=10)
+        assert r["hidden"] == int(cfg.get("model.hidden")) and r["copies"] == 3
+        assert 0 < r["hidden_rms"] < 1 and 0 <= r["near_one_share"] <= 1
+        assert 0 <= r["units_always_near_one"] <= r["hidden"]
+        assert r["output_std_over_time"] > 0 and r["output_std_across_copies"] > 0  # the outputs follow the input
+    assert r["near_one_share"] < 0.05
+    sup = str(tmp_path / "sup")
+    plast.train(small_config(train__steps=2, train__val_every=2, train__val_batches=1, train__test_batches=1), out=sup)
+    with pytest.raises(ValueError, match="rl.algorithm"):
+        probe_agent.probe(sup)
