@@ -364,6 +364,12 @@ expect 0 "30 without a paper figure" reproduce duan_copy_length --quick --set tr
   --set train.val_batches=1 --set model.hidden=8 --set sweep.seeds=1 --set train.batch=4 --out "$work/rep" --quiet --jobs 2
 check "reproduce duan_copy_length: six models by five lengths" test "$(grep -c '^| [LR][SN]' "$work/rep/duan_copy_length.md")" -eq 6
 check "reproduce duan_copy_length: the figure" test -s "$work/rep/duan_copy_length.png"
+# collected with 2 seeds planned and 1 run: each cell says so once
+expect 0 "Collected from the runs already finished" reproduce duan_copy_length --quick --set train.steps=2 \
+  --set train.test_batches=1 --set train.val_batches=1 --set model.hidden=8 --set sweep.seeds=2 --set train.batch=4 \
+  --out "$work/rep" --collect
+check "reproduce --collect: a cell short of its seeds says (1 of 2 seeds)" grep -q "(1 of 2 seeds)" "$work/rep/duan_copy_length.md"
+check "reproduce --collect: and not also (1 seed)" sh -c "! grep -q '1 seed)' '$work/rep/duan_copy_length.md'"
 
 echo "test_train: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -169,9 +169,9 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
 }
 
 /* a cell's text and whether plast's figure lies inside the paper's interval (-1: no paper figure); its centre and
- * band (lo, hi) for a figure */
-static int format_cell(const table *tb, const cell *c, const summary_line *l, char *buf, size_t cap, double *lo,
-                       double *centre_out, double *hi) {
+ * band (lo, hi) for a figure. seeds_planned: the configuration's seeds per combination */
+static int format_cell(const table *tb, const cell *c, const summary_line *l, int seeds_planned, char *buf,
+                       size_t cap, double *lo, double *centre_out, double *hi) {
     const int energy = tb->energy || c->scale < 0;
     const double scale = c->scale < 0 ? 1 : c->scale;
     const double mean = (energy ? l->energy : l->mean) * scale, sd = (energy ? l->energy_sd : l->sd) * scale;
@@ -181,8 +181,8 @@ static int format_cell(const table *tb, const cell *c, const summary_line *l, ch
     if (tb->stat == STAT_MEDIAN_IQR && !energy) {
         centre = l->median * scale, *lo = l->q1 * scale, *hi = l->q3 * scale;
         snprintf(ours, sizeof ours, "%.4g [%.4g, %.4g]", centre, *lo, *hi);
-    } else if (isnan(sd)) {
-        snprintf(ours, sizeof ours, "%.4g (1 seed)", mean);
+    } else if (isnan(sd)) { /* one seed; a sweep still short of its seeds says "(1 of N seeds)" instead (below) */
+        snprintf(ours, sizeof ours, l->seeds < seeds_planned ? "%.4g" : "%.4g (1 seed)", mean);
     } else {
         const double pm = tb->stat == STAT_SEM196 && !energy ? 1.96 * l->sem * scale : sd;
         *lo = mean - pm, *hi = mean + pm;
@@ -297,7 +297,8 @@ int cmd_reproduce(int argc, char **argv) {
                 missing++;
                 continue;
             }
-            const int in = format_cell(tb, c, &l, text, sizeof text, &fig_lo[r][k], &fig_y[r][k], &fig_hi[r][k]);
+            const int in =
+                format_cell(tb, c, &l, seeds[f], text, sizeof text, &fig_lo[r][k], &fig_y[r][k], &fig_hi[r][k]);
             if (l.seeds < seeds[f]) { /* a sweep still running (--collect): say over how many seeds */
                 const size_t len = strlen(text);
                 snprintf(text + len - 2, sizeof text - len + 2, " (%d of %d seeds) |", l.seeds, seeds[f]);
