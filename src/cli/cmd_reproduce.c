@@ -169,20 +169,22 @@ static void sweep_config(const cli_args *a, const char *cfg_dir, const char *con
 }
 
 /* a cell's text and whether plast's figure lies inside the paper's interval (-1: no paper figure); its centre and
- * band (lo, hi) for a figure. seeds_planned: the configuration's seeds per combination */
+ * band (lo, hi) for a figure. seeds_planned: the configuration's seeds per combination; a sweep still running
+ * (--collect) has fewer, and the cell says over how many */
 static int format_cell(const table *tb, const cell *c, const summary_line *l, int seeds_planned, char *buf,
                        size_t cap, double *lo, double *centre_out, double *hi) {
     const int energy = tb->energy || c->scale < 0;
     const double scale = c->scale < 0 ? 1 : c->scale;
     const double mean = (energy ? l->energy : l->mean) * scale, sd = (energy ? l->energy_sd : l->sd) * scale;
-    char ours[96];
+    char ours[96], seeds_note[48] = "";
+    if (l->seeds < seeds_planned) snprintf(seeds_note, sizeof seeds_note, " (%d of %d seeds)", l->seeds, seeds_planned);
     double centre = mean;
     *lo = *hi = NAN;
     if (tb->stat == STAT_MEDIAN_IQR && !energy) {
         centre = l->median * scale, *lo = l->q1 * scale, *hi = l->q3 * scale;
         snprintf(ours, sizeof ours, "%.4g [%.4g, %.4g]", centre, *lo, *hi);
-    } else if (isnan(sd)) { /* one seed; a sweep still short of its seeds says "(1 of N seeds)" instead (below) */
-        snprintf(ours, sizeof ours, l->seeds < seeds_planned ? "%.4g" : "%.4g (1 seed)", mean);
+    } else if (isnan(sd)) { /* one seed: said once, by the seeds note when the sweep has more to come */
+        snprintf(ours, sizeof ours, seeds_note[0] ? "%.4g" : "%.4g (1 seed)", mean);
     } else {
         const double pm = tb->stat == STAT_SEM196 && !energy ? 1.96 * l->sem * scale : sd;
         *lo = mean - pm, *hi = mean + pm;
@@ -190,12 +192,13 @@ static int format_cell(const table *tb, const cell *c, const summary_line *l, in
     }
     *centre_out = centre;
     if (isnan(c->paper)) {
-        snprintf(buf, cap, " %s |", ours);
+        snprintf(buf, cap, " %s%s |", ours, seeds_note);
         return -1;
     }
     /* the paper's figures are decimals: 100 lies within 99.99 +- 0.01, though 100 - 99.99 > 0.01 in binary */
     const int in = fabs(centre - c->paper) <= c->paper_pm * (1 + 1e-9);
-    snprintf(buf, cap, " %s (paper %.4g +- %.3g) *%s* |", ours, c->paper, c->paper_pm, in ? "in" : "out");
+    snprintf(buf, cap, " %s (paper %.4g +- %.3g) *%s*%s |", ours, c->paper, c->paper_pm, in ? "in" : "out",
+             seeds_note);
     return in;
 }
 
@@ -299,10 +302,6 @@ int cmd_reproduce(int argc, char **argv) {
             }
             const int in =
                 format_cell(tb, c, &l, seeds[f], text, sizeof text, &fig_lo[r][k], &fig_y[r][k], &fig_hi[r][k]);
-            if (l.seeds < seeds[f]) { /* a sweep still running (--collect): say over how many seeds */
-                const size_t len = strlen(text);
-                snprintf(text + len - 2, sizeof text - len + 2, " (%d of %d seeds) |", l.seeds, seeds[f]);
-            }
             plast_strbuf_puts(&md, text);
             in > 0 ? inside++ : in == 0 ? outside++ : unpaired++;
         }
