@@ -122,6 +122,18 @@ expect 0 "2 at a time" sweep "$work/sweep.json" --out "$work/sj" --quiet --jobs 
 check "sweep --jobs 2: four runs" test "$(ls -d "$work"/sj/*/seed*/test.json | wc -l)" -eq 4
 check "sweep --jobs 2: the same summary as one at a time" cmp "$work/s/summary.csv" "$work/sj/summary.csv"
 check "sweep summary: median and quartiles" grep -q "metric_median,metric_q1,metric_q3" "$work/s/summary.csv"
+# plast plot: runs no sweep made together on one chart; one label over several runs is one line (their mean)
+expect 0 "3 runs in 2 lines" plot "hebbian=$work/s/rule-default/seed0" "hebbian=$work/s/rule-default/seed1" \
+  "$work/s/rule-none/seed0" --out "$work/cmp.png"
+check "plot: the chart is a PNG" bash -c "head -c 8 '$work/cmp.png' | od -An -c | grep -q 'P   N   G'"
+expect 0 "train_metric of 1 run in 1 line" plot "$work/s/rule-none/seed0/" --column train_metric --out "$work/cmp1.png"
+expect 1 "$work/s/rule-none/seed0/metrics.csv: no column 'nope'" plot "$work/s/rule-none/seed0" --column nope \
+  --out "$work/cmp2.png"
+expect 1 "$work/nowhere/metrics.csv" plot "$work/nowhere" --out "$work/cmp2.png"
+expect 1 "no run has a value in column 'energy'" plot "$work/s/rule-none/seed0" --column energy --out "$work/cmp2.png"
+check "plot: nothing written on an error" test ! -e "$work/cmp2.png"
+expect 2 "--out PNG is needed" plot "$work/s/rule-none/seed0"
+expect 2 "no run directories given" plot --out "$work/cmp2.png"
 # a finished sweep run again keeps its runs' tests (test.json) unless the test settings changed
 cp "$work/s/summary.csv" "$work/summary_first.csv"
 expect 0 "test from $work/s/rule-none/seed1/test.json" sweep "$work/sweep.json" --out "$work/s"

@@ -65,6 +65,8 @@ static const cli_option OPTIONS[] = {
     {"jobs", OPT_COUNT, offsetof(cli_args, jobs), 64},
     {"curve", OPT_FLAG, offsetof(cli_args, curve), 0},
     {"collect", OPT_FLAG, offsetof(cli_args, collect), 0},
+    {"column", OPT_WORD, offsetof(cli_args, column), 0},
+    {"file", OPT_WORD, offsetof(cli_args, file), 0},
 };
 
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a) {
@@ -103,6 +105,9 @@ void cli_parse_args(int argc, char **argv, int first, const char *command, const
             }
         } else if (arg[0] == '-' && arg[1] != '\0') {
             cli_usage_fail(command, "unknown option '%s'", arg);
+        } else if (allowed(allow, "runs")) {
+            if (a->n_runs == CLI_MAX_SETS) cli_usage_fail(command, "more than %d runs", CLI_MAX_SETS);
+            a->runs[a->n_runs++] = arg;
         } else if (!a->config) {
             a->config = arg;
         } else {

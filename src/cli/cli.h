@@ -26,10 +26,15 @@ typedef struct cli_args {
     int jobs;                       /* --jobs N (sweep, reproduce): runs at a time, 0 = one */
     int curve;                      /* --curve (eval): familiarity detection's generalisation curve */
     int collect;                    /* --collect (reproduce): the table from finished runs, nothing trained */
+    const char *column;             /* --column NAME (plot): the CSV column drawn */
+    const char *file;               /* --file NAME (plot): the CSV file of each run */
+    const char *runs[CLI_MAX_SETS]; /* the positional arguments of a command that takes several ("runs" allowed) */
+    int n_runs;
 } cli_args;
 
 /* Parses argv[first..] into a, by the one table of options in args.c; exits with a usage message naming the bad
- * argument. `allow` lists the options the command accepts besides --set ("out quiet threads"). An option given
+ * argument. `allow` lists the options the command accepts besides --set ("out quiet threads"); with "runs" in it the
+ * positional arguments go to runs[] (several allowed), otherwise the one positional is CONFIG. An option given
  * twice is an error. */
 void cli_parse_args(int argc, char **argv, int first, const char *command, const char *allow, cli_args *a);
 
@@ -78,6 +83,7 @@ int cmd_sweep(int argc, char **argv);
 /* 1 if sweep.vary `vary` makes a combination named `name` ("family=stpn hidden=11"), as plast sweep names them */
 int cli_sweep_has_combination(const char *vary, const char *name);
 int cmd_reproduce(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* ---- training runs (train.c) ---- */
 
@@ -115,9 +121,10 @@ void cli_train_run(const plast_experiment_cfg *cfg, const char *dir, int restart
  * the chance level dashed), and eta.png and energy.png when the trace has them. Returns 0, or -1 with a message in
  * err (plots are a convenience: callers warn and go on). */
 int cli_plot_run(const char *dir, const char *metric_name, double chance, plast_err *err);
-/* One plot over groups of runs (a sweep): per group, the mean over its runs of a column of each run's `file`
- * (metrics.csv: val_metric per step; trace.csv: eta_mean or energy per trial step) with a +-1 standard deviation
- * band across runs. */
+/* One plot over groups of runs (a sweep, or `plast plot`): per group, the mean over its runs of a column of each
+ * run's `file` (metrics.csv: val_metric per step; trace.csv: eta_mean or energy per trial step) with a +-1 standard
+ * deviation band across runs. Returns the number of lines drawn (0: no run had a value in the column, and no file
+ * is written), or -1 with the reason in err. */
 typedef struct cli_group {
     const char *name;
     int n_runs;

@@ -182,7 +182,7 @@ static void sweep_plots(const char *out, const combo *c, int n, int seeds, const
     snprintf(png, sizeof png, "%s/curves.png", out);
     snprintf(title, sizeof title, "validation %s (mean over seeds, +-1 sd)", r0->metric_name);
     if (cli_plot_groups(png, title, "metrics.csv", "step", "val_metric", "optimizer step", r0->metric_name,
-                        r0->chance_metric, n, g, &err) != 0)
+                        r0->chance_metric, n, g, &err) < 0)
         fprintf(stderr, "plast: warning: %s not written: %s\n", png, err.msg);
     snprintf(png, sizeof png, "%s/eta.png", out);
     cli_plot_groups(png, "eta(t) over a test trial (mean over seeds, +-1 sd)", "trace.csv", "step", "eta_mean",

@@ -35,6 +35,9 @@ static const command COMMANDS[] = {
      "--jobs N runs N at a time on their own cores; under mpirun the runs are spread over the ranks"},
     {"reproduce", cmd_reproduce, "NAME [--quick] [--set key=value]... [--out DIR] [--restart] [--quiet] [--threads N] [--jobs N] [--collect] | --list",
      "one of the papers' tables from plast's own runs (a sweep per column), the paper's value beside each cell"},
+    {"plot", cmd_plot, "[LABEL=]RUN_DIR... --out PNG [--column NAME] [--file CSV]",
+     "one chart of several runs' curves (a column of their metrics.csv, or of --file, against the step); runs with "
+     "the same label are drawn as their mean with a band"},
     {"demo", cmd_demo, "[CONFIG] [--set key=value]... [--quiet] [--threads N]",
      "meta-train a gradient-plasticity layer on in-context association (a small example of the core)"},
     {"dump", cmd_dump, "CONFIG [--set key=value]... --out FILE [--params FILE] [--inputs FILE]",

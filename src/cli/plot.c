@@ -130,7 +130,9 @@ int cli_plot_groups(const char *png, const char *title, const char *file, const 
                 rc = -1;
                 break;
             }
-            int kx = column_or_fail(&t, xcol, file, err), ky = kx >= 0 ? column_or_fail(&t, ycol, file, err) : -1;
+            char path[2048]; /* the file named with its run in an error */
+            snprintf(path, sizeof path, "%s/%s", groups[g].dirs[k], file);
+            int kx = column_or_fail(&t, xcol, path, err), ky = kx >= 0 ? column_or_fail(&t, ycol, path, err) : -1;
             if (ky < 0) rc = -1;
             if (rc == 0 && any_finite(&t, ky)) {
                 if (rows < 0) { /* the first run fixes the x values; runs are cut to the shortest */
@@ -168,5 +170,5 @@ int cli_plot_groups(const char *png, const char *title, const char *file, const 
     }
     for (int k = 0; bufs && k < 4 * n; k++) free(bufs[k]);
     free(bufs), free(s);
-    return rc;
+    return rc == 0 ? m : -1;
 }

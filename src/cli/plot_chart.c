@@ -132,11 +132,38 @@ static void draw_series(canvas *c, const axes *a, const chart_series *s, rgb col
                     (int)py(a, s->y[prev]) + 4, col);
 }
 
-static void draw_legend(canvas *c, const chart *ch, int n, const chart_series *s) {
+/* how much of the lines (points along them, every few pixels) falls in the box [x0, x0 + bw) x [y0, y0 + bh) */
+static int ink_in_box(const axes *a, int n, const chart_series *s, int x0, int y0, int bw, int bh) {
+    int count = 0;
+    for (int k = 0; k < n; k++) {
+        int prev = -1;
+        for (int i = 0; i < s[k].n; i++) {
+            if (!isfinite(s[k].x[i]) || !usable(a, s[k].y[i])) continue;
+            double xa = px(a, s[k].x[i]), ya = py(a, s[k].y[i]);
+            double xb = prev >= 0 ? px(a, s[k].x[prev]) : xa, yb = prev >= 0 ? py(a, s[k].y[prev]) : ya;
+            int pieces = 1 + (int)(hypot(xb - xa, yb - ya) / 4);
+            for (int j = 0; j < pieces; j++) {
+                double f = (double)j / pieces, X = xa + (xb - xa) * f, Y = ya + (yb - ya) * f;
+                count += X >= x0 && X < x0 + bw && Y >= y0 && Y < y0 + bh;
+            }
+            prev = i;
+        }
+    }
+    return count;
+}
+
+/* the legend in the corner of the plot that hides the least of the lines (top right when that is as good) */
+static void draw_legend(canvas *c, const axes *a, const chart *ch, int n, const chart_series *s) {
     int wmax = 0, rows = n + (isfinite(ch->hline) && ch->hline_label ? 1 : 0);
     for (int k = 0; k < n; k++) wmax = fmax(wmax, canvas_text_width(s[k].name ? s[k].name : "", FONT));
     if (rows > n) wmax = fmax(wmax, canvas_text_width(ch->hline_label, FONT));
     int bw = wmax + 56, bh = rows * 22 + 10, x0 = W - RIGHT - bw - 10, y0 = TOP + 10;
+    const int xs[4] = {W - RIGHT - bw - 10, LEFT + 10, W - RIGHT - bw - 10, LEFT + 10},
+              ys[4] = {TOP + 10, TOP + 10, H - BOTTOM - bh - 10, H - BOTTOM - bh - 10};
+    for (int k = 0, best = -1; k < 4; k++) {
+        int ink = ink_in_box(a, n, s, xs[k], ys[k], bw, bh);
+        if (best < 0 || ink < best) best = ink, x0 = xs[k], y0 = ys[k];
+    }
     canvas_rect_blend(c, x0, y0, x0 + bw, y0 + bh, WHITE, 0.85);
     for (int k = 0; k < rows; k++) {
         int y = y0 + 8 + 22 * k;
@@ -173,7 +200,7 @@ int chart_png(const char *path, const chart *ch, int n, const chart_series *s, p
     if (isfinite(ch->hline) && usable(&a, ch->hline))
         canvas_line(&c, LEFT, py(&a, ch->hline), W - RIGHT, py(&a, ch->hline), 2, 8, GREY);
     for (int k = 0; k < n; k++) draw_series(&c, &a, &s[k], PALETTE[k % 10]);
-    draw_legend(&c, ch, n, s);
+    draw_legend(&c, &a, ch, n, s);
     int rc = canvas_write_png(&c, path, err);
     canvas_free(&c);
     return rc;
