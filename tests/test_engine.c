@@ -175,6 +175,10 @@ static const engine_case CASES[] = {
     {"fastweights with mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {FW, MNIH}},
     {"lstm with mnih_conv", PLAST_ENGINE_DENSE, 2, 4, {"model.family=lstm", MNIH}},
     {"rnn with mnih_conv", PLAST_ENGINE_DENSE, 2, 3, {"model.family=rnn", MNIH}},
+    /* mnih_conv_fc: the dense layer of 256 after the convolutions, on the same tape */
+#define MNIH_FC "model.frontend=mnih_conv_fc", "model.frontend_units=12", "model.input=400"
+    {"stpnr with mnih_conv_fc", PLAST_ENGINE_FUSED, 2, 4, {STPN, MNIH_FC, "model.variant=r"}},
+    {"lstm with mnih_conv_fc", PLAST_ENGINE_DENSE, 2, 3, {"model.family=lstm", MNIH_FC}},
 #define BOHP "model.family=bohp"
     {"bohp hebbian, H = 8", PLAST_ENGINE_FUSED, 3, 10, {BOHP, "model.hidden=8", "model.trace_decay=0.7"}},
     {"bohp no readout, instar", PLAST_ENGINE_FUSED, 2, 6, {BOHP, "model.readout=none", "model.output=4",

@@ -65,6 +65,10 @@ static const count_case COUNTS[] = {
                         "model.hidden=64"}, 519735, 64 * 2656},
     {"Pong LSTM h48", {"model.family=lstm", "model.frontend=mnih_conv", "model.input=7056", "model.output=7",
                        "model.hidden=48"}, 516871 - 192, -1},
+    /* with Mnih et al.'s dense layer (mnih_conv_fc): 2592 x 256 + 256 more, and the core reads 256 features */
+    {"Pong STPNr h64, dense 256", {"model.family=stpn", "model.frontend=mnih_conv_fc", "model.input=7056",
+                                   "model.output=7", "model.hidden=64"}, 9264 + 663808 + 3 * 64 * 320 + 64 + 455,
+     64 * 320},
 };
 
 static void test_param_counts(void) {

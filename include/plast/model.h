@@ -48,7 +48,8 @@ typedef struct plast_model_cfg {
     char encoder[8];                     /* linear (plastic with plasticity) | conv4 (Conv-4 CNN for images) */
     int64_t image_channels, image_size;  /* conv4: the images in each input (0: the task's) */
     int64_t conv_channels;               /* conv4: feature maps per layer (64) */
-    char frontend[16];                   /* none | mnih_conv: convolutions in front of any family (pixels) */
+    char frontend[16];                   /* none | mnih_conv | mnih_conv_fc: convolutions in front of any family */
+    int64_t frontend_units;              /* mnih_conv_fc: units of the dense layer after them (256) */
     int64_t policy_log_std;              /* a free parameter "policy.log_std" of this many reals (PPO, ppo.std free) */
     /* STPN (Rodriguez et al. 2022) and its relatives */
     char variant[8];                     /* stpn: r (recurrent) | f (feed-forward) */

@@ -55,11 +55,13 @@ static plast_status rule_resolve(const plast_family_def *fam, const char *name, 
 
 /* ---- the pixel frontend (model.frontend) --------------------------------------------------------------------- */
 
-/* mnih_conv: the image geometry from the config and the input, and the family's input, the flattened features */
+/* mnih_conv(_fc): the image geometry from the config and the input, and the family's input: the flattened features,
+ * or the dense layer's units */
 static plast_status frontend_plan(plast_model *m, plast_err *err) {
     plast_model_frontend *f = &m->frontend;
     memset(f, 0, sizeof *f);
-    if (strcmp(m->cfg.frontend, "mnih_conv") != 0) return PLAST_OK;
+    const int dense = strcmp(m->cfg.frontend, "mnih_conv_fc") == 0;
+    if (!dense && strcmp(m->cfg.frontend, "mnih_conv") != 0) return PLAST_OK;
     if (m->family->caps & PLAST_FAMILY_DUAN_PATHS)
         return plast_model_cfg_fail(err, "frontend", "duan has its own image encoders (model.encoder = conv4)");
     const int64_t C = m->cfg.image_channels > 0 ? m->cfg.image_channels : 1;
@@ -80,7 +82,9 @@ static plast_status frontend_plan(plast_model *m, plast_err *err) {
         f->out[l] = in = (in - k[l]) / st[l] + 1;
     }
     f->layers = 2, f->side = side, f->channels = C;
-    m->I = in * in * maps[1];
+    f->flat = in * in * maps[1];
+    f->fc = dense ? m->cfg.frontend_units : 0; /* Mnih et al. 2016's A3C: 256 units */
+    m->I = dense ? f->fc : f->flat;
     return PLAST_OK;
 }
 
@@ -93,6 +97,10 @@ static plast_status frontend_layout(plast_model *m, plast_err *err) {
         f->b[l] = plast_layout_param(&m->layout, PLAST_SHAPE1(f->maps[l]), "frontend.conv%d.bias", l);
         c_in = f->maps[l];
     }
+    if (f->fc) {
+        f->fc_w = plast_layout_param(&m->layout, PLAST_SHAPE2(f->flat, f->fc), "frontend.fc.weight");
+        f->fc_b = plast_layout_param(&m->layout, PLAST_SHAPE1(f->fc), "frontend.fc.bias");
+    }
     return PLAST_OK;
 }
 
@@ -103,7 +111,8 @@ static plast_status policy_layout(plast_model *m) {
     return PLAST_OK;
 }
 
-/* PyTorch's Conv2d initialisation: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = k*k*C_in */
+/* PyTorch's Conv2d and Linear initialisation: weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = k*k*C_in
+ * (the dense layer's: flat) */
 static void frontend_init(const plast_model *m, plast_params *p, plast_rng *rng) {
     const plast_model_frontend *f = &m->frontend;
     int64_t c_in = f->channels;
@@ -113,16 +122,23 @@ static void frontend_init(const plast_model *m, plast_params *p, plast_rng *rng)
         plast_init_uniform(p, f->b[l], rng, -bound, bound);
         c_in = f->maps[l];
     }
+    if (f->fc) {
+        const double bound = 1.0 / sqrt((double)f->flat);
+        plast_init_uniform(p, f->fc_w, rng, -bound, bound);
+        plast_init_uniform(p, f->fc_b, rng, -bound, bound);
+    }
 }
 
-/* the features the family sees: relu(conv(...relu(conv(x))...)) flattened, (B, I) */
+/* the features the family sees: relu(conv(...relu(conv(x))...)) flattened, (B, flat); with the dense layer
+ * relu(features fc_w + fc_b), (B, fc) */
 plast_node *plast_model_frontend_features(const plast_model *m, plast_tape *t, plast_node *const *param, plast_node *x,
                                           int64_t B) {
     const plast_model_frontend *f = &m->frontend;
     plast_node *img = plast_reshape(t, x, PLAST_SHAPE4(B, f->side, f->side, f->channels));
     for (int l = 0; l < f->layers; l++)
         img = plast_relu(t, plast_add(t, plast_conv2d(t, img, param[f->w[l]], f->k[l], 0, f->stride[l]), param[f->b[l]]));
-    return plast_reshape(t, img, PLAST_SHAPE2(B, m->I));
+    plast_node *flat = plast_reshape(t, img, PLAST_SHAPE2(B, f->flat));
+    return f->fc ? plast_relu(t, plast_add(t, plast_matmul(t, flat, param[f->fc_w], 0, 0), param[f->fc_b])) : flat;
 }
 
 plast_model *plast_model_init(const plast_model_cfg *cfg, plast_err *err) {

@@ -35,10 +35,13 @@ MF("conv_channels", INT, conv_channels, "64", 1, 4096, NULL, "duan conv4: featur
 MF("policy_log_std", INT, policy_log_std, "0", 0, 1 << 16, NULL,
    "a free vector of this many reals, parameter policy.log_std (zeros at the start), that the network does not use: "
    "PPO's state-independent log standard deviations (set by ppo.std = free)")
-MF("frontend", CHOICE, frontend, "none", 0, -1, "none|mnih_conv",
+MF("frontend", CHOICE, frontend, "none", 0, -1, "none|mnih_conv|mnih_conv_fc",
     "pixels in front of any family but duan: mnih_conv = conv 16 8x8 stride 4, ReLU, conv 32 4x4 stride 2, ReLU, "
-    "flattened (Mnih et al. 2016 without the dense layer, as the STPN paper's Pong model); the input is "
+    "flattened (Mnih et al. 2016 without the dense layer, as the STPN paper's Pong model); mnih_conv_fc = the same "
+    "and a dense ReLU layer of frontend_units (Mnih et al. 2016's whole A3C body; not the STPN paper's model); the input is "
     "image_channels x image_size^2 pixels, channels last (image_size 0: a square of the input)")
+MF("frontend_units", INT, frontend_units, "256", 1, 1 << 16, NULL,
+   "mnih_conv_fc: units of the dense ReLU layer after the convolutions (Mnih et al. 2016: 256)")
 MF("variant", CHOICE, variant, "r", 0, -1, "r|f", "stpn: r = input and recurrent synapses, f = input only")
 MF("stp_params", CHOICE, stp_params, "synapse", 0, -1, "synapse|scalar",
     "stpn: lambda and gamma per synapse, or one scalar each")

@@ -118,13 +118,17 @@ extern const int plast_family_count;
 #define PLAST_MODEL_PRIV_BYTES 512
 
 /* Convolutions in front of the family (model.frontend): the model's input is an image of side x side x channels,
- * the family sees the flattened features of the last layer (I of them). Parameters after the family's. */
+ * the family sees the flattened features of the last layer, or (mnih_conv_fc) a dense ReLU layer of them (I of
+ * them). Parameters after the family's. */
 typedef struct plast_model_frontend {
-    int layers;                 /* 0: none */
+    int layers;                 /* convolutions; 0: no frontend */
     int64_t side, channels;     /* the input image */
     int k[2], stride[2];        /* kernel and stride per layer */
     int64_t maps[2], out[2];    /* feature maps and output side per layer */
     int w[2], b[2];             /* parameters: w (k*k*C_in, maps) in patch order, b (maps) */
+    int64_t flat;               /* the last convolution's features, out[1]^2 maps[1] */
+    int64_t fc;                 /* units of the dense layer after them; 0: none */
+    int fc_w, fc_b;             /* parameters: fc_w (flat, fc), fc_b (fc) */
 } plast_model_frontend;
 
 struct plast_model {
