@@ -152,17 +152,18 @@ static int ink_in_box(const axes *a, int n, const chart_series *s, int x0, int y
     return count;
 }
 
-/* the legend in the corner of the plot that hides the least of the lines (top right when that is as good) */
+/* the legend where it hides the least of the lines: a corner, or the middle of an edge (top right when that is as
+ * good) */
 static void draw_legend(canvas *c, const axes *a, const chart *ch, int n, const chart_series *s) {
     int wmax = 0, rows = n + (isfinite(ch->hline) && ch->hline_label ? 1 : 0);
     for (int k = 0; k < n; k++) wmax = fmax(wmax, canvas_text_width(s[k].name ? s[k].name : "", FONT));
     if (rows > n) wmax = fmax(wmax, canvas_text_width(ch->hline_label, FONT));
     int bw = wmax + 56, bh = rows * 22 + 10, x0 = W - RIGHT - bw - 10, y0 = TOP + 10;
-    const int xs[4] = {W - RIGHT - bw - 10, LEFT + 10, W - RIGHT - bw - 10, LEFT + 10},
-              ys[4] = {TOP + 10, TOP + 10, H - BOTTOM - bh - 10, H - BOTTOM - bh - 10};
-    for (int k = 0, best = -1; k < 4; k++) {
-        int ink = ink_in_box(a, n, s, xs[k], ys[k], bw, bh);
-        if (best < 0 || ink < best) best = ink, x0 = xs[k], y0 = ys[k];
+    const int xs[3] = {W - RIGHT - bw - 10, LEFT + 10, (LEFT + W - RIGHT - bw) / 2},
+              ys[3] = {TOP + 10, H - BOTTOM - bh - 10, (TOP + H - BOTTOM - bh) / 2};
+    for (int k = 0, best = -1; k < 9; k++) {
+        int ink = ink_in_box(a, n, s, xs[k % 3], ys[k / 3], bw, bh);
+        if (best < 0 || ink < best) best = ink, x0 = xs[k % 3], y0 = ys[k / 3];
     }
     canvas_rect_blend(c, x0, y0, x0 + bw, y0 + bh, WHITE, 0.85);
     for (int k = 0; k < rows; k++) {
