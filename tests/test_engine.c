@@ -175,7 +175,7 @@ static const engine_case CASES[] = {
     {"fastweights with mnih_conv", PLAST_ENGINE_FUSED, 2, 4, {FW, MNIH}},
     {"lstm with mnih_conv", PLAST_ENGINE_DENSE, 2, 4, {"model.family=lstm", MNIH}},
     {"rnn with mnih_conv", PLAST_ENGINE_DENSE, 2, 3, {"model.family=rnn", MNIH}},
-    /* mnih_conv_fc: the dense layer of 256 after the convolutions, on the same tape */
+    /* mnih_conv_fc: a dense ReLU layer (12 units here) after the convolutions, on the same tape */
 #define MNIH_FC "model.frontend=mnih_conv_fc", "model.frontend_units=12", "model.input=400"
     {"stpnr with mnih_conv_fc", PLAST_ENGINE_FUSED, 2, 4, {STPN, MNIH_FC, "model.variant=r"}},
     {"lstm with mnih_conv_fc", PLAST_ENGINE_DENSE, 2, 3, {"model.family=lstm", MNIH_FC}},

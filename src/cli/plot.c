@@ -126,12 +126,12 @@ int cli_plot_groups(const char *png, const char *title, const char *file, const 
         double *sum = NULL, *sq = NULL;
         for (int k = 0; k < groups[g].n_runs && rc == 0; k++) {
             csv_table t;
-            if (read_run_csv(groups[g].dirs[k], file, &t, err) != 0) {
+            char path[2048]; /* the run's file, also named in a column's error */
+            snprintf(path, sizeof path, "%s/%s", groups[g].dirs[k], file);
+            if (csv_read(path, &t, err) != 0) {
                 rc = -1;
                 break;
             }
-            char path[2048]; /* the file named with its run in an error */
-            snprintf(path, sizeof path, "%s/%s", groups[g].dirs[k], file);
             int kx = column_or_fail(&t, xcol, path, err), ky = kx >= 0 ? column_or_fail(&t, ycol, path, err) : -1;
             if (ky < 0) rc = -1;
             if (rc == 0 && any_finite(&t, ky)) {

@@ -158,7 +158,7 @@ static void draw_legend(canvas *c, const axes *a, const chart *ch, int n, const 
     int wmax = 0, rows = n + (isfinite(ch->hline) && ch->hline_label ? 1 : 0);
     for (int k = 0; k < n; k++) wmax = fmax(wmax, canvas_text_width(s[k].name ? s[k].name : "", FONT));
     if (rows > n) wmax = fmax(wmax, canvas_text_width(ch->hline_label, FONT));
-    int bw = wmax + 56, bh = rows * 22 + 10, x0 = W - RIGHT - bw - 10, y0 = TOP + 10;
+    int bw = wmax + 56, bh = rows * 22 + 10, x0 = 0, y0 = 0;
     const int xs[3] = {W - RIGHT - bw - 10, LEFT + 10, (LEFT + W - RIGHT - bw) / 2},
               ys[3] = {TOP + 10, H - BOTTOM - bh - 10, (TOP + H - BOTTOM - bh) / 2};
     for (int k = 0, best = -1; k < 9; k++) {
